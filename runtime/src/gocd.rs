@@ -1,0 +1,144 @@
+//! What GoCD needs beyond plain JSON calls: ETags, HAL collections, streamed and
+//! "202 until ready" downloads.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncWrite, AsyncWriteExt as _};
+
+use crate::client::{Client, ClientBuilder, Request, Response};
+use crate::error::{CallSummary, Error};
+use crate::retry::{RetryMethods, RetryPolicy};
+
+/// A value read together with its `ETag`, to send back as `If-Match` when updating it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The value.
+    pub value: T,
+    /// The entity tag, exactly as the server sent it (quotes included).
+    pub etag: Option<String>,
+}
+
+/// One HAL link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Target URL.
+    pub href: String,
+}
+
+/// HAL `_links`: relation name → link.
+pub type Links = BTreeMap<String, Link>;
+
+/// A HAL collection: the list under `_embedded.<key>`, with the collection's own links.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HalCollection<T> {
+    /// The elements.
+    pub items: Vec<T>,
+    /// The collection's `_links`.
+    pub links: Links,
+}
+
+impl<T: DeserializeOwned> HalCollection<T> {
+    /// Decodes a HAL document whose elements are under `_embedded.<key>`.
+    pub fn from_response(resp: &Response, key: &str) -> Result<Self, Error> {
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(default, rename = "_links")]
+            links: Links,
+            #[serde(rename = "_embedded")]
+            embedded: BTreeMap<String, serde_json::Value>,
+        }
+        let doc: Doc = resp.json()?;
+        let list = doc.embedded.get(key).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
+        let items = Vec::<T>::deserialize(list).map_err(|source| {
+            let mut summary = resp.summary.clone();
+            summary.response_body = crate::error::excerpt(&resp.body);
+            Error::Decode { summary: Box::new(summary), source }
+        })?;
+        Ok(HalCollection { items, links: doc.links })
+    }
+}
+
+impl Client {
+    /// Starts configuring a GoCD client for `base_url` (e.g. `https://ci.example.com/go`):
+    /// session cookie reuse on, and retries only for GET, HEAD, PUT and DELETE.
+    pub fn gocd_builder(base_url: impl Into<String>) -> ClientBuilder {
+        Client::builder(base_url)
+            .session_cookie(true)
+            .retry(RetryPolicy { methods: RetryMethods::Idempotent, ..RetryPolicy::default() })
+    }
+
+    /// Sends a request and decodes the JSON answer together with its `ETag`.
+    pub async fn call_versioned<T: DeserializeOwned>(&self, req: Request) -> Result<Versioned<T>, Error> {
+        let resp = self.call(req).await?;
+        let etag = resp.header("etag").map(str::to_owned);
+        Ok(Versioned { value: resp.json()?, etag })
+    }
+
+    /// Sends a request and decodes a HAL collection under `_embedded.<key>`.
+    pub async fn call_hal<T: DeserializeOwned>(&self, req: Request, key: &str) -> Result<HalCollection<T>, Error> {
+        HalCollection::from_response(&self.call(req).await?, key)
+    }
+
+    /// Sends a request and returns the body as text, whatever the `Content-Type` says.
+    pub async fn call_text(&self, req: Request) -> Result<String, Error> {
+        Ok(self.call(req).await?.text())
+    }
+
+    /// Streams the response body of a GET into `out`; returns the number of bytes written.
+    pub async fn download<W: AsyncWrite + Unpin>(&self, req: Request, out: &mut W) -> Result<u64, Error> {
+        let (resp, summary) = self.open(req).await?;
+        stream_body(resp, summary, out).await
+    }
+
+    /// Streams a body that the server may still be preparing: while it answers
+    /// `202 Accepted`, asks again with backoff, for at most `timeout` in all.
+    pub async fn download_when_ready<W: AsyncWrite + Unpin>(
+        &self,
+        req: Request,
+        out: &mut W,
+        timeout: Duration,
+    ) -> Result<u64, Error> {
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(200);
+        loop {
+            let (resp, summary) = self.open(req.clone()).await?;
+            if resp.status().as_u16() != 202 {
+                return stream_body(resp, summary, out).await;
+            }
+            if started.elapsed() + delay > timeout {
+                let body = resp.bytes().await.unwrap_or_default();
+                let mut summary = summary;
+                summary.response_body = crate::error::excerpt(&body);
+                return Err(Error::Status {
+                    summary: Box::new(summary),
+                    status: 202,
+                    code: None,
+                    message: Some(format!("still not ready after {} s", timeout.as_secs_f64())),
+                    field_errors: Vec::new(),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+    }
+}
+
+async fn stream_body<W: AsyncWrite + Unpin>(
+    resp: reqwest::Response,
+    summary: CallSummary,
+    out: &mut W,
+) -> Result<u64, Error> {
+    let mut written = 0u64;
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+        out.write_all(&chunk).await.map_err(|source| Error::Io { summary: Box::new(summary.clone()), source })?;
+        written += chunk.len() as u64;
+    }
+    out.flush().await.map_err(|source| Error::Io { summary: Box::new(summary), source })?;
+    Ok(written)
+}

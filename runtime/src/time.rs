@@ -1,0 +1,174 @@
+//! Taskcluster's time format: UTC, always exactly three fraction digits (`2015-10-27T20:36:19.255Z`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::error::Error;
+
+/// A point in time in UTC, with millisecond precision on the wire.
+///
+/// Serializes as `YYYY-MM-DDTHH:MM:SS.sssZ`; parses any RFC 3339 form (any offset, any number
+/// of fraction digits).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(OffsetDateTime);
+
+impl Time {
+    /// The current time.
+    pub fn now() -> Self {
+        Time(OffsetDateTime::now_utc())
+    }
+
+    /// Now plus a Taskcluster offset expression such as `"2 days 3 hours"` or `"-1 year"`.
+    pub fn from_now(expr: &str) -> Result<Self, Error> {
+        Self::now().offset(expr)
+    }
+
+    /// `self` plus a Taskcluster offset expression (a year is 365 days, a month 30 days).
+    pub fn offset(self, expr: &str) -> Result<Self, Error> {
+        let (negative, seconds) = parse_offset(expr)?;
+        let d = time::Duration::seconds(seconds);
+        let t = if negative { self.0.checked_sub(d) } else { self.0.checked_add(d) };
+        t.map(Time).ok_or_else(|| Error::invalid(format!("time offset {expr:?} leaves the representable range")))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(self) -> i64 {
+        (self.0.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    /// From milliseconds since the Unix epoch.
+    pub fn from_unix_millis(ms: i64) -> Result<Self, Error> {
+        OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+            .map(Time)
+            .map_err(|e| Error::invalid(format!("{ms} ms is out of range: {e}")))
+    }
+
+    /// The underlying `time::OffsetDateTime` (always UTC).
+    pub fn as_offset_date_time(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+impl From<SystemTime> for Time {
+    fn from(t: SystemTime) -> Self {
+        Time(OffsetDateTime::from(t).to_offset(UtcOffset::UTC))
+    }
+}
+
+impl From<Time> for SystemTime {
+    fn from(t: Time) -> Self {
+        t.0.into()
+    }
+}
+
+impl From<OffsetDateTime> for Time {
+    fn from(t: OffsetDateTime) -> Self {
+        Time(t.to_offset(UtcOffset::UTC))
+    }
+}
+
+impl std::ops::Add<Duration> for Time {
+    type Output = Time;
+    fn add(self, d: Duration) -> Time {
+        Time(self.0 + d)
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    }
+}
+
+impl fmt::Debug for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Time({self})")
+    }
+}
+
+impl FromStr for Time {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        OffsetDateTime::parse(s, &Rfc3339)
+            .map(Time::from)
+            .map_err(|e| Error::invalid(format!("{s:?} is not an RFC 3339 time: {e}")))
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let year = self.0.year();
+        if !(0..10000).contains(&year) {
+            return Err(serde::ser::Error::custom(format!("year {year} cannot be written in RFC 3339")));
+        }
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses `[+-] (<number> <unit>)+` into (negative, seconds).
+fn parse_offset(expr: &str) -> Result<(bool, i64), Error> {
+    let bad = |why: &str| Error::invalid(format!("invalid time offset {expr:?}: {why}"));
+    let mut rest = expr.trim();
+    let negative = rest.starts_with('-');
+    if let Some(r) = rest.strip_prefix(['-', '+']) {
+        rest = r.trim_start();
+    }
+    let mut total: i64 = 0;
+    let mut any = false;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad("expected a number"));
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| bad("number too large"))?;
+        rest = rest[digits..].trim_start();
+        let letters = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit = &rest[..letters];
+        rest = rest[letters..].trim_start();
+        let secs = unit_seconds(unit).ok_or_else(|| bad(&format!("unknown unit {unit:?}")))?;
+        total = n.checked_mul(secs).and_then(|v| total.checked_add(v)).ok_or_else(|| bad("too large"))?;
+        any = true;
+    }
+    if !any {
+        return Err(bad("empty"));
+    }
+    Ok((negative, total))
+}
+
+/// Seconds per unit, with the abbreviations Taskcluster's clients accept.
+fn unit_seconds(unit: &str) -> Option<i64> {
+    const DAY: i64 = 86_400;
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "y" | "yr" | "yrs" | "year" | "years" => 365 * DAY,
+        "mo" | "mon" | "mons" | "month" | "months" => 30 * DAY,
+        "w" | "wk" | "wks" | "week" | "weeks" => 7 * DAY,
+        "d" | "day" | "days" => DAY,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        _ => return None,
+    })
+}

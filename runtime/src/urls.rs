@@ -1,0 +1,83 @@
+//! URL rules of taskcluster-lib-urls, and the path/query encoding every call uses.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything but `A-Z a-z 0-9 - . _ ~` is encoded in a path segment or query component.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Encodes `value` as one path segment: a space is `%20`, a `/` is `%2F`.
+pub fn encode_path_segment(value: &str) -> String {
+    utf8_percent_encode(value, UNRESERVED).to_string()
+}
+
+/// Encodes a wildcard path (GoCD's `*path_to_file`): each segment is encoded, `/` kept.
+pub fn encode_path(value: &str) -> String {
+    value.split('/').map(encode_path_segment).collect::<Vec<_>>().join("/")
+}
+
+/// Encodes query pairs in the order given: `a=1&b=x%2Fy`.
+pub fn encode_query<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(k.as_ref(), UNRESERVED));
+        out.push('=');
+        out.extend(utf8_percent_encode(v.as_ref(), UNRESERVED));
+    }
+    out
+}
+
+/// A root URL without trailing slashes (`https://tc.example.com//` → `https://tc.example.com`).
+pub fn normalize_root_url(root_url: &str) -> &str {
+    root_url.trim_end_matches('/')
+}
+
+fn join(root_url: &str, middle: &str, path: &str) -> String {
+    format!("{}/{middle}{}", normalize_root_url(root_url), path.trim_start_matches('/'))
+}
+
+/// `<rootUrl>/api/<service>/<version>/<path>`.
+pub fn api(root_url: &str, service: &str, version: &str, path: &str) -> String {
+    join(root_url, &format!("api/{service}/{version}/"), path)
+}
+
+/// `<rootUrl>/schemas/<service>/<path>`.
+pub fn schema(root_url: &str, service: &str, path: &str) -> String {
+    join(root_url, &format!("schemas/{service}/"), path)
+}
+
+/// `<rootUrl>/references/<service>/<version>/api.json`.
+pub fn api_reference(root_url: &str, service: &str, version: &str) -> String {
+    join(root_url, "references/", &format!("{service}/{version}/api.json"))
+}
+
+/// `<rootUrl>/references/<service>/<version>/exchanges.json`.
+pub fn exchange_reference(root_url: &str, service: &str, version: &str) -> String {
+    join(root_url, "references/", &format!("{service}/{version}/exchanges.json"))
+}
+
+/// `<rootUrl>/docs/<path>`.
+pub fn docs(root_url: &str, path: &str) -> String {
+    join(root_url, "docs/", path)
+}
+
+/// `<rootUrl>/<path>` (the web UI).
+pub fn ui(root_url: &str, path: &str) -> String {
+    join(root_url, "", path)
+}
+
+/// `<rootUrl>/references/manifest.json`.
+pub fn api_manifest(root_url: &str) -> String {
+    join(root_url, "references/", "manifest.json")
+}
+
+/// A URL path with `query` appended (nothing when the query is empty).
+pub fn with_query<K: AsRef<str>, V: AsRef<str>>(url: String, query: &[(K, V)]) -> String {
+    if query.is_empty() {
+        url
+    } else {
+        format!("{url}?{}", encode_query(query))
+    }
+}
