@@ -234,6 +234,24 @@ impl Body {
             .map_err(|e| Error::invalid(format!("cannot serialize the request body: {e}")))
     }
 
+    /// Encodes the fields of `value` (a struct or map) as `application/x-www-form-urlencoded`.
+    /// Strings are sent as they are, other values as JSON text; `null`s are left out.
+    pub fn form<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
+        let v = serde_json::to_value(value).map_err(|e| Error::invalid(format!("cannot serialize the form: {e}")))?;
+        let serde_json::Value::Object(map) = v else {
+            return Err(Error::invalid("a form body must be an object"));
+        };
+        let pairs: Vec<(String, String)> = map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect();
+        Ok(Body::Form(urls::encode_query(&pairs)))
+    }
+
     fn bytes(&self) -> &[u8] {
         match self {
             Body::Empty | Body::Multipart { .. } => &[],

@@ -62,6 +62,35 @@ impl<T: DeserializeOwned> HalCollection<T> {
     }
 }
 
+/// A file to upload: its name and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The file name sent with the content.
+    pub file_name: String,
+    /// The content.
+    pub data: bytes::Bytes,
+}
+
+impl Upload {
+    /// An upload of `data` named `file_name`.
+    pub fn from_bytes(file_name: impl Into<String>, data: impl Into<bytes::Bytes>) -> Self {
+        Upload { file_name: file_name.into(), data: data.into() }
+    }
+
+    /// Reads a file; the upload is named after the file.
+    pub async fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let data = tokio::fs::read(path).await.map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Upload { file_name, data: data.into() })
+    }
+
+    /// The multipart body carrying this upload in form field `field`.
+    pub fn into_body(self, field: &str) -> crate::Body {
+        crate::Body::Multipart { field: field.to_owned(), file_name: self.file_name, data: self.data }
+    }
+}
+
 impl Client {
     /// Starts configuring a GoCD client for `base_url` (e.g. `https://ci.example.com/go`):
     /// session cookie reuse on, and retries only for GET, HEAD, PUT and DELETE.
@@ -81,6 +110,17 @@ impl Client {
     /// Sends a request and decodes a HAL collection under `_embedded.<key>`.
     pub async fn call_hal<T: DeserializeOwned>(&self, req: Request, key: &str) -> Result<HalCollection<T>, Error> {
         HalCollection::from_response(&self.call(req).await?, key)
+    }
+
+    /// Sends a request and decodes a HAL collection together with its `ETag`.
+    pub async fn call_hal_versioned<T: DeserializeOwned>(
+        &self,
+        req: Request,
+        key: &str,
+    ) -> Result<Versioned<HalCollection<T>>, Error> {
+        let resp = self.call(req).await?;
+        let etag = resp.header("etag").map(str::to_owned);
+        Ok(Versioned { value: HalCollection::from_response(&resp, key)?, etag })
     }
 
     /// Sends a request and returns the body as text, whatever the `Content-Type` says.

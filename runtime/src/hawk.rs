@@ -139,9 +139,12 @@ impl Signer {
     }
 }
 
-/// The payload hash Hawk defines: SHA-256 over `hawk.1.payload\n<content-type>\n<body>\n`.
+/// The payload hash Hawk defines: SHA-256 over `hawk.1.payload\n<content-type>\n<body>\n`,
+/// where the content type is the bare media type in lower case (no `; charset=...`), as the
+/// server recomputes it from the request's `Content-Type`.
 pub fn payload_hash(content_type: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
-    hawk::PayloadHasher::hash(content_type, DigestAlgorithm::Sha256, body)
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    hawk::PayloadHasher::hash(media_type, DigestAlgorithm::Sha256, body)
         .map_err(|e| Error::invalid(format!("payload hash failed: {e}")))
 }
 

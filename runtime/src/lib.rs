@@ -24,17 +24,20 @@ pub mod gocd;
 pub mod hawk;
 mod pagination;
 mod retry;
+mod routing;
 pub mod slug;
 mod time;
 pub mod urls;
 
 pub use client::{root_url_from_env, Auth, Body, Client, ClientBuilder, Request, Response};
+pub use gocd::Upload;
 pub use credentials::{Certificate, Credentials, MAX_TEMPORARY_DURATION};
 pub use error::{CallSummary, Error, FieldError};
 pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};
+pub use routing::{exchange_name, routing_key, Binding, RoutingKeyPart};
 pub use time::Time;
 
 /// Re-exported so generated crates and their users name the same versions.
-pub use {bytes, futures_util, reqwest, serde, serde_json};
+pub use {bytes, futures_util, reqwest, serde, serde_json, tokio};
