@@ -449,7 +449,12 @@ impl Client {
     }
 
     /// The full URL of `path` (already encoded) with `query`.
+    /// With an empty root URL, a `path` that is already a full URL is used as it is (the
+    /// taskcluster-proxy style of calling).
     pub fn url<K: AsRef<str>, V: AsRef<str>>(&self, path: &str, query: &[(K, V)]) -> String {
+        if self.base.is_empty() && path.contains("://") {
+            return urls::with_query(path.to_owned(), query);
+        }
         urls::with_query(format!("{}/{}", self.base, path.trim_start_matches('/')), query)
     }
 
@@ -678,5 +683,19 @@ impl Client {
     fn drop_session(&self) -> bool {
         let Some(session) = &self.inner.session else { return false };
         session.lock().unwrap_or_else(|p| p.into_inner()).take().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vector `go2019_content_type`: Content-Type iff the body is non-empty.
+    #[test]
+    fn content_type_only_with_a_body() {
+        assert_eq!(Body::Empty.content_type(), None);
+        assert_eq!(Body::Json(Vec::new()).content_type(), None);
+        assert_eq!(Body::Json(b"{}".to_vec()).content_type(), Some("application/json"));
+        assert_eq!(Body::form(&serde_json::json!({"a": "b c", "n": 1, "skip": null})).unwrap().bytes(), b"a=b%20c&n=1");
     }
 }

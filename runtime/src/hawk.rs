@@ -70,6 +70,14 @@ impl Signer {
         Ok(Signer { client_id: credentials.client_id.clone(), key, ext: ext_for(credentials)? })
     }
 
+    /// A signer from raw parts: a Hawk id, key bytes and a fixed `ext` (for tests against
+    /// published vectors, and for non-Taskcluster Hawk peers).
+    pub fn from_parts(id: &str, key: &[u8], ext: Option<&str>) -> Result<Self, Error> {
+        let key = hawk::Key::new(key, DigestAlgorithm::Sha256)
+            .map_err(|e| Error::invalid(format!("cannot use the key as a Hawk key: {e}")))?;
+        Ok(Signer { client_id: id.to_owned(), key, ext: ext.map(str::to_owned) })
+    }
+
     /// The `ext` value sent with every request, if any.
     pub fn ext(&self) -> Option<&str> {
         self.ext.as_deref()
@@ -135,8 +143,16 @@ impl Signer {
             self.ext.as_deref(),
         )
         .map_err(|e| Error::invalid(format!("bewit signing failed: {e}")))?;
-        Ok(hawk::Bewit::new(&self.client_id, exp, mac, self.ext.as_deref()).to_str())
+        let secs = exp.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        Ok(bewit_encode(&self.client_id, secs, mac.as_ref(), self.ext.as_deref()))
     }
+}
+
+/// The bewit query value: base64url without padding of `id\exp\mac\ext`, the MAC in standard
+/// base64.
+pub fn bewit_encode(id: &str, exp_secs: u64, mac: &[u8], ext: Option<&str>) -> String {
+    let raw = format!("{id}\\{exp_secs}\\{}\\{}", STANDARD.encode(mac), ext.unwrap_or(""));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
 /// The payload hash Hawk defines: SHA-256 over `hawk.1.payload\n<content-type>\n<body>\n`,

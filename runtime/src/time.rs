@@ -105,7 +105,8 @@ impl fmt::Debug for Time {
 impl FromStr for Time {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        OffsetDateTime::parse(s, &Rfc3339)
+        // RFC 3339 allows a lower-case `t` and `z`; the parser wants upper case.
+        OffsetDateTime::parse(&s.to_ascii_uppercase(), &Rfc3339)
             .map(Time::from)
             .map_err(|e| Error::invalid(format!("{s:?} is not an RFC 3339 time: {e}")))
     }
