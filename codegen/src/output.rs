@@ -76,13 +76,15 @@ pub fn write(out: &Path, files: &Files) -> Result<Report> {
         std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, "replace", e))?;
         report.written.push(rel.clone());
     }
+    let crates_before = generated_crates(out)?;
     for rel in stale(out, files)? {
         let path = out.join(&rel);
         std::fs::remove_file(&path).map_err(|e| io_err(&path, "remove", e))?;
         report.removed.push(rel);
     }
     // Crate directories left empty by removals.
-    for c in generated_crates(out)?.into_iter().chain(files.keys().filter_map(|f| f.split('/').next().map(str::to_owned))) {
+    for c in crates_before {
+        // Best effort: a directory that cannot be listed or removed is simply left.
         let _ = remove_empty_dirs(&out.join(c));
     }
     Ok(report)

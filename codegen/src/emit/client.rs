@@ -292,6 +292,13 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         _ => (quote!(()), quote!(self.client.call(req).await.map(drop))),
     };
 
+    // Plain GETs (no headers needed to fetch them) get URL helpers, and share the request
+    // builder with the call.
+    let plain_get = f.method == HttpMethod::Get && g.is_none() && t.input.is_none();
+    let request_fn = format_ident!("{}_request", names::snake(&f.name));
+    if plain_get {
+        build = quote!(Self::#request_fn(#(#pass),*));
+    }
     let main = quote! {
         #doc
         #deprecated
@@ -300,9 +307,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
             #call
         }
     };
-
-    // URL helpers for plain GETs (no headers needed to fetch them).
-    let url_helpers = if f.method == HttpMethod::Get && g.is_none() {
+    let url_helpers = if plain_get {
         let (url_params, _) = arg_params(f);
         let url_fn = format_ident!("{}_url", names::snake(&f.name));
         let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
@@ -312,7 +317,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         });
         let url_doc = format!(" The URL of [`Self::{fname}`], unsigned.");
         let signed_doc = format!(" The URL of [`Self::{fname}`] with a Hawk bewit: it authenticates a plain GET for `ttl`.");
-        let f_name = format_ident!("{}_request", names::snake(&f.name));
+        let f_name = &request_fn;
         quote! {
             #[doc = #url_doc]
             pub fn #url_fn(&self, #(#url_params),*) -> String {

@@ -43,7 +43,33 @@ pub fn render(file: &str, sources: &[String], tokens: TokenStream) -> Result<Str
     let parsed: syn::File = syn::parse2(tokens)
         .map_err(|e| Error::at(file, "", format!("internal error: generated code does not parse: {e}")))?;
     let from = if sources.is_empty() { String::new() } else { format!(" from {}", sources.join(", ")) };
-    Ok(format!("// {MARKER}{from}.\n// Do not edit: run ./build.sh to regenerate.\n\n{}", prettyplease::unparse(&parsed)))
+    let code = space_items(&prettyplease::unparse(&parsed));
+    Ok(format!("// {MARKER}{from}.\n// Do not edit: run ./build.sh to regenerate.\n\n{code}"))
+}
+
+/// prettyplease puts items back to back; a blank line between items (top-level and associated)
+/// makes the files readable.
+fn space_items(code: &str) -> String {
+    let is_decl = |t: &str| ["use ", "pub use ", "mod ", "pub mod "].iter().any(|p| t.starts_with(p));
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    let mut prev = "";
+    for line in code.lines() {
+        let cur = line.trim_start();
+        let indent = line.len() - cur.len();
+        let prev_t = prev.trim_start();
+        let same_level = prev.len() - prev_t.len() == indent && (indent == 0 || indent == 4);
+        let starts_item = ["///", "#[", "pub ", "impl ", "fn ", "mod ", "use "].iter().any(|p| cur.starts_with(p));
+        let closes_item = prev_t == "}" || prev_t.ends_with(';');
+        let ends_header = indent == 0 && (prev_t.starts_with("//!") || prev_t == ")]") && !cur.starts_with("//!");
+        let decl_run = is_decl(prev_t) && is_decl(cur);
+        if starts_item && ((same_level && closes_item && !decl_run) || ends_header) {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = line;
+    }
+    out
 }
 
 fn cargo_toml(crate_name: &str, description: &str) -> String {

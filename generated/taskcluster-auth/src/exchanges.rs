@@ -13,10 +13,13 @@
 //! welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-auth/v1/";
+
 /// Client Created Messages
 ///
 /// Message that a new client has been created.
@@ -29,17 +32,21 @@ pub struct ClientCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for ClientCreated {
     type Message = crate::ClientMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Client Updated Messages
 ///
 /// Message that a new client has been updated.
@@ -52,17 +59,21 @@ pub struct ClientUpdated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for ClientUpdated {
     type Message = crate::ClientMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-updated"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Client Deleted Messages
 ///
 /// Message that a new client has been deleted.
@@ -75,17 +86,21 @@ pub struct ClientDeleted {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for ClientDeleted {
     type Message = crate::ClientMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-deleted"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Role Created Messages
 ///
 /// Message that a new role has been created.
@@ -98,17 +113,21 @@ pub struct RoleCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for RoleCreated {
     type Message = crate::RoleMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Role Updated Messages
 ///
 /// Message that a new role has been updated.
@@ -121,17 +140,21 @@ pub struct RoleUpdated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for RoleUpdated {
     type Message = crate::RoleMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-updated"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Role Deleted Messages
 ///
 /// Message that a new role has been deleted.
@@ -144,11 +167,14 @@ pub struct RoleDeleted {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for RoleDeleted {
     type Message = crate::RoleMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-deleted"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],

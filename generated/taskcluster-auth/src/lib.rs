@@ -21,10 +21,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of Auth Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -32,25 +34,31 @@ use apigen_runtime as rt;
 pub struct Auth {
     client: rt::Client,
 }
+
 impl Auth {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "auth";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -58,14 +66,16 @@ impl Auth {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -74,9 +84,11 @@ impl Auth {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -84,17 +96,16 @@ impl Auth {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -103,9 +114,11 @@ impl Auth {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -113,17 +126,16 @@ impl Auth {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -132,9 +144,11 @@ impl Auth {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// List Clients
     ///
     /// Get a list of all clients.  With `prefix`, only clients for which
@@ -158,12 +172,10 @@ impl Auth {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListClientsResponse, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("clients/"))
-            .query_opt("prefix", prefix)
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_clients_request(prefix, continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_clients`], unsigned.
     pub fn list_clients_url(
         &self,
@@ -174,6 +186,7 @@ impl Auth {
         let req = Self::list_clients_request(prefix, continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_clients`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_clients_signed_url(
         &self,
@@ -185,6 +198,7 @@ impl Auth {
         let req = Self::list_clients_request(prefix, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_clients_request(
         prefix: Option<&str>,
         continuation_token: Option<&str>,
@@ -195,6 +209,7 @@ impl Auth {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_clients`], following `continuationToken` until the last page.
     pub fn list_clients_pages<'a>(
         &'a self,
@@ -207,6 +222,7 @@ impl Auth {
             self.list_clients(prefix, token.as_deref(), limit).await
         })
     }
+
     /// Get Client
     ///
     /// Get information about a single client.
@@ -217,17 +233,16 @@ impl Auth {
     ///
     /// - `auth:get-client:<clientId>`
     pub async fn client(&self, client_id: &str) -> Result<GetClientResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("clients/{}", rt::urls::encode_path_segment(client_id)),
-        );
+        let req = Self::client_request(client_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::client`], unsigned.
     pub fn client_url(&self, client_id: &str) -> String {
         let req = Self::client_request(client_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::client`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn client_signed_url(
         &self,
@@ -237,12 +252,14 @@ impl Auth {
         let req = Self::client_request(client_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn client_request(client_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("clients/{}", rt::urls::encode_path_segment(client_id)),
         )
     }
+
     /// Create Client
     ///
     /// Create a new client and get the `accessToken` for this client.
@@ -277,6 +294,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get Entity History
     ///
     /// Get entity history based on entity type and entity name
@@ -293,17 +311,15 @@ impl Auth {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<GetEntityHistoryResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "audit/{}/{}", rt::urls::encode_path_segment(entity_type),
-                    rt::urls::encode_path_segment(entity_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::get_entity_history_request(
+            entity_type,
+            entity_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_entity_history`], unsigned.
     pub fn get_entity_history_url(
         &self,
@@ -320,6 +336,7 @@ impl Auth {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_entity_history`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_entity_history_signed_url(
         &self,
@@ -337,6 +354,7 @@ impl Auth {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_entity_history_request(
         entity_type: &str,
         entity_id: &str,
@@ -353,6 +371,7 @@ impl Auth {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::get_entity_history`], following `continuationToken` until the last page.
     pub fn get_entity_history_pages<'a>(
         &'a self,
@@ -367,6 +386,7 @@ impl Auth {
                 .await
         })
     }
+
     /// List Audit History
     ///
     /// Get audit history of a client based on clientId.
@@ -382,14 +402,10 @@ impl Auth {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<GetEntityHistoryResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("clients/{}/audit", rt::urls::encode_path_segment(client_id)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_audit_history_request(client_id, continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_audit_history`], unsigned.
     pub fn list_audit_history_url(
         &self,
@@ -400,6 +416,7 @@ impl Auth {
         let req = Self::list_audit_history_request(client_id, continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_audit_history`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_audit_history_signed_url(
         &self,
@@ -411,6 +428,7 @@ impl Auth {
         let req = Self::list_audit_history_request(client_id, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_audit_history_request(
         client_id: &str,
         continuation_token: Option<&str>,
@@ -423,6 +441,7 @@ impl Auth {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_audit_history`], following `continuationToken` until the last page.
     pub fn list_audit_history_pages<'a>(
         &'a self,
@@ -435,6 +454,7 @@ impl Auth {
             self.list_audit_history(client_id, token.as_deref(), limit).await
         })
     }
+
     /// Reset `accessToken`
     ///
     /// Reset a clients `accessToken`, this will revoke the existing
@@ -459,6 +479,7 @@ impl Auth {
         );
         self.client.call_json(req).await
     }
+
     /// Update Client
     ///
     /// Update an exisiting client. The `clientId` and `accessToken` cannot be
@@ -486,6 +507,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Enable Client
     ///
     /// Enable a client that was disabled with `disableClient`.  If the client
@@ -509,6 +531,7 @@ impl Auth {
         );
         self.client.call_json(req).await
     }
+
     /// Disable Client
     ///
     /// Disable a client.  If the client is already disabled, this does nothing.
@@ -531,6 +554,7 @@ impl Auth {
         );
         self.client.call_json(req).await
     }
+
     /// Delete Client
     ///
     /// Delete a client, please note that any roles related to this client must
@@ -548,6 +572,7 @@ impl Auth {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// List Roles (no pagination)
     ///
     /// Get a list of all roles. Each role object also includes the list of
@@ -562,14 +587,16 @@ impl Auth {
     ///
     /// - `auth:list-roles`
     pub async fn list_roles(&self) -> Result<Vec<GetRoleResponse>, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("roles/"));
+        let req = Self::list_roles_request();
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_roles`], unsigned.
     pub fn list_roles_url(&self) -> String {
         let req = Self::list_roles_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_roles`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_roles_signed_url(
         &self,
@@ -578,9 +605,11 @@ impl Auth {
         let req = Self::list_roles_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_roles_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("roles/"))
     }
+
     /// List Roles
     ///
     /// Get a list of all roles. Each role object also includes the list of
@@ -601,11 +630,10 @@ impl Auth {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListRoles2Response, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("roles2/"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_roles2_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_roles2`], unsigned.
     pub fn list_roles2_url(
         &self,
@@ -615,6 +643,7 @@ impl Auth {
         let req = Self::list_roles2_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_roles2`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_roles2_signed_url(
         &self,
@@ -625,6 +654,7 @@ impl Auth {
         let req = Self::list_roles2_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_roles2_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -633,6 +663,7 @@ impl Auth {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_roles2`], following `continuationToken` until the last page.
     pub fn list_roles2_pages<'a>(
         &'a self,
@@ -644,6 +675,7 @@ impl Auth {
             self.list_roles2(token.as_deref(), limit).await
         })
     }
+
     /// List Role IDs
     ///
     /// Get a list of all role IDs.
@@ -662,11 +694,10 @@ impl Auth {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListRoleIdsResponse, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("roleids/"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_role_ids_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_role_ids`], unsigned.
     pub fn list_role_ids_url(
         &self,
@@ -676,6 +707,7 @@ impl Auth {
         let req = Self::list_role_ids_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_role_ids`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_role_ids_signed_url(
         &self,
@@ -686,6 +718,7 @@ impl Auth {
         let req = Self::list_role_ids_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_role_ids_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -694,6 +727,7 @@ impl Auth {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_role_ids`], following `continuationToken` until the last page.
     pub fn list_role_ids_pages<'a>(
         &'a self,
@@ -705,6 +739,7 @@ impl Auth {
             self.list_role_ids(token.as_deref(), limit).await
         })
     }
+
     /// Get Role
     ///
     /// Get information about a single role, including the set of scopes that the
@@ -716,17 +751,16 @@ impl Auth {
     ///
     /// - `auth:get-role:<roleId>`
     pub async fn role(&self, role_id: &str) -> Result<GetRoleResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("roles/{}", rt::urls::encode_path_segment(role_id)),
-        );
+        let req = Self::role_request(role_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::role`], unsigned.
     pub fn role_url(&self, role_id: &str) -> String {
         let req = Self::role_request(role_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::role`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn role_signed_url(
         &self,
@@ -736,12 +770,14 @@ impl Auth {
         let req = Self::role_request(role_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn role_request(role_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("roles/{}", rt::urls::encode_path_segment(role_id)),
         )
     }
+
     /// Create Role
     ///
     /// Create a new role.
@@ -773,6 +809,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update Role
     ///
     /// Update an existing role.
@@ -802,6 +839,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete Role
     ///
     /// Delete a role. This operation will succeed regardless of whether or not
@@ -819,6 +857,7 @@ impl Auth {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// Expand Scopes
     ///
     /// Return an expanded copy of the given scopeset, with scopes implied by any
@@ -840,6 +879,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get Current Scopes
     ///
     /// Return the expanded scopes available in the request, taking into account all sources
@@ -852,17 +892,16 @@ impl Auth {
     ///
     /// - `auth:current-scopes`
     pub async fn current_scopes(&self) -> Result<Scopeset, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("scopes/current"),
-        );
+        let req = Self::current_scopes_request();
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::current_scopes`], unsigned.
     pub fn current_scopes_url(&self) -> String {
         let req = Self::current_scopes_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::current_scopes`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn current_scopes_signed_url(
         &self,
@@ -871,9 +910,11 @@ impl Auth {
         let req = Self::current_scopes_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn current_scopes_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("scopes/current"))
     }
+
     /// Get Temporary Read/Write Credentials S3
     ///
     /// Get temporary AWS credentials for `read-write` or `read-only` access to
@@ -930,17 +971,10 @@ impl Auth {
         prefix: &str,
         format: Option<&str>,
     ) -> Result<AwsS3CredentialsResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "aws/s3/{}/{}/{}", rt::urls::encode_path_segment(level),
-                    rt::urls::encode_path_segment(bucket),
-                    rt::urls::encode_path_segment(prefix)
-                ),
-            )
-            .query_opt("format", format);
+        let req = Self::aws_s3_credentials_request(level, bucket, prefix, format);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::aws_s3_credentials`], unsigned.
     pub fn aws_s3_credentials_url(
         &self,
@@ -952,6 +986,7 @@ impl Auth {
         let req = Self::aws_s3_credentials_request(level, bucket, prefix, format);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::aws_s3_credentials`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn aws_s3_credentials_signed_url(
         &self,
@@ -964,6 +999,7 @@ impl Auth {
         let req = Self::aws_s3_credentials_request(level, bucket, prefix, format);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn aws_s3_credentials_request(
         level: &str,
         bucket: &str,
@@ -980,6 +1016,7 @@ impl Auth {
             )
             .query_opt("format", format)
     }
+
     /// List Accounts Managed by Auth
     ///
     /// Retrieve a list of all Azure accounts managed by Taskcluster Auth.
@@ -993,17 +1030,16 @@ impl Auth {
     /// - `auth:azure-table:list-accounts`
     #[deprecated(note = "deprecated in the API reference")]
     pub async fn azure_accounts(&self) -> Result<AzureAccountListResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("azure/accounts"),
-        );
+        let req = Self::azure_accounts_request();
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::azure_accounts`], unsigned.
     pub fn azure_accounts_url(&self) -> String {
         let req = Self::azure_accounts_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::azure_accounts`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn azure_accounts_signed_url(
         &self,
@@ -1012,9 +1048,11 @@ impl Auth {
         let req = Self::azure_accounts_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn azure_accounts_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("azure/accounts"))
     }
+
     /// List Tables in an Account Managed by Auth
     ///
     /// Retrieve a list of all tables in an account.
@@ -1032,13 +1070,10 @@ impl Auth {
         account: &str,
         continuation_token: Option<&str>,
     ) -> Result<AzureTableListResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("azure/{}/tables", rt::urls::encode_path_segment(account)),
-            )
-            .query_opt("continuationToken", continuation_token);
+        let req = Self::azure_tables_request(account, continuation_token);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::azure_tables`], unsigned.
     pub fn azure_tables_url(
         &self,
@@ -1048,6 +1083,7 @@ impl Auth {
         let req = Self::azure_tables_request(account, continuation_token);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::azure_tables`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn azure_tables_signed_url(
         &self,
@@ -1058,6 +1094,7 @@ impl Auth {
         let req = Self::azure_tables_request(account, continuation_token);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn azure_tables_request(
         account: &str,
         continuation_token: Option<&str>,
@@ -1068,6 +1105,7 @@ impl Auth {
             )
             .query_opt("continuationToken", continuation_token)
     }
+
     /// Every page of [`Self::azure_tables`], following `continuationToken` until the last page.
     #[allow(deprecated)]
     pub fn azure_tables_pages<'a>(
@@ -1080,6 +1118,7 @@ impl Auth {
             self.azure_tables(account, token.as_deref()).await
         })
     }
+
     /// Get Shared-Access-Signature for Azure Table
     ///
     /// Get a shared access signature (SAS) string for use with a specific Azure
@@ -1108,16 +1147,10 @@ impl Auth {
         table: &str,
         level: &str,
     ) -> Result<AzureTableAccessResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "azure/{}/table/{}/{}", rt::urls::encode_path_segment(account),
-                rt::urls::encode_path_segment(table),
-                rt::urls::encode_path_segment(level)
-            ),
-        );
+        let req = Self::azure_table_sas_request(account, table, level);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::azure_table_sas`], unsigned.
     pub fn azure_table_sas_url(
         &self,
@@ -1128,6 +1161,7 @@ impl Auth {
         let req = Self::azure_table_sas_request(account, table, level);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::azure_table_sas`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn azure_table_sas_signed_url(
         &self,
@@ -1139,6 +1173,7 @@ impl Auth {
         let req = Self::azure_table_sas_request(account, table, level);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn azure_table_sas_request(account: &str, table: &str, level: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1149,6 +1184,7 @@ impl Auth {
             ),
         )
     }
+
     /// List containers in an Account Managed by Auth
     ///
     /// Retrieve a list of all containers in an account.
@@ -1166,13 +1202,10 @@ impl Auth {
         account: &str,
         continuation_token: Option<&str>,
     ) -> Result<AzureContainerListResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("azure/{}/containers", rt::urls::encode_path_segment(account)),
-            )
-            .query_opt("continuationToken", continuation_token);
+        let req = Self::azure_containers_request(account, continuation_token);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::azure_containers`], unsigned.
     pub fn azure_containers_url(
         &self,
@@ -1182,6 +1215,7 @@ impl Auth {
         let req = Self::azure_containers_request(account, continuation_token);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::azure_containers`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn azure_containers_signed_url(
         &self,
@@ -1192,6 +1226,7 @@ impl Auth {
         let req = Self::azure_containers_request(account, continuation_token);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn azure_containers_request(
         account: &str,
         continuation_token: Option<&str>,
@@ -1202,6 +1237,7 @@ impl Auth {
             )
             .query_opt("continuationToken", continuation_token)
     }
+
     /// Every page of [`Self::azure_containers`], following `continuationToken` until the last page.
     #[allow(deprecated)]
     pub fn azure_containers_pages<'a>(
@@ -1214,6 +1250,7 @@ impl Auth {
             self.azure_containers(account, token.as_deref()).await
         })
     }
+
     /// Get Shared-Access-Signature for Azure Container
     ///
     /// Get a shared access signature (SAS) string for use with a specific Azure
@@ -1242,16 +1279,10 @@ impl Auth {
         container: &str,
         level: &str,
     ) -> Result<AzureContainerResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "azure/{}/containers/{}/{}", rt::urls::encode_path_segment(account),
-                rt::urls::encode_path_segment(container),
-                rt::urls::encode_path_segment(level)
-            ),
-        );
+        let req = Self::azure_container_sas_request(account, container, level);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::azure_container_sas`], unsigned.
     pub fn azure_container_sas_url(
         &self,
@@ -1262,6 +1293,7 @@ impl Auth {
         let req = Self::azure_container_sas_request(account, container, level);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::azure_container_sas`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn azure_container_sas_signed_url(
         &self,
@@ -1273,6 +1305,7 @@ impl Auth {
         let req = Self::azure_container_sas_request(account, container, level);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn azure_container_sas_request(
         account: &str,
         container: &str,
@@ -1287,6 +1320,7 @@ impl Auth {
             ),
         )
     }
+
     /// Get DSN for Sentry Project
     ///
     /// Get temporary DSN (access credentials) for a sentry project.
@@ -1306,17 +1340,16 @@ impl Auth {
         &self,
         project: &str,
     ) -> Result<SentryDsnResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("sentry/{}/dsn", rt::urls::encode_path_segment(project)),
-        );
+        let req = Self::sentry_dsn_request(project);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::sentry_dsn`], unsigned.
     pub fn sentry_dsn_url(&self, project: &str) -> String {
         let req = Self::sentry_dsn_request(project);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::sentry_dsn`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn sentry_dsn_signed_url(
         &self,
@@ -1326,12 +1359,14 @@ impl Auth {
         let req = Self::sentry_dsn_request(project);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn sentry_dsn_request(project: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("sentry/{}/dsn", rt::urls::encode_path_segment(project)),
         )
     }
+
     /// Get a client token for the Websocktunnel service
     ///
     /// Get a temporary token suitable for use connecting to a
@@ -1355,15 +1390,10 @@ impl Auth {
         wst_audience: &str,
         wst_client: &str,
     ) -> Result<WebsocktunnelTokenResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "websocktunnel/{}/{}", rt::urls::encode_path_segment(wst_audience),
-                rt::urls::encode_path_segment(wst_client)
-            ),
-        );
+        let req = Self::websocktunnel_token_request(wst_audience, wst_client);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::websocktunnel_token`], unsigned.
     pub fn websocktunnel_token_url(
         &self,
@@ -1373,6 +1403,7 @@ impl Auth {
         let req = Self::websocktunnel_token_request(wst_audience, wst_client);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::websocktunnel_token`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn websocktunnel_token_signed_url(
         &self,
@@ -1383,6 +1414,7 @@ impl Auth {
         let req = Self::websocktunnel_token_request(wst_audience, wst_client);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn websocktunnel_token_request(wst_audience: &str, wst_client: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1392,6 +1424,7 @@ impl Auth {
             ),
         )
     }
+
     /// Get Temporary GCP Credentials
     ///
     /// Get temporary GCP credentials for the given serviceAccount in the given project.
@@ -1414,15 +1447,10 @@ impl Auth {
         project_id: &str,
         service_account: &str,
     ) -> Result<GcpCredentialsResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "gcp/credentials/{}/{}", rt::urls::encode_path_segment(project_id),
-                rt::urls::encode_path_segment(service_account)
-            ),
-        );
+        let req = Self::gcp_credentials_request(project_id, service_account);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::gcp_credentials`], unsigned.
     pub fn gcp_credentials_url(
         &self,
@@ -1432,6 +1460,7 @@ impl Auth {
         let req = Self::gcp_credentials_request(project_id, service_account);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::gcp_credentials`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn gcp_credentials_signed_url(
         &self,
@@ -1442,6 +1471,7 @@ impl Auth {
         let req = Self::gcp_credentials_request(project_id, service_account);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn gcp_credentials_request(project_id: &str, service_account: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1451,6 +1481,7 @@ impl Auth {
             ),
         )
     }
+
     /// Get a repository scoped github token
     ///
     /// Get a Github application installation token scoped to the given repositories
@@ -1493,6 +1524,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Authenticate Hawk Request
     ///
     /// Validate the request signature given on input and return list of scopes
@@ -1514,6 +1546,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Test Authentication
     ///
     /// Utility method to test client implementations of Taskcluster
@@ -1540,6 +1573,7 @@ impl Auth {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Test Authentication (GET)
     ///
     /// Utility method similar to `testAuthenticate`, but with the GET method,
@@ -1562,17 +1596,16 @@ impl Auth {
     pub async fn test_authenticate_get(
         &self,
     ) -> Result<TestAuthenticateResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("test-authenticate-get/"),
-        );
+        let req = Self::test_authenticate_get_request();
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::test_authenticate_get`], unsigned.
     pub fn test_authenticate_get_url(&self) -> String {
         let req = Self::test_authenticate_get_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::test_authenticate_get`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn test_authenticate_get_signed_url(
         &self,
@@ -1581,12 +1614,14 @@ impl Auth {
         let req = Self::test_authenticate_get_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn test_authenticate_get_request() -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             String::from("test-authenticate-get/"),
         )
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -1596,17 +1631,16 @@ impl Auth {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -1615,35 +1649,42 @@ impl Auth {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for ListClientsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for GetEntityHistoryResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListRoles2Response {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListRoleIdsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for AzureTableListResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for AzureContainerListResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// List Client Response
 ///
 /// List of clients
@@ -21,6 +22,7 @@ pub struct ListClientsResponse {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Get Client Response
 ///
 /// Get all details about a client, useful for tools modifying a client
@@ -72,6 +74,7 @@ pub struct GetClientResponse {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Create Client Request
 ///
 /// Properties to create a client.
@@ -101,6 +104,7 @@ pub struct CreateClientRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
 }
+
 /// Create Client Response
 ///
 /// All details about a client including the `accessToken`
@@ -157,6 +161,7 @@ pub struct CreateClientResponse {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Get Entity History Response
 ///
 /// Response from getEntityHistory endpoint containing audit history entries
@@ -172,6 +177,7 @@ pub struct GetEntityHistoryResponse {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Generated from `schemas/auth/v1/get-entity-history-response.json#/properties/auditHistory/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetEntityHistoryResponseAuditHistoryItem {
@@ -190,6 +196,7 @@ pub struct GetEntityHistoryResponseAuditHistoryItem {
     #[serde(rename = "entityType")]
     pub entity_type: String,
 }
+
 /// Get Role Response
 ///
 /// Get all details about a role
@@ -221,6 +228,7 @@ pub struct GetRoleResponse {
     /// printable ASCII characters and spaces.
     pub scopes: Vec<String>,
 }
+
 /// Get All Roles Response
 ///
 /// If no limit is given, all roles are returned. Since this
@@ -244,6 +252,7 @@ pub struct ListRoles2Response {
     /// - Items are unique.
     pub roles: Vec<GetRoleResponse>,
 }
+
 /// Get Role Ids Response
 ///
 /// If no limit is given, the roleIds of all roles are returned. Since this
@@ -268,6 +277,7 @@ pub struct ListRoleIdsResponse {
     #[serde(rename = "roleIds")]
     pub role_ids: Vec<String>,
 }
+
 /// Create Role Request
 ///
 /// Data to create or update a role.
@@ -284,6 +294,7 @@ pub struct CreateRoleRequest {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Set of scopes
 ///
 /// A set of scopes
@@ -294,6 +305,7 @@ pub struct Scopeset {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// AWS S3 Credentials Response
 ///
 /// Response for a request to get access to an S3 bucket.
@@ -306,6 +318,7 @@ pub struct AwsS3CredentialsResponse {
     /// Date and time of when the temporary credentials expires.
     pub expires: apigen_runtime::Time,
 }
+
 /// Temporary Security Credentials
 ///
 /// Temporary STS credentials for use when operating on S3
@@ -329,6 +342,7 @@ pub struct AwsS3CredentialsResponseCredentials {
     #[serde(rename = "sessionToken")]
     pub session_token: String,
 }
+
 /// Azure List Account Response
 ///
 /// A list of Azure accounts managed by taskcluster-auth
@@ -343,6 +357,7 @@ pub struct AzureAccountListResponse {
     /// - Items are unique.
     pub accounts: Vec<String>,
 }
+
 /// Azure List Table Response
 ///
 /// A list of Azure tables in an account
@@ -371,6 +386,7 @@ pub struct AzureTableListResponse {
     /// - Items are unique.
     pub tables: Vec<String>,
 }
+
 /// Azure Table Shared-Access-Signature
 ///
 /// Response to a request for an Shared-Access-Signature to access and Azure
@@ -384,6 +400,7 @@ pub struct AzureTableAccessResponse {
     /// already present in the URL.
     pub sas: String,
 }
+
 /// Azure List Containers Response
 ///
 /// A list of Azure containers in an account
@@ -412,6 +429,7 @@ pub struct AzureContainerListResponse {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Azure Blob Shared-Access-Signature
 ///
 /// Response to a request for an Shared-Access-Signature to access an Azure
@@ -425,6 +443,7 @@ pub struct AzureContainerResponse {
     /// already present in the URL.
     pub sas: String,
 }
+
 /// Sentry DSN Response
 ///
 /// Sentry DSN for submitting errors.
@@ -441,6 +460,7 @@ pub struct SentryDsnResponse {
     /// Project name that the DSN grants access to.
     pub project: String,
 }
+
 /// Access credentials and urls for the Sentry project.
 /// Credentials will expire in 24-48 hours, you should refresh them within
 /// 24 hours.
@@ -460,6 +480,7 @@ pub struct SentryDsnResponseDsn {
     /// - Format: `uri`
     pub secret: String,
 }
+
 /// Websocktunnel Token Response
 ///
 /// Token for connecting a worker to websocktunnel proxy
@@ -489,6 +510,7 @@ pub struct WebsocktunnelTokenResponse {
     #[serde(rename = "wstClient")]
     pub wst_client: String,
 }
+
 /// GCP Credentials Response
 ///
 /// Response for a request to get a GCP temporary credential.
@@ -505,6 +527,7 @@ pub struct GcpCredentialsResponse {
     #[serde(rename = "expireTime")]
     pub expire_time: apigen_runtime::Time,
 }
+
 /// Github repository token request
 ///
 /// The list of permissions and repositories to scope a repository level github token to.
@@ -524,6 +547,7 @@ pub struct GithubRepoTokenRequest {
     /// - Maximum items: `500`
     pub repositories: Vec<String>,
 }
+
 /// Repository permissions
 ///
 /// Repository level github app permissions to request. Mapping a permission
@@ -588,6 +612,7 @@ pub struct GithubRepoTokenRequestPermissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflows: Option<GithubRepoTokenRequestPermissionsWorkflows>,
 }
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsActions {
@@ -601,6 +626,7 @@ pub enum GithubRepoTokenRequestPermissionsActions {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/repository_projects`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsRepositoryProjects {
@@ -617,6 +643,7 @@ pub enum GithubRepoTokenRequestPermissionsRepositoryProjects {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/workflows`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsWorkflows {
@@ -627,6 +654,7 @@ pub enum GithubRepoTokenRequestPermissionsWorkflows {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Github token response
 ///
 /// A github app installation access token.
@@ -641,6 +669,7 @@ pub struct GithubTokenResponse {
     /// The installation access token
     pub token: String,
 }
+
 /// Hawk Signature Authentication Request
 ///
 /// Request to authenticate a hawk request.
@@ -675,6 +704,7 @@ pub struct AuthenticateHawkRequest {
     #[serde(rename = "sourceIp", default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
 }
+
 /// HTTP method of the request being authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AuthenticateHawkRequestMethod {
@@ -760,6 +790,7 @@ pub enum AuthenticateHawkRequestMethod {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Hawk Signature Authentication Response
 ///
 /// Response from a request to authenticate a hawk request.
@@ -779,6 +810,7 @@ pub enum AuthenticateHawkResponse {
     #[serde(other)]
     Unknown,
 }
+
 /// Authentication Successful Response
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthenticationSuccessfulResponse {
@@ -813,6 +845,7 @@ pub struct AuthenticationSuccessfulResponse {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Authentication scheme the client used. Generally, you don't need to
 /// read this property unless `hash` is provided and you want to validate
 /// the payload hash. Additional values may be added in the future.
@@ -825,12 +858,14 @@ pub enum AuthenticationSuccessfulResponseScheme {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Authentication Failed Response
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthenticationFailedResponse {
     /// Message saying why the authentication failed.
     pub message: String,
 }
+
 /// No Authentication Response
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NoAuthenticationResponse {
@@ -850,6 +885,7 @@ pub struct NoAuthenticationResponse {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Authentication scheme the client used. Generally, you don't need to
 /// read this property unless `hash` is provided and you want to validate
 /// the payload hash. Additional values may be added in the future.
@@ -862,6 +898,7 @@ pub enum NoAuthenticationResponseScheme {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Test Authenticate Request
 ///
 /// Details on how the test request should be authenticated.
@@ -880,6 +917,7 @@ pub struct TestAuthenticateRequest {
     #[serde(rename = "requiredScopes")]
     pub required_scopes: Vec<String>,
 }
+
 /// Test Authenticate Response
 ///
 /// Details on how the test request was authenticated.
@@ -896,6 +934,7 @@ pub struct TestAuthenticateResponse {
     /// - Items are unique.
     pub scopes: Vec<String>,
 }
+
 /// Client Message
 ///
 /// Message reporting that a client has changed
@@ -911,6 +950,7 @@ pub struct ClientMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Role Message
 ///
 /// Message reporting that a role has changed

@@ -14,6 +14,7 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 /// Docker worker payload
 ///
 /// `.payload` field of the queue.
@@ -98,6 +99,7 @@ pub struct Payload {
     #[serde(rename = "supersederUrl", default, skip_serializing_if = "Option::is_none")]
     pub superseder_url: Option<String>,
 }
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/definitions/artifact`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Artifact {
@@ -109,6 +111,7 @@ pub struct Artifact {
     /// Artifact upload type.
     pub r#type: ArtifactType,
 }
+
 /// Artifact upload type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArtifactType {
@@ -125,6 +128,7 @@ pub enum ArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Capabilities that must be available/enabled for the task container.
 ///
 /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
@@ -150,6 +154,7 @@ pub struct PayloadCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
 }
+
 /// Devices to be attached to task containers
 ///
 /// Allows devices from the host system to be attached to a task container similar to using `--device` in docker.
@@ -180,6 +185,7 @@ pub struct PayloadCapabilitiesDevices {
     #[serde(rename = "loopbackVideo", default, skip_serializing_if = "Option::is_none")]
     pub loopback_video: Option<bool>,
 }
+
 /// Feature flags
 ///
 /// Used to enable additional functionality.
@@ -237,6 +243,7 @@ pub struct PayloadFeatures {
     )]
     pub taskcluster_proxy: Option<bool>,
 }
+
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
@@ -254,12 +261,14 @@ pub enum PayloadImage {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Named docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedDockerImage {
     pub name: String,
     pub r#type: NamedDockerImageType,
 }
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NamedDockerImageType {
@@ -270,6 +279,7 @@ pub enum NamedDockerImageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Indexed docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndexedDockerImage {
@@ -277,6 +287,7 @@ pub struct IndexedDockerImage {
     pub path: String,
     pub r#type: IndexedDockerImageType,
 }
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/2/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IndexedDockerImageType {
@@ -287,6 +298,7 @@ pub enum IndexedDockerImageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Docker image artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DockerImageArtifact {
@@ -295,6 +307,7 @@ pub struct DockerImageArtifact {
     pub task_id: String,
     pub r#type: DockerImageArtifactType,
 }
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/3/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DockerImageArtifactType {
@@ -305,6 +318,7 @@ pub enum DockerImageArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Exit status handling
 ///
 /// By default docker-worker will fail a task with a non-zero exit status without retrying.  This payload property allows a task owner to define certain exit statuses that will be marked as a retriable exception.

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of `schemas/generic-worker/insecure_posix.json`.
+
 /// Payload - insecure, posix
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -18,6 +19,7 @@ pub enum Payload {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Generic worker payload
 ///
 /// This schema defines the structure of the `payload` property referred to in a
@@ -138,6 +140,7 @@ pub struct GenericWorkerPayload {
         GenericWorkerPayloadTaskclusterProxyInterface,
     >,
 }
+
 /// Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GenericWorkerPayloadArtifact {
@@ -244,6 +247,7 @@ pub struct GenericWorkerPayloadArtifact {
     /// Since: generic-worker 1.0.0
     pub r#type: GenericWorkerPayloadArtifactType,
 }
+
 /// Content-Encoding header when serving artifact over HTTP.
 ///
 /// Content-Encoding for the artifact. If not provided, `gzip` will be used, except for the
@@ -294,6 +298,7 @@ pub enum GenericWorkerPayloadArtifactContentEncoding {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Artifact upload type.
 ///
 /// Artifacts can be either an individual `file` or a `directory` containing
@@ -312,6 +317,7 @@ pub enum GenericWorkerPayloadArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
@@ -430,6 +436,7 @@ pub struct GenericWorkerPayloadFeatures {
     )]
     pub taskcluster_proxy: Option<bool>,
 }
+
 /// Logs
 ///
 /// Configuration for task logs.
@@ -458,6 +465,7 @@ pub struct GenericWorkerPayloadLogs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<String>,
 }
+
 /// Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -468,6 +476,7 @@ pub enum Mount {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// File Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileMount {
@@ -492,6 +501,7 @@ pub struct FileMount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FileMountFormat>,
 }
+
 /// Generated from `schemas/generic-worker/insecure_posix.json#/definitions/content`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -529,6 +539,7 @@ pub enum Content {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Artifact Content
 ///
 /// Requires scope `queue:get-artifact:<artifact-name>`.
@@ -551,6 +562,7 @@ pub struct ArtifactContent {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Indexed Content
 ///
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
@@ -563,6 +575,7 @@ pub struct IndexedContent {
     /// - Maximum length: `255`
     pub namespace: String,
 }
+
 /// URL Content
 ///
 /// URL to download content from.
@@ -586,6 +599,7 @@ pub struct UrlContent {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Raw Content
 ///
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
@@ -602,6 +616,7 @@ pub struct RawContent {
     /// - Maximum length: `65536`
     pub raw: String,
 }
+
 /// Base64 Content
 ///
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
@@ -617,6 +632,7 @@ pub struct Base64Content {
     /// - Pattern: `"^[A-Za-z0-9/+]+[=]{0,2}$"`
     pub base64: String,
 }
+
 /// Format
 ///
 /// Compression format of the preloaded content.
@@ -658,6 +674,7 @@ pub enum FileMountFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Writable Directory Cache
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WritableDirectoryCache {
@@ -697,6 +714,7 @@ pub struct WritableDirectoryCache {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<WritableDirectoryCacheFormat>,
 }
+
 /// Format
 ///
 /// Archive format of the preloaded content (if `content` provided).
@@ -750,6 +768,7 @@ pub enum WritableDirectoryCacheFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Read Only Directory
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOnlyDirectory {
@@ -774,6 +793,7 @@ pub struct ReadOnlyDirectory {
     /// Since: generic-worker 5.4.0
     pub format: ReadOnlyDirectoryFormat,
 }
+
 /// Format
 ///
 /// Archive format of content for read only directory.
@@ -827,6 +847,7 @@ pub enum ReadOnlyDirectoryFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Exit code handling
 ///
 /// By default tasks will be resolved with `state/reasonResolved`: `completed/completed`
@@ -860,6 +881,7 @@ pub struct GenericWorkerPayloadOnExitStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Vec<u64>>,
 }
+
 /// Network Interface for Taskcluster Proxy to listen on
 ///
 /// Specifies whether taskcluster-proxy should listen on
@@ -881,6 +903,7 @@ pub enum GenericWorkerPayloadTaskclusterProxyInterface {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Docker worker payload
 ///
 /// `.payload` field of the queue.
@@ -965,6 +988,7 @@ pub struct DockerWorkerPayload {
     #[serde(rename = "supersederUrl", default, skip_serializing_if = "Option::is_none")]
     pub superseder_url: Option<String>,
 }
+
 /// Docker Worker Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Artifact {
@@ -976,6 +1000,7 @@ pub struct Artifact {
     /// Artifact upload type.
     pub r#type: ArtifactType,
 }
+
 /// Artifact upload type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArtifactType {
@@ -992,6 +1017,7 @@ pub enum ArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Capabilities that must be available/enabled for the task container.
 ///
 /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
@@ -1017,6 +1043,7 @@ pub struct DockerWorkerPayloadCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
 }
+
 /// Devices to be attached to task containers
 ///
 /// Allows devices from the host system to be attached to a task container similar to using `--device` in docker.
@@ -1047,6 +1074,7 @@ pub struct DockerWorkerPayloadCapabilitiesDevices {
     #[serde(rename = "loopbackVideo", default, skip_serializing_if = "Option::is_none")]
     pub loopback_video: Option<bool>,
 }
+
 /// Docker Worker feature flags
 ///
 /// Used to enable additional functionality.
@@ -1104,6 +1132,7 @@ pub struct DockerWorkerPayloadFeatures {
     )]
     pub taskcluster_proxy: Option<bool>,
 }
+
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
@@ -1121,12 +1150,14 @@ pub enum DockerWorkerPayloadImage {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Named docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedDockerImage {
     pub name: String,
     pub r#type: NamedDockerImageType,
 }
+
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NamedDockerImageType {
@@ -1137,6 +1168,7 @@ pub enum NamedDockerImageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Indexed docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndexedDockerImage {
@@ -1144,6 +1176,7 @@ pub struct IndexedDockerImage {
     pub path: String,
     pub r#type: IndexedDockerImageType,
 }
+
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/2/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IndexedDockerImageType {
@@ -1154,6 +1187,7 @@ pub enum IndexedDockerImageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Docker image artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DockerImageArtifact {
@@ -1162,6 +1196,7 @@ pub struct DockerImageArtifact {
     pub task_id: String,
     pub r#type: DockerImageArtifactType,
 }
+
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/3/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DockerImageArtifactType {
@@ -1172,6 +1207,7 @@ pub enum DockerImageArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Exit status handling
 ///
 /// By default docker-worker will fail a task with a non-zero exit status without retrying.  This payload property allows a task owner to define certain exit statuses that will be marked as a retriable exception.

@@ -14,6 +14,7 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 pub mod insecure_posix;
 pub mod multiuser_posix;
 pub mod multiuser_windows;

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of `schemas/generic-worker/multiuser_windows.json`.
+
 /// Generic worker payload - multiuser, windows
 ///
 /// This schema defines the structure of the `payload` property referred to in a
@@ -162,6 +163,7 @@ pub struct Payload {
     )]
     pub taskcluster_proxy_interface: Option<PayloadTaskclusterProxyInterface>,
 }
+
 /// Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PayloadArtifact {
@@ -267,6 +269,7 @@ pub struct PayloadArtifact {
     /// Since: generic-worker 1.0.0
     pub r#type: PayloadArtifactType,
 }
+
 /// Content-Encoding header when serving artifact over HTTP.
 ///
 /// Content-Encoding for the artifact. If not provided, `gzip` will be used, except for the
@@ -317,6 +320,7 @@ pub enum PayloadArtifactContentEncoding {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Artifact upload type.
 ///
 /// Artifacts can be either an individual `file` or a `directory` containing
@@ -335,6 +339,7 @@ pub enum PayloadArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
@@ -491,6 +496,7 @@ pub struct PayloadFeatures {
     )]
     pub taskcluster_proxy: Option<bool>,
 }
+
 /// Logs
 ///
 /// Configuration for task logs.
@@ -519,6 +525,7 @@ pub struct PayloadLogs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<String>,
 }
+
 /// Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -529,6 +536,7 @@ pub enum Mount {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// File Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileMount {
@@ -555,6 +563,7 @@ pub struct FileMount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FileMountFormat>,
 }
+
 /// Generated from `schemas/generic-worker/multiuser_windows.json#/definitions/content`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -592,6 +601,7 @@ pub enum Content {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Artifact Content
 ///
 /// Requires scope `queue:get-artifact:<artifact-name>`.
@@ -614,6 +624,7 @@ pub struct ArtifactContent {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Indexed Content
 ///
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
@@ -626,6 +637,7 @@ pub struct IndexedContent {
     /// - Maximum length: `255`
     pub namespace: String,
 }
+
 /// URL Content
 ///
 /// URL to download content from.
@@ -649,6 +661,7 @@ pub struct UrlContent {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Raw Content
 ///
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
@@ -665,6 +678,7 @@ pub struct RawContent {
     /// - Maximum length: `65536`
     pub raw: String,
 }
+
 /// Base64 Content
 ///
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
@@ -680,6 +694,7 @@ pub struct Base64Content {
     /// - Pattern: `"^[A-Za-z0-9/+]+[=]{0,2}$"`
     pub base64: String,
 }
+
 /// Format
 ///
 /// Compression format of the preloaded content.
@@ -721,6 +736,7 @@ pub enum FileMountFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Writable Directory Cache
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WritableDirectoryCache {
@@ -762,6 +778,7 @@ pub struct WritableDirectoryCache {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<WritableDirectoryCacheFormat>,
 }
+
 /// Format
 ///
 /// Archive format of the preloaded content (if `content` provided).
@@ -815,6 +832,7 @@ pub enum WritableDirectoryCacheFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Read Only Directory
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOnlyDirectory {
@@ -841,6 +859,7 @@ pub struct ReadOnlyDirectory {
     /// Since: generic-worker 5.4.0
     pub format: ReadOnlyDirectoryFormat,
 }
+
 /// Format
 ///
 /// Archive format of content for read only directory.
@@ -894,6 +913,7 @@ pub enum ReadOnlyDirectoryFormat {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Exit code handling
 ///
 /// By default tasks will be resolved with `state/reasonResolved`: `completed/completed`
@@ -927,6 +947,7 @@ pub struct PayloadOnExitStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Vec<u64>>,
 }
+
 /// Network Interface for Taskcluster Proxy to listen on
 ///
 /// Specifies whether taskcluster-proxy should listen on

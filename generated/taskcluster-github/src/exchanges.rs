@@ -11,10 +11,13 @@
 //! github service
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-github/v1/";
+
 /// GitHub Pull Request Event
 ///
 /// When a GitHub pull request event is posted it will be broadcast on this
@@ -36,11 +39,14 @@ pub struct PullRequest {
     /// The GitHub `action` which triggered an event. See for possible values see the payload actions property. (one word; unset: `*`).
     pub action: Option<String>,
 }
+
 impl Binding for PullRequest {
     type Message = crate::GithubPullRequestMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/pull-request"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -52,6 +58,7 @@ impl Binding for PullRequest {
         )
     }
 }
+
 /// GitHub push Event
 ///
 /// When a GitHub push event is posted it will be broadcast on this
@@ -70,11 +77,14 @@ pub struct Push {
     /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
     pub repository: Option<String>,
 }
+
 impl Binding for Push {
     type Message = crate::GithubPushMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/push"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -85,6 +95,7 @@ impl Binding for Push {
         )
     }
 }
+
 /// GitHub release Event
 ///
 /// When a GitHub release event is posted it will be broadcast on this
@@ -103,11 +114,14 @@ pub struct Release {
     /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
     pub repository: Option<String>,
 }
+
 impl Binding for Release {
     type Message = crate::GithubReleaseMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/release"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -118,6 +132,7 @@ impl Binding for Release {
         )
     }
 }
+
 /// GitHub re-run task Event
 ///
 /// When a GitHub check_run event with action="rerequested" is posted
@@ -137,11 +152,14 @@ pub struct Rerun {
     /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
     pub repository: Option<String>,
 }
+
 impl Binding for Rerun {
     type Message = crate::GithubRerunMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/rerun"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -152,6 +170,7 @@ impl Binding for Rerun {
         )
     }
 }
+
 /// tc-gh requested the Queue service to create all the tasks in a group
 ///
 /// supposed to signal that taskCreate API has been called for every task in the task group
@@ -173,11 +192,14 @@ pub struct TaskGroupCreationRequested {
     /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
     pub repository: Option<String>,
 }
+
 impl Binding for TaskGroupCreationRequested {
     type Message = crate::TaskGroupCreationRequested;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/task-group-creation-requested"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[

@@ -23,10 +23,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of GitHub Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -34,25 +36,31 @@ use apigen_runtime as rt;
 pub struct Github {
     client: rt::Client,
 }
+
 impl Github {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "github";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -60,14 +68,16 @@ impl Github {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -76,9 +86,11 @@ impl Github {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -86,17 +98,16 @@ impl Github {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -105,9 +116,11 @@ impl Github {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -115,17 +128,16 @@ impl Github {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -134,9 +146,11 @@ impl Github {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// List of Builds
     ///
     /// A paginated list of builds that have been run in
@@ -157,15 +171,17 @@ impl Github {
         sha: Option<&str>,
         pull_request: Option<&str>,
     ) -> Result<BuildList, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("builds"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("organization", organization)
-            .query_opt("repository", repository)
-            .query_opt("sha", sha)
-            .query_opt("pullRequest", pull_request);
+        let req = Self::builds_request(
+            continuation_token,
+            limit,
+            organization,
+            repository,
+            sha,
+            pull_request,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::builds`], unsigned.
     pub fn builds_url(
         &self,
@@ -186,6 +202,7 @@ impl Github {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::builds`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn builds_signed_url(
         &self,
@@ -207,6 +224,7 @@ impl Github {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn builds_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -223,6 +241,7 @@ impl Github {
             .query_opt("sha", sha)
             .query_opt("pullRequest", pull_request)
     }
+
     /// Every page of [`Self::builds`], following `continuationToken` until the last page.
     pub fn builds_pages<'a>(
         &'a self,
@@ -244,6 +263,7 @@ impl Github {
                 .await
         })
     }
+
     /// Cancel repository builds
     ///
     /// Cancel all running Task Groups associated with given repository and sha or pullRequest number
@@ -271,6 +291,7 @@ impl Github {
             .query_opt("pullRequest", pull_request);
         self.client.call_json(req).await
     }
+
     /// Latest Build Status Badge
     ///
     /// Checks the status of the latest build of a given branch
@@ -289,21 +310,16 @@ impl Github {
         repo: &str,
         branch: &str,
     ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "repository/{}/{}/{}/badge.svg", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo),
-                rt::urls::encode_path_segment(branch)
-            ),
-        );
+        let req = Self::badge_request(owner, repo, branch);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::badge`], unsigned.
     pub fn badge_url(&self, owner: &str, repo: &str, branch: &str) -> String {
         let req = Self::badge_request(owner, repo, branch);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::badge`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn badge_signed_url(
         &self,
@@ -315,6 +331,7 @@ impl Github {
         let req = Self::badge_request(owner, repo, branch);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn badge_request(owner: &str, repo: &str, branch: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -325,6 +342,7 @@ impl Github {
             ),
         )
     }
+
     /// Get Repository Info
     ///
     /// Returns any repository metadata that is
@@ -342,20 +360,16 @@ impl Github {
         owner: &str,
         repo: &str,
     ) -> Result<Repository, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "repository/{}/{}", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo)
-            ),
-        );
+        let req = Self::repository_request(owner, repo);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::repository`], unsigned.
     pub fn repository_url(&self, owner: &str, repo: &str) -> String {
         let req = Self::repository_request(owner, repo);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::repository`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn repository_signed_url(
         &self,
@@ -366,6 +380,7 @@ impl Github {
         let req = Self::repository_request(owner, repo);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn repository_request(owner: &str, repo: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -375,6 +390,7 @@ impl Github {
             ),
         )
     }
+
     /// Latest Status for Branch
     ///
     /// For a given branch of a repository, this will always point
@@ -394,21 +410,16 @@ impl Github {
         repo: &str,
         branch: &str,
     ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "repository/{}/{}/{}/latest", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo),
-                rt::urls::encode_path_segment(branch)
-            ),
-        );
+        let req = Self::latest_request(owner, repo, branch);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::latest`], unsigned.
     pub fn latest_url(&self, owner: &str, repo: &str, branch: &str) -> String {
         let req = Self::latest_request(owner, repo, branch);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::latest`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn latest_signed_url(
         &self,
@@ -420,6 +431,7 @@ impl Github {
         let req = Self::latest_request(owner, repo, branch);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn latest_request(owner: &str, repo: &str, branch: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -430,6 +442,7 @@ impl Github {
             ),
         )
     }
+
     /// Post a status against a given changeset
     ///
     /// For a given changeset (SHA) of a repository, this will attach a "commit status"
@@ -462,6 +475,7 @@ impl Github {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Post a comment on a given GitHub Issue or Pull Request
     ///
     /// For a given Issue or Pull Request of a repository, this will write a new message.
@@ -490,6 +504,7 @@ impl Github {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Render .taskcluster.yml file
     ///
     /// This endpoint allows to render the .taskcluster.yml file for a given event or payload.
@@ -511,6 +526,7 @@ impl Github {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -520,17 +536,16 @@ impl Github {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -539,10 +554,12 @@ impl Github {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for BuildList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Builds Response
 ///
 /// A paginated list of builds
@@ -17,6 +18,7 @@ pub struct BuildList {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Build
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildListBuild {
@@ -62,6 +64,7 @@ pub struct BuildListBuild {
     /// The last updated of the build. If it is done, this is when it finished.
     pub updated: apigen_runtime::Time,
 }
+
 /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -75,6 +78,7 @@ pub enum BuildListBuildEventId {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Unknown Github GUID
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum UnknownGithubGuid {
@@ -85,6 +89,7 @@ pub enum UnknownGithubGuid {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Github status associated with the build.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BuildListBuildState {
@@ -107,6 +112,7 @@ pub enum BuildListBuildState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Repository Response
 ///
 /// Any Taskcluster-specific Github repository information.
@@ -115,6 +121,7 @@ pub struct Repository {
     /// True if integration is installed, False otherwise.
     pub installed: bool,
 }
+
 /// Create Status Request
 ///
 /// Create a commit status on GitHub.
@@ -133,6 +140,7 @@ pub struct CreateStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_url: Option<String>,
 }
+
 /// The state of the status.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CreateStatusState {
@@ -152,6 +160,7 @@ pub enum CreateStatusState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Create Comment Request
 ///
 /// Write a new comment on a GitHub Issue or Pull Request.
@@ -161,6 +170,7 @@ pub struct CreateComment {
     /// The contents of the comment.
     pub body: String,
 }
+
 /// Render .taskcluster.yml input
 ///
 /// Render .taskcluster.yml for one of the supported events.
@@ -190,6 +200,7 @@ pub struct RenderTaskclusterYmlInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
 }
+
 /// Emulate one of the github events with mocked payload.
 /// Some of the events have sub-actions, that can be specified.
 /// Event type names follow the `tasks_for` naming convention.
@@ -216,6 +227,7 @@ pub enum RenderTaskclusterYmlInputFakeEvent {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Push events
 ///
 /// Github sends `push` event for commits and for tags.
@@ -229,6 +241,7 @@ pub struct PushEvents {
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: PushEventsType,
 }
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/0/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PushEventsType {
@@ -239,6 +252,7 @@ pub enum PushEventsType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Pull Request events
 ///
 /// .taskcluster.yml supports `github-pull-request` and `github-pull-request-untrusted` events.
@@ -253,6 +267,7 @@ pub struct PullRequestEvents {
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: PullRequestEventsType,
 }
+
 /// Pull Request action
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PullRequestEventsAction {
@@ -311,6 +326,7 @@ pub enum PullRequestEventsAction {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PullRequestEventsType {
@@ -324,6 +340,7 @@ pub enum PullRequestEventsType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Release events
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseEvents {
@@ -334,6 +351,7 @@ pub struct ReleaseEvents {
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: ReleaseEventsType,
 }
+
 /// Release action
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseEventsAction {
@@ -362,6 +380,7 @@ pub enum ReleaseEventsAction {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/2/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseEventsType {
@@ -372,6 +391,7 @@ pub enum ReleaseEventsType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Issue Comment events
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IssueCommentEvents {
@@ -382,6 +402,7 @@ pub struct IssueCommentEvents {
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: IssueCommentEventsType,
 }
+
 /// Issue Comment action
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IssueCommentEventsAction {
@@ -395,6 +416,7 @@ pub enum IssueCommentEventsAction {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/3/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IssueCommentEventsType {
@@ -405,6 +427,7 @@ pub enum IssueCommentEventsType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Render .taskcluster.yml output
 ///
 /// Rendered .taskcluster.yml output.
@@ -420,6 +443,7 @@ pub struct RenderTaskclusterYmlOutput {
     /// that conform to the json schema.
     pub tasks: Vec<std::collections::BTreeMap<String, serde_json::Value>>,
 }
+
 /// GitHub Pull Request Message
 ///
 /// Message reporting that a GitHub pull request has occurred
@@ -464,6 +488,7 @@ pub struct GithubPullRequestMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// GitHub Push Message
 ///
 /// Message reporting that a GitHub push has occurred
@@ -503,6 +528,7 @@ pub struct GithubPushMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// GitHub Release Message
 ///
 /// Message reporting that a GitHub release has occurred
@@ -545,6 +571,7 @@ pub struct GithubReleaseMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// GitHub Re-run Request Message
 ///
 /// Message reporting that a GitHub re-run task request has occurred
@@ -588,6 +615,7 @@ pub struct GithubRerunMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Task Group Defined - Create Status
 ///
 /// Indicates that this service has created a new task group in response to a GitHub event.

@@ -6,10 +6,13 @@
 //! The hooks service is responsible for creating tasks at specific times orin .  response to webhooks and API calls.Using this exchange allows us tomake hooks which repsond to particular pulse messagesThese exchanges provide notifications when a hook is created, updatedor deleted. This is so that the listener running in a different hooks process at the other end can direct another listener specified by`hookGroupId` and `hookId` to synchronize its bindings. But you are ofcourse welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-hooks/v1/";
+
 /// Hook Created Messages
 ///
 /// Whenever the api receives a request to create apulse based hook, a message is posted to this exchange andthe receiver creates a listener with the bindings, to create a task
@@ -22,17 +25,21 @@ pub struct HookCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for HookCreated {
     type Message = crate::PulseHookChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Hook Updated Messages
 ///
 /// Whenever the api receives a request to update apulse based hook, a message is posted to this exchange andthe receiver updates the listener associated with that hook.
@@ -45,17 +52,21 @@ pub struct HookUpdated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for HookUpdated {
     type Message = crate::PulseHookChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-updated"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
         )
     }
 }
+
 /// Hook Deleted Messages
 ///
 /// Whenever the api receives a request to delete apulse based hook, a message is posted to this exchange andthe receiver deletes the listener associated with that hook.
@@ -68,11 +79,14 @@ pub struct HookDeleted {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for HookDeleted {
     type Message = crate::PulseHookChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-deleted"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],

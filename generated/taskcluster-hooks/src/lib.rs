@@ -16,10 +16,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of Hooks Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -27,25 +29,31 @@ use apigen_runtime as rt;
 pub struct Hooks {
     client: rt::Client,
 }
+
 impl Hooks {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "hooks";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -53,14 +61,16 @@ impl Hooks {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -69,9 +79,11 @@ impl Hooks {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -79,17 +91,16 @@ impl Hooks {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -98,9 +109,11 @@ impl Hooks {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -108,17 +121,16 @@ impl Hooks {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -127,9 +139,11 @@ impl Hooks {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// List hook groups
     ///
     /// This endpoint will return a list of all hook groups with at least one hook.
@@ -140,14 +154,16 @@ impl Hooks {
     ///
     /// - `hooks:list-hooks:`
     pub async fn list_hook_groups(&self) -> Result<ListHookGroupsResponse, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("hooks"));
+        let req = Self::list_hook_groups_request();
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_hook_groups`], unsigned.
     pub fn list_hook_groups_url(&self) -> String {
         let req = Self::list_hook_groups_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_hook_groups`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_hook_groups_signed_url(
         &self,
@@ -156,9 +172,11 @@ impl Hooks {
         let req = Self::list_hook_groups_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_hook_groups_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("hooks"))
     }
+
     /// List hooks in a given group
     ///
     /// This endpoint will return a list of all the hook definitions within a
@@ -173,17 +191,16 @@ impl Hooks {
         &self,
         hook_group_id: &str,
     ) -> Result<ListHooksResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("hooks/{}", rt::urls::encode_path_segment(hook_group_id)),
-        );
+        let req = Self::list_hooks_request(hook_group_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_hooks`], unsigned.
     pub fn list_hooks_url(&self, hook_group_id: &str) -> String {
         let req = Self::list_hooks_request(hook_group_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_hooks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_hooks_signed_url(
         &self,
@@ -193,12 +210,14 @@ impl Hooks {
         let req = Self::list_hooks_request(hook_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_hooks_request(hook_group_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("hooks/{}", rt::urls::encode_path_segment(hook_group_id)),
         )
     }
+
     /// Get hook definition
     ///
     /// This endpoint will return the hook definition for the given `hookGroupId`
@@ -214,20 +233,16 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
     ) -> Result<HookDefinition, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "hooks/{}/{}", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
-            ),
-        );
+        let req = Self::hook_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::hook`], unsigned.
     pub fn hook_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         let req = Self::hook_request(hook_group_id, hook_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::hook`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn hook_signed_url(
         &self,
@@ -238,6 +253,7 @@ impl Hooks {
         let req = Self::hook_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn hook_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -247,6 +263,7 @@ impl Hooks {
             ),
         )
     }
+
     /// Get hook status
     ///
     /// This endpoint will return the current status of the hook.  This represents a
@@ -267,20 +284,16 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
     ) -> Result<HookStatus, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "hooks/{}/{}/status", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
-            ),
-        );
+        let req = Self::get_hook_status_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_hook_status`], unsigned.
     pub fn get_hook_status_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         let req = Self::get_hook_status_request(hook_group_id, hook_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_hook_status`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_hook_status_signed_url(
         &self,
@@ -291,6 +304,7 @@ impl Hooks {
         let req = Self::get_hook_status_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_hook_status_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -300,6 +314,7 @@ impl Hooks {
             ),
         )
     }
+
     /// Create a hook
     ///
     /// This endpoint will create a new hook.
@@ -331,6 +346,7 @@ impl Hooks {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update a hook
     ///
     /// This endpoint will update an existing hook.  All fields except
@@ -359,6 +375,7 @@ impl Hooks {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete a hook
     ///
     /// This endpoint will remove a hook definition.
@@ -382,6 +399,7 @@ impl Hooks {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// Trigger a hook
     ///
     /// This endpoint will trigger the creation of a task from a hook definition.
@@ -414,6 +432,7 @@ impl Hooks {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get a trigger token
     ///
     /// Retrieve a unique secret token for triggering the specified hook. This
@@ -429,20 +448,16 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
     ) -> Result<TriggerTokenResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "hooks/{}/{}/token", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
-            ),
-        );
+        let req = Self::get_trigger_token_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_trigger_token`], unsigned.
     pub fn get_trigger_token_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         let req = Self::get_trigger_token_request(hook_group_id, hook_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_trigger_token`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_trigger_token_signed_url(
         &self,
@@ -453,6 +468,7 @@ impl Hooks {
         let req = Self::get_trigger_token_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_trigger_token_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -462,6 +478,7 @@ impl Hooks {
             ),
         )
     }
+
     /// Reset a trigger token
     ///
     /// Reset the token for triggering a given hook. This invalidates token that
@@ -486,6 +503,7 @@ impl Hooks {
         );
         self.client.call_json(req).await
     }
+
     /// Trigger a hook with a token
     ///
     /// This endpoint triggers a defined hook with a valid token.
@@ -517,6 +535,7 @@ impl Hooks {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get information about recent hook fires
     ///
     /// This endpoint will return information about the the last few times this hook has been
@@ -536,18 +555,15 @@ impl Hooks {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListLastFiresResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "hooks/{}/{}/last-fires",
-                    rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_last_fires_request(
+            hook_group_id,
+            hook_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_last_fires`], unsigned.
     pub fn list_last_fires_url(
         &self,
@@ -564,6 +580,7 @@ impl Hooks {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_last_fires`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_last_fires_signed_url(
         &self,
@@ -581,6 +598,7 @@ impl Hooks {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_last_fires_request(
         hook_group_id: &str,
         hook_id: &str,
@@ -598,6 +616,7 @@ impl Hooks {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_last_fires`], following `continuationToken` until the last page.
     pub fn list_last_fires_pages<'a>(
         &'a self,
@@ -611,6 +630,7 @@ impl Hooks {
             self.list_last_fires(hook_group_id, hook_id, token.as_deref(), limit).await
         })
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -620,17 +640,16 @@ impl Hooks {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -639,10 +658,12 @@ impl Hooks {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for ListLastFiresResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Hook groups
 ///
 /// List of `hookGroupIds`.
@@ -12,6 +13,7 @@ pub struct ListHookGroupsResponse {
     /// - Items are unique.
     pub groups: Vec<String>,
 }
+
 /// Hook list
 ///
 /// List of hooks
@@ -22,6 +24,7 @@ pub struct ListHooksResponse {
     /// - Items are unique.
     pub hooks: Vec<HookDefinition>,
 }
+
 /// Hook definition
 ///
 /// Definition of a hook that will create tasks when defined events occur.
@@ -57,6 +60,7 @@ pub struct HookDefinition {
     #[serde(rename = "triggerSchema")]
     pub trigger_schema: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Binding
 ///
 /// Exchange and RoutingKeyPattern for each binding
@@ -68,6 +72,7 @@ pub struct Binding {
     #[serde(rename = "routingKeyPattern")]
     pub routing_key_pattern: String,
 }
+
 /// Hook Metadata
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookMetadata {
@@ -98,6 +103,7 @@ pub struct HookMetadata {
     /// - Format: `email`
     pub owner: String,
 }
+
 /// Hook status response
 ///
 /// A snapshot of the current status of a hook.
@@ -117,6 +123,7 @@ pub struct HookStatus {
     )]
     pub next_scheduled_date: Option<apigen_runtime::Time>,
 }
+
 /// Information about the last time this hook fired.  This property is only present
 /// if the hook has fired at least once.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -135,6 +142,7 @@ pub enum HookStatusLastFire {
     #[serde(other)]
     Unknown,
 }
+
 /// Successful Fire
 ///
 /// Information about a successful firing of the hook
@@ -148,6 +156,7 @@ pub struct SuccessfulFire {
     /// The time the task was created.  This will not necessarily match `task.created`.
     pub time: apigen_runtime::Time,
 }
+
 /// Failed Fire
 ///
 /// Information about an unsuccessful firing of the hook
@@ -159,6 +168,7 @@ pub struct FailedFire {
     /// The time the task was created.  This will not necessarily match `task.created`.
     pub time: apigen_runtime::Time,
 }
+
 /// No Fire
 ///
 /// Information about no firing of the hook (e.g., a new hook)
@@ -210,6 +220,7 @@ pub struct CreateHookRequest {
     #[serde(rename = "triggerSchema", default, skip_serializing_if = "Option::is_none")]
     pub trigger_schema: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
+
 /// Trigger Hook Response
 ///
 /// Response to a `triggerHook` or `triggerHookWithToken` call.
@@ -226,6 +237,7 @@ pub enum TriggerHookResponse {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Response identifying the created task
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TriggerHookResponseOption1 {
@@ -242,6 +254,7 @@ pub struct TriggerHookResponseOption1 {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Another copy of the taskId, at the location where it was published in
 /// Taskcluster versions before v42.  Prefer to use the top-level property,
 /// as `status.taskId` may be removed in future versions.
@@ -251,6 +264,7 @@ pub struct TriggerHookResponseOption1Status {
     #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
 }
+
 /// Empty response indicating no task was created
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TriggerHookResponseOption2 {}
@@ -262,6 +276,7 @@ pub struct TriggerTokenResponse {
     /// Token
     pub token: String,
 }
+
 /// LastFires list
 ///
 /// List of lastFires
@@ -282,6 +297,7 @@ pub struct ListLastFiresResponse {
     #[serde(rename = "lastFires")]
     pub last_fires: Vec<ListLastFiresResponseLastFire>,
 }
+
 /// Generated from `schemas/hooks/v1/list-lastFires-response.json#/properties/lastFires/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListLastFiresResponseLastFire {
@@ -320,6 +336,7 @@ pub struct ListLastFiresResponseLastFire {
     #[serde(rename = "taskState")]
     pub task_state: ListLastFiresResponseLastFireTaskState,
 }
+
 /// Generated from `schemas/hooks/v1/list-lastFires-response.json#/properties/lastFires/items/properties/firedBy`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListLastFiresResponseLastFireFiredBy {
@@ -339,6 +356,7 @@ pub enum ListLastFiresResponseLastFireFiredBy {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Information about success or failure of firing of the hook
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListLastFiresResponseLastFireResult {
@@ -352,6 +370,7 @@ pub enum ListLastFiresResponseLastFireResult {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task state derived from tasks last run status.
 /// This value can change through time as tasks are being scheduled, run and re-run.
 /// If task doesn't exist or was just created, this value will default to `unknown`.
@@ -382,6 +401,7 @@ pub enum ListLastFiresResponseLastFireTaskState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Hook Changed Message
 ///
 /// Message reporting that a hook has changed

@@ -22,9 +22,11 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 use apigen_runtime as rt;
+
 /// Client of Index Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -32,25 +34,31 @@ use apigen_runtime as rt;
 pub struct Index {
     client: rt::Client,
 }
+
 impl Index {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "index";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -58,14 +66,16 @@ impl Index {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -74,9 +84,11 @@ impl Index {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -84,17 +96,16 @@ impl Index {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -103,9 +114,11 @@ impl Index {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -113,17 +126,16 @@ impl Index {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -132,9 +144,11 @@ impl Index {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Find Indexed Task
     ///
     /// Find a task by index path, returning the highest-rank task with that path. If no
@@ -149,17 +163,16 @@ impl Index {
         &self,
         index_path: &str,
     ) -> Result<IndexedTaskResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}", rt::urls::encode_path_segment(index_path)),
-        );
+        let req = Self::find_task_request(index_path);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::find_task`], unsigned.
     pub fn find_task_url(&self, index_path: &str) -> String {
         let req = Self::find_task_request(index_path);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::find_task`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn find_task_signed_url(
         &self,
@@ -169,12 +182,14 @@ impl Index {
         let req = Self::find_task_request(index_path);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn find_task_request(index_path: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task/{}", rt::urls::encode_path_segment(index_path)),
         )
     }
+
     /// Find tasks at indexes
     ///
     /// List the tasks given their labels
@@ -208,6 +223,7 @@ impl Index {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Every page of [`Self::find_tasks_at_index`], following `continuationToken` until the last page.
     pub fn find_tasks_at_index_pages<'a>(
         &'a self,
@@ -220,6 +236,7 @@ impl Index {
             self.find_tasks_at_index(token.as_deref(), limit, payload).await
         })
     }
+
     /// List Namespaces
     ///
     /// List the namespaces immediately under a given namespace.
@@ -241,14 +258,10 @@ impl Index {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListNamespacesResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("namespaces/{}", rt::urls::encode_path_segment(namespace)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_namespaces_request(namespace, continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_namespaces`], unsigned.
     pub fn list_namespaces_url(
         &self,
@@ -259,6 +272,7 @@ impl Index {
         let req = Self::list_namespaces_request(namespace, continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_namespaces`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_namespaces_signed_url(
         &self,
@@ -270,6 +284,7 @@ impl Index {
         let req = Self::list_namespaces_request(namespace, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_namespaces_request(
         namespace: &str,
         continuation_token: Option<&str>,
@@ -282,6 +297,7 @@ impl Index {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_namespaces`], following `continuationToken` until the last page.
     pub fn list_namespaces_pages<'a>(
         &'a self,
@@ -294,6 +310,7 @@ impl Index {
             self.list_namespaces(namespace, token.as_deref(), limit).await
         })
     }
+
     /// List Tasks
     ///
     /// List the tasks immediately under a given namespace.
@@ -318,14 +335,10 @@ impl Index {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("tasks/{}", rt::urls::encode_path_segment(namespace)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_tasks_request(namespace, continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_tasks`], unsigned.
     pub fn list_tasks_url(
         &self,
@@ -336,6 +349,7 @@ impl Index {
         let req = Self::list_tasks_request(namespace, continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_tasks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_tasks_signed_url(
         &self,
@@ -347,6 +361,7 @@ impl Index {
         let req = Self::list_tasks_request(namespace, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_tasks_request(
         namespace: &str,
         continuation_token: Option<&str>,
@@ -359,6 +374,7 @@ impl Index {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_tasks`], following `continuationToken` until the last page.
     pub fn list_tasks_pages<'a>(
         &'a self,
@@ -371,6 +387,7 @@ impl Index {
             self.list_tasks(namespace, token.as_deref(), limit).await
         })
     }
+
     /// Insert Task into Index
     ///
     /// Insert a task into the index.  If the new rank is less than the existing rank
@@ -396,6 +413,7 @@ impl Index {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Remove Task from Index
     ///
     /// Remove a task from the index.  This is intended for administrative use,
@@ -415,6 +433,7 @@ impl Index {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// Get Artifact From Indexed Task
     ///
     /// Find a task by index path and redirect to the artifact on the most recent
@@ -442,20 +461,16 @@ impl Index {
         index_path: &str,
         name: &str,
     ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/artifacts/{}", rt::urls::encode_path_segment(index_path),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::find_artifact_from_task_request(index_path, name);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::find_artifact_from_task`], unsigned.
     pub fn find_artifact_from_task_url(&self, index_path: &str, name: &str) -> String {
         let req = Self::find_artifact_from_task_request(index_path, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::find_artifact_from_task`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn find_artifact_from_task_signed_url(
         &self,
@@ -466,6 +481,7 @@ impl Index {
         let req = Self::find_artifact_from_task_request(index_path, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn find_artifact_from_task_request(index_path: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -475,6 +491,7 @@ impl Index {
             ),
         )
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -484,17 +501,16 @@ impl Index {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -503,15 +519,18 @@ impl Index {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for ListTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListNamespacesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

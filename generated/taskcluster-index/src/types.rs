@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Indexed Task Response
 ///
 /// Representation of an indexed task.
@@ -35,6 +36,7 @@ pub struct IndexedTaskResponse {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// List Tasks At Index Request
 ///
 /// Request to list tasks at the given indexes.
@@ -44,6 +46,7 @@ pub struct ListTasksAtIndex {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexes: Option<Vec<String>>,
 }
+
 /// List Tasks Response
 ///
 /// Representation of an indexed task.
@@ -67,6 +70,7 @@ pub struct ListTasksResponse {
     /// - Items are unique.
     pub tasks: Vec<ListTasksResponseTask>,
 }
+
 /// Task
 ///
 /// Representation of a task.
@@ -102,6 +106,7 @@ pub struct ListTasksResponseTask {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// List Namespaces Response
 ///
 /// Response from a request to list namespaces within a given namespace.
@@ -125,6 +130,7 @@ pub struct ListNamespacesResponse {
     /// - Items are unique.
     pub namespaces: Vec<ListNamespacesResponseNamespace>,
 }
+
 /// Namespace
 ///
 /// Representation of a namespace that contains indexed tasks.
@@ -145,6 +151,7 @@ pub struct ListNamespacesResponseNamespace {
     /// - Maximum length: `255`
     pub namespace: String,
 }
+
 /// Insert Task Request
 ///
 /// Representation of the index entry to insert.

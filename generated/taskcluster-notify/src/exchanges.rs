@@ -8,10 +8,13 @@
 //! by anybody with the proper scopes.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-notify/v1/";
+
 /// Notification Messages
 ///
 /// An arbitrary message that a taskcluster user
@@ -31,11 +34,14 @@ pub struct Notify {
     /// Custom topic. This is the <topic> portion of the `notify.pulse.<topic>.on-<event>` routes. (may span words; unset: `#`).
     pub topic: Option<String>,
 }
+
 impl Binding for Notify {
     type Message = crate::NotificationMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-notify/v1/notification"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[

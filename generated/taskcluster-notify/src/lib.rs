@@ -17,10 +17,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of Notification Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -28,25 +30,31 @@ use apigen_runtime as rt;
 pub struct Notify {
     client: rt::Client,
 }
+
 impl Notify {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "notify";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -54,14 +62,16 @@ impl Notify {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -70,9 +80,11 @@ impl Notify {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -80,17 +92,16 @@ impl Notify {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -99,9 +110,11 @@ impl Notify {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -109,17 +122,16 @@ impl Notify {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -128,9 +140,11 @@ impl Notify {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Send an Email
     ///
     /// Send an email to `address`. The content is markdown and will be rendered
@@ -153,6 +167,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Publish a Pulse Message
     ///
     /// Publish a message on pulse with the given `routingKey`.
@@ -171,6 +186,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Post Matrix Message
     ///
     /// Post a message to a room in Matrix. Optionally includes formatted message.
@@ -196,6 +212,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Post Slack Message
     ///
     /// Post a message to a Slack channel.
@@ -220,6 +237,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Denylist Given Address
     ///
     /// Add the given address to the notification denylist. Addresses in the denylist will be ignored
@@ -243,6 +261,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Delete Denylisted Address
     ///
     /// Delete the specified address from the notification denylist.
@@ -265,6 +284,7 @@ impl Notify {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// List Denylisted Notifications
     ///
     /// Lists all the denylisted addresses.
@@ -291,14 +311,10 @@ impl Notify {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<NotificationAddressList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("denylist/list"),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_denylist_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_denylist`], unsigned.
     pub fn list_denylist_url(
         &self,
@@ -308,6 +324,7 @@ impl Notify {
         let req = Self::list_denylist_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_denylist`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_denylist_signed_url(
         &self,
@@ -318,6 +335,7 @@ impl Notify {
         let req = Self::list_denylist_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_denylist_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -326,6 +344,7 @@ impl Notify {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_denylist`], following `continuationToken` until the last page.
     pub fn list_denylist_pages<'a>(
         &'a self,
@@ -337,6 +356,7 @@ impl Notify {
             self.list_denylist(token.as_deref(), limit).await
         })
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -346,17 +366,16 @@ impl Notify {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -365,10 +384,12 @@ impl Notify {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for NotificationAddressList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

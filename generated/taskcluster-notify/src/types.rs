@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Send Email Request
 ///
 /// Request to send an email
@@ -37,6 +38,7 @@ pub struct EmailRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<EmailRequestTemplate>,
 }
+
 /// Optional link that can be added as a button to the email.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmailRequestLink {
@@ -52,6 +54,7 @@ pub struct EmailRequestLink {
     /// - Maximum length: `40`
     pub text: String,
 }
+
 /// E-mail html template used to format your content.
 ///
 /// - Default: `"simple"`
@@ -67,6 +70,7 @@ pub enum EmailRequestTemplate {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Post Pulse Message Request
 ///
 /// Request to post a message on pulse.
@@ -80,6 +84,7 @@ pub struct PulseRequest {
     #[serde(rename = "routingKey")]
     pub routing_key: String,
 }
+
 /// Send Matrix Notice Request
 ///
 /// Request to send a Matrix notice. Many of these fields are better understood by
@@ -108,6 +113,7 @@ pub struct MatrixRequest {
     #[serde(rename = "roomId")]
     pub room_id: String,
 }
+
 /// Which of the `m.room.message` msgtypes to use. At the moment only the
 /// types that take `body`/`format`/`formattedBody` are supported.
 ///
@@ -127,6 +133,7 @@ pub enum MatrixRequestMsgtype {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Send Slack Message
 ///
 /// Request to send a message to a Slack channel. The most interesting field in
@@ -160,6 +167,7 @@ pub struct SlackRequest {
     #[serde(rename = "unfurlMedia", default, skip_serializing_if = "Option::is_none")]
     pub unfurl_media: Option<bool>,
 }
+
 /// Notification Type And Address
 ///
 /// Type of notification and its corresponding address.
@@ -170,6 +178,7 @@ pub struct NotificationAddress {
     #[serde(rename = "notificationType")]
     pub notification_type: NotificationAddressNotificationType,
 }
+
 /// Generated from `schemas/notify/v1/notification-address.json#/properties/notificationType`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NotificationAddressNotificationType {
@@ -189,6 +198,7 @@ pub enum NotificationAddressNotificationType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// List of notification adresses
 ///
 /// List of notification addresses.
@@ -208,6 +218,7 @@ pub struct NotificationAddressList {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Notification Message
 ///
 /// This can be pretty much anything you want it to be.

@@ -20,9 +20,11 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 use apigen_runtime as rt;
+
 /// Client of Object Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -30,25 +32,31 @@ use apigen_runtime as rt;
 pub struct Object {
     client: rt::Client,
 }
+
 impl Object {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "object";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -56,14 +64,16 @@ impl Object {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -72,9 +82,11 @@ impl Object {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -82,17 +94,16 @@ impl Object {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -101,9 +112,11 @@ impl Object {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -111,17 +124,16 @@ impl Object {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -130,9 +142,11 @@ impl Object {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Begin upload of a new object
     ///
     /// Create a new object by initiating upload of its data.
@@ -171,6 +185,7 @@ impl Object {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Mark an upload as complete.
     ///
     /// This endpoint marks an upload as complete.  This indicates that all data has been
@@ -202,6 +217,7 @@ impl Object {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Download object data
     ///
     /// Start the process of downloading an object's data.  Call this endpoint with a list of acceptable
@@ -228,6 +244,7 @@ impl Object {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get an object's metadata
     ///
     /// Get the metadata for the named object.  This metadata is not sufficient to
@@ -239,17 +256,16 @@ impl Object {
     ///
     /// - `object:download:<name>`
     pub async fn object(&self, name: &str) -> Result<GetObjectResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("metadata/{}", rt::urls::encode_path_segment(name)),
-        );
+        let req = Self::object_request(name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::object`], unsigned.
     pub fn object_url(&self, name: &str) -> String {
         let req = Self::object_request(name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::object`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn object_signed_url(
         &self,
@@ -259,12 +275,14 @@ impl Object {
         let req = Self::object_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn object_request(name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("metadata/{}", rt::urls::encode_path_segment(name)),
         )
     }
+
     /// Get an object's data
     ///
     /// Get the data in an object directly.  This method does not return a JSON body, but
@@ -287,17 +305,16 @@ impl Object {
     ///
     /// - `object:download:<name>`
     pub async fn download(&self, name: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("download/{}", rt::urls::encode_path_segment(name)),
-        );
+        let req = Self::download_request(name);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::download`], unsigned.
     pub fn download_url(&self, name: &str) -> String {
         let req = Self::download_request(name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::download`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn download_signed_url(
         &self,
@@ -307,12 +324,14 @@ impl Object {
         let req = Self::download_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn download_request(name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("download/{}", rt::urls::encode_path_segment(name)),
         )
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -322,17 +341,16 @@ impl Object {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -341,6 +359,7 @@ impl Object {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Create Upload Request
 ///
 /// A request to begin an upload, containing proposed upload methods to which the
@@ -44,6 +45,7 @@ pub struct CreateUploadRequest {
     #[serde(rename = "uploadId")]
     pub upload_id: String,
 }
+
 /// Object Content Hashes
 ///
 /// Hashes of the content of this object.  These values will be verified by
@@ -51,6 +53,7 @@ pub struct CreateUploadRequest {
 ///
 /// Multiple calls to `createUpload` or `finishUpload` for the same object
 /// can specify additional hashes, but existing hashes cannot be changed;
+
 /// this allows "amending" an upload with hashes after the data has been
 /// transferred, for example.
 ///
@@ -72,6 +75,7 @@ pub struct Upload {
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Proposed Upload Methods
 ///
 /// Upload methods, with details, that the caller is prepared to execute.  If
@@ -88,6 +92,7 @@ pub struct CreateUploadRequestProposedUploadMethods {
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
     pub put_url: Option<V1Request>,
 }
+
 /// `dataInline` upload request
 ///
 /// Upload data included directly in the request.  The data has a fixed maximum length, so this should
@@ -105,6 +110,7 @@ pub struct Request {
     #[serde(rename = "objectData")]
     pub object_data: String,
 }
+
 /// `putUrl` upload request
 ///
 /// Request a URL to which a PUT request can be made.
@@ -117,6 +123,7 @@ pub struct V1Request {
     #[serde(rename = "contentType")]
     pub content_type: String,
 }
+
 /// Create Upload Response
 ///
 /// A response from the `createUpload` method, either agreeing to an upload method or
@@ -145,6 +152,7 @@ pub struct CreateUploadResponse {
     #[serde(rename = "uploadMethod")]
     pub upload_method: CreateUploadResponseUploadMethod,
 }
+
 /// Selected Upload Method (or none)
 ///
 /// The selected upload method, from those contained in the request.  At most one
@@ -159,6 +167,7 @@ pub struct CreateUploadResponseUploadMethod {
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
     pub put_url: Option<Response>,
 }
+
 /// `putUrl` upload response
 ///
 /// Response containing a URL to which to PUT the data.
@@ -181,6 +190,7 @@ pub struct Response {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Finish Upload Request
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FinishUploadRequest {
@@ -204,6 +214,7 @@ pub struct FinishUploadRequest {
     #[serde(rename = "uploadId")]
     pub upload_id: String,
 }
+
 /// Download Object Request
 ///
 /// See [Download Methods](https://docs.taskcluster.net/docs/docs/reference/platform/object/download-methods) for details.
@@ -216,6 +227,7 @@ pub struct DownloadObjectRequest {
     #[serde(rename = "acceptDownloadMethods")]
     pub accept_download_methods: DownloadObjectRequestAcceptDownloadMethods,
 }
+
 /// Supported download methods
 ///
 /// Download methods that the caller can suport, together with parameters for each method.
@@ -229,6 +241,7 @@ pub struct DownloadObjectRequestAcceptDownloadMethods {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simple: Option<bool>,
 }
+
 /// Download Object Response
 ///
 /// See [Download Methods](https://docs.taskcluster.net/docs/docs/reference/platform/object/download-methods) for details.
@@ -245,6 +258,7 @@ pub enum DownloadObjectResponse {
     #[serde(other)]
     Unknown,
 }
+
 /// simple Download Response
 ///
 /// A simple download returns a URL to which the caller should make a GET request.
@@ -254,6 +268,7 @@ pub struct SimpleDownloadResponse {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// getUrl Download Response
 ///
 /// This download method returns a URL from which the data may be fetched with an HTTP GET request.
@@ -288,6 +303,7 @@ pub struct GetUrlDownloadResponse {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Object Content Hashes For Download
 ///
 /// Hashes of the content of this object.  The caller should verify all
@@ -305,6 +321,7 @@ pub struct Download {
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Object Metadata
 ///
 /// Metadata about an object.

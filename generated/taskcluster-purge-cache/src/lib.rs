@@ -20,9 +20,11 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 use apigen_runtime as rt;
+
 /// Client of Purge Cache Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -30,25 +32,31 @@ use apigen_runtime as rt;
 pub struct PurgeCache {
     client: rt::Client,
 }
+
 impl PurgeCache {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "purge-cache";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -56,14 +64,16 @@ impl PurgeCache {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -72,9 +82,11 @@ impl PurgeCache {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -82,17 +94,16 @@ impl PurgeCache {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -101,9 +112,11 @@ impl PurgeCache {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -111,17 +124,16 @@ impl PurgeCache {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -130,9 +142,11 @@ impl PurgeCache {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Purge Worker Cache
     ///
     /// Publish a request to purge caches named `cacheName` with
@@ -158,6 +172,7 @@ impl PurgeCache {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// All Open Purge Requests
     ///
     /// View all active purge requests.
@@ -178,14 +193,10 @@ impl PurgeCache {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<AllPurgeCacheRequestList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("purge-cache/list"),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::all_purge_requests_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::all_purge_requests`], unsigned.
     pub fn all_purge_requests_url(
         &self,
@@ -195,6 +206,7 @@ impl PurgeCache {
         let req = Self::all_purge_requests_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::all_purge_requests`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn all_purge_requests_signed_url(
         &self,
@@ -205,6 +217,7 @@ impl PurgeCache {
         let req = Self::all_purge_requests_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn all_purge_requests_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -213,6 +226,7 @@ impl PurgeCache {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::all_purge_requests`], following `continuationToken` until the last page.
     pub fn all_purge_requests_pages<'a>(
         &'a self,
@@ -224,6 +238,7 @@ impl PurgeCache {
             self.all_purge_requests(token.as_deref(), limit).await
         })
     }
+
     /// Open Purge Requests for a worker pool
     ///
     /// List the caches for this `workerPoolId` that should to be
@@ -241,13 +256,10 @@ impl PurgeCache {
         worker_pool_id: &str,
         since: Option<&str>,
     ) -> Result<PurgeCacheRequestList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("purge-cache/{}", rt::urls::encode_path_segment(worker_pool_id)),
-            )
-            .query_opt("since", since);
+        let req = Self::purge_requests_request(worker_pool_id, since);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::purge_requests`], unsigned.
     pub fn purge_requests_url(
         &self,
@@ -257,6 +269,7 @@ impl PurgeCache {
         let req = Self::purge_requests_request(worker_pool_id, since);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::purge_requests`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn purge_requests_signed_url(
         &self,
@@ -267,6 +280,7 @@ impl PurgeCache {
         let req = Self::purge_requests_request(worker_pool_id, since);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn purge_requests_request(worker_pool_id: &str, since: Option<&str>) -> rt::Request {
         rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -274,6 +288,7 @@ impl PurgeCache {
             )
             .query_opt("since", since)
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -283,17 +298,16 @@ impl PurgeCache {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -302,10 +316,12 @@ impl PurgeCache {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for AllPurgeCacheRequestList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

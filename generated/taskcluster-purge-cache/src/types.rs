@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Purge Cache Request
 ///
 /// Request that a message be published to purge a specific cache.
@@ -13,6 +14,7 @@ pub struct PurgeCacheRequest {
     #[serde(rename = "cacheName")]
     pub cache_name: String,
 }
+
 /// Open All Purge Requests List
 ///
 /// A list of currently open purge-cache requests. Should not be used by workers.
@@ -28,6 +30,7 @@ pub struct AllPurgeCacheRequestList {
     /// - Schema: `purge-cache-requests.json#`
     pub requests: Vec<V1PurgeCacheRequest>,
 }
+
 /// Purge Cache Requests Entry
 ///
 /// An entry in a list of Purge Cache Requests that the Purge Cache service has previously received.
@@ -53,6 +56,7 @@ pub struct V1PurgeCacheRequest {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Open Purge Request List
 ///
 /// A list of currently open purge-cache requests.

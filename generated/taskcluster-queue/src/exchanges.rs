@@ -52,10 +52,13 @@
 //! if this corner case is of concern to you.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-queue/v1/";
+
 /// Task Defined Messages
 ///
 /// When a task is created or just defined a message is posted to this
@@ -98,11 +101,14 @@ pub struct TaskDefined {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskDefined {
     type Message = crate::TaskDefinedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-defined"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -120,6 +126,7 @@ impl Binding for TaskDefined {
         )
     }
 }
+
 /// Task Pending Messages
 ///
 /// When a task becomes `pending` a message is posted to this exchange.
@@ -163,11 +170,14 @@ pub struct TaskPending {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskPending {
     type Message = crate::TaskPendingMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-pending"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -185,6 +195,7 @@ impl Binding for TaskPending {
         )
     }
 }
+
 /// Task Running Messages
 ///
 /// Whenever a task is claimed by a worker, a run is started on the worker,
@@ -223,11 +234,14 @@ pub struct TaskRunning {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskRunning {
     type Message = crate::TaskRunningMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-running"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -245,6 +259,7 @@ impl Binding for TaskRunning {
         )
     }
 }
+
 /// Artifact Creation Messages
 ///
 /// Whenever the `createArtifact` end-point is called, the queue will create
@@ -302,11 +317,14 @@ pub struct ArtifactCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for ArtifactCreated {
     type Message = crate::ArtifactCreatedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/artifact-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -324,6 +342,7 @@ impl Binding for ArtifactCreated {
         )
     }
 }
+
 /// Task Completed Messages
 ///
 /// When a task is successfully completed by a worker a message is posted
@@ -365,11 +384,14 @@ pub struct TaskCompleted {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskCompleted {
     type Message = crate::TaskCompletedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-completed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -387,6 +409,7 @@ impl Binding for TaskCompleted {
         )
     }
 }
+
 /// Task Failed Messages
 ///
 /// When a task ran, but failed to complete successfully a message is posted
@@ -426,11 +449,14 @@ pub struct TaskFailed {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskFailed {
     type Message = crate::TaskFailedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-failed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -448,6 +474,7 @@ impl Binding for TaskFailed {
         )
     }
 }
+
 /// Task Exception Messages
 ///
 /// Whenever Taskcluster fails to run a message is posted to this exchange.
@@ -491,11 +518,14 @@ pub struct TaskException {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskException {
     type Message = crate::TaskExceptionMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-exception"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -513,6 +543,7 @@ impl Binding for TaskException {
         )
     }
 }
+
 /// Task Group Resolved Messages
 ///
 /// A message is published on task-group-resolved whenever all submitted
@@ -536,11 +567,14 @@ pub struct TaskGroupResolved {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskGroupResolved {
     type Message = crate::TaskGroupChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-resolved"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -552,6 +586,7 @@ impl Binding for TaskGroupResolved {
         )
     }
 }
+
 /// Task Group Sealed Messages
 ///
 /// A message is published on task-group-sealed whenever task group is sealed.
@@ -572,11 +607,14 @@ pub struct TaskGroupSealed {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskGroupSealed {
     type Message = crate::TaskGroupChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-sealed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -588,6 +626,7 @@ impl Binding for TaskGroupSealed {
         )
     }
 }
+
 /// Task Priority Changed Messages
 ///
 /// A message published when task priority was updated via `changeTaskPriority` API call.
@@ -625,11 +664,14 @@ pub struct TaskPriorityChanged {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskPriorityChanged {
     type Message = crate::TaskPriorityChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-priority-changed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -647,6 +689,7 @@ impl Binding for TaskPriorityChanged {
         )
     }
 }
+
 /// Task Group Priority Changed Messages
 ///
 /// A message published when task group priority was changed via `changeTaskGroupPriority` API call.
@@ -666,11 +709,14 @@ pub struct TaskGroupPriorityChanged {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for TaskGroupPriorityChanged {
     type Message = crate::TaskGroupPriorityChangedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-priority-changed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[

@@ -60,10 +60,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of Queue Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -71,25 +73,31 @@ use apigen_runtime as rt;
 pub struct Queue {
     client: rt::Client,
 }
+
 impl Queue {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "queue";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -97,14 +105,16 @@ impl Queue {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -113,9 +123,11 @@ impl Queue {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -123,17 +135,16 @@ impl Queue {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -142,9 +153,11 @@ impl Queue {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -152,17 +165,16 @@ impl Queue {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -171,9 +183,11 @@ impl Queue {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Get Task Definition
     ///
     /// This end-point will return the task-definition. Notice that the task
@@ -186,17 +200,16 @@ impl Queue {
     ///
     /// - `queue:get-task:<taskId>`
     pub async fn task(&self, task_id: &str) -> Result<Task, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}", rt::urls::encode_path_segment(task_id)),
-        );
+        let req = Self::task_request(task_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::task`], unsigned.
     pub fn task_url(&self, task_id: &str) -> String {
         let req = Self::task_request(task_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::task`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn task_signed_url(
         &self,
@@ -206,12 +219,14 @@ impl Queue {
         let req = Self::task_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn task_request(task_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task/{}", rt::urls::encode_path_segment(task_id)),
         )
     }
+
     /// Get multiple task definitions
     ///
     /// This end-point will return the task definition for each input task id.
@@ -237,6 +252,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Every page of [`Self::tasks`], following `continuationToken` until the last page.
     pub fn tasks_pages<'a>(
         &'a self,
@@ -247,6 +263,7 @@ impl Queue {
             self.tasks(token.as_deref(), limit, payload).await
         })
     }
+
     /// Get multiple task definitions
     ///
     /// This end-point will return the task statuses for each input task id.
@@ -276,6 +293,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Every page of [`Self::statuses`], following `continuationToken` until the last page.
     pub fn statuses_pages<'a>(
         &'a self,
@@ -288,6 +306,7 @@ impl Queue {
             self.statuses(token.as_deref(), limit, payload).await
         })
     }
+
     /// Get task status
     ///
     /// Get task status structure from `taskId`
@@ -298,17 +317,16 @@ impl Queue {
     ///
     /// - `queue:status:<taskId>`
     pub async fn status(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}/status", rt::urls::encode_path_segment(task_id)),
-        );
+        let req = Self::status_request(task_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::status`], unsigned.
     pub fn status_url(&self, task_id: &str) -> String {
         let req = Self::status_request(task_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::status`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn status_signed_url(
         &self,
@@ -318,12 +336,14 @@ impl Queue {
         let req = Self::status_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn status_request(task_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task/{}/status", rt::urls::encode_path_segment(task_id)),
         )
     }
+
     /// List Task Group
     ///
     /// List tasks sharing the same `taskGroupId`.
@@ -357,16 +377,14 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListTaskGroupResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "task-group/{}/list", rt::urls::encode_path_segment(task_group_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_task_group_request(
+            task_group_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_task_group`], unsigned.
     pub fn list_task_group_url(
         &self,
@@ -381,6 +399,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_task_group`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_task_group_signed_url(
         &self,
@@ -396,6 +415,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_task_group_request(
         task_group_id: &str,
         continuation_token: Option<&str>,
@@ -410,6 +430,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_task_group`], following `continuationToken` until the last page.
     pub fn list_task_group_pages<'a>(
         &'a self,
@@ -422,6 +443,7 @@ impl Queue {
             self.list_task_group(task_group_id, token.as_deref(), limit).await
         })
     }
+
     /// Cancel Task Group
     ///
     /// This method will cancel all unresolved tasks (`unscheduled`, `pending` or `running` states)
@@ -451,6 +473,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Get Task Group
     ///
     /// Get task group information by `taskGroupId`.
@@ -470,17 +493,16 @@ impl Queue {
         &self,
         task_group_id: &str,
     ) -> Result<TaskGroupResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task-group/{}", rt::urls::encode_path_segment(task_group_id)),
-        );
+        let req = Self::get_task_group_request(task_group_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_task_group`], unsigned.
     pub fn get_task_group_url(&self, task_group_id: &str) -> String {
         let req = Self::get_task_group_request(task_group_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_task_group`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_task_group_signed_url(
         &self,
@@ -490,12 +512,14 @@ impl Queue {
         let req = Self::get_task_group_request(task_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_task_group_request(task_group_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task-group/{}", rt::urls::encode_path_segment(task_group_id)),
         )
     }
+
     /// Seal Task Group
     ///
     /// Seal task group to prevent creation of new tasks.
@@ -525,6 +549,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// List Dependent Tasks
     ///
     /// List tasks that depend on the given `taskId`.
@@ -555,14 +580,10 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListDependentTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("task/{}/dependents", rt::urls::encode_path_segment(task_id)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_dependent_tasks_request(task_id, continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_dependent_tasks`], unsigned.
     pub fn list_dependent_tasks_url(
         &self,
@@ -573,6 +594,7 @@ impl Queue {
         let req = Self::list_dependent_tasks_request(task_id, continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_dependent_tasks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_dependent_tasks_signed_url(
         &self,
@@ -584,6 +606,7 @@ impl Queue {
         let req = Self::list_dependent_tasks_request(task_id, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_dependent_tasks_request(
         task_id: &str,
         continuation_token: Option<&str>,
@@ -596,6 +619,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_dependent_tasks`], following `continuationToken` until the last page.
     pub fn list_dependent_tasks_pages<'a>(
         &'a self,
@@ -608,6 +632,7 @@ impl Queue {
             self.list_dependent_tasks(task_id, token.as_deref(), limit).await
         })
     }
+
     /// Create New Task
     ///
     /// Create a new task, this is an **idempotent** operation, so repeat it if
@@ -664,6 +689,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Schedule Defined Task
     ///
     /// scheduleTask will schedule a task to be executed, even if it has
@@ -701,6 +727,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Rerun a Resolved Task
     ///
     /// This method _reruns_ a previously resolved task, even if it was
@@ -736,6 +763,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Cancel Task
     ///
     /// This method will cancel a task that is either `unscheduled`, `pending` or
@@ -771,6 +799,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Change Task Priority
     ///
     /// This method updates the priority of a single unresolved task.
@@ -799,6 +828,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Change Task Group Priority
     ///
     /// This method applies a new priority to unresolved tasks within a task group.
@@ -829,6 +859,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Claim Work
     ///
     /// Claim pending task(s) for the given task queue.
@@ -859,6 +890,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Claim Task
     ///
     /// claim a task - never documented
@@ -889,6 +921,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Reclaim task
     ///
     /// Refresh the claim for a specific `runId` for given `taskId`. This updates
@@ -932,6 +965,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Report Run Completed
     ///
     /// Report a task completed, resolving the run as `completed`.
@@ -955,6 +989,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Report Run Failed
     ///
     /// Report a run failed, resolving the run as `failed`. Use this to resolve
@@ -984,6 +1019,7 @@ impl Queue {
         );
         self.client.call_json(req).await
     }
+
     /// Report Task Exception
     ///
     /// Resolve a run as _exception_. Generally, you will want to report tasks as
@@ -1021,6 +1057,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Create Artifact
     ///
     /// This API end-point creates an artifact for a specific run of a task. This
@@ -1057,6 +1094,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Finish Artifact
     ///
     /// This endpoint marks an artifact as present for the given task, and
@@ -1092,6 +1130,7 @@ impl Queue {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Get Artifact Data from Run
     ///
     /// Get artifact by `<name>` from a specific run.
@@ -1155,21 +1194,16 @@ impl Queue {
         run_id: &str,
         name: &str,
     ) -> Result<GetArtifactResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/runs/{}/artifacts/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::get_artifact_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_artifact`], unsigned.
     pub fn get_artifact_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         let req = Self::get_artifact_request(task_id, run_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_artifact`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_artifact_signed_url(
         &self,
@@ -1181,6 +1215,7 @@ impl Queue {
         let req = Self::get_artifact_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_artifact_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1191,6 +1226,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get Artifact Data from Latest Run
     ///
     /// Get artifact by `<name>` from the last run of a task.
@@ -1257,20 +1293,16 @@ impl Queue {
         task_id: &str,
         name: &str,
     ) -> Result<GetArtifactResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/artifacts/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::get_latest_artifact_request(task_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_latest_artifact`], unsigned.
     pub fn get_latest_artifact_url(&self, task_id: &str, name: &str) -> String {
         let req = Self::get_latest_artifact_request(task_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_latest_artifact`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_latest_artifact_signed_url(
         &self,
@@ -1281,6 +1313,7 @@ impl Queue {
         let req = Self::get_latest_artifact_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_latest_artifact_request(task_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1290,6 +1323,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get Artifacts from Run
     ///
     /// Returns a list of artifacts and associated meta-data for a given run.
@@ -1314,17 +1348,15 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListArtifactsResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "task/{}/runs/{}/artifacts", rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_artifacts_request(
+            task_id,
+            run_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_artifacts`], unsigned.
     pub fn list_artifacts_url(
         &self,
@@ -1341,6 +1373,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_artifacts`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_artifacts_signed_url(
         &self,
@@ -1358,6 +1391,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_artifacts_request(
         task_id: &str,
         run_id: &str,
@@ -1374,6 +1408,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_artifacts`], following `continuationToken` until the last page.
     pub fn list_artifacts_pages<'a>(
         &'a self,
@@ -1387,6 +1422,7 @@ impl Queue {
             self.list_artifacts(task_id, run_id, token.as_deref(), limit).await
         })
     }
+
     /// Get Artifacts from Latest Run
     ///
     /// Returns a list of artifacts and associated meta-data for the latest run
@@ -1411,14 +1447,14 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListArtifactsResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("task/{}/artifacts", rt::urls::encode_path_segment(task_id)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_latest_artifacts_request(
+            task_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_latest_artifacts`], unsigned.
     pub fn list_latest_artifacts_url(
         &self,
@@ -1433,6 +1469,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_latest_artifacts`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_latest_artifacts_signed_url(
         &self,
@@ -1448,6 +1485,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_latest_artifacts_request(
         task_id: &str,
         continuation_token: Option<&str>,
@@ -1460,6 +1498,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_latest_artifacts`], following `continuationToken` until the last page.
     pub fn list_latest_artifacts_pages<'a>(
         &'a self,
@@ -1472,6 +1511,7 @@ impl Queue {
             self.list_latest_artifacts(task_id, token.as_deref(), limit).await
         })
     }
+
     /// Get Artifact Information From Run
     ///
     /// Returns associated metadata for a given artifact, in the given task run.
@@ -1491,22 +1531,16 @@ impl Queue {
         run_id: &str,
         name: &str,
     ) -> Result<ArtifactResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/runs/{}/artifact-info/{}",
-                rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::artifact_info_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::artifact_info`], unsigned.
     pub fn artifact_info_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         let req = Self::artifact_info_request(task_id, run_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::artifact_info`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn artifact_info_signed_url(
         &self,
@@ -1518,6 +1552,7 @@ impl Queue {
         let req = Self::artifact_info_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn artifact_info_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1529,6 +1564,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get Artifact Information From Latest Run
     ///
     /// Returns associated metadata for a given artifact, in the latest run of the
@@ -1547,20 +1583,16 @@ impl Queue {
         task_id: &str,
         name: &str,
     ) -> Result<ArtifactResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/artifact-info/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::latest_artifact_info_request(task_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::latest_artifact_info`], unsigned.
     pub fn latest_artifact_info_url(&self, task_id: &str, name: &str) -> String {
         let req = Self::latest_artifact_info_request(task_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::latest_artifact_info`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn latest_artifact_info_signed_url(
         &self,
@@ -1571,6 +1603,7 @@ impl Queue {
         let req = Self::latest_artifact_info_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn latest_artifact_info_request(task_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1580,6 +1613,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get Artifact Content From Run
     ///
     /// Returns information about the content of the artifact, in the given task run.
@@ -1602,22 +1636,16 @@ impl Queue {
         run_id: &str,
         name: &str,
     ) -> Result<ArtifactContentResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/runs/{}/artifact-content/{}",
-                rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::artifact_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::artifact`], unsigned.
     pub fn artifact_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         let req = Self::artifact_request(task_id, run_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::artifact`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn artifact_signed_url(
         &self,
@@ -1629,6 +1657,7 @@ impl Queue {
         let req = Self::artifact_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn artifact_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1640,6 +1669,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get Artifact Content From Latest Run
     ///
     /// Returns information about the content of the artifact, in the latest task run.
@@ -1661,20 +1691,16 @@ impl Queue {
         task_id: &str,
         name: &str,
     ) -> Result<ArtifactContentResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task/{}/artifact-content/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
-            ),
-        );
+        let req = Self::latest_artifact_request(task_id, name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::latest_artifact`], unsigned.
     pub fn latest_artifact_url(&self, task_id: &str, name: &str) -> String {
         let req = Self::latest_artifact_request(task_id, name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::latest_artifact`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn latest_artifact_signed_url(
         &self,
@@ -1685,6 +1711,7 @@ impl Queue {
         let req = Self::latest_artifact_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn latest_artifact_request(task_id: &str, name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1694,6 +1721,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get a list of all active provisioners
     ///
     /// Get all active provisioners.
@@ -1720,14 +1748,10 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListProvisionersResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("provisioners"),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_provisioners_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_provisioners`], unsigned.
     pub fn list_provisioners_url(
         &self,
@@ -1737,6 +1761,7 @@ impl Queue {
         let req = Self::list_provisioners_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_provisioners`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_provisioners_signed_url(
         &self,
@@ -1747,6 +1772,7 @@ impl Queue {
         let req = Self::list_provisioners_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_provisioners_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -1755,6 +1781,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_provisioners`], following `continuationToken` until the last page.
     #[allow(deprecated)]
     pub fn list_provisioners_pages<'a>(
@@ -1767,6 +1794,7 @@ impl Queue {
             self.list_provisioners(token.as_deref(), limit).await
         })
     }
+
     /// Get an active provisioner
     ///
     /// Get an active provisioner.
@@ -1787,17 +1815,16 @@ impl Queue {
         &self,
         provisioner_id: &str,
     ) -> Result<ProvisionerResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("provisioners/{}", rt::urls::encode_path_segment(provisioner_id)),
-        );
+        let req = Self::get_provisioner_request(provisioner_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_provisioner`], unsigned.
     pub fn get_provisioner_url(&self, provisioner_id: &str) -> String {
         let req = Self::get_provisioner_request(provisioner_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_provisioner`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_provisioner_signed_url(
         &self,
@@ -1807,12 +1834,14 @@ impl Queue {
         let req = Self::get_provisioner_request(provisioner_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_provisioner_request(provisioner_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("provisioners/{}", rt::urls::encode_path_segment(provisioner_id)),
         )
     }
+
     /// Get Number of Pending Tasks
     ///
     /// Get an approximate number of pending tasks for the given `taskQueueId`.
@@ -1834,17 +1863,16 @@ impl Queue {
         &self,
         task_queue_id: &str,
     ) -> Result<PendingTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("pending/{}", rt::urls::encode_path_segment(task_queue_id)),
-        );
+        let req = Self::pending_tasks_request(task_queue_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::pending_tasks`], unsigned.
     pub fn pending_tasks_url(&self, task_queue_id: &str) -> String {
         let req = Self::pending_tasks_request(task_queue_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::pending_tasks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn pending_tasks_signed_url(
         &self,
@@ -1854,12 +1882,14 @@ impl Queue {
         let req = Self::pending_tasks_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn pending_tasks_request(task_queue_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("pending/{}", rt::urls::encode_path_segment(task_queue_id)),
         )
     }
+
     /// Get Number of Pending and Claimed Tasks
     ///
     /// Get an approximate number of pending and claimed tasks for the given `taskQueueId`.
@@ -1878,19 +1908,16 @@ impl Queue {
         &self,
         task_queue_id: &str,
     ) -> Result<TaskQueueCountsResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task-queues/{}/counts", rt::urls::encode_path_segment(task_queue_id)
-            ),
-        );
+        let req = Self::task_queue_counts_request(task_queue_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::task_queue_counts`], unsigned.
     pub fn task_queue_counts_url(&self, task_queue_id: &str) -> String {
         let req = Self::task_queue_counts_request(task_queue_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::task_queue_counts`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn task_queue_counts_signed_url(
         &self,
@@ -1900,6 +1927,7 @@ impl Queue {
         let req = Self::task_queue_counts_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn task_queue_counts_request(task_queue_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -1908,6 +1936,7 @@ impl Queue {
             ),
         )
     }
+
     /// List Pending Tasks
     ///
     /// List pending tasks for the given `taskQueueId`.
@@ -1928,17 +1957,14 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListPendingTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "task-queues/{}/pending",
-                    rt::urls::encode_path_segment(task_queue_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_pending_tasks_request(
+            task_queue_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_pending_tasks`], unsigned.
     pub fn list_pending_tasks_url(
         &self,
@@ -1953,6 +1979,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_pending_tasks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_pending_tasks_signed_url(
         &self,
@@ -1968,6 +1995,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_pending_tasks_request(
         task_queue_id: &str,
         continuation_token: Option<&str>,
@@ -1983,6 +2011,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_pending_tasks`], following `continuationToken` until the last page.
     pub fn list_pending_tasks_pages<'a>(
         &'a self,
@@ -1995,6 +2024,7 @@ impl Queue {
             self.list_pending_tasks(task_queue_id, token.as_deref(), limit).await
         })
     }
+
     /// List claimed Tasks
     ///
     /// List claimed tasks for the given `taskQueueId`.
@@ -2015,17 +2045,14 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListClaimedTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "task-queues/{}/claimed",
-                    rt::urls::encode_path_segment(task_queue_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_claimed_tasks_request(
+            task_queue_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_claimed_tasks`], unsigned.
     pub fn list_claimed_tasks_url(
         &self,
@@ -2040,6 +2067,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_claimed_tasks`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_claimed_tasks_signed_url(
         &self,
@@ -2055,6 +2083,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_claimed_tasks_request(
         task_queue_id: &str,
         continuation_token: Option<&str>,
@@ -2070,6 +2099,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_claimed_tasks`], following `continuationToken` until the last page.
     pub fn list_claimed_tasks_pages<'a>(
         &'a self,
@@ -2082,6 +2112,7 @@ impl Queue {
             self.list_claimed_tasks(task_queue_id, token.as_deref(), limit).await
         })
     }
+
     /// Get a list of all active worker-types
     ///
     /// Get all active worker-types for the given provisioner.
@@ -2105,17 +2136,14 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListWorkertypesResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "provisioners/{}/worker-types",
-                    rt::urls::encode_path_segment(provisioner_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_worker_types_request(
+            provisioner_id,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_worker_types`], unsigned.
     pub fn list_worker_types_url(
         &self,
@@ -2130,6 +2158,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_worker_types`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_worker_types_signed_url(
         &self,
@@ -2145,6 +2174,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_worker_types_request(
         provisioner_id: &str,
         continuation_token: Option<&str>,
@@ -2160,6 +2190,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_worker_types`], following `continuationToken` until the last page.
     #[allow(deprecated)]
     pub fn list_worker_types_pages<'a>(
@@ -2173,6 +2204,7 @@ impl Queue {
             self.list_worker_types(provisioner_id, token.as_deref(), limit).await
         })
     }
+
     /// Get a worker-type
     ///
     /// Get a worker-type from a provisioner.
@@ -2190,16 +2222,10 @@ impl Queue {
         provisioner_id: &str,
         worker_type: &str,
     ) -> Result<WorkertypeResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "provisioners/{}/worker-types/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type)
-            ),
-        );
+        let req = Self::get_worker_type_request(provisioner_id, worker_type);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_worker_type`], unsigned.
     pub fn get_worker_type_url(
         &self,
@@ -2209,6 +2235,7 @@ impl Queue {
         let req = Self::get_worker_type_request(provisioner_id, worker_type);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_worker_type`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_worker_type_signed_url(
         &self,
@@ -2219,6 +2246,7 @@ impl Queue {
         let req = Self::get_worker_type_request(provisioner_id, worker_type);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_worker_type_request(provisioner_id: &str, worker_type: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -2229,6 +2257,7 @@ impl Queue {
             ),
         )
     }
+
     /// Get a list of all active task queues
     ///
     /// Get all active task queues.
@@ -2248,11 +2277,10 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ListTaskqueuesResponse, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("task-queues"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_task_queues_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_task_queues`], unsigned.
     pub fn list_task_queues_url(
         &self,
@@ -2262,6 +2290,7 @@ impl Queue {
         let req = Self::list_task_queues_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_task_queues`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_task_queues_signed_url(
         &self,
@@ -2272,6 +2301,7 @@ impl Queue {
         let req = Self::list_task_queues_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_task_queues_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -2280,6 +2310,7 @@ impl Queue {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_task_queues`], following `continuationToken` until the last page.
     pub fn list_task_queues_pages<'a>(
         &'a self,
@@ -2291,6 +2322,7 @@ impl Queue {
             self.list_task_queues(token.as_deref(), limit).await
         })
     }
+
     /// Get a task queue
     ///
     /// Get a task queue.
@@ -2304,17 +2336,16 @@ impl Queue {
         &self,
         task_queue_id: &str,
     ) -> Result<TaskqueueResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task-queues/{}", rt::urls::encode_path_segment(task_queue_id)),
-        );
+        let req = Self::get_task_queue_request(task_queue_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_task_queue`], unsigned.
     pub fn get_task_queue_url(&self, task_queue_id: &str) -> String {
         let req = Self::get_task_queue_request(task_queue_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_task_queue`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_task_queue_signed_url(
         &self,
@@ -2324,12 +2355,14 @@ impl Queue {
         let req = Self::get_task_queue_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_task_queue_request(task_queue_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task-queues/{}", rt::urls::encode_path_segment(task_queue_id)),
         )
     }
+
     /// Get a list of all active workers of a workerType
     ///
     /// Get a list of all active workers of a workerType.
@@ -2359,19 +2392,16 @@ impl Queue {
         limit: Option<&str>,
         quarantined: Option<&str>,
     ) -> Result<ListWorkersResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "provisioners/{}/worker-types/{}/workers",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("quarantined", quarantined);
+        let req = Self::list_workers_request(
+            provisioner_id,
+            worker_type,
+            continuation_token,
+            limit,
+            quarantined,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_workers`], unsigned.
     pub fn list_workers_url(
         &self,
@@ -2390,6 +2420,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_workers`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_workers_signed_url(
         &self,
@@ -2409,6 +2440,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_workers_request(
         provisioner_id: &str,
         worker_type: &str,
@@ -2428,6 +2460,7 @@ impl Queue {
             .query_opt("limit", limit)
             .query_opt("quarantined", quarantined)
     }
+
     /// Every page of [`Self::list_workers`], following `continuationToken` until the last page.
     #[allow(deprecated)]
     pub fn list_workers_pages<'a>(
@@ -2450,6 +2483,7 @@ impl Queue {
                 .await
         })
     }
+
     /// Get a worker from worker-type
     ///
     /// Get a worker from a worker-type.
@@ -2469,18 +2503,15 @@ impl Queue {
         worker_group: &str,
         worker_id: &str,
     ) -> Result<WorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "provisioners/{}/worker-types/{}/workers/{}/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
-            ),
+        let req = Self::get_worker_request(
+            provisioner_id,
+            worker_type,
+            worker_group,
+            worker_id,
         );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_worker`], unsigned.
     pub fn get_worker_url(
         &self,
@@ -2497,6 +2528,7 @@ impl Queue {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_worker`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_worker_signed_url(
         &self,
@@ -2514,6 +2546,7 @@ impl Queue {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_worker_request(
         provisioner_id: &str,
         worker_type: &str,
@@ -2531,6 +2564,7 @@ impl Queue {
             ),
         )
     }
+
     /// Quarantine a worker
     ///
     /// Quarantine a worker
@@ -2564,6 +2598,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Declare a worker
     ///
     /// Declare a worker, supplying some details about it.
@@ -2600,6 +2635,7 @@ impl Queue {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -2609,17 +2645,16 @@ impl Queue {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -2628,60 +2663,72 @@ impl Queue {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for TasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for TasksStatusesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListTaskGroupResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListDependentTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListArtifactsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListProvisionersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListPendingTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListClaimedTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListWorkertypesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListTaskqueuesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListWorkersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

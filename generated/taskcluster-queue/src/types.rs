@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Task Definition Response
 ///
 /// Definition of a task that can be scheduled
@@ -127,9 +128,11 @@ pub struct Task {
     /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
     ///
     /// * it can represent the entity that created the task;
+
     /// * it can limit addition of new tasks to a task group: the caller of
     ///     `createTask` must have a scope related to the `schedulerId` of the task
     ///     group;
+
     /// * it controls who can manipulate tasks, again by requiring
     ///     `schedulerId`-related scopes; and
     /// * it appears in the routing key for Pulse messages about the task.
@@ -184,6 +187,7 @@ pub struct Task {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Task Metadata
 ///
 /// Required task metadata
@@ -221,6 +225,7 @@ pub struct TaskMetadata {
     /// - Pattern: `"^(https?://|ssh://|git@)"`
     pub source: String,
 }
+
 /// Task Priority
 ///
 /// Priority of task. This defaults to `lowest` and the scope
@@ -255,6 +260,7 @@ pub enum TaskPriority {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Dependency Requirement Semantics
 ///
 /// The tasks relation to its dependencies. This property specifies the
@@ -277,6 +283,7 @@ pub enum TaskRequires {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task definitions response
 ///
 /// Request to list definitions of multiple tasks.
@@ -286,6 +293,7 @@ pub struct TasksRequest {
     #[serde(rename = "taskIds", default, skip_serializing_if = "Option::is_none")]
     pub task_ids: Option<Vec<String>>,
 }
+
 /// Task Definition Response
 ///
 /// Definitions of multiple tasks
@@ -306,6 +314,7 @@ pub struct TasksResponse {
     /// - Items are unique.
     pub tasks: Vec<TasksResponseTask>,
 }
+
 /// Generated from `schemas/queue/v1/tasks-response.json#/properties/tasks/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TasksResponseTask {
@@ -314,6 +323,7 @@ pub struct TasksResponseTask {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Tasks Statuses Response
 ///
 /// Status of multiple tasks
@@ -334,6 +344,7 @@ pub struct TasksStatusesResponse {
     /// - Items are unique.
     pub statuses: Vec<TasksStatusesResponseStatus>,
 }
+
 /// Generated from `schemas/queue/v1/tasks-statuses-response.json#/properties/statuses/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TasksStatusesResponseStatus {
@@ -342,6 +353,7 @@ pub struct TasksStatusesResponseStatus {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Task Status Structure
 ///
 /// A representation of **task status** as known by the queue
@@ -407,6 +419,7 @@ pub struct TaskStatus {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Run Information
 ///
 /// JSON object with information about a run
@@ -491,6 +504,7 @@ pub struct TaskStatusRun {
     #[serde(rename = "workerId", default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
 }
+
 /// Reason Created
 ///
 /// Reason for the creation of this run,
@@ -516,6 +530,7 @@ pub enum TaskStatusRunReasonCreated {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Reason Resolved
 ///
 /// Reason that run was resolved, this is mainly
@@ -565,6 +580,7 @@ pub enum TaskStatusRunReasonResolved {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Run State
 ///
 /// State of this run
@@ -589,6 +605,7 @@ pub enum TaskStatusRunState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// State of this task. This is just an auxiliary property derived from state
 /// of latests run, or `unscheduled` if none.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -615,6 +632,7 @@ pub enum TaskStatusState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task Status Response
 ///
 /// Response to a task status request
@@ -623,6 +641,7 @@ pub struct TaskStatusResponse {
     /// - Schema: `task-status.json#`
     pub status: TaskStatus,
 }
+
 /// List Task-Group Response
 ///
 /// Response from a `listTaskGroup` request.
@@ -661,6 +680,7 @@ pub struct ListTaskGroupResponse {
     /// - Items are unique.
     pub tasks: Vec<TaskDefinitionAndStatus>,
 }
+
 /// Task definition and status
 ///
 /// Task Definition and task status structure.
@@ -671,6 +691,7 @@ pub struct TaskDefinitionAndStatus {
     /// - Schema: `task.json#`
     pub task: Task,
 }
+
 /// Cancel Task-Group Response
 ///
 /// Response from a `cancelTaskGroup` request.
@@ -706,6 +727,7 @@ pub struct CancelTaskGroupResponse {
     #[serde(rename = "taskIds")]
     pub task_ids: Vec<String>,
 }
+
 /// Task Group Definition Response
 ///
 /// Response containing information about a task group.
@@ -732,6 +754,7 @@ pub struct TaskGroupResponse {
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
 }
+
 /// List Dependent Tasks Response
 ///
 /// Response from a `listDependentTasks` request.
@@ -766,6 +789,7 @@ pub struct ListDependentTasksResponse {
     /// - Items are unique.
     pub tasks: Vec<TaskDefinitionAndStatus>,
 }
+
 /// Task Definition Request
 ///
 /// Definition of a task that can be scheduled
@@ -841,6 +865,7 @@ pub struct CreateTaskRequest {
     #[serde(rename = "workerType", default, skip_serializing_if = "Option::is_none")]
     pub worker_type: Option<String>,
 }
+
 /// Change Task Priority Request
 ///
 /// Payload for task and task-group reprioritization endpoints.
@@ -851,6 +876,7 @@ pub struct ChangeTaskPriorityRequest {
     #[serde(rename = "newPriority")]
     pub new_priority: ChangeTaskPriorityRequestNewPriority,
 }
+
 /// New priority to apply. Claimed runs keep their current run priority until
 /// they are retried.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -880,6 +906,7 @@ pub enum ChangeTaskPriorityRequestNewPriority {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task Group Priority Change Response
 ///
 /// Response returned by the change task group priority call.
@@ -904,6 +931,7 @@ pub struct TaskGroupPriorityChangeResponse {
     #[serde(rename = "tasksAffected")]
     pub tasks_affected: u64,
 }
+
 /// Generated from `schemas/queue/v1/task-group-priority-change-response.json#/properties/newPriority`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TaskGroupPriorityChangeResponseNewPriority {
@@ -932,6 +960,7 @@ pub enum TaskGroupPriorityChangeResponseNewPriority {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Claim Work Request
 ///
 /// Request to claim a task for a worker to process.
@@ -958,6 +987,7 @@ pub struct ClaimWorkRequest {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Claim Work Response
 ///
 /// Response to an attempt to claim tasks for a worker to process.
@@ -969,6 +999,7 @@ pub struct ClaimWorkResponse {
     /// - Items are unique.
     pub tasks: Vec<ClaimWorkResponseTask>,
 }
+
 /// Task Claim
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClaimWorkResponseTask {
@@ -1005,6 +1036,7 @@ pub struct ClaimWorkResponseTask {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Credentials
 ///
 /// Temporary credentials granting `task.scopes` and the scope:
@@ -1040,6 +1072,7 @@ pub struct TaskCredentials {
     #[serde(rename = "clientId")]
     pub client_id: String,
 }
+
 /// Task Claim Request
 ///
 /// Request to claim (or reclaim) a task
@@ -1060,6 +1093,7 @@ pub struct TaskClaimRequest {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Claim Response
 ///
 /// Response to a successful task claim
@@ -1096,6 +1130,7 @@ pub struct TaskClaimResponse {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Reclaim Response
 ///
 /// Response to a successful task claim
@@ -1130,6 +1165,7 @@ pub struct TaskReclaimResponse {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Exception Request
 ///
 /// Request for a run of a task to be resolved with an exception
@@ -1172,6 +1208,7 @@ pub struct TaskExceptionRequest {
     /// that fails.
     pub reason: TaskExceptionRequestReason,
 }
+
 /// Reason that the task is resolved with an exception. This is a subset
 /// of the values for `resolvedReason` given in the task status structure.
 ///
@@ -1228,6 +1265,7 @@ pub enum TaskExceptionRequestReason {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Post Artifact Request
 ///
 /// Request a authorization to put and artifact or posting of a URL as an artifact. Note that the `storageType` property is referenced in the response as well.
@@ -1253,6 +1291,7 @@ pub enum PostArtifactRequest {
     #[serde(other)]
     Unknown,
 }
+
 /// S3 Artifact Request
 ///
 /// Request for a signed PUT URL that will allow you to upload an artifact
@@ -1280,6 +1319,7 @@ pub struct S3ArtifactRequest {
     /// the database and explicitly deleted on S3 after expiration.
     pub expires: apigen_runtime::Time,
 }
+
 /// Object Artifact Request
 ///
 /// Request to create an artifact via the object service.
@@ -1300,6 +1340,7 @@ pub struct ObjectArtifactRequest {
     /// Date-time after which the artifact should be deleted.
     pub expires: apigen_runtime::Time,
 }
+
 /// Redirect Artifact Request
 ///
 /// Request the queue to redirect fetches for this artifact to a URL.  An
@@ -1327,6 +1368,7 @@ pub struct RedirectArtifactRequest {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Link Artifact Request
 ///
 /// Request the queue to link this artifact to the named artifact on the same
@@ -1351,6 +1393,7 @@ pub struct LinkArtifactRequest {
     /// Date-time after which the queue should no longer maintain this link.
     pub expires: apigen_runtime::Time,
 }
+
 /// Error Artifact Request
 ///
 /// Request the queue to reply `424` (Failed Dependency) with `reason` and
@@ -1369,6 +1412,7 @@ pub struct ErrorArtifactRequest {
     /// Reason why the artifact doesn't exist.
     pub reason: ErrorArtifactRequestReason,
 }
+
 /// Reason why the artifact doesn't exist.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ErrorArtifactRequestReason {
@@ -1388,6 +1432,7 @@ pub enum ErrorArtifactRequestReason {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Post Artifact Response
 ///
 /// Response to a request for posting an artifact.
@@ -1414,6 +1459,7 @@ pub enum PostArtifactResponse {
     #[serde(other)]
     Unknown,
 }
+
 /// S3 Artifact Response
 ///
 /// Response to a request for a signed PUT URL that will allow you to
@@ -1436,6 +1482,7 @@ pub struct S3ArtifactResponse {
     #[serde(rename = "putUrl")]
     pub put_url: String,
 }
+
 /// Object Artifact Response
 ///
 /// Information supporting uploading an object to the object service.  This
@@ -1478,6 +1525,7 @@ pub struct ObjectArtifactResponse {
     #[serde(rename = "uploadId")]
     pub upload_id: String,
 }
+
 /// Object service Credentials
 ///
 /// Temporary credentials for access to the object service.
@@ -1501,6 +1549,7 @@ pub struct ObjectCredentials {
     #[serde(rename = "clientId")]
     pub client_id: String,
 }
+
 /// Redirect Artifact Response
 ///
 /// Response to a request for the queue to redirect to a URL for a given
@@ -1533,6 +1582,7 @@ pub struct FinishArtifactRequest {
     #[serde(rename = "uploadId")]
     pub upload_id: String,
 }
+
 /// Get Artifact Response
 ///
 /// Response to the `getArtifact` method.  This method returns a simple URL from
@@ -1550,6 +1600,7 @@ pub struct GetArtifactResponse {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// List Artifacts Response
 ///
 /// List of artifacts for a given `taskId` and `runId`.
@@ -1577,6 +1628,7 @@ pub struct ListArtifactsResponse {
     )]
     pub continuation_token: Option<String>,
 }
+
 /// Artifact
 ///
 /// Information about an artifact
@@ -1619,6 +1671,7 @@ pub struct ArtifactResponse {
     #[serde(rename = "storageType")]
     pub storage_type: ArtifactResponseStorageType,
 }
+
 /// Artifact Storage-Type
 ///
 /// This is the `storageType` for the request that was used to create
@@ -1644,6 +1697,7 @@ pub enum ArtifactResponseStorageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Get Artifact Content Response
 ///
 /// Response to the `artifact` and `latestArtifact` methods.  It is one of the
@@ -1667,6 +1721,7 @@ pub enum ArtifactContentResponse {
     #[serde(other)]
     Unknown,
 }
+
 /// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/0/#without-tag`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseS3 {
@@ -1676,6 +1731,7 @@ pub struct ArtifactContentResponseS3 {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// An object name, and credentials to use to access that object on the object service.
 /// The credentials expire one hour after this call; this should allow ample time for
 /// retries, slow downloads, and clock skew.
@@ -1688,6 +1744,7 @@ pub struct ArtifactContentResponseObject {
     /// - Pattern: `"^[\\x20-\\x7e]+$"`
     pub name: String,
 }
+
 /// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/2/#without-tag`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseReference {
@@ -1696,6 +1753,7 @@ pub struct ArtifactContentResponseReference {
     /// - Format: `uri`
     pub url: String,
 }
+
 /// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/3/#without-tag`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseError {
@@ -1704,6 +1762,7 @@ pub struct ArtifactContentResponseError {
     /// Error reason
     pub reason: String,
 }
+
 /// List Provisioners Response
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListProvisionersResponse {
@@ -1725,6 +1784,7 @@ pub struct ListProvisionersResponse {
     /// - Items are unique.
     pub provisioners: Vec<ListProvisionersResponseProvisioner>,
 }
+
 /// Provisioner Information
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListProvisionersResponseProvisioner {
@@ -1751,6 +1811,7 @@ pub struct ListProvisionersResponseProvisioner {
     ///  * `deprecated`
     pub stability: ListProvisionersResponseProvisionerStability,
 }
+
 /// Stability
 ///
 /// This is the stability of the provisioner. Accepted values:
@@ -1772,6 +1833,7 @@ pub enum ListProvisionersResponseProvisionerStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Provisioner Response
 ///
 /// Response containing information about a provisioner.
@@ -1802,6 +1864,7 @@ pub struct ProvisionerResponse {
     ///   * `deprecated`
     pub stability: ProvisionerResponseStability,
 }
+
 /// Stability
 ///
 /// This is the stability of the provisioner. Accepted values:
@@ -1823,6 +1886,7 @@ pub enum ProvisionerResponseStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Count Pending Tasks Response
 ///
 /// Response to a request for the number of pending tasks for a given
@@ -1849,6 +1913,7 @@ pub struct PendingTasksResponse {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Count Pending and Claimed Tasks Response
 ///
 /// Response to a request for the number of pending and claimed tasks for a given
@@ -1883,6 +1948,7 @@ pub struct TaskQueueCountsResponse {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// List Pending Tasks Response
 ///
 /// Response from a `listPendingTasks` request.
@@ -1914,6 +1980,7 @@ pub struct ListPendingTasksResponse {
     /// - Items are unique.
     pub tasks: Vec<ListPendingTasksResponseTask>,
 }
+
 /// Generated from `schemas/queue/v1/list-pending-tasks-response.json#/properties/tasks/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListPendingTasksResponseTask {
@@ -1939,6 +2006,7 @@ pub struct ListPendingTasksResponseTask {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// List Claimed Tasks Response
 ///
 /// Response from a `listClaimedTasks` request.
@@ -1970,6 +2038,7 @@ pub struct ListClaimedTasksResponse {
     /// - Items are unique.
     pub tasks: Vec<ListClaimedTasksResponseTask>,
 }
+
 /// Generated from `schemas/queue/v1/list-claimed-tasks-response.json#/properties/tasks/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListClaimedTasksResponseTask {
@@ -1998,6 +2067,7 @@ pub struct ListClaimedTasksResponseTask {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// List Worker-Types Response
 ///
 /// Response from a `listWorkerTypes` request.
@@ -2026,6 +2096,7 @@ pub struct ListWorkertypesResponse {
     #[serde(rename = "workerTypes")]
     pub worker_types: Vec<ListWorkertypesResponseWorkerType>,
 }
+
 /// Worker Type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListWorkertypesResponseWorkerType {
@@ -2058,6 +2129,7 @@ pub struct ListWorkertypesResponseWorkerType {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Stability
 ///
 /// This is the stability of the worker-type. Accepted values:
@@ -2079,6 +2151,7 @@ pub enum ListWorkertypesResponseWorkerTypeStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Worker-type Response
 ///
 /// Response to a worker-type request from a provisioner.
@@ -2115,6 +2188,7 @@ pub struct WorkertypeResponse {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Stability
 ///
 /// This is the stability of the worker-type. Accepted values:
@@ -2136,6 +2210,7 @@ pub enum WorkertypeResponseStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// List Task-Queues Response
 ///
 /// Response from a `listTaskQueues` request.
@@ -2164,6 +2239,7 @@ pub struct ListTaskqueuesResponse {
     #[serde(rename = "taskQueues")]
     pub task_queues: Vec<ListTaskqueuesResponseTaskQueue>,
 }
+
 /// Task Queue
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListTaskqueuesResponseTaskQueue {
@@ -2190,6 +2266,7 @@ pub struct ListTaskqueuesResponseTaskQueue {
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
 }
+
 /// Stability
 ///
 /// This is the stability of the task queue. Accepted values:
@@ -2211,6 +2288,7 @@ pub enum ListTaskqueuesResponseTaskQueueStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task queue Response
 ///
 /// Response to a task queue request from a provisioner.
@@ -2242,6 +2320,7 @@ pub struct TaskqueueResponse {
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
 }
+
 /// Stability
 ///
 /// This is the stability of the task queue. Accepted values:
@@ -2263,6 +2342,7 @@ pub enum TaskqueueResponseStability {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// List Workers Response
 ///
 /// Response from a `listWorkers` request.
@@ -2290,6 +2370,7 @@ pub struct ListWorkersResponse {
     /// - Items are unique.
     pub workers: Vec<ListWorkersResponseWorker>,
 }
+
 /// Worker
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListWorkersResponseWorker {
@@ -2342,6 +2423,7 @@ pub struct ListWorkersResponseWorker {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Run
 ///
 /// A run of a task.
@@ -2365,6 +2447,7 @@ pub struct TaskRun {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// Worker Response
 ///
 /// Response containing information about a worker.
@@ -2449,6 +2532,7 @@ pub struct WorkerResponse {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Quarantine Details
 ///
 /// Information about when and why a worker was quarantined.
@@ -2475,6 +2559,7 @@ pub struct WorkerResponseQuarantineDetail {
     #[serde(rename = "updatedAt")]
     pub updated_at: apigen_runtime::Time,
 }
+
 /// Quarantine Worker Request
 ///
 /// Request to update a worker's quarantineUntil property.
@@ -2498,6 +2583,7 @@ pub struct QuarantineWorkerRequest {
     #[serde(rename = "quarantineUntil")]
     pub quarantine_until: apigen_runtime::Time,
 }
+
 /// Worker Request
 ///
 /// Request to update a worker.
@@ -2509,6 +2595,7 @@ pub struct UpdateWorkerRequest {
     /// deleted by the queue.
     pub expires: apigen_runtime::Time,
 }
+
 /// Task Defined Message
 ///
 /// Message reporting that a task has been defined. The task may or may not be
@@ -2525,6 +2612,7 @@ pub struct TaskDefinedMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Task Definition Structure for Pulse Messages
 ///
 /// Subset of a task definition containing values that are useful for determining
@@ -2536,6 +2624,7 @@ pub struct TaskPulseDefinition {
     /// - Schema: `task.json#/properties/tags`
     pub tags: std::collections::BTreeMap<String, String>,
 }
+
 /// Task Pending Message
 ///
 /// Message reporting that a task is now pending
@@ -2557,12 +2646,14 @@ pub struct TaskPendingMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Subset of a task definition
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskPendingMessageTask {
     /// - Schema: `task.json#/properties/tags`
     pub tags: std::collections::BTreeMap<String, String>,
 }
+
 /// Task Running Message
 ///
 /// Message reporting that a given run of a task have started
@@ -2602,6 +2693,7 @@ pub struct TaskRunningMessage {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Artifact Created Message
 ///
 /// Message reporting a new artifact has been created for a given task.
@@ -2640,6 +2732,7 @@ pub struct ArtifactCreatedMessage {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Artifact
 ///
 /// Information about the artifact that was created
@@ -2676,6 +2769,7 @@ pub struct ArtifactCreatedMessageArtifact {
     #[serde(rename = "storageType")]
     pub storage_type: ArtifactCreatedMessageArtifactStorageType,
 }
+
 /// Artifact Storage-Type
 ///
 /// This is the `storageType` for the request that was used to create the
@@ -2699,6 +2793,7 @@ pub enum ArtifactCreatedMessageArtifactStorageType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Task Completed Message
 ///
 /// Message reporting that a task has complete successfully.
@@ -2734,6 +2829,7 @@ pub struct TaskCompletedMessage {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Failed Message
 ///
 /// Message reporting that a task failed to complete successfully.
@@ -2769,6 +2865,7 @@ pub struct TaskFailedMessage {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Task Exception Message
 ///
 /// Message reporting that Taskcluster have failed to run a task.
@@ -2808,6 +2905,7 @@ pub struct TaskExceptionMessage {
     #[serde(rename = "workerId", default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
 }
+
 /// Task Group Changed Message
 ///
 /// Message written once a task group has been sealed or resolved.
@@ -2829,6 +2927,7 @@ pub struct TaskGroupChangedMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Task Priority Changed Message
 ///
 /// Message emitted whenever `changeTaskPriority` updates
@@ -2846,6 +2945,7 @@ pub struct TaskPriorityChangedMessage {
     /// - One of: `1`
     pub version: i64,
 }
+
 /// Task Group Priority Changed Message
 ///
 /// Summary emitted after a task group priority request completes.

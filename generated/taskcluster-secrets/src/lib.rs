@@ -22,9 +22,11 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 use apigen_runtime as rt;
+
 /// Client of Secrets Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -32,25 +34,31 @@ use apigen_runtime as rt;
 pub struct Secrets {
     client: rt::Client,
 }
+
 impl Secrets {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "secrets";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -58,14 +66,16 @@ impl Secrets {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -74,9 +84,11 @@ impl Secrets {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -84,17 +96,16 @@ impl Secrets {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -103,9 +114,11 @@ impl Secrets {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -113,17 +126,16 @@ impl Secrets {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -132,9 +144,11 @@ impl Secrets {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Set Secret
     ///
     /// Set the secret associated with some key.  If the secret already exists, it is
@@ -153,6 +167,7 @@ impl Secrets {
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
+
     /// Delete Secret
     ///
     /// Delete the secret associated with some key. It will succeed whether or not the secret exists
@@ -169,6 +184,7 @@ impl Secrets {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// Read Secret
     ///
     /// Read the secret associated with some key.  If the secret has recently
@@ -182,17 +198,16 @@ impl Secrets {
     ///
     /// - `secrets:get:<name>`
     pub async fn get(&self, name: &str) -> Result<Secret, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("secret/{}", rt::urls::encode_path_segment(name)),
-        );
+        let req = Self::get_request(name);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get`], unsigned.
     pub fn get_url(&self, name: &str) -> String {
         let req = Self::get_request(name);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_signed_url(
         &self,
@@ -202,12 +217,14 @@ impl Secrets {
         let req = Self::get_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_request(name: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("secret/{}", rt::urls::encode_path_segment(name)),
         )
     }
+
     /// List Secrets
     ///
     /// List the names of all secrets.
@@ -232,11 +249,10 @@ impl Secrets {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<SecretList, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("secrets"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list`], unsigned.
     pub fn list_url(
         &self,
@@ -246,6 +262,7 @@ impl Secrets {
         let req = Self::list_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_signed_url(
         &self,
@@ -256,6 +273,7 @@ impl Secrets {
         let req = Self::list_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -264,6 +282,7 @@ impl Secrets {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list`], following `continuationToken` until the last page.
     pub fn list_pages<'a>(
         &'a self,
@@ -273,6 +292,7 @@ impl Secrets {
             self.list(token.as_deref(), limit).await
         })
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -282,17 +302,16 @@ impl Secrets {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -301,10 +320,12 @@ impl Secrets {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for SecretList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

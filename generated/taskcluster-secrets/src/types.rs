@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Secret
 ///
 /// Message containing a Taskcluster Secret
@@ -12,6 +13,7 @@ pub struct Secret {
     /// The secret value to be encrypted.
     pub secret: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Secrets List
 ///
 /// Message containing a list of secret names

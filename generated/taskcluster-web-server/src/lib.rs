@@ -18,7 +18,9 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 use apigen_runtime as rt;
+
 /// Client of Web Server Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -26,25 +28,31 @@ use apigen_runtime as rt;
 pub struct WebServer {
     client: rt::Client,
 }
+
 impl WebServer {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "web-server";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -52,14 +60,16 @@ impl WebServer {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -68,9 +78,11 @@ impl WebServer {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -78,17 +90,16 @@ impl WebServer {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -97,9 +108,11 @@ impl WebServer {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -107,17 +120,16 @@ impl WebServer {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -126,9 +138,11 @@ impl WebServer {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// Task Group Profile
     ///
     /// Generate a Firefox Profiler–compatible profile from a task group.
@@ -141,19 +155,16 @@ impl WebServer {
         &self,
         task_group_id: &str,
     ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task-group/{}/profile", rt::urls::encode_path_segment(task_group_id)
-            ),
-        );
+        let req = Self::task_group_profile_request(task_group_id);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::task_group_profile`], unsigned.
     pub fn task_group_profile_url(&self, task_group_id: &str) -> String {
         let req = Self::task_group_profile_request(task_group_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::task_group_profile`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn task_group_profile_signed_url(
         &self,
@@ -163,6 +174,7 @@ impl WebServer {
         let req = Self::task_group_profile_request(task_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn task_group_profile_request(task_group_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -171,6 +183,7 @@ impl WebServer {
             ),
         )
     }
+
     /// Task Log Profile
     ///
     /// Generate a Firefox Profiler–compatible profile from a task's log output for resolved tasks.
@@ -180,17 +193,16 @@ impl WebServer {
     ///
     /// `GET /task/<taskId>/profile`
     pub async fn task_profile(&self, task_id: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}/profile", rt::urls::encode_path_segment(task_id)),
-        );
+        let req = Self::task_profile_request(task_id);
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::task_profile`], unsigned.
     pub fn task_profile_url(&self, task_id: &str) -> String {
         let req = Self::task_profile_request(task_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::task_profile`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn task_profile_signed_url(
         &self,
@@ -200,12 +212,14 @@ impl WebServer {
         let req = Self::task_profile_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn task_profile_request(task_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("task/{}/profile", rt::urls::encode_path_segment(task_id)),
         )
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -215,17 +229,16 @@ impl WebServer {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -234,6 +247,7 @@ impl WebServer {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }

@@ -6,10 +6,13 @@
 //! These exchanges provide notifications when a worker pool is created or updated.This is so that the provisioner running in a differentprocess at the other end can synchronize to the changes. But you are ofcourse welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+
 pub use apigen_runtime::Binding;
 use apigen_runtime::RoutingKeyPart;
+
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-worker-manager/v1/";
+
 /// Worker Pool Created Messages
 ///
 /// Whenever the api receives a request to create a
@@ -43,11 +46,14 @@ pub struct WorkerPoolCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerPoolCreated {
     type Message = crate::PulseWorkerPoolMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -63,6 +69,7 @@ impl Binding for WorkerPoolCreated {
         )
     }
 }
+
 /// Worker Pool Updated Messages
 ///
 /// Whenever the api receives a request to update a
@@ -96,11 +103,14 @@ pub struct WorkerPoolUpdated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerPoolUpdated {
     type Message = crate::PulseWorkerPoolMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-updated"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -116,6 +126,7 @@ impl Binding for WorkerPoolUpdated {
         )
     }
 }
+
 /// Worker Pool Provisioning Error Messages
 ///
 /// Whenever a worker reports an error
@@ -150,11 +161,14 @@ pub struct WorkerPoolError {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerPoolError {
     type Message = crate::PulseWorkerPoolErrorMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-error"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -170,6 +184,7 @@ impl Binding for WorkerPoolError {
         )
     }
 }
+
 /// Worker Requested Messages
 ///
 /// Whenever a worker is requested, a message is posted
@@ -202,11 +217,14 @@ pub struct WorkerRequested {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerRequested {
     type Message = crate::PulseWorkerMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-requested"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -222,6 +240,7 @@ impl Binding for WorkerRequested {
         )
     }
 }
+
 /// Worker Running Messages
 ///
 /// Whenever a worker has registered, a message is posted
@@ -255,11 +274,14 @@ pub struct WorkerRunning {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerRunning {
     type Message = crate::PulseWorkerMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-running"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -275,6 +297,7 @@ impl Binding for WorkerRunning {
         )
     }
 }
+
 /// Worker Stopped Messages
 ///
 /// Whenever a worker has stopped, a message is posted
@@ -308,11 +331,14 @@ pub struct WorkerStopped {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerStopped {
     type Message = crate::PulseWorkerMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-stopped"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -328,6 +354,7 @@ impl Binding for WorkerStopped {
         )
     }
 }
+
 /// Worker Removed Messages
 ///
 /// Whenever a worker is removed, a message is posted to this exchange.
@@ -362,11 +389,14 @@ pub struct WorkerRemoved {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for WorkerRemoved {
     type Message = crate::PulseWorkerRemovedMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-removed"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -382,6 +412,7 @@ impl Binding for WorkerRemoved {
         )
     }
 }
+
 /// Launch Config Created Messages
 ///
 /// Whenever a new launch configuration is created for a worker pool,
@@ -414,11 +445,14 @@ pub struct LaunchConfigCreated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for LaunchConfigCreated {
     type Message = crate::PulseLaunchConfigMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-created"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -434,6 +468,7 @@ impl Binding for LaunchConfigCreated {
         )
     }
 }
+
 /// Launch Config Updated Messages
 ///
 /// Whenever a launch configuration is updated for a worker pool,
@@ -466,11 +501,14 @@ pub struct LaunchConfigUpdated {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for LaunchConfigUpdated {
     type Message = crate::PulseLaunchConfigMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-updated"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[
@@ -486,6 +524,7 @@ impl Binding for LaunchConfigUpdated {
         )
     }
 }
+
 /// Launch Config Archived Messages
 ///
 /// Whenever a launch configuration is archived for a worker pool,
@@ -518,11 +557,14 @@ pub struct LaunchConfigArchived {
     /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
+
 impl Binding for LaunchConfigArchived {
     type Message = crate::PulseLaunchConfigMessage;
+
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-archived"
     }
+
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
         apigen_runtime::routing_key(
             &[

@@ -20,10 +20,12 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 pub mod exchanges;
 use apigen_runtime as rt;
+
 /// Client of Worker Manager Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -31,25 +33,31 @@ use apigen_runtime as rt;
 pub struct WorkerManager {
     client: rt::Client,
 }
+
 impl WorkerManager {
     /// `serviceName` of the API reference.
     pub const SERVICE_NAME: &'static str = "worker-manager";
+
     /// `apiVersion` of the API reference.
     pub const API_VERSION: &'static str = "v1";
+
     /// A client of this service on the deployment `client` is configured for.
     pub fn new(client: &rt::Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
+
     /// A client configured from the `TASKCLUSTER_*` environment variables.
     pub fn from_env() -> Result<Self, rt::Error> {
         Ok(Self::new(&rt::Client::from_env()?))
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Ping Server
     ///
     /// Respond without doing anything.
@@ -57,14 +65,16 @@ impl WorkerManager {
     ///
     /// `GET /ping`
     pub async fn ping(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("ping"));
+        let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::ping`], unsigned.
     pub fn ping_url(&self) -> String {
         let req = Self::ping_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn ping_signed_url(
         &self,
@@ -73,9 +83,11 @@ impl WorkerManager {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn ping_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
     }
+
     /// Load Balancer Heartbeat
     ///
     /// Respond without doing anything.
@@ -83,17 +95,16 @@ impl WorkerManager {
     ///
     /// `GET /__lbheartbeat__`
     pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__lbheartbeat__"),
-        );
+        let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::lbheartbeat`], unsigned.
     pub fn lbheartbeat_url(&self) -> String {
         let req = Self::lbheartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn lbheartbeat_signed_url(
         &self,
@@ -102,9 +113,11 @@ impl WorkerManager {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn lbheartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
     }
+
     /// Taskcluster Version
     ///
     /// Respond with the JSON version object.
@@ -112,17 +125,16 @@ impl WorkerManager {
     ///
     /// `GET /__version__`
     pub async fn version(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__version__"),
-        );
+        let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::version`], unsigned.
     pub fn version_url(&self) -> String {
         let req = Self::version_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn version_signed_url(
         &self,
@@ -131,9 +143,11 @@ impl WorkerManager {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn version_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
     }
+
     /// List Providers
     ///
     /// Retrieve a list of providers that are available for worker pools.
@@ -148,11 +162,10 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<ProviderList, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("providers"))
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_providers_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_providers`], unsigned.
     pub fn list_providers_url(
         &self,
@@ -162,6 +175,7 @@ impl WorkerManager {
         let req = Self::list_providers_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_providers`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_providers_signed_url(
         &self,
@@ -172,6 +186,7 @@ impl WorkerManager {
         let req = Self::list_providers_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_providers_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -180,6 +195,7 @@ impl WorkerManager {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_providers`], following `continuationToken` until the last page.
     pub fn list_providers_pages<'a>(
         &'a self,
@@ -189,6 +205,7 @@ impl WorkerManager {
             self.list_providers(token.as_deref(), limit).await
         })
     }
+
     /// Create Worker Pool
     ///
     /// Create a new worker pool. If the worker pool already exists, this will throw an error.
@@ -212,6 +229,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update Worker Pool
     ///
     /// Given an existing worker pool definition, this will modify it and return
@@ -243,6 +261,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete Worker Pool
     ///
     /// Mark a worker pool for deletion.  This is the same as updating the pool to
@@ -265,6 +284,7 @@ impl WorkerManager {
         );
         self.client.call_json(req).await
     }
+
     /// List Worker Pool Launch Configs
     ///
     /// Get the list of launch configurations for a given worker pool.
@@ -285,18 +305,15 @@ impl WorkerManager {
         limit: Option<&str>,
         include_archived: Option<&str>,
     ) -> Result<WorkerPoolLaunchConfigList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "worker-pool/{}/launch-configs",
-                    rt::urls::encode_path_segment(worker_pool_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("includeArchived", include_archived);
+        let req = Self::list_worker_pool_launch_configs_request(
+            worker_pool_id,
+            continuation_token,
+            limit,
+            include_archived,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_worker_pool_launch_configs`], unsigned.
     pub fn list_worker_pool_launch_configs_url(
         &self,
@@ -313,6 +330,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_worker_pool_launch_configs`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_worker_pool_launch_configs_signed_url(
         &self,
@@ -330,6 +348,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_worker_pool_launch_configs_request(
         worker_pool_id: &str,
         continuation_token: Option<&str>,
@@ -347,6 +366,7 @@ impl WorkerManager {
             .query_opt("limit", limit)
             .query_opt("includeArchived", include_archived)
     }
+
     /// Every page of [`Self::list_worker_pool_launch_configs`], following `continuationToken` until the last page.
     pub fn list_worker_pool_launch_configs_pages<'a>(
         &'a self,
@@ -366,6 +386,7 @@ impl WorkerManager {
                 .await
         })
     }
+
     /// Get Worker Pool Statistics
     ///
     /// Fetch statistics for an existing worker pool, broken down by launch configuration.
@@ -382,19 +403,16 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
     ) -> Result<WorkerPoolStats, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "worker-pool/{}/stats", rt::urls::encode_path_segment(worker_pool_id)
-            ),
-        );
+        let req = Self::worker_pool_stats_request(worker_pool_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::worker_pool_stats`], unsigned.
     pub fn worker_pool_stats_url(&self, worker_pool_id: &str) -> String {
         let req = Self::worker_pool_stats_request(worker_pool_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::worker_pool_stats`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn worker_pool_stats_signed_url(
         &self,
@@ -404,6 +422,7 @@ impl WorkerManager {
         let req = Self::worker_pool_stats_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn worker_pool_stats_request(worker_pool_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
@@ -412,6 +431,7 @@ impl WorkerManager {
             ),
         )
     }
+
     /// Get Worker Pool
     ///
     /// Fetch an existing worker pool defition.
@@ -425,17 +445,16 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
     ) -> Result<WorkerPoolFull, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
-        );
+        let req = Self::worker_pool_request(worker_pool_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::worker_pool`], unsigned.
     pub fn worker_pool_url(&self, worker_pool_id: &str) -> String {
         let req = Self::worker_pool_request(worker_pool_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::worker_pool`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn worker_pool_signed_url(
         &self,
@@ -445,12 +464,14 @@ impl WorkerManager {
         let req = Self::worker_pool_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn worker_pool_request(worker_pool_id: &str) -> rt::Request {
         rt::Request::new(
             rt::reqwest::Method::GET,
             format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
         )
     }
+
     /// List All Worker Pools
     ///
     /// Get the list of all the existing worker pools.
@@ -465,14 +486,10 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<WorkerPoolList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("worker-pools"),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_worker_pools_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_worker_pools`], unsigned.
     pub fn list_worker_pools_url(
         &self,
@@ -482,6 +499,7 @@ impl WorkerManager {
         let req = Self::list_worker_pools_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_worker_pools`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_worker_pools_signed_url(
         &self,
@@ -492,6 +510,7 @@ impl WorkerManager {
         let req = Self::list_worker_pools_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_worker_pools_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -500,6 +519,7 @@ impl WorkerManager {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_worker_pools`], following `continuationToken` until the last page.
     pub fn list_worker_pools_pages<'a>(
         &'a self,
@@ -509,6 +529,7 @@ impl WorkerManager {
             self.list_worker_pools(token.as_deref(), limit).await
         })
     }
+
     /// List All Worker Pools Stats
     ///
     /// Get the stats for all worker pools - number of requested, running, stopping and stopped capacity
@@ -525,14 +546,10 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<WorkerPoolListStats, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("worker-pools/stats"),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_worker_pools_stats_request(continuation_token, limit);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_worker_pools_stats`], unsigned.
     pub fn list_worker_pools_stats_url(
         &self,
@@ -542,6 +559,7 @@ impl WorkerManager {
         let req = Self::list_worker_pools_stats_request(continuation_token, limit);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_worker_pools_stats`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_worker_pools_stats_signed_url(
         &self,
@@ -552,6 +570,7 @@ impl WorkerManager {
         let req = Self::list_worker_pools_stats_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_worker_pools_stats_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
@@ -560,6 +579,7 @@ impl WorkerManager {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_worker_pools_stats`], following `continuationToken` until the last page.
     pub fn list_worker_pools_stats_pages<'a>(
         &'a self,
@@ -571,6 +591,7 @@ impl WorkerManager {
             self.list_worker_pools_stats(token.as_deref(), limit).await
         })
     }
+
     /// Report an error from a worker
     ///
     /// Report an error that occurred on a worker.  This error will be included
@@ -605,6 +626,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// List Worker Pool Errors Count
     ///
     /// Get the list of worker pool errors count.
@@ -624,18 +646,16 @@ impl WorkerManager {
         &self,
         worker_pool_id: Option<&str>,
     ) -> Result<WorkerPoolErrorStats, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("worker-pool-errors/stats"),
-            )
-            .query_opt("workerPoolId", worker_pool_id);
+        let req = Self::worker_pool_error_stats_request(worker_pool_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::worker_pool_error_stats`], unsigned.
     pub fn worker_pool_error_stats_url(&self, worker_pool_id: Option<&str>) -> String {
         let req = Self::worker_pool_error_stats_request(worker_pool_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::worker_pool_error_stats`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn worker_pool_error_stats_signed_url(
         &self,
@@ -645,6 +665,7 @@ impl WorkerManager {
         let req = Self::worker_pool_error_stats_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn worker_pool_error_stats_request(worker_pool_id: Option<&str>) -> rt::Request {
         rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -652,6 +673,7 @@ impl WorkerManager {
             )
             .query_opt("workerPoolId", worker_pool_id)
     }
+
     /// List Worker Pool Errors
     ///
     /// Get the list of worker pool errors.
@@ -669,19 +691,16 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
     ) -> Result<WorkerPoolErrorList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "worker-pool-errors/{}",
-                    rt::urls::encode_path_segment(worker_pool_id)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("launchConfigId", launch_config_id)
-            .query_opt("errorId", error_id);
+        let req = Self::list_worker_pool_errors_request(
+            worker_pool_id,
+            continuation_token,
+            limit,
+            launch_config_id,
+            error_id,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_worker_pool_errors`], unsigned.
     pub fn list_worker_pool_errors_url(
         &self,
@@ -700,6 +719,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_worker_pool_errors`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_worker_pool_errors_signed_url(
         &self,
@@ -719,6 +739,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_worker_pool_errors_request(
         worker_pool_id: &str,
         continuation_token: Option<&str>,
@@ -738,6 +759,7 @@ impl WorkerManager {
             .query_opt("launchConfigId", launch_config_id)
             .query_opt("errorId", error_id)
     }
+
     /// Every page of [`Self::list_worker_pool_errors`], following `continuationToken` until the last page.
     pub fn list_worker_pool_errors_pages<'a>(
         &'a self,
@@ -759,6 +781,7 @@ impl WorkerManager {
                 .await
         })
     }
+
     /// Workers in a specific Worker Group in a Worker Pool
     ///
     /// Get the list of all the existing workers in a given group in a given worker pool.
@@ -775,17 +798,15 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
     ) -> Result<WorkerList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "workers/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                    rt::urls::encode_path_segment(worker_group)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit);
+        let req = Self::list_workers_for_worker_group_request(
+            worker_pool_id,
+            worker_group,
+            continuation_token,
+            limit,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_workers_for_worker_group`], unsigned.
     pub fn list_workers_for_worker_group_url(
         &self,
@@ -802,6 +823,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_workers_for_worker_group`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_workers_for_worker_group_signed_url(
         &self,
@@ -819,6 +841,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_workers_for_worker_group_request(
         worker_pool_id: &str,
         worker_group: &str,
@@ -835,6 +858,7 @@ impl WorkerManager {
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
+
     /// Every page of [`Self::list_workers_for_worker_group`], following `continuationToken` until the last page.
     pub fn list_workers_for_worker_group_pages<'a>(
         &'a self,
@@ -852,6 +876,7 @@ impl WorkerManager {
                 .await
         })
     }
+
     /// Get a Worker
     ///
     /// Get a single worker.
@@ -867,16 +892,10 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
     ) -> Result<WorkerFull, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "workers/{}/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
-            ),
-        );
+        let req = Self::worker_request(worker_pool_id, worker_group, worker_id);
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::worker`], unsigned.
     pub fn worker_url(
         &self,
@@ -887,6 +906,7 @@ impl WorkerManager {
         let req = Self::worker_request(worker_pool_id, worker_group, worker_id);
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::worker`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn worker_signed_url(
         &self,
@@ -898,6 +918,7 @@ impl WorkerManager {
         let req = Self::worker_request(worker_pool_id, worker_group, worker_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn worker_request(
         worker_pool_id: &str,
         worker_group: &str,
@@ -912,6 +933,7 @@ impl WorkerManager {
             ),
         )
     }
+
     /// Create a Worker
     ///
     /// Create a new worker.  This is only useful for worker pools where the provider
@@ -944,6 +966,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update an existing Worker
     ///
     /// Update an existing worker in-place.  Like `createWorker`, this is only useful for
@@ -977,6 +1000,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Remove a Worker
     ///
     /// Remove an existing worker.  The precise behavior of this method depends
@@ -1006,6 +1030,7 @@ impl WorkerManager {
         );
         self.client.call(req).await.map(drop)
     }
+
     /// Should worker terminate
     ///
     /// Informs if worker should terminate or keep working.
@@ -1029,17 +1054,14 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
     ) -> Result<ShouldWorkerTerminateResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "workers/{}/{}/{}/should-terminate",
-                rt::urls::encode_path_segment(worker_pool_id),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
-            ),
+        let req = Self::should_worker_terminate_request(
+            worker_pool_id,
+            worker_group,
+            worker_id,
         );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::should_worker_terminate`], unsigned.
     pub fn should_worker_terminate_url(
         &self,
@@ -1054,6 +1076,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::should_worker_terminate`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn should_worker_terminate_signed_url(
         &self,
@@ -1069,6 +1092,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn should_worker_terminate_request(
         worker_pool_id: &str,
         worker_group: &str,
@@ -1084,6 +1108,7 @@ impl WorkerManager {
             ),
         )
     }
+
     /// Workers in a Worker Pool
     ///
     /// Get the list of all the existing workers in a given worker pool.
@@ -1101,16 +1126,16 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         state: Option<&str>,
     ) -> Result<WorkerList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("workers/{}", rt::urls::encode_path_segment(worker_pool_id)),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("launchConfigId", launch_config_id)
-            .query_opt("state", state);
+        let req = Self::list_workers_for_worker_pool_request(
+            worker_pool_id,
+            continuation_token,
+            limit,
+            launch_config_id,
+            state,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_workers_for_worker_pool`], unsigned.
     pub fn list_workers_for_worker_pool_url(
         &self,
@@ -1129,6 +1154,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_workers_for_worker_pool`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_workers_for_worker_pool_signed_url(
         &self,
@@ -1148,6 +1174,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_workers_for_worker_pool_request(
         worker_pool_id: &str,
         continuation_token: Option<&str>,
@@ -1164,6 +1191,7 @@ impl WorkerManager {
             .query_opt("launchConfigId", launch_config_id)
             .query_opt("state", state)
     }
+
     /// Every page of [`Self::list_workers_for_worker_pool`], following `continuationToken` until the last page.
     pub fn list_workers_for_worker_pool_pages<'a>(
         &'a self,
@@ -1183,6 +1211,7 @@ impl WorkerManager {
                 .await
         })
     }
+
     /// Register a running worker
     ///
     /// Register a running worker.  Workers call this method on worker start-up.
@@ -1203,6 +1232,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Reregister a Worker
     ///
     /// Reregister a running worker.
@@ -1230,6 +1260,7 @@ impl WorkerManager {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get a list of all active workers of a workerType
     ///
     /// Get a list of all active workers of a workerType.
@@ -1261,21 +1292,18 @@ impl WorkerManager {
         quarantined: Option<&str>,
         worker_state: Option<&str>,
     ) -> Result<ListWorkersResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "provisioners/{}/worker-types/{}/workers",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type)
-                ),
-            )
-            .query_opt("continuationToken", continuation_token)
-            .query_opt("limit", limit)
-            .query_opt("launchConfigId", launch_config_id)
-            .query_opt("quarantined", quarantined)
-            .query_opt("workerState", worker_state);
+        let req = Self::list_workers_request(
+            provisioner_id,
+            worker_type,
+            continuation_token,
+            limit,
+            launch_config_id,
+            quarantined,
+            worker_state,
+        );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::list_workers`], unsigned.
     pub fn list_workers_url(
         &self,
@@ -1298,6 +1326,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::list_workers`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn list_workers_signed_url(
         &self,
@@ -1321,6 +1350,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn list_workers_request(
         provisioner_id: &str,
         worker_type: &str,
@@ -1344,6 +1374,7 @@ impl WorkerManager {
             .query_opt("quarantined", quarantined)
             .query_opt("workerState", worker_state)
     }
+
     /// Every page of [`Self::list_workers`], following `continuationToken` until the last page.
     pub fn list_workers_pages<'a>(
         &'a self,
@@ -1369,6 +1400,7 @@ impl WorkerManager {
                 .await
         })
     }
+
     /// Get a worker
     ///
     /// Get a worker from a worker-type.
@@ -1387,18 +1419,15 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
     ) -> Result<WorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "provisioners/{}/worker-types/{}/workers/{}/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
-            ),
+        let req = Self::get_worker_request(
+            provisioner_id,
+            worker_type,
+            worker_group,
+            worker_id,
         );
         self.client.call_json(req).await
     }
+
     /// The URL of [`Self::get_worker`], unsigned.
     pub fn get_worker_url(
         &self,
@@ -1415,6 +1444,7 @@ impl WorkerManager {
         );
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::get_worker`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn get_worker_signed_url(
         &self,
@@ -1432,6 +1462,7 @@ impl WorkerManager {
         );
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn get_worker_request(
         provisioner_id: &str,
         worker_type: &str,
@@ -1449,6 +1480,7 @@ impl WorkerManager {
             ),
         )
     }
+
     /// Heartbeat
     ///
     /// Respond with a service heartbeat.
@@ -1458,17 +1490,16 @@ impl WorkerManager {
     ///
     /// `GET /__heartbeat__`
     pub async fn heartbeat(&self) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("__heartbeat__"),
-        );
+        let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
+
     /// The URL of [`Self::heartbeat`], unsigned.
     pub fn heartbeat_url(&self) -> String {
         let req = Self::heartbeat_request();
         self.client.url(&req.path, &req.query)
     }
+
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn heartbeat_signed_url(
         &self,
@@ -1477,40 +1508,48 @@ impl WorkerManager {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
+
     fn heartbeat_request() -> rt::Request {
         rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
     }
 }
+
 impl rt::Paginated for ProviderList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for WorkerPoolLaunchConfigList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for WorkerPoolList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for WorkerPoolListStats {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for WorkerPoolErrorList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for WorkerList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
+
 impl rt::Paginated for ListWorkersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Provider List
 ///
 /// A list of providers
@@ -29,6 +30,7 @@ pub struct ProviderList {
     /// - Items are unique.
     pub providers: Vec<ProviderListProvider>,
 }
+
 /// Generated from `schemas/worker-manager/v1/provider-list.json#/properties/providers/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProviderListProvider {
@@ -43,6 +45,7 @@ pub struct ProviderListProvider {
     #[serde(rename = "providerType")]
     pub provider_type: String,
 }
+
 /// Worker Pool Definition
 ///
 /// Fields that are defined by a user for a worker pool.
@@ -64,6 +67,7 @@ pub struct CreateWorkerPoolRequest {
     #[serde(rename = "providerId")]
     pub provider_id: String,
 }
+
 /// Worker Pool Full Definition
 ///
 /// A complete worker pool definition.
@@ -180,6 +184,7 @@ pub struct WorkerPoolFull {
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
 }
+
 /// Worker Pool Definition
 ///
 /// Fields that are defined by a user for a worker pool.
@@ -220,6 +225,7 @@ pub struct UpdateWorkerPoolRequest {
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
 }
+
 /// Worker Pool Launch Config List
 ///
 /// A list of worker pool launch configurations
@@ -250,6 +256,7 @@ pub struct WorkerPoolLaunchConfigList {
         WorkerPoolLaunchConfigListWorkerPoolLaunchConfig,
     >,
 }
+
 /// Generated from `schemas/worker-manager/v1/worker-pool-launch-config-list.json#/properties/workerPoolLaunchConfigs/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerPoolLaunchConfigListWorkerPoolLaunchConfig {
@@ -270,6 +277,7 @@ pub struct WorkerPoolLaunchConfigListWorkerPoolLaunchConfig {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Pool Statistics
 ///
 /// Statistics for a worker pool, showing counts and capacities of workers in different states,
@@ -282,6 +290,7 @@ pub struct WorkerPoolStats {
     #[serde(rename = "launchConfigStats")]
     pub launch_config_stats: Vec<WorkerPoolStatsLaunchConfigStat>,
 }
+
 /// Generated from `schemas/worker-manager/v1/worker-pool-stats.json#/properties/launchConfigStats/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerPoolStatsLaunchConfigStat {
@@ -361,6 +370,7 @@ pub struct WorkerPoolStatsLaunchConfigStat {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Pool List
 ///
 /// A list of worker pools
@@ -389,6 +399,7 @@ pub struct WorkerPoolList {
     #[serde(rename = "workerPools")]
     pub worker_pools: Vec<WorkerPoolFull>,
 }
+
 /// Worker Pool List Stats
 ///
 /// A list of worker pools stats
@@ -417,6 +428,7 @@ pub struct WorkerPoolListStats {
     #[serde(rename = "workerPoolsStats")]
     pub worker_pools_stats: Vec<WorkerPoolListStatsWorkerPoolsStat>,
 }
+
 /// Generated from `schemas/worker-manager/v1/worker-pool-list-stats.json#/properties/workerPoolsStats/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerPoolListStatsWorkerPoolsStat {
@@ -491,6 +503,7 @@ pub struct WorkerPoolListStatsWorkerPoolsStat {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Error Report
 ///
 /// A report of an error from a worker.  This will be recorded with kind
@@ -514,6 +527,7 @@ pub struct ReportWorkerErrorRequest {
     #[serde(rename = "workerId")]
     pub worker_id: String,
 }
+
 /// Worker Pool Error
 ///
 /// A complete worker pool error definition.
@@ -566,6 +580,7 @@ pub struct WorkerPoolError {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Pool Error Stats
 ///
 /// Total number of errors for given worker pool or all worker pools
@@ -577,6 +592,7 @@ pub struct WorkerPoolErrorStats {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: WorkerPoolErrorStatsWorkerPoolId,
 }
+
 /// Generated from `schemas/worker-manager/v1/worker-pool-error-stats.json#/properties/totals`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkerPoolErrorStatsTotals {
@@ -612,8 +628,10 @@ pub struct WorkerPoolErrorStatsTotals {
     #[serde(rename = "workerPool")]
     pub worker_pool: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Generated from `schemas/worker-manager/v1/worker-pool-error-stats.json#/properties/workerPoolId`.
 pub type WorkerPoolErrorStatsWorkerPoolId = String;
+
 /// Worker Pool Error List
 ///
 /// A list of worker pool errors
@@ -642,6 +660,7 @@ pub struct WorkerPoolErrorList {
     #[serde(rename = "workerPoolErrors")]
     pub worker_pool_errors: Vec<WorkerPoolError>,
 }
+
 /// Worker List in a Given Worker Pool
 ///
 /// A list of workers in a given worker pool
@@ -669,6 +688,7 @@ pub struct WorkerList {
     /// - Items are unique.
     pub workers: Vec<WorkerFull>,
 }
+
 /// Worker Full Definition
 ///
 /// A complete worker definition.
@@ -752,6 +772,7 @@ pub struct WorkerFull {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// State
 ///
 /// A string specifying the state this worker is in so far as worker-manager knows.
@@ -779,6 +800,7 @@ pub enum WorkerFullState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Worker Creation/Update Request
 ///
 /// Request to create or update a worker. Capacity will default to 1 if not specified.
@@ -797,6 +819,7 @@ pub struct CreateWorkerRequest {
     #[serde(rename = "providerInfo", default, skip_serializing_if = "Option::is_none")]
     pub provider_info: Option<CreateWorkerRequestProviderInfo>,
 }
+
 /// Provider Data
 ///
 /// Provider-specific information
@@ -808,6 +831,7 @@ pub enum CreateWorkerRequestProviderInfo {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// static provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StaticProviderType {
@@ -823,6 +847,7 @@ pub struct StaticProviderType {
     #[serde(rename = "staticSecret")]
     pub static_secret: String,
 }
+
 /// Should worker terminate response
 ///
 /// Decision returned to a worker asking whether to keep running or be terminated
@@ -834,6 +859,7 @@ pub struct ShouldWorkerTerminateResponse {
     pub reason: String,
     pub terminate: bool,
 }
+
 /// Register Worker Request
 ///
 /// Request body to `registerWorker`.
@@ -866,6 +892,7 @@ pub struct RegisterWorkerRequest {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Identity Proof
 ///
 /// Proof that this call is coming from the worker identified by the other fields.
@@ -884,6 +911,7 @@ pub enum RegisterWorkerRequestWorkerIdentityProof {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// google provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GoogleProviderType {
@@ -892,6 +920,7 @@ pub struct GoogleProviderType {
     /// A JWT token as defined in [this google documentation](https://cloud.google.com/compute/docs/instances/verifying-instance-identity)
     pub token: String,
 }
+
 /// static provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
@@ -903,6 +932,7 @@ pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
     #[serde(rename = "staticSecret")]
     pub static_secret: String,
 }
+
 /// aws provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwsProviderType {
@@ -917,6 +947,7 @@ pub struct AwsProviderType {
     /// curl http://169.254.169.254/latest/dynamic/instance-identity/signature on the instance
     pub signature: String,
 }
+
 /// azure provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AzureProviderType {
@@ -926,6 +957,7 @@ pub struct AzureProviderType {
     /// curl http://169.254.169.254/metadata/attested/document on the instance
     pub document: String,
 }
+
 /// Register Worker Response
 ///
 /// Response body to `registerWorker`.
@@ -965,6 +997,7 @@ pub struct RegisterWorkerResponse {
     #[serde(rename = "workerConfig")]
     pub worker_config: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
 /// Credentials
 ///
 /// The credentials the worker
@@ -985,6 +1018,7 @@ pub struct RegisterWorkerResponseCredentials {
     #[serde(rename = "clientId")]
     pub client_id: String,
 }
+
 /// Reregister Worker Request
 ///
 /// Request body to `reregisterWorker`.
@@ -1008,6 +1042,7 @@ pub struct ReregisterWorkerRequest {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Reregister Worker Response
 ///
 /// Response body to `reregisterWorker`.
@@ -1038,6 +1073,7 @@ pub struct ReregisterWorkerResponse {
     /// - Pattern: `"^[a-zA-Z0-9_-]{44}$"`
     pub secret: String,
 }
+
 /// Credentials
 ///
 /// The credentials the worker
@@ -1059,6 +1095,7 @@ pub struct ReregisterWorkerResponseCredentials {
     #[serde(rename = "clientId")]
     pub client_id: String,
 }
+
 /// List Workers Response
 ///
 /// Response from a `listWorkers` request.
@@ -1086,6 +1123,7 @@ pub struct ListWorkersResponse {
     /// - Items are unique.
     pub workers: Vec<ListWorkersResponseWorker>,
 }
+
 /// Worker
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListWorkersResponseWorker {
@@ -1188,6 +1226,7 @@ pub struct ListWorkersResponseWorker {
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
 }
+
 /// Task Run
 ///
 /// A run of a task.
@@ -1211,6 +1250,7 @@ pub struct TaskRun {
     #[serde(rename = "taskId")]
     pub task_id: String,
 }
+
 /// State
 ///
 /// A string specifying the state this worker is in so far as worker-manager knows.
@@ -1243,6 +1283,7 @@ pub enum ListWorkersResponseWorkerState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Worker Response
 ///
 /// Response containing information about a worker.
@@ -1374,6 +1415,7 @@ pub struct WorkerResponse {
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
+
 /// Quarantine Details
 ///
 /// Information about when and why a worker was quarantined.
@@ -1400,6 +1442,7 @@ pub struct WorkerResponseQuarantineDetail {
     #[serde(rename = "updatedAt")]
     pub updated_at: apigen_runtime::Time,
 }
+
 /// WorkerType Pulse Message
 ///
 /// The message that is emitted when worker pools are created/changed/deleted.
@@ -1428,6 +1471,7 @@ pub struct PulseWorkerPoolMessage {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// WorkerType Pulse Message
 ///
 /// The message that is emitted when worker pools are created/changed/deleted.
@@ -1460,6 +1504,7 @@ pub struct PulseWorkerPoolErrorMessage {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Pulse Message
 ///
 /// The message that is emitted when workers requested/running/stopped.
@@ -1487,6 +1532,7 @@ pub struct PulseWorkerMessage {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Worker Removed Pulse Message
 ///
 /// The message that is emitted when workers are being removed.
@@ -1523,6 +1569,7 @@ pub struct PulseWorkerRemovedMessage {
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
+
 /// Launch Config Pulse Message
 ///
 /// The message that is emitted when worker pool launch configs are created/changed/archived.

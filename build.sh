@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Regenerates every client crate from the API descriptions, then builds or tests the workspace.
+#
+#   ./build.sh           regenerate generated/ (only changed files are rewritten) and build everything
+#   ./build.sh --check   drift check: regenerate in memory; exit 1 naming every stale file in generated/
+#   ./build.sh --test    what CI runs: drift check, lints, docs, and every test
+#
+# Taskcluster references come from $TASKCLUSTER_REFERENCES (a bundle file or a directory laid out
+# like a deployment), else schemas/taskcluster/ (written by `codegen fetch`), else
+# ../shared/taskcluster/references.json. GoCD descriptions come from schemas/gocd/.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-build}"
+case "$mode" in build|--check|--test) ;; *) echo "usage: $0 [--check|--test]" >&2; exit 2 ;; esac
+
+refs="${TASKCLUSTER_REFERENCES:-}"
+if [ -z "$refs" ]; then
+  if [ -d schemas/taskcluster/references ]; then
+    refs=schemas/taskcluster
+  elif [ -f ../shared/taskcluster/references.json ]; then
+    refs=../shared/taskcluster/references.json
+  else
+    cat >&2 <<'MSG'
+No Taskcluster references found. Either
+  - set TASKCLUSTER_REFERENCES to a references bundle (references.json) or a directory, or
+  - fetch them from a deployment:
+      cargo run -p codegen -- fetch --root-url https://your-deployment.example.com --out schemas/taskcluster
+MSG
+    exit 2
+  fi
+fi
+
+codegen() { cargo run -q -p codegen -- "$@"; }
+
+case "$mode" in
+  build)
+    codegen generate --references "$refs" --gocd schemas/gocd --out generated
+    codegen gocd-schema
+    cargo build --workspace
+    ;;
+  --check)
+    codegen generate --references "$refs" --gocd schemas/gocd --out generated --check
+    codegen gocd-schema --check
+    ;;
+  --test)
+    codegen generate --references "$refs" --gocd schemas/gocd --out generated --check
+    codegen gocd-schema --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
+    cargo test --workspace
+    ;;
+esac
