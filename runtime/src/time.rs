@@ -10,17 +10,24 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::Error;
 
-/// A point in time in UTC, with millisecond precision on the wire.
+/// A point in time in UTC, with millisecond precision (what the wire carries, so a value
+/// survives a round trip through JSON unchanged).
 ///
 /// Serializes as `YYYY-MM-DDTHH:MM:SS.sssZ`; parses any RFC 3339 form (any offset, any number
 /// of fraction digits).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Time(OffsetDateTime);
 
+/// UTC, truncated to whole milliseconds.
+fn normalize(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(UtcOffset::UTC);
+    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t)
+}
+
 impl Time {
     /// The current time.
     pub fn now() -> Self {
-        Time(OffsetDateTime::now_utc())
+        Time(normalize(OffsetDateTime::now_utc()))
     }
 
     /// Now plus a Taskcluster offset expression such as `"2 days 3 hours"` or `"-1 year"`.
@@ -56,7 +63,7 @@ impl Time {
 
 impl From<SystemTime> for Time {
     fn from(t: SystemTime) -> Self {
-        Time(OffsetDateTime::from(t).to_offset(UtcOffset::UTC))
+        Time(normalize(OffsetDateTime::from(t)))
     }
 }
 
@@ -68,14 +75,14 @@ impl From<Time> for SystemTime {
 
 impl From<OffsetDateTime> for Time {
     fn from(t: OffsetDateTime) -> Self {
-        Time(t.to_offset(UtcOffset::UTC))
+        Time(normalize(t))
     }
 }
 
 impl std::ops::Add<Duration> for Time {
     type Output = Time;
     fn add(self, d: Duration) -> Time {
-        Time(self.0 + d)
+        Time(normalize(self.0 + d))
     }
 }
 

@@ -48,7 +48,7 @@ pub fn module(ex: &Exchanges, messages: &[Ty], space: &TypeSpace<'_>) -> TokenSt
             .collect();
         let field_ts = fields.iter().map(|(n, r)| {
             let f = ident(n);
-            let d = docs::attrs(&format!("{} ({}).", r.summary.trim(), if r.multiple_words { "may span words; unset: `#`" } else { "one word; unset: `*`" }));
+            let d = docs::attrs(&format!("{} ({}).", r.summary.trim().trim_end_matches('.'), if r.multiple_words { "may span words; unset: `#`" } else { "one word; unset: `*`" }));
             quote! { #d pub #f: Option<String>, }
         });
         let mut field_iter = fields.iter();

@@ -29,7 +29,7 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-auth/v1/";
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientCreated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -56,7 +56,7 @@ impl Binding for ClientCreated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientUpdated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -83,7 +83,7 @@ impl Binding for ClientUpdated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientDeleted {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -110,7 +110,7 @@ impl Binding for ClientDeleted {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleCreated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -137,7 +137,7 @@ impl Binding for RoleCreated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleUpdated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -164,7 +164,7 @@ impl Binding for RoleUpdated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleDeleted {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 

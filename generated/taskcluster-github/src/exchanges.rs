@@ -32,11 +32,11 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-github/v1/";
 /// 1. `action` (one word, required): The GitHub `action` which triggered an event. See for possible values see the payload actions property.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PullRequest {
-    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub organization: Option<String>,
-    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub repository: Option<String>,
-    /// The GitHub `action` which triggered an event. See for possible values see the payload actions property. (one word; unset: `*`).
+    /// The GitHub `action` which triggered an event. See for possible values see the payload actions property (one word; unset: `*`).
     pub action: Option<String>,
 }
 
@@ -72,9 +72,9 @@ impl Binding for PullRequest {
 /// 1. `repository` (one word, required): The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Push {
-    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub organization: Option<String>,
-    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub repository: Option<String>,
 }
 
@@ -109,9 +109,9 @@ impl Binding for Push {
 /// 1. `repository` (one word, required): The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Release {
-    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub organization: Option<String>,
-    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub repository: Option<String>,
 }
 
@@ -147,9 +147,9 @@ impl Binding for Release {
 /// 1. `repository` (one word, required): The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rerun {
-    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub organization: Option<String>,
-    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub repository: Option<String>,
 }
 
@@ -187,9 +187,9 @@ impl Binding for Rerun {
 /// 1. `repository` (one word, required): The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskGroupCreationRequested {
-    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `organization` which had an event. All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub organization: Option<String>,
-    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped. (one word; unset: `*`).
+    /// The GitHub `repository` which had an event.All periods have been replaced by % - such that foo.bar becomes foo%bar - and all other special characters aside from - and _ have been stripped (one word; unset: `*`).
     pub repository: Option<String>,
 }
 

@@ -22,7 +22,7 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-hooks/v1/";
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HookCreated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -49,7 +49,7 @@ impl Binding for HookCreated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HookUpdated {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -76,7 +76,7 @@ impl Binding for HookUpdated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HookDeleted {
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 

@@ -31,7 +31,7 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-notify/v1/";
 /// 1. `topic` (multiple words, required): Custom topic. This is the <topic> portion of the `notify.pulse.<topic>.on-<event>` routes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Notify {
-    /// Custom topic. This is the <topic> portion of the `notify.pulse.<topic>.on-<event>` routes. (may span words; unset: `#`).
+    /// Custom topic. This is the <topic> portion of the `notify.pulse.<topic>.on-<event>` routes (may span words; unset: `#`).
     pub topic: Option<String>,
 }
 

@@ -84,21 +84,21 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-queue/v1/";
 pub struct TaskDefined {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -153,21 +153,21 @@ impl Binding for TaskDefined {
 pub struct TaskPending {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -217,21 +217,21 @@ impl Binding for TaskPending {
 pub struct TaskRunning {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -300,21 +300,21 @@ impl Binding for TaskRunning {
 pub struct ArtifactCreated {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -367,21 +367,21 @@ impl Binding for ArtifactCreated {
 pub struct TaskCompleted {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -432,21 +432,21 @@ impl Binding for TaskCompleted {
 pub struct TaskFailed {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -501,21 +501,21 @@ impl Binding for TaskFailed {
 pub struct TaskException {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -564,7 +564,7 @@ pub struct TaskGroupResolved {
     pub task_group_id: Option<String>,
     /// `schedulerId` for the task-group this message concerns (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -604,7 +604,7 @@ pub struct TaskGroupSealed {
     pub task_group_id: Option<String>,
     /// `schedulerId` for the task-group this message concerns (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -647,21 +647,21 @@ impl Binding for TaskGroupSealed {
 pub struct TaskPriorityChanged {
     /// `taskId` for the task this message concerns (one word; unset: `*`).
     pub task_id: Option<String>,
-    /// `runId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `runId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub run_id: Option<String>,
-    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerGroup` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_group: Option<String>,
-    /// `workerId` of latest run for the task, `_` if no run is exists for the task. (one word; unset: `*`).
+    /// `workerId` of latest run for the task, `_` if no run is exists for the task (one word; unset: `*`).
     pub worker_id: Option<String>,
-    /// `provisionerId` this task is targeted at. (one word; unset: `*`).
+    /// `provisionerId` this task is targeted at (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// `workerType` this task must run on. (one word; unset: `*`).
+    /// `workerType` this task must run on (one word; unset: `*`).
     pub worker_type: Option<String>,
-    /// `schedulerId` this task was created by. (one word; unset: `*`).
+    /// `schedulerId` this task was created by (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// `taskGroupId` this task was created in. (one word; unset: `*`).
+    /// `taskGroupId` this task was created in (one word; unset: `*`).
     pub task_group_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -706,7 +706,7 @@ pub struct TaskGroupPriorityChanged {
     pub task_group_id: Option<String>,
     /// `schedulerId` for the task-group this message concerns (one word; unset: `*`).
     pub scheduler_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 

@@ -31,11 +31,11 @@ pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-worker-manager/v1/";
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerPoolCreated {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -43,7 +43,7 @@ pub struct WorkerPoolCreated {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -88,11 +88,11 @@ impl Binding for WorkerPoolCreated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerPoolUpdated {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -100,7 +100,7 @@ pub struct WorkerPoolUpdated {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -146,11 +146,11 @@ impl Binding for WorkerPoolUpdated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerPoolError {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -158,7 +158,7 @@ pub struct WorkerPoolError {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -202,11 +202,11 @@ impl Binding for WorkerPoolError {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerRequested {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -214,7 +214,7 @@ pub struct WorkerRequested {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -259,11 +259,11 @@ impl Binding for WorkerRequested {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerRunning {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -271,7 +271,7 @@ pub struct WorkerRunning {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -316,11 +316,11 @@ impl Binding for WorkerRunning {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerStopped {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -328,7 +328,7 @@ pub struct WorkerStopped {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -374,11 +374,11 @@ impl Binding for WorkerStopped {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerRemoved {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -386,7 +386,7 @@ pub struct WorkerRemoved {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -430,11 +430,11 @@ impl Binding for WorkerRemoved {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LaunchConfigCreated {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -442,7 +442,7 @@ pub struct LaunchConfigCreated {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -486,11 +486,11 @@ impl Binding for LaunchConfigCreated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LaunchConfigUpdated {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -498,7 +498,7 @@ pub struct LaunchConfigUpdated {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
@@ -542,11 +542,11 @@ impl Binding for LaunchConfigUpdated {
 /// 1. `reserved` (multiple words): Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LaunchConfigArchived {
-    /// Provider. (one word; unset: `*`).
+    /// Provider (one word; unset: `*`).
     pub provider_id: Option<String>,
-    /// First part of the workerPoolId. (one word; unset: `*`).
+    /// First part of the workerPoolId (one word; unset: `*`).
     pub provisioner_id: Option<String>,
-    /// Second part of the workerPoolId. (one word; unset: `*`).
+    /// Second part of the workerPoolId (one word; unset: `*`).
     pub worker_type: Option<String>,
     /// Worker group of the worker (region or location) (one word; unset: `*`).
     pub worker_group: Option<String>,
@@ -554,7 +554,7 @@ pub struct LaunchConfigArchived {
     pub worker_id: Option<String>,
     /// ID of the launch configuration (one word; unset: `*`).
     pub launch_config_id: Option<String>,
-    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified. (may span words; unset: `#`).
+    /// Space reserved for future routing-key entries, you should always match this entry with `#`. As automatically done by our tooling, if not specified (may span words; unset: `#`).
     pub reserved: Option<String>,
 }
 
