@@ -166,6 +166,12 @@ fn secret_header(value: &str) -> Result<HeaderValue, Error> {
     Ok(v)
 }
 
+/// What one attempt received: the whole body, or the response still open for streaming.
+enum Received {
+    Whole(u16, HeaderMap, Bytes),
+    Open(reqwest::Response),
+}
+
 struct Inner {
     http: reqwest::Client,
     signer: Option<Signer>,
@@ -538,54 +544,68 @@ impl Client {
     }
 
     async fn send_loop(&self, req: &Request, url: &Url, mut summary: CallSummary) -> Result<Response, Error> {
+        let (status, headers, body) = match self.exchange(req, url, &mut summary, true).await? {
+            Received::Whole(status, headers, body) => (status, headers, body),
+            Received::Open(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+                (status, headers, body)
+            }
+        };
+        Ok(Response { status, headers, body, attempts: summary.attempts, summary })
+    }
+
+    /// The request loop every call goes through: each attempt is signed afresh; transport
+    /// errors and 5xx are retried as the policy allows; a 401 while a session cookie is in use
+    /// drops the cookie and tries once more with the password (sessions expire on the server).
+    /// Error bodies are always read; success bodies only when `read_body`.
+    async fn exchange(&self, req: &Request, url: &Url, summary: &mut CallSummary, read_body: bool) -> Result<Received, Error> {
         let retry = &self.inner.retry;
         let may_retry = retry.allows(&req.method);
         let mut used_session_fallback = false;
         let mut retries_done = 0u32;
         loop {
             summary.attempts += 1;
-            let outcome = self.execute(self.prepare(req, url)?).await;
-            let retryable = match &outcome {
-                Ok((status, _, _)) => *status >= 500,
-                Err(_) => true,
+            let builder = self.prepare(req, url)?;
+            let outcome = match builder.send().await {
+                Ok(resp) => {
+                    self.remember_session(resp.headers());
+                    let status = resp.status().as_u16();
+                    if read_body || status >= 400 {
+                        let headers = resp.headers().clone();
+                        resp.bytes().await.map(|body| Received::Whole(status, headers, body))
+                    } else {
+                        Ok(Received::Open(resp))
+                    }
+                }
+                Err(e) => Err(e),
             };
-            if let Ok((401, _, _)) = &outcome {
-                // A session can expire on the server; the password still works.
-                if !used_session_fallback && self.drop_session() {
-                    used_session_fallback = true;
-                    continue;
-                }
+            let status = match &outcome {
+                Ok(Received::Whole(s, ..)) => Some(*s),
+                Ok(Received::Open(r)) => Some(r.status().as_u16()),
+                Err(_) => None,
+            };
+            if status == Some(401) && !used_session_fallback && self.drop_session() {
+                used_session_fallback = true;
+                continue;
             }
+            let retryable = status.is_none_or(|s| s >= 500);
             let delay = if retryable && may_retry { retry.delay(retries_done) } else { None };
-            match (outcome, delay) {
-                (Ok((status, headers, body)), None) => {
-                    return Ok(Response { status, headers, body, attempts: summary.attempts, summary });
-                }
-                (Err(source), None) => {
-                    return Err(Error::Transport { summary: Box::new(summary), source });
-                }
-                (outcome, Some(delay)) => {
-                    tracing::debug!(
-                        attempt = summary.attempts,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %match &outcome { Ok((s, _, _)) => format!("HTTP {s}"), Err(e) => e.to_string() },
-                        "retrying"
-                    );
-                    retries_done += 1;
-                    tokio::time::sleep(delay).await;
-                }
-            }
+            let Some(delay) = delay else {
+                return outcome.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source });
+            };
+            tracing::debug!(
+                attempt = summary.attempts,
+                delay_ms = delay.as_millis() as u64,
+                error = %match &outcome { Ok(_) => format!("HTTP {}", status.unwrap_or_default()), Err(e) => e.to_string() },
+                "retrying"
+            );
+            // Release the failed response's connection before waiting.
+            drop(outcome);
+            retries_done += 1;
+            tokio::time::sleep(delay).await;
         }
-    }
-
-    /// One HTTP request (signed afresh by `prepare` for each attempt), body read whole.
-    async fn execute(&self, builder: reqwest::RequestBuilder) -> Result<(u16, HeaderMap, Bytes), reqwest::Error> {
-        let resp = builder.send().await?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        self.remember_session(&headers);
-        let body = resp.bytes().await?;
-        Ok((status, headers, body))
     }
 
     /// Opens a response for streaming: the same signing and retries as [`Client::send`], but the
@@ -594,29 +614,11 @@ impl Client {
         let url_text = self.url(&req.path, &req.query);
         let url = Url::parse(&url_text).map_err(|e| Error::invalid(format!("{url_text} is not a URL: {e}")))?;
         let mut summary = CallSummary::new(req.method.as_str(), &url);
-        let may_retry = self.inner.retry.allows(&req.method);
-        loop {
-            summary.attempts += 1;
-            let outcome = self.prepare(&req, &url)?.send().await;
-            let delay = match &outcome {
-                Ok(r) if r.status().as_u16() < 500 => None,
-                _ if may_retry => self.inner.retry.delay(summary.attempts - 1),
-                _ => None,
-            };
-            match (outcome, delay) {
-                (_, Some(d)) => tokio::time::sleep(d).await,
-                (Err(source), None) => return Err(Error::Transport { summary: Box::new(summary), source }),
-                (Ok(resp), None) => {
-                    self.remember_session(resp.headers());
-                    if resp.status().as_u16() >= 400 {
-                        let status = resp.status().as_u16();
-                        let headers = resp.headers().clone();
-                        let body = resp.bytes().await.unwrap_or_default();
-                        let attempts = summary.attempts;
-                        return Err(Response { status, headers, body, attempts, summary }.status_error());
-                    }
-                    return Ok((resp, summary));
-                }
+        match self.exchange(&req, &url, &mut summary, false).await? {
+            Received::Open(resp) => Ok((resp, summary)),
+            Received::Whole(status, headers, body) => {
+                let attempts = summary.attempts;
+                Err(Response { status, headers, body, attempts, summary }.status_error())
             }
         }
     }

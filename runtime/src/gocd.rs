@@ -161,6 +161,8 @@ impl Client {
                     field_errors: Vec::new(),
                 });
             }
+            // Release the 202's connection while waiting.
+            drop(resp);
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(10));
         }

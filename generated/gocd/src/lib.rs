@@ -18,9 +18,11 @@
     clippy::too_many_arguments,
     clippy::large_enum_variant
 )]
+
 mod types;
 pub use types::*;
 use apigen_runtime as rt;
+
 /// Client of GoCD API.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
@@ -28,16 +30,20 @@ use apigen_runtime as rt;
 pub struct GoCd {
     client: rt::Client,
 }
+
 impl GoCd {
     /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
+
     /// build it with [`rt::Client::gocd_builder`]).
     pub fn new(client: &rt::Client) -> Self {
         Self { client: client.clone() }
     }
+
     /// The underlying runtime client (for raw calls).
     pub fn runtime_client(&self) -> &rt::Client {
         &self.client
     }
+
     /// Get all agents
     ///
     /// Lists all available agents, these are agents that are present in the `<agents/>` tag inside cruise-config.xml and also agents that are in Pending state awaiting registration.
@@ -54,6 +60,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v4+json")?;
         self.client.call_hal(req, "agents").await
     }
+
     /// Get one agent
     ///
     /// Gets an agent by its unique identifier (uuid).
@@ -73,6 +80,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v4+json")?;
         self.client.call_json(req).await
     }
+
     /// Update an agent
     ///
     /// Update some attributes of an agent. At least one of the properties must be specified, not specifying the property will leave it unchanged.
@@ -98,6 +106,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete an agent
     ///
     /// Deletes an agent.
@@ -113,6 +122,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v4+json")?;
         self.client.call_json(req).await
     }
+
     /// Bulk update agents
     ///
     /// Updates a list of agents. At least one of `operations` and `agent_config_state` must be specified, not specifying the property will leave it unchanged.
@@ -138,6 +148,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Bulk delete agents
     ///
     /// Deletes a list of agents.
@@ -161,6 +172,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Agent job run history
     ///
     /// Lists the jobs that have executed on an agent, with their job state transitions. Supports pagination: `offset` tells the API how many jobs to skip.
@@ -200,6 +212,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get all users
     ///
     /// Lists all available users.
@@ -212,6 +225,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal(req, "users").await
     }
+
     /// Get one user
     ///
     /// Gets a user by its login name.
@@ -231,6 +245,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Create a user
     ///
     /// Creates a user. `login_name` MUST be specified.
@@ -254,6 +269,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update a user
     ///
     /// Update some attributes of a user. At least one of the properties must be specified, not specifying the property will leave it unchanged.
@@ -279,6 +295,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete a user
     ///
     /// Deletes a user.
@@ -294,6 +311,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all materials
     ///
     /// Lists all available materials, these are materials that are present in the in cruise-config.xml.
@@ -312,6 +330,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get material modifications
     ///
     /// Get material modifications by fingerprint. Supports pagination: `offset` tells the API how many modifications to skip.
@@ -350,6 +369,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Notify SVN materials
     ///
     /// Notifies Go of a commit in a Subversion repository, identified by its repository UUID. API that notifies Go Server when a commit has been made in Version Control and Go needs to trigger relevant pipelines.
@@ -369,6 +389,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call_text(req).await
     }
+
     /// Notify git materials
     ///
     /// Notifies Go of a commit in a git repository, identified by its URL as defined in cruise-config.xml. API that notifies Go Server when a commit has been made in Version Control and Go needs to trigger relevant pipelines.
@@ -388,6 +409,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call_text(req).await
     }
+
     /// Notify Mercurial materials
     ///
     /// Notifies Go of a commit in a Mercurial repository, identified by its URL as defined in cruise-config.xml. API that notifies Go Server when a commit has been made in Version Control and Go needs to trigger relevant pipelines.
@@ -407,6 +429,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call_text(req).await
     }
+
     /// Create a backup
     ///
     /// Create a server backup.
@@ -428,6 +451,7 @@ impl GoCd {
             .header("confirm", "true")?;
         self.client.call_json(req).await
     }
+
     /// Config listing
     ///
     /// Lists the pipeline groups along with the pipelines, stages and materials for each pipeline. This API is built primarily to support rendering of value stream mapping. As such the information rendered in the configuration is kept to a minimum.
@@ -448,6 +472,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get all artifacts
     ///
     /// Lists all available artifacts in a job.
@@ -481,6 +506,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get artifact file
     ///
     /// Gets an artifact file by its path (`path_to_file`, relative to the job's artifact root; its `/` are kept).
@@ -515,12 +541,14 @@ impl GoCd {
         );
         self.client.download(req, out).await
     }
+
     /// Get artifact directory
     ///
     /// Gets an artifact directory by its path, as a compressed zip file.
     ///
     /// Returns one of:
     /// - a status code `202 Accepted` to acknowledge your request to compress the contents of the requested directory (ask again later);
+
     /// - the requested directory contents in the form of a zip file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>.zip` (since GoCD v14.3.0)
@@ -555,6 +583,7 @@ impl GoCd {
         );
         self.client.download_when_ready(req, out, timeout).await
     }
+
     /// Create artifact
     ///
     /// Uploads a local file as an artifact at the remote path `path_to_file` of the job. The file is sent as the multipart/form-data field `file`.
@@ -594,6 +623,7 @@ impl GoCd {
             .body(upload.into_body("file"));
         self.client.call_text(req).await
     }
+
     /// Create multiple artifacts
     ///
     /// Uploads local files as artifacts to the GoCD server. This is done by creating a zip file of the files which need to be uploaded, sent as the multipart/form-data field `zipfile`. The GoCD server will unzip the files under the remote directory `path_to_directory`, once it is uploaded, allowing multiple files to be uploaded at a time.
@@ -632,6 +662,7 @@ impl GoCd {
             .body(upload.into_body("zipfile"));
         self.client.call_text(req).await
     }
+
     /// Append to artifact
     ///
     /// Appends a local file to an existing artifact at `path_to_file`; the file content is the raw request body (`curl -T`).
@@ -671,6 +702,7 @@ impl GoCd {
             });
         self.client.call_text(req).await
     }
+
     /// Get pipeline instance
     ///
     /// Gets pipeline instance object.
@@ -701,6 +733,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get pipeline history
     ///
     /// The pipeline history allows users to list pipeline instances. Supports pagination using offset which tells the API how many instances to skip.
@@ -740,6 +773,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get pipeline status
     ///
     /// The pipeline status allows users to check if the pipeline is paused, locked and schedulable.
@@ -763,6 +797,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Pause a pipeline
     ///
     /// Pause the specified pipeline. The post parameter `pauseCause` (reason for pausing the pipeline) must be specified.
@@ -790,6 +825,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call(req).await.map(drop)
     }
+
     /// Unpause a pipeline
     ///
     /// Unpause the specified pipeline.
@@ -812,6 +848,7 @@ impl GoCd {
             .header("confirm", "true")?;
         self.client.call(req).await.map(drop)
     }
+
     /// Releasing a pipeline lock
     ///
     /// Release a lock on a pipeline so that you can start up a new instance without having to wait for the earlier instance to finish.
@@ -837,6 +874,7 @@ impl GoCd {
             .header("confirm", "true")?;
         self.client.call_text(req).await
     }
+
     /// Scheduling pipelines
     ///
     /// Scheduling allows user to trigger a specific pipeline. You may optionally submit specific materials information and environment variables in order to schedule the pipeline with the specified set of materials and parameterize it with the specified environment variables:
@@ -876,6 +914,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call_text(req).await
     }
+
     /// Cancel stage
     ///
     /// Cancel an active stage of a specified stage.
@@ -903,6 +942,7 @@ impl GoCd {
             .header("confirm", "true")?;
         self.client.call_text(req).await
     }
+
     /// Get stage Instance
     ///
     /// Gets stage instance object.
@@ -935,6 +975,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get stage history
     ///
     /// The stage history allows users to list stage instances of specified stage. Supports pagination using offset which tells the API how many instances to skip.
@@ -975,6 +1016,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get scheduled jobs
     ///
     /// Lists all the current job instances which are scheduled but not yet assigned to any agent.
@@ -989,6 +1031,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get job history
     ///
     /// The job history allows users to list job instances of specified job. Supports pagination using offset which tells the API how many instances to skip.
@@ -1033,6 +1076,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get all job properties
     ///
     /// Lists all job properties.
@@ -1066,6 +1110,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get one property
     ///
     /// Gets a property by its name.
@@ -1101,6 +1146,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get historical properties
     ///
     /// Gets the job properties of the latest runs of a job, as CSV (one header line, one line per job run). Query parameters: `pipelineName`, `stageName`, `jobName` name the job; `limitPipeline` is the pipeline counter to start from (the example uses `latest`); `limitCount` is the number of runs.
@@ -1133,6 +1179,7 @@ impl GoCd {
             .query_opt("limitCount", limit_count);
         self.client.call_text(req).await
     }
+
     /// Create property
     ///
     /// Defines a property `property_name` on a specific job instance. The post parameter `value` (the value of property) must be specified.
@@ -1170,6 +1217,7 @@ impl GoCd {
             .body(rt::Body::form(payload)?);
         self.client.call_text(req).await
     }
+
     /// List all modifications
     ///
     /// Lists the config repository modifications.
@@ -1190,6 +1238,7 @@ impl GoCd {
         );
         self.client.call_json(req).await
     }
+
     /// Get repository modification diff
     ///
     /// Gets the diff between two config repository modifications, identified by their commit SHAs.
@@ -1211,6 +1260,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get configuration
     ///
     /// Gets the current configuration file (cruise-config.xml). The response header `X-CRUISE-CONFIG-MD5` carries the md5 of the returned configuration.
@@ -1232,6 +1282,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get all pipelines
     ///
     /// Lists all pipelines, with links to the stages feed of each.
@@ -1246,6 +1297,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get feed of all stages
     ///
     /// Gets feed of all stages for the specified pipeline with links to the pipeline and stage details.
@@ -1270,6 +1322,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get pipeline
     ///
     /// Gets XML representation of pipeline.
@@ -1295,6 +1348,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get stage
     ///
     /// Gets XML representation of stage.
@@ -1316,6 +1370,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get job
     ///
     /// Gets XML representation of job.
@@ -1330,6 +1385,7 @@ impl GoCd {
         );
         self.client.call_text(req).await
     }
+
     /// Get Dashboard
     ///
     /// Lists pipelines on Dashboard.
@@ -1352,6 +1408,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal(req, "pipeline_groups").await
     }
+
     /// Encrypt a plain text value
     ///
     /// Returns the encrypted value for the plain text passed.
@@ -1375,6 +1432,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Get pipeline config
     ///
     /// Gets pipeline config for specified pipeline name.
@@ -1403,6 +1461,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v3+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Edit pipeline config
     ///
     /// Update pipeline config for specified pipeline name.
@@ -1436,6 +1495,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Create a pipeline
     ///
     /// Create a pipeline.
@@ -1464,6 +1524,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Delete a pipeline
     ///
     /// Deletes a pipeline from the config XML.
@@ -1489,6 +1550,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v3+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all templates
     ///
     /// Lists all available templates with the associated pipelines’ names.
@@ -1511,6 +1573,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v3+json")?;
         self.client.call_hal(req, "templates").await
     }
+
     /// Get template config
     ///
     /// Gets template config for specified template name.
@@ -1538,6 +1601,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v3+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Create template config
     ///
     /// Creates a template config object.
@@ -1563,6 +1627,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Edit template config
     ///
     /// Update template config for specified template name.
@@ -1593,6 +1658,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Delete a template
     ///
     /// Deletes a template from the config XML if it is not associated with any pipeline.
@@ -1618,6 +1684,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v3+json")?;
         self.client.call_json(req).await
     }
+
     /// Get version
     ///
     /// Gets the current gocd server details
@@ -1636,6 +1703,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all environments
     ///
     /// Lists all available environments.
@@ -1658,6 +1726,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal_versioned(req, "environments").await
     }
+
     /// Get environment config
     ///
     /// Gets environment config for specified environment name.
@@ -1684,6 +1753,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Create an environment
     ///
     /// Creates an environment
@@ -1708,6 +1778,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Update an environment
     ///
     /// Update some attributes of an environment. All of the properties (name, pipelines, agents, environment_variables) must be specified. Not specifying a property will either fail the request or make that value blank during the update.
@@ -1740,6 +1811,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Patch an environment
     ///
     /// Update some attributes of an environment. Atleast one of the properties (pipelines, agents) must be specified, not specifying the property will leave it unchanged.
@@ -1769,6 +1841,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Delete an environment
     ///
     /// Deletes an environment.
@@ -1794,6 +1867,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all elastic agent profiles
     ///
     /// Lists all available elastic agent profiles.
@@ -1817,6 +1891,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal_versioned(req, "profiles").await
     }
+
     /// Get an elastic agent profile
     ///
     /// Gets elastic agent profile config for specified profile.
@@ -1842,6 +1917,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Create an elastic agent profile
     ///
     /// Creates an elastic agent profile
@@ -1866,6 +1942,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Update an elastic agent profile
     ///
     /// Update some attributes of an elastic agent profile.
@@ -1896,6 +1973,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Delete an elastic agent profile
     ///
     /// Deletes the profile.
@@ -1921,6 +1999,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all plugin info
     ///
     /// Lists all available plugin info.
@@ -1944,6 +2023,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v2+json")?;
         self.client.call_hal_versioned(req, "plugin_info").await
     }
+
     /// Get plugin info
     ///
     /// Gets plugin info for a specified plugin id.
@@ -1968,6 +2048,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v2+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Get all Pluggable SCM materials
     ///
     /// Lists all available pluggable scm materials, these are materials that are present in the in cruise-config.xml.
@@ -1990,6 +2071,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal(req, "scms").await
     }
+
     /// Get a Pluggable SCM material
     ///
     /// Gets the SCM object for a specified name.
@@ -2017,6 +2099,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Create a SCM object
     ///
     /// Create a global SCM object.
@@ -2044,6 +2127,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Update Pluggable SCM object
     ///
     /// Update global scm configuration for specified scm name.
@@ -2073,6 +2157,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Get all Repositories
     ///
     /// Lists all available package repositories in cruise-config.xml.
@@ -2095,6 +2180,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal(req, "package_repositories").await
     }
+
     /// Get a Repository
     ///
     /// Get a repository for a specified id
@@ -2122,6 +2208,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Create a Repository
     ///
     /// Create the repository configuration in cruise-config.xml.
@@ -2149,6 +2236,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Edit a repository
     ///
     /// Update package repository for specified repository id.
@@ -2179,6 +2267,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Delete a repository
     ///
     /// Deletes a package repository from the config XML if its packages are not associated with any pipeline.
@@ -2203,6 +2292,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_json(req).await
     }
+
     /// Get all packages
     ///
     /// Lists all available packages, these are materials that are present in the in cruise-config.xml.
@@ -2224,6 +2314,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_hal(req, "packages").await
     }
+
     /// Get a Package Material
     ///
     /// Gets the package config for a specified package id.
@@ -2251,6 +2342,7 @@ impl GoCd {
             .header("accept", "application/vnd.go.cd.v1+json")?;
         self.client.call_versioned(req).await
     }
+
     /// Create a Package
     ///
     /// Creates a package with specified configurations.
@@ -2277,6 +2369,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_json(req).await
     }
+
     /// Edit a package
     ///
     /// Updates global package configuration for the specified package id.
@@ -2307,6 +2400,7 @@ impl GoCd {
             .json(payload)?;
         self.client.call_versioned(req).await
     }
+
     /// Delete a package material
     ///
     /// Deletes a package from the respective repository if it is not associated with any pipeline.

@@ -2,6 +2,7 @@
 // Do not edit: run ./build.sh to regenerate.
 
 //! Types of the request, response and message bodies.
+
 /// Agent
 ///
 /// The agent object. Available since v15.2.0.
@@ -47,6 +48,7 @@ pub struct Agent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_details: Option<BuildDetails>,
 }
+
 /// Link
 ///
 /// One HAL link.
@@ -55,6 +57,7 @@ pub struct Link {
     /// The URL (or URL template, e.g. `.../agents/:uuid`) of the link.
     pub href: String,
 }
+
 /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgentAgentConfigState {
@@ -71,6 +74,7 @@ pub enum AgentAgentConfigState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgentAgentState {
@@ -93,6 +97,7 @@ pub enum AgentAgentState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgentBuildState {
@@ -112,6 +117,7 @@ pub enum AgentBuildState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// BuildDetails
 ///
 /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0. The seed's attribute table names the attributes `pipeline`, `stage`, `job`, but both examples send `pipeline_name`, `stage_name`, `job_name`; all six are accepted and all are optional (doc-inconsistencies: object-example-vs-table, 'The build details object').
@@ -141,6 +147,7 @@ pub struct BuildDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
 }
+
 /// AgentUpdateRequest
 ///
 /// Attributes of an agent to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
@@ -159,6 +166,7 @@ pub struct AgentUpdateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<AgentUpdateRequestAgentConfigState>,
 }
+
 /// A comma separated strings of resources, or an array of string resources. Updating of resources is NOT supported by elastic agents.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -174,6 +182,7 @@ pub enum AgentUpdateRequestResources {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// A comma separated strings of environments, or an array of string environments.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -189,6 +198,7 @@ pub enum AgentUpdateRequestEnvironments {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Can be one of Enabled, Disabled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgentUpdateRequestAgentConfigState {
@@ -202,6 +212,7 @@ pub enum AgentUpdateRequestAgentConfigState {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// Message
 ///
 /// A message confirmation returned by delete and bulk operations.
@@ -210,6 +221,7 @@ pub struct Message {
     /// The confirmation message.
     pub message: String,
 }
+
 /// AgentBulkUpdateRequest
 ///
 /// Updates a list of agents. At least one of `operations` and `agent_config_state` must be specified; not specifying a property leaves it unchanged.
@@ -224,6 +236,7 @@ pub struct AgentBulkUpdateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<String>,
 }
+
 /// The bulk update operations performed on the set of agents.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentBulkUpdateRequestOperations {
@@ -238,6 +251,7 @@ pub struct AgentBulkUpdateRequestOperations {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<AgentBulkUpdateOperation>,
 }
+
 /// AgentBulkUpdateOperation
 ///
 /// An add/remove operation on a list attribute (environments or resources) of a set of agents.
@@ -250,6 +264,7 @@ pub struct AgentBulkUpdateOperation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
 }
+
 /// AgentBulkDeleteRequest
 ///
 /// Deletes a list of agents.
@@ -258,6 +273,7 @@ pub struct AgentBulkDeleteRequest {
     /// The uuids of the agents to delete.
     pub uuids: Vec<String>,
 }
+
 /// JobHistory
 ///
 /// A page of job instances (job history, agent job run history). The seed's 'Returns' says 'An array of job objects'; the examples show this wrapper object (doc-inconsistencies: returns-vs-example, 07 Agent job run history).
@@ -270,6 +286,7 @@ pub struct JobHistory {
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
+
 /// JobInstance
 ///
 /// A job instance, as it appears in pipeline instances, stage instances and job histories. Many attributes are absent in the abbreviated form inside pipeline instances and stage histories, and `pipeline_name`, `pipeline_counter`, `stage_name`, `stage_counter`, `agent_uuid`, `original_job_id` may be null (doc-inconsistencies: nullable-fields).
@@ -310,6 +327,7 @@ pub struct JobInstance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_counter: Option<JobInstanceStageCounter>,
 }
+
 /// JobStateTransition
 ///
 /// A state change of a job.
@@ -322,8 +340,10 @@ pub struct JobStateTransition {
     /// The time of the state change, in milliseconds since the Unix epoch.
     pub state_change_time: i64,
 }
+
 /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
 pub type JobInstanceStageCounter = Option<GocdJobInstanceStageCounter>;
+
 /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -335,6 +355,7 @@ pub enum GocdJobInstanceStageCounter {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Pagination information of a history listing.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pagination {
@@ -351,6 +372,7 @@ pub struct Pagination {
     /// - Minimum: `0`
     pub page_size: u64,
 }
+
 /// User
 ///
 /// The user object. Available since v15.2.0.
@@ -379,6 +401,7 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
 }
+
 /// UserCreateRequest
 ///
 /// Attributes of a user to create.
@@ -399,6 +422,7 @@ pub struct UserCreateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
 }
+
 /// UserUpdateRequest
 ///
 /// Attributes of a user to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
@@ -417,6 +441,7 @@ pub struct UserUpdateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
 }
+
 /// Material
 ///
 /// The material object. Available since v14.3.0.
@@ -432,6 +457,7 @@ pub struct Material {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
 }
+
 /// The type of a material. Can be one of Git, Mercurial, Perforce, Subversion, Tfs, Pipeline, SCM.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MaterialType {
@@ -460,6 +486,7 @@ pub enum MaterialType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// MaterialModifications
 ///
 /// A page of modifications of a material. The seed's 'Returns' says 'A list of modification objects'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -472,6 +499,7 @@ pub struct MaterialModifications {
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
+
 /// Modification
 ///
 /// A modification (commit) of a material.
@@ -492,6 +520,7 @@ pub struct Modification {
     /// The revision (e.g. the commit SHA) of the modification.
     pub revision: String,
 }
+
 /// SvnNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a Subversion repository.
@@ -500,6 +529,7 @@ pub struct SvnNotifyRequest {
     /// The subversion repository UUID.
     pub uuid: String,
 }
+
 /// GitNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a git repository.
@@ -508,6 +538,7 @@ pub struct GitNotifyRequest {
     /// The git repository url as defined in cruise-config.xml.
     pub repository_url: String,
 }
+
 /// MercurialNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a Mercurial repository.
@@ -516,6 +547,7 @@ pub struct MercurialNotifyRequest {
     /// The Mercurial repository URL as defined in cruise-config.xml.
     pub repository_url: String,
 }
+
 /// Backup
 ///
 /// The backup object. Available since v15.2.0.
@@ -535,6 +567,7 @@ pub struct Backup {
     /// - Schema: `user.json#`
     pub user: User,
 }
+
 /// PipelineGroup
 ///
 /// A pipeline group with its pipelines, and the stages and materials of each pipeline (config listing; kept to a minimum to support value stream mapping).
@@ -545,6 +578,7 @@ pub struct PipelineGroup {
     /// The pipelines in this group.
     pub pipelines: Vec<Pipeline>,
 }
+
 /// PipelineGroupPipeline
 ///
 /// A pipeline of a pipeline group.
@@ -559,6 +593,7 @@ pub struct Pipeline {
     /// The stages of the pipeline.
     pub stages: Vec<Stage>,
 }
+
 /// PipelineGroupStage
 ///
 /// A stage of a pipeline in a pipeline group.
@@ -567,6 +602,7 @@ pub struct Stage {
     /// The name of the stage.
     pub name: String,
 }
+
 /// ArtifactListing
 ///
 /// All artifacts of a job. The seed's 'Returns' says 'An array of artifact objects' but its example is a single folder object; both shapes are accepted (doc-inconsistencies: returns-vs-example, 20 Get all artifacts).
@@ -584,6 +620,7 @@ pub enum ArtifactListing {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Artifact
 ///
 /// The artifact object (a file or a folder). Available since v14.3.0.
@@ -599,6 +636,7 @@ pub struct Artifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<Artifact>>,
 }
+
 /// The type of the artifact. Can be one of file, folder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArtifactType {
@@ -612,6 +650,7 @@ pub enum ArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// ArtifactFileUpload
 ///
 /// The multipart/form-data fields of 'Create artifact'.
@@ -620,6 +659,7 @@ pub struct ArtifactFileUpload {
     /// The contents file to be uploaded as multipart/form-data.
     pub file: String,
 }
+
 /// ArtifactZipUpload
 ///
 /// The multipart/form-data fields of 'Create multiple artifacts'.
@@ -628,6 +668,7 @@ pub struct ArtifactZipUpload {
     /// The zip file to be uploaded as multipart/form-data; the server unzips it under the destination directory.
     pub zipfile: String,
 }
+
 /// PipelineInstance
 ///
 /// A pipeline instance object. Available since v15.1.0.
@@ -657,6 +698,7 @@ pub struct PipelineInstance {
     /// The stage instances of this pipeline instance.
     pub stages: Vec<StageInstance>,
 }
+
 /// BuildCause
 ///
 /// What triggered a pipeline instance.
@@ -671,6 +713,7 @@ pub struct BuildCause {
     /// The material revisions the pipeline instance was built from.
     pub material_revisions: Vec<MaterialRevision>,
 }
+
 /// MaterialRevision
 ///
 /// The revision of one material that caused a pipeline instance.
@@ -685,6 +728,7 @@ pub struct MaterialRevision {
     /// Whether the material changed since the previous pipeline instance.
     pub changed: bool,
 }
+
 /// StageInstance
 ///
 /// A stage instance, as returned by 'Get stage Instance', listed by 'Get stage history' and embedded in pipeline instances. `counter` is a string in pipeline instances and stage histories but an integer in 'Get stage Instance': both are accepted (doc-inconsistencies: type-drift-across-examples, stage.counter).
@@ -732,6 +776,7 @@ pub struct StageInstance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts_deleted: Option<bool>,
 }
+
 /// The counter of the stage instance (string in most examples, integer in 'Get stage Instance').
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -743,6 +788,7 @@ pub enum StageInstanceCounter {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// PipelineHistory
 ///
 /// A page of pipeline instances. The seed's 'Returns' says 'An array of pipeline instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -755,6 +801,7 @@ pub struct PipelineHistory {
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
+
 /// PipelineStatus
 ///
 /// Information about pipeline state: whether the pipeline is paused, locked and schedulable.
@@ -773,6 +820,7 @@ pub struct PipelineStatus {
     #[serde(rename = "pausedBy", default, skip_serializing_if = "Option::is_none")]
     pub paused_by: Option<String>,
 }
+
 /// PipelinePauseRequest
 ///
 /// Post parameters of 'Pause a pipeline'.
@@ -782,6 +830,7 @@ pub struct PipelinePauseRequest {
     #[serde(rename = "pauseCause")]
     pub pause_cause: String,
 }
+
 /// StageHistory
 ///
 /// A page of stage instances. The seed's 'Returns' says 'An array of stage instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -794,6 +843,7 @@ pub struct StageHistory {
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
+
 /// JobPropertyCreateRequest
 ///
 /// Post parameters of 'Create property'.
@@ -802,6 +852,7 @@ pub struct JobPropertyCreateRequest {
     /// The value of property.
     pub value: String,
 }
+
 /// ConfigRevision
 ///
 /// A modification (commit) of the config repository.
@@ -826,6 +877,7 @@ pub struct ConfigRevision {
     #[serde(rename = "goVersion")]
     pub go_version: String,
 }
+
 /// DashboardPipelineGroup
 ///
 /// A pipeline group on the dashboard, with its pipelines embedded. The seed has no attribute table for the dashboard; properties are described from the `GET /go/api/dashboard` example. Available since v15.3.0.
@@ -842,6 +894,7 @@ pub struct DashboardPipelineGroup {
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineGroupEmbedded>,
 }
+
 /// DashboardPipelineGroupEmbedded
 ///
 /// The pipelines of this group.
@@ -851,6 +904,7 @@ pub struct DashboardPipelineGroupEmbedded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<DashboardPipeline>>,
 }
+
 /// DashboardPipeline
 ///
 /// A pipeline on the dashboard, with its latest instances embedded (described from the `GET /go/api/dashboard` example).
@@ -873,6 +927,7 @@ pub struct DashboardPipeline {
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineEmbedded>,
 }
+
 /// DashboardPauseInfo
 ///
 /// The pause state of a pipeline.
@@ -887,6 +942,7 @@ pub struct PauseInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<String>,
 }
+
 /// DashboardPipelineEmbedded
 ///
 /// The latest instances of this pipeline.
@@ -896,6 +952,7 @@ pub struct DashboardPipelineEmbedded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Vec<DashboardPipelineInstance>>,
 }
+
 /// DashboardPipelineInstance
 ///
 /// An instance (run) of a pipeline on the dashboard, with its stages embedded (described from the `GET /go/api/dashboard` example).
@@ -916,6 +973,7 @@ pub struct DashboardPipelineInstance {
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineInstanceEmbedded>,
 }
+
 /// DashboardPipelineInstanceEmbedded
 ///
 /// The stages of this pipeline instance.
@@ -925,6 +983,7 @@ pub struct DashboardPipelineInstanceEmbedded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<DashboardStage>>,
 }
+
 /// DashboardStage
 ///
 /// A stage of a pipeline instance on the dashboard (described from the `GET /go/api/dashboard` example).
@@ -943,6 +1002,7 @@ pub struct DashboardStage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_stage: Option<PreviousStage>,
 }
+
 /// DashboardPreviousStage
 ///
 /// The previous run of a dashboard stage (the example shows no deeper nesting, so this type has no `previous_stage` of its own).
@@ -956,6 +1016,7 @@ pub struct PreviousStage {
     /// The status of the stage (the example shows `Building` and `Passed`).
     pub status: String,
 }
+
 /// EncryptRequest
 ///
 /// The plain text value to encrypt (`POST /go/api/admin/encrypt`). Available since v17.1.0.
@@ -964,6 +1025,7 @@ pub struct EncryptRequest {
     /// The plain text value to encrypt.
     pub value: String,
 }
+
 /// EncryptedValue
 ///
 /// The cipher text of a plain text value. Available since v17.1.0.
@@ -975,6 +1037,7 @@ pub struct EncryptedValue {
     /// The encrypted value of the plain text.
     pub encrypted_value: String,
 }
+
 /// PipelineConfig
 ///
 /// The pipeline config object. Available since v15.3.0.
@@ -1014,6 +1077,7 @@ pub struct PipelineConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<Timer>,
 }
+
 /// PipelineParameter
 ///
 /// The pipeline parameter object.
@@ -1024,6 +1088,7 @@ pub struct PipelineParameter {
     /// The value of the parameter.
     pub value: String,
 }
+
 /// EnvironmentVariable
 ///
 /// The environment variable object (used by pipeline, stage and job configs and by environment configs).
@@ -1041,6 +1106,7 @@ pub struct EnvironmentVariable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
 }
+
 /// MaterialConfig
 ///
 /// The pipeline material object: a `type` (git, svn, hg, p4, tfs, dependency, package, plugin) and the `attributes` of that type.
@@ -1075,6 +1141,7 @@ pub enum MaterialConfig {
     #[serde(other)]
     Unknown,
 }
+
 /// Git
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Git {
@@ -1083,6 +1150,7 @@ pub struct Git {
     /// - Schema: `#/definitions/git_attributes`
     pub attributes: GitAttributes,
 }
+
 /// GitMaterialAttributes
 ///
 /// The git material attributes.
@@ -1115,6 +1183,7 @@ pub struct GitAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shallow_clone: Option<bool>,
 }
+
 /// MaterialFilter
 ///
 /// The filter object.
@@ -1124,6 +1193,7 @@ pub struct Filter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore: Option<FilterIgnore>,
 }
+
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1135,6 +1205,7 @@ pub enum FilterIgnore {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// Svn
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Svn {
@@ -1143,6 +1214,7 @@ pub struct Svn {
     /// - Schema: `#/definitions/svn_attributes`
     pub attributes: SvnAttributes,
 }
+
 /// SvnMaterialAttributes
 ///
 /// The subversion material attributes.
@@ -1178,6 +1250,7 @@ pub struct SvnAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_externals: Option<bool>,
 }
+
 /// Hg
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hg {
@@ -1186,6 +1259,7 @@ pub struct Hg {
     /// - Schema: `#/definitions/hg_attributes`
     pub attributes: HgAttributes,
 }
+
 /// HgMaterialAttributes
 ///
 /// The mercurial material attributes.
@@ -1209,6 +1283,7 @@ pub struct HgAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
 }
+
 /// P4
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct P4 {
@@ -1217,6 +1292,7 @@ pub struct P4 {
     /// - Schema: `#/definitions/p4_attributes`
     pub attributes: P4Attributes,
 }
+
 /// P4MaterialAttributes
 ///
 /// The perforce material attributes.
@@ -1254,6 +1330,7 @@ pub struct P4Attributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
 }
+
 /// Tfs
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tfs {
@@ -1262,6 +1339,7 @@ pub struct Tfs {
     /// - Schema: `#/definitions/tfs_attributes`
     pub attributes: TfsAttributes,
 }
+
 /// TfsMaterialAttributes
 ///
 /// The tfs material attributes.
@@ -1299,6 +1377,7 @@ pub struct TfsAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
 }
+
 /// Dependency
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dependency {
@@ -1307,6 +1386,7 @@ pub struct Dependency {
     /// - Schema: `#/definitions/dependency_attributes`
     pub attributes: DependencyAttributes,
 }
+
 /// DependencyMaterialAttributes
 ///
 /// The dependency material attributes.
@@ -1323,6 +1403,7 @@ pub struct DependencyAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
 }
+
 /// Package
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
@@ -1331,6 +1412,7 @@ pub struct Package {
     /// - Schema: `#/definitions/package_attributes`
     pub attributes: PackageAttributes,
 }
+
 /// PackageMaterialAttributes
 ///
 /// The package material attributes.
@@ -1339,6 +1421,7 @@ pub struct PackageAttributes {
     /// The unique package repository id.
     pub r#ref: String,
 }
+
 /// Plugin
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plugin {
@@ -1347,6 +1430,7 @@ pub struct Plugin {
     /// - Schema: `#/definitions/plugin_attributes`
     pub attributes: PluginAttributes,
 }
+
 /// PluginMaterialAttributes
 ///
 /// The plugin material attributes.
@@ -1364,6 +1448,7 @@ pub struct PluginAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
 }
+
 /// StageConfig
 ///
 /// The stage object (of a pipeline or template config).
@@ -1387,6 +1472,7 @@ pub struct StageConfig {
     /// The list of jobs.
     pub jobs: Vec<JobConfig>,
 }
+
 /// StageApproval
 ///
 /// The approval object.
@@ -1399,6 +1485,7 @@ pub struct Approval {
     /// - Schema: `#/definitions/authorization`
     pub authorization: Authorization,
 }
+
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ApprovalType {
@@ -1412,6 +1499,7 @@ pub enum ApprovalType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// StageAuthorization
 ///
 /// The authorization object.
@@ -1422,6 +1510,7 @@ pub struct Authorization {
     /// The list of roles authorized to operate (run) on this stage.
     pub roles: Vec<String>,
 }
+
 /// JobConfig
 ///
 /// The job object (of a stage in a pipeline or template config).
@@ -1455,8 +1544,10 @@ pub struct JobConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_profile_id: Option<String>,
 }
+
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
 pub type JobConfigRunInstanceCount = Option<GocdJobConfigRunInstanceCount>;
+
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1470,6 +1561,7 @@ pub enum GocdJobConfigRunInstanceCount {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// All
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum All {
@@ -1480,8 +1572,10 @@ pub enum All {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
 pub type JobConfigTimeout = Option<GocdJobConfigTimeout>;
+
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1493,6 +1587,7 @@ pub enum GocdJobConfigTimeout {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// TaskConfig
 ///
 /// The task object: a `type` (exec, ant, nant, rake, fetch, pluggable_task) and the `attributes` of that type.
@@ -1521,6 +1616,7 @@ pub enum TaskConfig {
     #[serde(other)]
     Unknown,
 }
+
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exec {
@@ -1529,6 +1625,7 @@ pub struct Exec {
     /// - Schema: `#/definitions/exec_attributes`
     pub attributes: ExecAttributes,
 }
+
 /// ExecTaskAttributes
 ///
 /// The exec task attributes.
@@ -1549,6 +1646,7 @@ pub struct ExecAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ExecAttributesRunIfItem {
@@ -1565,6 +1663,7 @@ pub enum ExecAttributesRunIfItem {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// CancelTask
 ///
 /// A task run when a stage is cancelled (the `on_cancel` of a task). Same shape as the task object, without a nested `on_cancel` (the seed never nests one; this keeps the type non-recursive).
@@ -1593,6 +1692,7 @@ pub enum CancelTask {
     #[serde(other)]
     Unknown,
 }
+
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelTaskExec {
@@ -1601,6 +1701,7 @@ pub struct CancelTaskExec {
     /// - Schema: `#/definitions/exec_attributes`
     pub attributes: GocdExecAttributes,
 }
+
 /// CancelExecTaskAttributes
 ///
 /// The exec task attributes.
@@ -1618,6 +1719,7 @@ pub struct GocdExecAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
 }
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ant {
@@ -1626,6 +1728,7 @@ pub struct Ant {
     /// - Schema: `#/definitions/ant_attributes`
     pub attributes: AntAttributes,
 }
+
 /// CancelAntTaskAttributes
 ///
 /// The ant task attributes.
@@ -1644,6 +1747,7 @@ pub struct AntAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
 }
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Nant {
@@ -1652,6 +1756,7 @@ pub struct Nant {
     /// - Schema: `#/definitions/nant_attributes`
     pub attributes: NantAttributes,
 }
+
 /// CancelNantTaskAttributes
 ///
 /// The nant task attributes.
@@ -1673,6 +1778,7 @@ pub struct NantAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
 }
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rake {
@@ -1681,6 +1787,7 @@ pub struct Rake {
     /// - Schema: `#/definitions/rake_attributes`
     pub attributes: RakeAttributes,
 }
+
 /// CancelRakeTaskAttributes
 ///
 /// The rake task attributes.
@@ -1699,6 +1806,7 @@ pub struct RakeAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
 }
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fetch {
@@ -1707,6 +1815,7 @@ pub struct Fetch {
     /// - Schema: `#/definitions/fetch_attributes`
     pub attributes: FetchAttributes,
 }
+
 /// CancelFetchTaskAttributes
 ///
 /// The fetch task attributes.
@@ -1731,6 +1840,7 @@ pub struct FetchAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
 }
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableTask {
@@ -1739,6 +1849,7 @@ pub struct PluggableTask {
     /// - Schema: `#/definitions/pluggable_task_attributes`
     pub attributes: PluggableTaskAttributes,
 }
+
 /// CancelPluggableTaskAttributes
 ///
 /// The pluggable task attributes.
@@ -1755,6 +1866,7 @@ pub struct PluggableTaskAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Vec<ConfigurationProperty>>,
 }
+
 /// PluginMetadata
 ///
 /// The plugin metadata object: the id and version of a plugin.
@@ -1765,6 +1877,7 @@ pub struct PluginMetadata {
     /// The current version of the plugin.
     pub version: String,
 }
+
 /// ConfigurationProperty
 ///
 /// The configuration property object: a key and a plain or encrypted value.
@@ -1779,6 +1892,7 @@ pub struct ConfigurationProperty {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted_value: Option<String>,
 }
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigAnt {
@@ -1787,6 +1901,7 @@ pub struct TaskConfigAnt {
     /// - Schema: `#/definitions/ant_attributes`
     pub attributes: GocdAntAttributes,
 }
+
 /// AntTaskAttributes
 ///
 /// The ant task attributes.
@@ -1808,6 +1923,7 @@ pub struct GocdAntAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigNant {
@@ -1816,6 +1932,7 @@ pub struct TaskConfigNant {
     /// - Schema: `#/definitions/nant_attributes`
     pub attributes: GocdNantAttributes,
 }
+
 /// NantTaskAttributes
 ///
 /// The nant task attributes.
@@ -1840,6 +1957,7 @@ pub struct GocdNantAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigRake {
@@ -1848,6 +1966,7 @@ pub struct TaskConfigRake {
     /// - Schema: `#/definitions/rake_attributes`
     pub attributes: GocdRakeAttributes,
 }
+
 /// RakeTaskAttributes
 ///
 /// The rake task attributes.
@@ -1869,6 +1988,7 @@ pub struct GocdRakeAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigFetch {
@@ -1877,6 +1997,7 @@ pub struct TaskConfigFetch {
     /// - Schema: `#/definitions/fetch_attributes`
     pub attributes: GocdFetchAttributes,
 }
+
 /// FetchTaskAttributes
 ///
 /// The fetch task attributes.
@@ -1904,6 +2025,7 @@ pub struct GocdFetchAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigPluggableTask {
@@ -1912,6 +2034,7 @@ pub struct TaskConfigPluggableTask {
     /// - Schema: `#/definitions/pluggable_task_attributes`
     pub attributes: GocdPluggableTaskAttributes,
 }
+
 /// PluggableTaskAttributes
 ///
 /// The pluggable task attributes.
@@ -1931,6 +2054,7 @@ pub struct GocdPluggableTaskAttributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
 }
+
 /// JobTab
 ///
 /// The tab object.
@@ -1941,6 +2065,7 @@ pub struct Tab {
     /// The relative path of a file in the server artifact destination directory of the job that will be render in the tab.
     pub path: String,
 }
+
 /// ArtifactConfig
 ///
 /// The pipeline config artifact object.
@@ -1954,6 +2079,7 @@ pub struct GocdArtifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
 }
+
 /// The type of the artifact. Can be one of test, build.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GocdArtifactType {
@@ -1967,6 +2093,7 @@ pub enum GocdArtifactType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// JobPropertyConfig
 ///
 /// The property object.
@@ -1979,6 +2106,7 @@ pub struct Property {
     /// The xpath that will be used to create property.
     pub xpath: String,
 }
+
 /// TrackingTool
 ///
 /// The tracking tool object: links to an issue tracker. `type` is one of mingle, generic; `attributes` depend on it.
@@ -1995,6 +2123,7 @@ pub enum TrackingTool {
     #[serde(other)]
     Unknown,
 }
+
 /// Generic
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Generic {
@@ -2003,6 +2132,7 @@ pub struct Generic {
     /// - Schema: `#/definitions/generic_attributes`
     pub attributes: GenericAttributes,
 }
+
 /// GenericTrackingToolAttributes
 ///
 /// The generic tracking tool object.
@@ -2013,6 +2143,7 @@ pub struct GenericAttributes {
     /// In generic tracking tool, the regular expression to identify card or bug numbers from your checkin comments.
     pub regex: String,
 }
+
 /// Mingle
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mingle {
@@ -2021,6 +2152,7 @@ pub struct Mingle {
     /// - Schema: `#/definitions/mingle_attributes`
     pub attributes: MingleAttributes,
 }
+
 /// MingleTrackingToolAttributes
 ///
 /// The mingle tracking tool object.
@@ -2033,6 +2165,7 @@ pub struct MingleAttributes {
     /// The MQL string that determines the ‘passing criteria’ for cards displayed.
     pub mql_grouping_conditions: String,
 }
+
 /// PipelineTimer
 ///
 /// The timer object.
@@ -2044,6 +2177,7 @@ pub struct Timer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_on_changes: Option<bool>,
 }
+
 /// PipelineConfigCreate
 ///
 /// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config. The seed has no attribute table for this wrapper (doc-inconsistencies: request-shape, 54).
@@ -2056,6 +2190,7 @@ pub struct PipelineConfigCreate {
     /// - Schema: `pipeline-config.json#`
     pub pipeline: PipelineConfig,
 }
+
 /// TemplateSummary
 ///
 /// A template in the list of all templates: its name and the pipelines that use it (described from the `GET /go/api/admin/templates` example).
@@ -2072,6 +2207,7 @@ pub struct TemplateSummary {
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<TemplateSummaryEmbedded>,
 }
+
 /// TemplateSummaryEmbedded
 ///
 /// The pipelines associated with this template.
@@ -2081,6 +2217,7 @@ pub struct TemplateSummaryEmbedded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<GocdPipeline>>,
 }
+
 /// TemplatePipeline
 ///
 /// A pipeline that uses a template.
@@ -2092,6 +2229,7 @@ pub struct GocdPipeline {
     /// The name of the pipeline.
     pub name: String,
 }
+
 /// TemplateConfig
 ///
 /// The template config object. Available since v16.10.0.
@@ -2105,6 +2243,7 @@ pub struct TemplateConfig {
     /// The list of stages. You MUST specify atleast one stage in stages, or template.
     pub stages: Vec<StageConfig>,
 }
+
 /// Version
 ///
 /// The version object. Available since v16.6.0.
@@ -2124,6 +2263,7 @@ pub struct Version {
     /// The GitHub url to the git_sha.
     pub commit_url: String,
 }
+
 /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"` (doc-inconsistencies: example-vs-attribute-table, 61); both are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -2135,6 +2275,7 @@ pub enum VersionBuildNumber {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// EnvironmentConfig
 ///
 /// The environment config object. Available since v16.7.0.
@@ -2154,6 +2295,7 @@ pub struct EnvironmentConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
 }
+
 /// EnvironmentPipeline
 ///
 /// A pipeline in an environment.
@@ -2165,6 +2307,7 @@ pub struct PipelinePipeline {
     /// The name of the pipeline.
     pub name: String,
 }
+
 /// EnvironmentAgent
 ///
 /// An agent in an environment.
@@ -2176,6 +2319,7 @@ pub struct GocdAgent {
     /// The uuid of the agent.
     pub uuid: String,
 }
+
 /// EnvironmentPatch
 ///
 /// The environments patch operation attributes (`PATCH /go/api/admin/environments/:environment_name`). Atleast one of the properties must be specified; not specifying a property leaves it unchanged. Available since v16.10.0.
@@ -2192,6 +2336,7 @@ pub struct EnvironmentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<AgentsUpdate>,
 }
+
 /// EnvironmentPipelinesUpdate
 ///
 /// The environments pipeline-update operation attributes.
@@ -2204,6 +2349,7 @@ pub struct PipelinesUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
 }
+
 /// EnvironmentAgentsUpdate
 ///
 /// The environments agent-update operation attributes.
@@ -2216,6 +2362,7 @@ pub struct AgentsUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
 }
+
 /// ElasticProfile
 ///
 /// The elastic agent profile object. Available since v16.11.0.
@@ -2233,6 +2380,7 @@ pub struct ElasticProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<ConfigurationProperty>>,
 }
+
 /// PluginInfo
 ///
 /// The plugin info object. Available since v16.7.0.
@@ -2262,6 +2410,7 @@ pub struct PluginInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
 }
+
 /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PluginInfoType {
@@ -2287,6 +2436,7 @@ pub enum PluginInfoType {
     #[serde(untagged)]
     Unknown(String),
 }
+
 /// PluggableInstanceSettings
 ///
 /// The pluggable_instance_settings object.
@@ -2300,6 +2450,7 @@ pub struct PluggableInstanceSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<View>,
 }
+
 /// PluginInfoConfiguration
 ///
 /// The plugin info configurations object (also the package repository and elastic configurations objects).
@@ -2312,6 +2463,7 @@ pub struct Configuration {
     /// - Schema: `#/definitions/metadata`
     pub metadata: Metadata,
 }
+
 /// PluginInfoConfigurationMetadata
 ///
 /// Metadata for a plugin configuration property (the union of the attributes shown for every plugin type).
@@ -2333,6 +2485,7 @@ pub struct Metadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
+
 /// PluginInfoView
 ///
 /// The plugin info view object.
@@ -2341,6 +2494,7 @@ pub struct View {
     /// The plugin Angular.js view template.
     pub template: String,
 }
+
 /// PluginImage
 ///
 /// The Image Object.
@@ -2351,6 +2505,7 @@ pub struct Image {
     /// A base-64 encoded (single-line non-chunking) byte array of the byte-sequence that composes the image.
     pub data: String,
 }
+
 /// PluggableScm
 ///
 /// The global scm config object (a pluggable SCM material). Available since v16.7.0.
@@ -2377,6 +2532,7 @@ pub struct PluggableScm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
 }
+
 /// PluginConfiguration
 ///
 /// The list of properties (key-value pairs) to be provided for using the plugin. The attribute tables say Object, but every example sends an array of configuration property objects (doc-inconsistencies: example-vs-attribute-table, 76/77/80/81/85/86); both forms are accepted.
@@ -2390,6 +2546,7 @@ pub enum PluginConfiguration {
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
+
 /// PackageRepository
 ///
 /// The package repository config object. Available since v16.12.0.
@@ -2420,6 +2577,7 @@ pub struct PackageRepository {
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<PackageRepositoryEmbedded>,
 }
+
 /// PackageRepositoryEmbedded
 ///
 /// The packages defined in this repository.
@@ -2429,6 +2587,7 @@ pub struct PackageRepositoryEmbedded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<GocdPackage>>,
 }
+
 /// PackageRepositoryPackage
 ///
 /// A package of a package repository.
@@ -2442,6 +2601,7 @@ pub struct GocdPackage {
     /// The id of the package.
     pub id: String,
 }
+
 /// PackageConfig
 ///
 /// The package config object (a package material). Available since v16.12.0.
@@ -2467,6 +2627,7 @@ pub struct PackageConfig {
     /// - Schema: `plugin-configuration.json#`
     pub configuration: PluginConfiguration,
 }
+
 /// PackageRepositoryRef
 ///
 /// The package repository object: the repository a package belongs to.
