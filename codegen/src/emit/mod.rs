@@ -59,7 +59,7 @@ fn space_items(code: &str) -> String {
         let prev_t = prev.trim_start();
         let same_level = prev.len() - prev_t.len() == indent && (indent == 0 || indent == 4);
         let starts_item = ["///", "#[", "pub ", "impl ", "fn ", "mod ", "use "].iter().any(|p| cur.starts_with(p));
-        let closes_item = prev_t == "}" || prev_t.ends_with(';');
+        let closes_item = !prev_t.starts_with("//") && (prev_t == "}" || prev_t.ends_with(';'));
         let ends_header = indent == 0 && (prev_t.starts_with("//!") || prev_t == ")]") && !cur.starts_with("//!");
         let decl_run = is_decl(prev_t) && is_decl(cur);
         if starts_item && ((same_level && closes_item && !decl_run) || ends_header) {
@@ -100,6 +100,7 @@ pub fn service_crate(service: &Service, docs_in: &Documents) -> Result<Files> {
     let mut space = TypeSpace::new(docs_in);
     // Types must not take the client's name.
     space.reserve_name(&service.client_name);
+    space.prefer_titles = service.flavor == crate::model::Flavor::GoCd;
     let mut typed = Vec::new();
     for f in &service.functions {
         let input = f.input.as_ref().map(|r| space.type_of(r, None)).transpose()?;
@@ -124,7 +125,7 @@ pub fn service_crate(service: &Service, docs_in: &Documents) -> Result<Files> {
     let allows = crate_allows();
     let client = client::client(service, &typed, &space);
     let exchanges_mod = service.exchanges.as_ref().map(|_| quote!(pub mod exchanges;));
-    let types_mod = (!space.defs.is_empty()).then(|| quote! { mod types; pub use types::*; });
+    let types_mod = (space.emitted() > 0).then(|| quote! { mod types; pub use types::*; });
     let lib = quote! {
         #crate_doc
         #allows
@@ -141,7 +142,7 @@ pub fn service_crate(service: &Service, docs_in: &Documents) -> Result<Files> {
         let m = exchanges::module(ex, &messages, &space);
         files.insert(format!("{dir}/src/exchanges.rs"), render(&format!("{dir}/src/exchanges.rs"), &service.sources, m)?);
     }
-    if !space.defs.is_empty() {
+    if space.emitted() > 0 {
         let types_ts = types::all(&space);
         let types_file = quote! {
             //! Types of the request, response and message bodies.

@@ -62,7 +62,7 @@ fn ty_with(space: &TypeSpace<'_>, t: &Ty, prefix: &TokenStream) -> TokenStream {
 /// Every type of the space, in creation order (which follows the references, so the output
 /// is deterministic).
 pub fn all(space: &TypeSpace<'_>) -> TokenStream {
-    let items = space.defs.iter().map(|d| one(space, d));
+    let items = space.defs.iter().enumerate().filter(|(id, _)| !space.is_inlined(*id)).map(|(_, d)| one(space, d));
     quote!(#(#items)*)
 }
 

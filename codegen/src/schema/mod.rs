@@ -26,6 +26,12 @@ pub struct TypeSpace<'d> {
     by_content: HashMap<(String, String), TypeId>,
     names: BTreeSet<String>,
     in_progress: BTreeSet<TypeId>,
+    /// Types referenced from inside themselves (they must stay named).
+    recursive: BTreeSet<TypeId>,
+    /// Named locations that turned out to be plain types, and what they are.
+    inlined: HashMap<TypeId, Ty>,
+    /// Name top-level schemas by title rather than file name (our GoCD objects).
+    pub prefer_titles: bool,
 }
 
 /// How to name the type a schema may become.
@@ -60,6 +66,9 @@ impl<'d> TypeSpace<'d> {
             by_content: HashMap::new(),
             names: BTreeSet::new(),
             in_progress: BTreeSet::new(),
+            recursive: BTreeSet::new(),
+            inlined: HashMap::new(),
+            prefer_titles: false,
         }
     }
 
@@ -93,12 +102,21 @@ impl<'d> TypeSpace<'d> {
 
     /// A name for the schema at a location: the definition key, or the file name.
     fn location_name(&self, r: &SchemaRef, schema: &Value) -> String {
+        // A short title says what a definition is better than its key (`request`, `response`).
+        let title = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .filter(|t| (1..=6).contains(&t.split_whitespace().count()))
+            .map(names::camel);
         let last = r.pointer.rsplit('/').next().unwrap_or("");
         if !last.is_empty() && r.pointer.contains("/definitions/") {
-            return names::camel(&last.replace("~1", "/").replace("~0", "~"));
+            return title.unwrap_or_else(|| names::camel(&last.replace("~1", "/").replace("~0", "~")));
         }
         if r.pointer.is_empty() {
-            return names::from_file(&r.doc);
+            return match title {
+                Some(t) if self.prefer_titles => t,
+                _ => names::from_file(&r.doc),
+            };
         }
         schema.get("title").and_then(Value::as_str).map(names::camel).unwrap_or_else(|| {
             format!("{}{}", names::from_file(&r.doc), names::camel(&r.pointer.replace('/', " ")))
@@ -128,7 +146,11 @@ impl<'d> TypeSpace<'d> {
     /// The type of a schema at a known location: each location becomes one type.
     fn located(&mut self, r: &SchemaRef, schema: &Value, hint: &Hint) -> Result<Ty> {
         if let Some(&id) = self.by_location.get(r) {
-            return Ok(if self.in_progress.contains(&id) { Ty::Boxed(id) } else { Ty::Named(id) });
+            return Ok(self.reference(id));
+        }
+        // A nullable schema is `Option` of its non-null part, which takes the name.
+        if let Some(ty) = self.nullable(r, as_object(r, schema)?, hint)? {
+            return Ok(ty);
         }
         if !needs_name(schema) {
             return self.convert(r, schema, hint);
@@ -136,6 +158,26 @@ impl<'d> TypeSpace<'d> {
         let id = self.reserve(r, hint);
         self.by_location.insert(r.clone(), id);
         self.fill(id, r, schema, hint)
+    }
+
+    /// A use of type `id`: boxed if it is being built (a recursive cycle closes here), the
+    /// plain type if it turned out to be one.
+    fn reference(&mut self, id: TypeId) -> Ty {
+        if self.in_progress.contains(&id) {
+            self.recursive.insert(id);
+            return Ty::Boxed(id);
+        }
+        self.inlined.get(&id).cloned().unwrap_or(Ty::Named(id))
+    }
+
+    /// Whether type `id` was inlined (it is not emitted).
+    pub fn is_inlined(&self, id: TypeId) -> bool {
+        self.inlined.contains_key(&id)
+    }
+
+    /// The number of types that are emitted.
+    pub fn emitted(&self) -> usize {
+        self.defs.len() - self.inlined.len()
     }
 
     fn reserve(&mut self, r: &SchemaRef, hint: &Hint) -> TypeId {
@@ -178,6 +220,16 @@ impl<'d> TypeSpace<'d> {
         let result = self.convert_named(r, schema, &own);
         self.in_progress.remove(&id);
         let (kind, docs) = result?;
+        if let Kind::Alias(plain) = &kind {
+            // `Option<T>` or `Vec<T>` needs no name of its own unless something refers to it
+            // from inside itself.
+            if !self.recursive.contains(&id) {
+                self.inlined.insert(id, plain.clone());
+                self.names.remove(&self.defs[id].name);
+                self.defs[id].kind = kind.clone();
+                return Ok(plain.clone());
+            }
+        }
         self.defs[id].docs = docs;
         self.defs[id].kind = kind;
         Ok(Ty::Named(id))
@@ -188,9 +240,12 @@ impl<'d> TypeSpace<'d> {
         if schema.get("$ref").is_some() || !needs_name(schema) {
             return self.convert(r, schema, hint);
         }
+        if let Some(ty) = self.nullable(r, as_object(r, schema)?, hint)? {
+            return Ok(ty);
+        }
         let key = (dir_of(&r.doc), schema.to_string());
         if let Some(&id) = self.by_content.get(&key) {
-            return Ok(if self.in_progress.contains(&id) { Ty::Boxed(id) } else { Ty::Named(id) });
+            return Ok(self.reference(id));
         }
         let id = self.reserve(r, hint);
         self.by_content.insert(key, id);
@@ -360,7 +415,10 @@ impl<'d> TypeSpace<'d> {
                 let ty = if is_required || ty.is_option() { ty } else { Ty::Option(Box::new(ty)) };
                 let ty = match ty {
                     Ty::Option(inner) => Ty::Option(Box::new(match *inner {
-                        Ty::Named(id) if self.in_progress.contains(&id) => Ty::Boxed(id),
+                        Ty::Named(id) if self.in_progress.contains(&id) => {
+                            self.recursive.insert(id);
+                            Ty::Boxed(id)
+                        }
                         other => other,
                     })),
                     other => other,
@@ -499,6 +557,7 @@ impl<'d> TypeSpace<'d> {
         for v in &mut variants {
             if let Ty::Named(id) = v.ty {
                 if self.in_progress.contains(&id) {
+                    self.recursive.insert(id);
                     v.ty = Ty::Boxed(id);
                 }
             }

@@ -33,7 +33,6 @@ pub struct GoCd {
 
 impl GoCd {
     /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
-
     /// build it with [`rt::Client::gocd_builder`]).
     pub fn new(client: &rt::Client) -> Self {
         Self { client: client.clone() }
@@ -548,7 +547,6 @@ impl GoCd {
     ///
     /// Returns one of:
     /// - a status code `202 Accepted` to acknowledge your request to compress the contents of the requested directory (ask again later);
-
     /// - the requested directory contents in the form of a zip file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>.zip` (since GoCD v14.3.0)

@@ -342,12 +342,9 @@ pub struct JobStateTransition {
 }
 
 /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
-pub type JobInstanceStageCounter = Option<GocdJobInstanceStageCounter>;
-
-/// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-pub enum GocdJobInstanceStageCounter {
+pub enum JobInstanceStageCounter {
     /// Number
     Number(i64),
     /// Text
@@ -576,14 +573,14 @@ pub struct PipelineGroup {
     /// The name of the pipeline group.
     pub name: String,
     /// The pipelines in this group.
-    pub pipelines: Vec<Pipeline>,
+    pub pipelines: Vec<PipelineGroupPipeline>,
 }
 
 /// PipelineGroupPipeline
 ///
 /// A pipeline of a pipeline group.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Pipeline {
+pub struct PipelineGroupPipeline {
     /// The name of the pipeline.
     pub name: String,
     /// The label template of the pipeline (e.g. `${COUNT}`).
@@ -591,14 +588,14 @@ pub struct Pipeline {
     /// The materials of the pipeline.
     pub materials: Vec<Material>,
     /// The stages of the pipeline.
-    pub stages: Vec<Stage>,
+    pub stages: Vec<PipelineGroupStage>,
 }
 
 /// PipelineGroupStage
 ///
 /// A stage of a pipeline in a pipeline group.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Stage {
+pub struct PipelineGroupStage {
     /// The name of the stage.
     pub name: String,
 }
@@ -920,7 +917,7 @@ pub struct DashboardPipeline {
     /// Whether the pipeline is paused, by whom and why.
     ///
     /// - Schema: `#/definitions/pause_info`
-    pub pause_info: PauseInfo,
+    pub pause_info: DashboardPauseInfo,
     /// DashboardPipelineEmbedded
     ///
     /// The latest instances of this pipeline.
@@ -932,7 +929,7 @@ pub struct DashboardPipeline {
 ///
 /// The pause state of a pipeline.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PauseInfo {
+pub struct DashboardPauseInfo {
     /// Whether the pipeline is paused.
     pub paused: bool,
     /// The user who paused the pipeline (null when not paused).
@@ -1000,14 +997,14 @@ pub struct DashboardStage {
     ///
     /// - Schema: `#/definitions/previous_stage`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_stage: Option<PreviousStage>,
+    pub previous_stage: Option<DashboardPreviousStage>,
 }
 
 /// DashboardPreviousStage
 ///
 /// The previous run of a dashboard stage (the example shows no deeper nesting, so this type has no `previous_stage` of its own).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PreviousStage {
+pub struct DashboardPreviousStage {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
@@ -1075,7 +1072,7 @@ pub struct PipelineConfig {
     pub tracking_tool: Option<TrackingTool>,
     /// The timer specifies cron-like schedule to build pipeline (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timer: Option<Timer>,
+    pub timer: Option<PipelineTimer>,
 }
 
 /// PipelineParameter
@@ -1148,14 +1145,14 @@ pub struct Git {
     /// The attributes of the git material.
     ///
     /// - Schema: `#/definitions/git_attributes`
-    pub attributes: GitAttributes,
+    pub attributes: GitMaterialAttributes,
 }
 
 /// GitMaterialAttributes
 ///
 /// The git material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GitAttributes {
+pub struct GitMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1172,7 +1169,7 @@ pub struct GitAttributes {
     pub auto_update: Option<bool>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1188,16 +1185,16 @@ pub struct GitAttributes {
 ///
 /// The filter object.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Filter {
+pub struct MaterialFilter {
     /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignore: Option<FilterIgnore>,
+    pub ignore: Option<MaterialFilterIgnore>,
 }
 
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-pub enum FilterIgnore {
+pub enum MaterialFilterIgnore {
     /// List
     List(Vec<String>),
     /// Pattern
@@ -1212,14 +1209,14 @@ pub struct Svn {
     /// The attributes of the svn material.
     ///
     /// - Schema: `#/definitions/svn_attributes`
-    pub attributes: SvnAttributes,
+    pub attributes: SvnMaterialAttributes,
 }
 
 /// SvnMaterialAttributes
 ///
 /// The subversion material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SvnAttributes {
+pub struct SvnMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1239,7 +1236,7 @@ pub struct SvnAttributes {
     pub destination: Option<String>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1257,14 +1254,14 @@ pub struct Hg {
     /// The attributes of the hg material.
     ///
     /// - Schema: `#/definitions/hg_attributes`
-    pub attributes: HgAttributes,
+    pub attributes: HgMaterialAttributes,
 }
 
 /// HgMaterialAttributes
 ///
 /// The mercurial material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct HgAttributes {
+pub struct HgMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1275,7 +1272,7 @@ pub struct HgAttributes {
     pub destination: Option<String>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1290,14 +1287,14 @@ pub struct P4 {
     /// The attributes of the p4 material.
     ///
     /// - Schema: `#/definitions/p4_attributes`
-    pub attributes: P4Attributes,
+    pub attributes: P4MaterialAttributes,
 }
 
 /// P4MaterialAttributes
 ///
 /// The perforce material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct P4Attributes {
+pub struct P4MaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1322,7 +1319,7 @@ pub struct P4Attributes {
     pub destination: Option<String>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1337,14 +1334,14 @@ pub struct Tfs {
     /// The attributes of the tfs material.
     ///
     /// - Schema: `#/definitions/tfs_attributes`
-    pub attributes: TfsAttributes,
+    pub attributes: TfsMaterialAttributes,
 }
 
 /// TfsMaterialAttributes
 ///
 /// The tfs material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TfsAttributes {
+pub struct TfsMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1372,7 +1369,7 @@ pub struct TfsAttributes {
     pub auto_update: Option<bool>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1384,14 +1381,14 @@ pub struct Dependency {
     /// The attributes of the dependency material.
     ///
     /// - Schema: `#/definitions/dependency_attributes`
-    pub attributes: DependencyAttributes,
+    pub attributes: DependencyMaterialAttributes,
 }
 
 /// DependencyMaterialAttributes
 ///
 /// The dependency material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DependencyAttributes {
+pub struct DependencyMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1410,14 +1407,14 @@ pub struct Package {
     /// The attributes of the package material.
     ///
     /// - Schema: `#/definitions/package_attributes`
-    pub attributes: PackageAttributes,
+    pub attributes: PackageMaterialAttributes,
 }
 
 /// PackageMaterialAttributes
 ///
 /// The package material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PackageAttributes {
+pub struct PackageMaterialAttributes {
     /// The unique package repository id.
     pub r#ref: String,
 }
@@ -1428,14 +1425,14 @@ pub struct Plugin {
     /// The attributes of the plugin material.
     ///
     /// - Schema: `#/definitions/plugin_attributes`
-    pub attributes: PluginAttributes,
+    pub attributes: PluginMaterialAttributes,
 }
 
 /// PluginMaterialAttributes
 ///
 /// The plugin material attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PluginAttributes {
+pub struct PluginMaterialAttributes {
     /// The unique svn plugin repository id.
     pub r#ref: String,
     /// The directory (relative to the pipeline directory) in which source code will be checked out.
@@ -1443,7 +1440,7 @@ pub struct PluginAttributes {
     pub destination: Option<String>,
     /// The filter specifies files in changesets that should not trigger a pipeline automatically (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<Filter>,
+    pub filter: Option<MaterialFilter>,
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
@@ -1466,7 +1463,7 @@ pub struct StageConfig {
     ///
     /// - Schema: `#/definitions/approval`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<Approval>,
+    pub approval: Option<StageApproval>,
     /// The list of of environment variables defined here are set on the agents and can be used within your stage.
     pub environment_variables: Vec<EnvironmentVariable>,
     /// The list of jobs.
@@ -1477,18 +1474,18 @@ pub struct StageConfig {
 ///
 /// The approval object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Approval {
+pub struct StageApproval {
     /// The type of the approval on which stage will trigger. Can be one of success, manual.
-    pub r#type: ApprovalType,
+    pub r#type: StageApprovalType,
     /// The authorization under an approval with a manual or success type to specify who can approve this stage.
     ///
     /// - Schema: `#/definitions/authorization`
-    pub authorization: Authorization,
+    pub authorization: StageAuthorization,
 }
 
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ApprovalType {
+pub enum StageApprovalType {
     /// `success`
     #[serde(rename = "success")]
     Success,
@@ -1504,7 +1501,7 @@ pub enum ApprovalType {
 ///
 /// The authorization object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Authorization {
+pub struct StageAuthorization {
     /// The list of users authorized to operate (run) on this stage.
     pub users: Vec<String>,
     /// The list of roles authorized to operate (run) on this stage.
@@ -1533,25 +1530,22 @@ pub struct JobConfig {
     pub tasks: Vec<TaskConfig>,
     /// The list of tabs which let you add custom tabs within the job details page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tabs: Option<Vec<Tab>>,
+    pub tabs: Option<Vec<JobTab>>,
     /// The list of artifacts specifies what files the agent will publish to the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<Vec<GocdArtifact>>,
+    pub artifacts: Option<Vec<ArtifactConfig>>,
     /// The list of properties of the build from XML files or artifacts created during your build (null when there are none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Vec<Property>>,
+    pub properties: Option<Vec<JobPropertyConfig>>,
     /// The id of the elastic profile, specifying this attribute would run the job on an elastic agent asociated with this profile. MUST NOT be specified along with resources. Since v16.10.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_profile_id: Option<String>,
 }
 
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
-pub type JobConfigRunInstanceCount = Option<GocdJobConfigRunInstanceCount>;
-
-/// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-pub enum GocdJobConfigRunInstanceCount {
+pub enum JobConfigRunInstanceCount {
     /// Count
     ///
     /// - Minimum: `1`
@@ -1574,12 +1568,9 @@ pub enum All {
 }
 
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
-pub type JobConfigTimeout = Option<GocdJobConfigTimeout>;
-
-/// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
-pub enum GocdJobConfigTimeout {
+pub enum JobConfigTimeout {
     /// Minutes
     Minutes(i64),
     /// Text
@@ -1623,17 +1614,17 @@ pub struct Exec {
     /// The attributes of the exec task.
     ///
     /// - Schema: `#/definitions/exec_attributes`
-    pub attributes: ExecAttributes,
+    pub attributes: ExecTaskAttributes,
 }
 
 /// ExecTaskAttributes
 ///
 /// The exec task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ExecAttributes {
+pub struct ExecTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The name of the executable. If the executable is not on PATH, you may also specify the full path.
     pub command: String,
     /// The list of arguments to be passed to the executable.
@@ -1649,7 +1640,7 @@ pub struct ExecAttributes {
 
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ExecAttributesRunIfItem {
+pub enum ExecTaskAttributesRunIfItem {
     /// `passed`
     #[serde(rename = "passed")]
     Passed,
@@ -1699,17 +1690,17 @@ pub struct CancelTaskExec {
     /// The attributes of the exec task.
     ///
     /// - Schema: `#/definitions/exec_attributes`
-    pub attributes: GocdExecAttributes,
+    pub attributes: CancelExecTaskAttributes,
 }
 
 /// CancelExecTaskAttributes
 ///
 /// The exec task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdExecAttributes {
+pub struct CancelExecTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The name of the executable. If the executable is not on PATH, you may also specify the full path.
     pub command: String,
     /// The list of arguments to be passed to the executable.
@@ -1726,17 +1717,17 @@ pub struct Ant {
     /// The attributes of the ant task.
     ///
     /// - Schema: `#/definitions/ant_attributes`
-    pub attributes: AntAttributes,
+    pub attributes: CancelAntTaskAttributes,
 }
 
 /// CancelAntTaskAttributes
 ///
 /// The ant task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AntAttributes {
+pub struct CancelAntTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to Ant build file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1754,17 +1745,17 @@ pub struct Nant {
     /// The attributes of the nant task.
     ///
     /// - Schema: `#/definitions/nant_attributes`
-    pub attributes: NantAttributes,
+    pub attributes: CancelNantTaskAttributes,
 }
 
 /// CancelNantTaskAttributes
 ///
 /// The nant task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct NantAttributes {
+pub struct CancelNantTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to NAnt build file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1785,17 +1776,17 @@ pub struct Rake {
     /// The attributes of the rake task.
     ///
     /// - Schema: `#/definitions/rake_attributes`
-    pub attributes: RakeAttributes,
+    pub attributes: CancelRakeTaskAttributes,
 }
 
 /// CancelRakeTaskAttributes
 ///
 /// The rake task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RakeAttributes {
+pub struct CancelRakeTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to rake file. If not specified, the path defaults to rakefile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1813,17 +1804,17 @@ pub struct Fetch {
     /// The attributes of the fetch task.
     ///
     /// - Schema: `#/definitions/fetch_attributes`
-    pub attributes: FetchAttributes,
+    pub attributes: CancelFetchTaskAttributes,
 }
 
 /// CancelFetchTaskAttributes
 ///
 /// The fetch task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FetchAttributes {
+pub struct CancelFetchTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The name of direct upstream pipeline or ancestor pipeline of one of the upstream pipelines on which the pipeline of the job depends on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
@@ -1847,17 +1838,17 @@ pub struct PluggableTask {
     /// The attributes of the pluggable_task task.
     ///
     /// - Schema: `#/definitions/pluggable_task_attributes`
-    pub attributes: PluggableTaskAttributes,
+    pub attributes: CancelPluggableTaskAttributes,
 }
 
 /// CancelPluggableTaskAttributes
 ///
 /// The pluggable task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PluggableTaskAttributes {
+pub struct CancelPluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The plugin configuration contains id of the plugin and version number.
     ///
     /// - Schema: `plugin-metadata.json#`
@@ -1899,17 +1890,17 @@ pub struct TaskConfigAnt {
     /// The attributes of the ant task.
     ///
     /// - Schema: `#/definitions/ant_attributes`
-    pub attributes: GocdAntAttributes,
+    pub attributes: AntTaskAttributes,
 }
 
 /// AntTaskAttributes
 ///
 /// The ant task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdAntAttributes {
+pub struct AntTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to Ant build file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1930,17 +1921,17 @@ pub struct TaskConfigNant {
     /// The attributes of the nant task.
     ///
     /// - Schema: `#/definitions/nant_attributes`
-    pub attributes: GocdNantAttributes,
+    pub attributes: NantTaskAttributes,
 }
 
 /// NantTaskAttributes
 ///
 /// The nant task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdNantAttributes {
+pub struct NantTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to NAnt build file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1964,17 +1955,17 @@ pub struct TaskConfigRake {
     /// The attributes of the rake task.
     ///
     /// - Schema: `#/definitions/rake_attributes`
-    pub attributes: GocdRakeAttributes,
+    pub attributes: RakeTaskAttributes,
 }
 
 /// RakeTaskAttributes
 ///
 /// The rake task attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdRakeAttributes {
+pub struct RakeTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The path to rake file. If not specified, the path defaults to rakefile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_file: Option<String>,
@@ -1995,17 +1986,17 @@ pub struct TaskConfigFetch {
     /// The attributes of the fetch task.
     ///
     /// - Schema: `#/definitions/fetch_attributes`
-    pub attributes: GocdFetchAttributes,
+    pub attributes: FetchTaskAttributes,
 }
 
 /// FetchTaskAttributes
 ///
 /// The fetch task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdFetchAttributes {
+pub struct FetchTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The name of direct upstream pipeline or ancestor pipeline of one of the upstream pipelines on which the pipeline of the job depends on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline: Option<String>,
@@ -2032,17 +2023,17 @@ pub struct TaskConfigPluggableTask {
     /// The attributes of the pluggable_task task.
     ///
     /// - Schema: `#/definitions/pluggable_task_attributes`
-    pub attributes: GocdPluggableTaskAttributes,
+    pub attributes: PluggableTaskAttributes,
 }
 
 /// PluggableTaskAttributes
 ///
 /// The pluggable task attributes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdPluggableTaskAttributes {
+pub struct PluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_if: Option<Vec<ExecAttributesRunIfItem>>,
+    pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
     /// The plugin configuration contains id of the plugin and version number.
     ///
     /// - Schema: `plugin-metadata.json#`
@@ -2059,7 +2050,7 @@ pub struct GocdPluggableTaskAttributes {
 ///
 /// The tab object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Tab {
+pub struct JobTab {
     /// The name of the tab which will appear in the Job detail page.
     pub name: String,
     /// The relative path of a file in the server artifact destination directory of the job that will be render in the tab.
@@ -2070,9 +2061,9 @@ pub struct Tab {
 ///
 /// The pipeline config artifact object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdArtifact {
+pub struct ArtifactConfig {
     /// The type of the artifact. Can be one of test, build.
-    pub r#type: GocdArtifactType,
+    pub r#type: ArtifactConfigType,
     /// The file or folder to publish to the server.
     pub source: String,
     /// The destination is relative to the artifacts folder of the current job instance on the server side. If it is not specified, the artifact will be stored in the root of the artifacts directory.
@@ -2082,7 +2073,7 @@ pub struct GocdArtifact {
 
 /// The type of the artifact. Can be one of test, build.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum GocdArtifactType {
+pub enum ArtifactConfigType {
     /// `test`
     #[serde(rename = "test")]
     Test,
@@ -2098,7 +2089,7 @@ pub enum GocdArtifactType {
 ///
 /// The property object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Property {
+pub struct JobPropertyConfig {
     /// The name of the property.
     pub name: String,
     /// The relative path to the XML file containing the data that you want to use to create the property.
@@ -2130,14 +2121,14 @@ pub struct Generic {
     /// The attributes of the generic tracking tool.
     ///
     /// - Schema: `#/definitions/generic_attributes`
-    pub attributes: GenericAttributes,
+    pub attributes: GenericTrackingToolAttributes,
 }
 
 /// GenericTrackingToolAttributes
 ///
 /// The generic tracking tool object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericAttributes {
+pub struct GenericTrackingToolAttributes {
     /// In generic tracking tool, the URI to your tracking tool.
     pub url_pattern: String,
     /// In generic tracking tool, the regular expression to identify card or bug numbers from your checkin comments.
@@ -2150,14 +2141,14 @@ pub struct Mingle {
     /// The attributes of the mingle tracking tool.
     ///
     /// - Schema: `#/definitions/mingle_attributes`
-    pub attributes: MingleAttributes,
+    pub attributes: MingleTrackingToolAttributes,
 }
 
 /// MingleTrackingToolAttributes
 ///
 /// The mingle tracking tool object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct MingleAttributes {
+pub struct MingleTrackingToolAttributes {
     /// The base URL of the Mingle server.
     pub base_url: String,
     /// The project identfier can be found under the mingle project’s Project admin tab in the section titled Basic Information.
@@ -2170,7 +2161,7 @@ pub struct MingleAttributes {
 ///
 /// The timer object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Timer {
+pub struct PipelineTimer {
     /// The cron-like schedule to build the pipeline.
     pub spec: String,
     /// Run only if the pipeline hasn’t previously run with the latest material(s).
@@ -2215,14 +2206,14 @@ pub struct TemplateSummary {
 pub struct TemplateSummaryEmbedded {
     /// The pipelines that use this template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pipelines: Option<Vec<GocdPipeline>>,
+    pub pipelines: Option<Vec<TemplatePipeline>>,
 }
 
 /// TemplatePipeline
 ///
 /// A pipeline that uses a template.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdPipeline {
+pub struct TemplatePipeline {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
@@ -2287,10 +2278,10 @@ pub struct EnvironmentConfig {
     /// The name of environment.
     pub name: String,
     /// List of pipeline names that should be added to this environment. Each element is an object with the pipeline `name` (responses add `_links`).
-    pub pipelines: Vec<PipelinePipeline>,
+    pub pipelines: Vec<EnvironmentPipeline>,
     /// List of agent uuids that should be added to this environment. Each element is an object with the agent `uuid` (responses add `_links`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agents: Option<Vec<GocdAgent>>,
+    pub agents: Option<Vec<EnvironmentAgent>>,
     /// The list of environment variables that will be passed to all tasks (commands) that are part of this environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
@@ -2300,7 +2291,7 @@ pub struct EnvironmentConfig {
 ///
 /// A pipeline in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PipelinePipeline {
+pub struct EnvironmentPipeline {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
@@ -2312,7 +2303,7 @@ pub struct PipelinePipeline {
 ///
 /// An agent in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdAgent {
+pub struct EnvironmentAgent {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
@@ -2329,19 +2320,19 @@ pub struct EnvironmentPatch {
     ///
     /// - Schema: `#/definitions/pipelines_update`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pipelines: Option<PipelinesUpdate>,
+    pub pipelines: Option<EnvironmentPipelinesUpdate>,
     /// The agents update operation to be performed on the set of agents.
     ///
     /// - Schema: `#/definitions/agents_update`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agents: Option<AgentsUpdate>,
+    pub agents: Option<EnvironmentAgentsUpdate>,
 }
 
 /// EnvironmentPipelinesUpdate
 ///
 /// The environments pipeline-update operation attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PipelinesUpdate {
+pub struct EnvironmentPipelinesUpdate {
     /// The list of pipelines which needs to be added to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add: Option<Vec<String>>,
@@ -2354,7 +2345,7 @@ pub struct PipelinesUpdate {
 ///
 /// The environments agent-update operation attributes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AgentsUpdate {
+pub struct EnvironmentAgentsUpdate {
     /// The list of agents which needs to be added to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add: Option<Vec<String>>,
@@ -2408,7 +2399,7 @@ pub struct PluginInfo {
     ///
     /// - Schema: `#/definitions/image`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<Image>,
+    pub image: Option<PluginImage>,
 }
 
 /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic.
@@ -2443,32 +2434,32 @@ pub enum PluginInfoType {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableInstanceSettings {
     /// List of configurations required to configure a pluggable instance.
-    pub configurations: Vec<Configuration>,
+    pub configurations: Vec<PluginInfoConfiguration>,
     /// The view contains the Angular view template.
     ///
     /// - Schema: `#/definitions/view`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub view: Option<View>,
+    pub view: Option<PluginInfoView>,
 }
 
 /// PluginInfoConfiguration
 ///
 /// The plugin info configurations object (also the package repository and elastic configurations objects).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Configuration {
+pub struct PluginInfoConfiguration {
     /// Describes the configuration key.
     pub key: String,
     /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
     ///
     /// - Schema: `#/definitions/metadata`
-    pub metadata: Metadata,
+    pub metadata: PluginInfoConfigurationMetadata,
 }
 
 /// PluginInfoConfigurationMetadata
 ///
 /// Metadata for a plugin configuration property (the union of the attributes shown for every plugin type).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Metadata {
+pub struct PluginInfoConfigurationMetadata {
     /// Whether the property is secure (its value is stored encrypted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
@@ -2490,7 +2481,7 @@ pub struct Metadata {
 ///
 /// The plugin info view object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct View {
+pub struct PluginInfoView {
     /// The plugin Angular.js view template.
     pub template: String,
 }
@@ -2499,7 +2490,7 @@ pub struct View {
 ///
 /// The Image Object.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Image {
+pub struct PluginImage {
     /// A valid content type for the image. Please make sure the content type is supported by most browsers.
     pub content_type: String,
     /// A base-64 encoded (single-line non-chunking) byte array of the byte-sequence that composes the image.
@@ -2585,14 +2576,14 @@ pub struct PackageRepository {
 pub struct PackageRepositoryEmbedded {
     /// The packages defined in this repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packages: Option<Vec<GocdPackage>>,
+    pub packages: Option<Vec<PackageRepositoryPackage>>,
 }
 
 /// PackageRepositoryPackage
 ///
 /// A package of a package repository.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GocdPackage {
+pub struct PackageRepositoryPackage {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
@@ -2621,7 +2612,7 @@ pub struct PackageConfig {
     /// The package repo object provides the id and name of the repository to which the package belongs.
     ///
     /// - Schema: `#/definitions/package_repo`
-    pub package_repo: PackageRepo,
+    pub package_repo: PackageRepositoryRef,
     /// The list of properties (key-value pairs) to be provided for using the plugin.
     ///
     /// - Schema: `plugin-configuration.json#`
@@ -2632,7 +2623,7 @@ pub struct PackageConfig {
 ///
 /// The package repository object: the repository a package belongs to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PackageRepo {
+pub struct PackageRepositoryRef {
     /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,

@@ -924,7 +924,7 @@ pub struct DockerWorkerPayload {
     /// more chance of successfully publishing volume artifacts than directory
     /// artifacts, due to the efficiency gain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<std::collections::BTreeMap<String, Artifact>>,
+    pub artifacts: Option<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
     /// Caches to mount point mapping.
     ///
     /// Caches are mounted within the docker container at the mount point specified. Example: ```{ "CACHE NAME": "/mount/path/in/container" }```
@@ -991,19 +991,19 @@ pub struct DockerWorkerPayload {
 
 /// Docker Worker Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Artifact {
+pub struct DockerWorkerArtifact {
     /// Date when artifact should expire must be in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<apigen_runtime::Time>,
     /// Location of artifact in container, as an absolute path.
     pub path: String,
     /// Artifact upload type.
-    pub r#type: ArtifactType,
+    pub r#type: DockerWorkerArtifactType,
 }
 
 /// Artifact upload type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ArtifactType {
+pub enum DockerWorkerArtifactType {
     /// `file`
     #[serde(rename = "file")]
     File,

@@ -16,7 +16,7 @@ pub struct CreateUploadRequest {
     pub expires: apigen_runtime::Time,
     /// - Schema: `hashes.json#/definitions/upload`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hashes: Option<Upload>,
+    pub hashes: Option<ObjectContentHashes>,
     /// Project Identifier
     ///
     /// Project identifier.
@@ -53,14 +53,13 @@ pub struct CreateUploadRequest {
 ///
 /// Multiple calls to `createUpload` or `finishUpload` for the same object
 /// can specify additional hashes, but existing hashes cannot be changed;
-
 /// this allows "amending" an upload with hashes after the data has been
 /// transferred, for example.
 ///
 /// At least one non-deprecated algorithm must be included, preferably the
 /// most advanced (SHA512).  Deprecated algorithms may also be included.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Upload {
+pub struct ObjectContentHashes {
     /// SHA256 hash
     ///
     /// - Pattern: `"^[a-z0-9]{64}$"`
@@ -87,10 +86,10 @@ pub struct Upload {
 pub struct CreateUploadRequestProposedUploadMethods {
     /// - Schema: `upload-method-data-inline.json#/definitions/request`
     #[serde(rename = "dataInline", default, skip_serializing_if = "Option::is_none")]
-    pub data_inline: Option<Request>,
+    pub data_inline: Option<DataInlineUploadRequest>,
     /// - Schema: `upload-method-put-url.json#/definitions/request`
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
-    pub put_url: Option<V1Request>,
+    pub put_url: Option<PutUrlUploadRequest>,
 }
 
 /// `dataInline` upload request
@@ -100,7 +99,7 @@ pub struct CreateUploadRequestProposedUploadMethods {
 /// the payload grows. In general, this is useful for testing and for metadata objects such as
 /// separate cryptographic signatures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Request {
+pub struct DataInlineUploadRequest {
     /// Content-type to be returned when downloading this data
     #[serde(rename = "contentType")]
     pub content_type: String,
@@ -115,7 +114,7 @@ pub struct Request {
 ///
 /// Request a URL to which a PUT request can be made.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct V1Request {
+pub struct PutUrlUploadRequest {
     /// Length, in bytes, of the uploaded data.
     #[serde(rename = "contentLength")]
     pub content_length: i64,
@@ -165,14 +164,14 @@ pub struct CreateUploadResponseUploadMethod {
     pub data_inline: Option<bool>,
     /// - Schema: `upload-method-put-url.json#/definitions/response`
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
-    pub put_url: Option<Response>,
+    pub put_url: Option<PutUrlUploadResponse>,
 }
 
 /// `putUrl` upload response
 ///
 /// Response containing a URL to which to PUT the data.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Response {
+pub struct PutUrlUploadResponse {
     /// Expiration time for the URL.  After this time, the client must
     /// call `createUpload` again to get a fresh URL.
     pub expires: apigen_runtime::Time,
@@ -196,7 +195,7 @@ pub struct Response {
 pub struct FinishUploadRequest {
     /// - Schema: `hashes.json#/definitions/upload`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hashes: Option<Upload>,
+    pub hashes: Option<ObjectContentHashes>,
     /// Project Identifier
     ///
     /// Project identifier.
@@ -297,7 +296,7 @@ pub struct GetUrlDownloadResponse {
     /// If the client wishes to begin an HTTP GET request after this time, it should first call `startDownload` again to get a fresh URL.
     pub expires: apigen_runtime::Time,
     /// - Schema: `hashes.json#/definitions/download`
-    pub hashes: Download,
+    pub hashes: ObjectContentHashesForDownload,
     /// The URL to which the client should make a GET request.
     ///
     /// - Format: `uri`
@@ -310,7 +309,7 @@ pub struct GetUrlDownloadResponse {
 /// hashes present for recognized algorithms, and verify that at least one
 /// non-deprecated hash is present.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Download {
+pub struct ObjectContentHashesForDownload {
     /// - Schema: `#/definitions/upload/properties/sha256`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -330,7 +329,7 @@ pub struct GetObjectResponse {
     /// Expiration
     pub expires: apigen_runtime::Time,
     /// - Schema: `hashes.json#/definitions/download`
-    pub hashes: Download,
+    pub hashes: ObjectContentHashesForDownload,
     /// Project Identifier
     ///
     /// - Minimum length: `1`

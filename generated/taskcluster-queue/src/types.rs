@@ -128,11 +128,9 @@ pub struct Task {
     /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
     ///
     /// * it can represent the entity that created the task;
-
     /// * it can limit addition of new tasks to a task group: the caller of
     ///     `createTask` must have a scope related to the `schedulerId` of the task
     ///     group;
-
     /// * it controls who can manipulate tasks, again by requiring
     ///     `schedulerId`-related scopes; and
     /// * it appears in the routing key for Pulse messages about the task.

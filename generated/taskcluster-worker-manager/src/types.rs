@@ -590,7 +590,7 @@ pub struct WorkerPoolError {
 pub struct WorkerPoolErrorStats {
     pub totals: WorkerPoolErrorStatsTotals,
     #[serde(rename = "workerPoolId")]
-    pub worker_pool_id: WorkerPoolErrorStatsWorkerPoolId,
+    pub worker_pool_id: String,
 }
 
 /// Generated from `schemas/worker-manager/v1/worker-pool-error-stats.json#/properties/totals`.
@@ -628,9 +628,6 @@ pub struct WorkerPoolErrorStatsTotals {
     #[serde(rename = "workerPool")]
     pub worker_pool: std::collections::BTreeMap<String, serde_json::Value>,
 }
-
-/// Generated from `schemas/worker-manager/v1/worker-pool-error-stats.json#/properties/workerPoolId`.
-pub type WorkerPoolErrorStatsWorkerPoolId = String;
 
 /// Worker Pool Error List
 ///
