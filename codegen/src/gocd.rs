@@ -107,12 +107,15 @@ pub fn load(dir: &Path, docs: &mut Documents) -> Result<Service> {
 
     let mut functions = Vec::new();
     let mut names = BTreeSet::new();
-    let mut sources = vec![name.clone()];
+    // Generated headers name the descriptions by their place in the repository, whatever
+    // path the generator was given, so the output does not depend on where it ran.
+    let canonical = |p: &Path| format!("schemas/gocd/{}", p.strip_prefix(dir).unwrap_or(p).display());
+    let mut sources = vec![canonical(&service_path)];
     for path in sorted_json_files(&dir.join("endpoints"))? {
         let file = path.display().to_string();
         let value = read_json(&path)?;
         let section: SectionFile = serde_path_to_error::deserialize(value).map_err(|e| locate_serde_error(&file, &e))?;
-        sources.push(file.clone());
+        sources.push(canonical(&path));
         for (i, e) in section.entries.into_iter().enumerate() {
             let at = format!("/entries/{i}");
             if !names.insert(e.name.clone()) {
