@@ -401,6 +401,8 @@ fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Vec<FieldEr
             };
             field_errors.push(FieldError { field: field.clone(), messages });
         }
+        // By field name, whatever order the JSON map keeps.
+        field_errors.sort_by(|a, b| a.field.cmp(&b.field));
     }
     (text("code"), text("message"), field_errors)
 }
