@@ -30,12 +30,7 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     println!("full regeneration: {files} files, {:.1} MB of Rust", bytes as f64 / 1e6);
-    println!(
-        "  runs {runs}: median {:.1} ms, min {:.1} ms, max {:.1} ms",
-        times[runs / 2],
-        times[0],
-        times[runs - 1]
-    );
+    println!("  runs {runs}: median {:.1} ms, min {:.1} ms, max {:.1} ms", times[runs / 2], times[0], times[runs - 1]);
     match peak_rss_mb() {
         Some(mb) => println!("  peak memory (VmHWM of the whole process): {mb:.1} MB"),
         None => println!("  peak memory: /proc/self/status not available"),

@@ -51,14 +51,16 @@ pub fn fetch(root_url: &str, out: &Path, extra: &[&str], progress: &mut dyn FnMu
     };
 
     let manifest_path = "references/manifest.json";
-    let manifest = get(manifest_path)?.ok_or_else(|| Error::at(format!("{root}/{manifest_path}"), "", "HTTP 404: no manifest"))?;
+    let manifest =
+        get(manifest_path)?.ok_or_else(|| Error::at(format!("{root}/{manifest_path}"), "", "HTTP 404: no manifest"))?;
     save(manifest_path, &manifest, progress)?;
     let mut count = 1;
     let mut queue: VecDeque<String> = VecDeque::new();
     let refs = manifest.get("references").and_then(Value::as_array).cloned().unwrap_or_default();
     for r in refs.iter().filter_map(Value::as_str) {
         let path = r.trim_start_matches('/');
-        let doc = get(path)?.ok_or_else(|| Error::at(format!("{root}/{path}"), "", "HTTP 404: listed in the manifest"))?;
+        let doc =
+            get(path)?.ok_or_else(|| Error::at(format!("{root}/{path}"), "", "HTTP 404: listed in the manifest"))?;
         save(path, &doc, progress)?;
         count += 1;
         let service = doc.get("serviceName").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -66,7 +68,11 @@ pub fn fetch(root_url: &str, out: &Path, extra: &[&str], progress: &mut dyn FnMu
             for key in ["input", "output", "schema"] {
                 if let Some(s) = e.get(key).and_then(Value::as_str) {
                     let file = s.split('#').next().unwrap_or(s);
-                    queue.push_back(if let Some(abs) = file.strip_prefix('/') { abs.to_owned() } else { format!("schemas/{service}/{file}") });
+                    queue.push_back(if let Some(abs) = file.strip_prefix('/') {
+                        abs.to_owned()
+                    } else {
+                        format!("schemas/{service}/{file}")
+                    });
                 }
             }
         }
@@ -95,7 +101,11 @@ pub fn fetch(root_url: &str, out: &Path, extra: &[&str], progress: &mut dyn FnMu
             if file.is_empty() {
                 continue;
             }
-            let target = if let Some(abs) = file.strip_prefix('/') { abs.to_owned() } else { normalize(&format!("{dir}/{file}")) };
+            let target = if let Some(abs) = file.strip_prefix('/') {
+                abs.to_owned()
+            } else {
+                crate::schema::normalize(&format!("{dir}/{file}"))
+            };
             queue.push_back(target);
         }
     }
@@ -113,18 +123,4 @@ fn collect_refs(v: &Value, out: &mut Vec<String>) {
         Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
         _ => {}
     }
-}
-
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
 }

@@ -114,7 +114,8 @@ pub fn load(dir: &Path, docs: &mut Documents) -> Result<Service> {
     for path in sorted_json_files(&dir.join("endpoints"))? {
         let file = path.display().to_string();
         let value = read_json(&path)?;
-        let section: SectionFile = serde_path_to_error::deserialize(value).map_err(|e| locate_serde_error(&file, &e))?;
+        let section: SectionFile =
+            serde_path_to_error::deserialize(value).map_err(|e| locate_serde_error(&file, &e))?;
         sources.push(canonical(&path));
         for (i, e) in section.entries.into_iter().enumerate() {
             let at = format!("/entries/{i}");
@@ -142,7 +143,11 @@ fn entry_function(file: &str, at: &str, category: &str, e: Entry) -> Result<Func
         let Some(text) = v else { return Ok(None) };
         let (path, pointer) = text.split_once('#').unwrap_or((text, ""));
         if path.is_empty() || path.contains('/') {
-            return Err(Error::at(file, format!("{at}/{key}"), format!("{text:?}: name a file in objects/, like `agent.json#`")));
+            return Err(Error::at(
+                file,
+                format!("{at}/{key}"),
+                format!("{text:?}: name a file in objects/, like `agent.json#`"),
+            ));
         }
         Ok(Some(SchemaRef { doc: format!("schemas/gocd/{path}"), pointer: pointer.to_owned() }))
     };
@@ -158,7 +163,11 @@ fn entry_function(file: &str, at: &str, category: &str, e: Entry) -> Result<Func
     }
     for k in e.headers.keys() {
         let lower = k.to_ascii_lowercase();
-        if lower == "content-type" || lower == "if-match" || lower == "accept" || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if lower == "content-type"
+            || lower == "if-match"
+            || lower == "accept"
+            || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err(Error::at(file, format!("{at}/headers"), format!("header {k:?} is not a constant extra header (Accept, Content-Type and If-Match follow from accept, request and etag)")));
         }
     }
@@ -193,8 +202,10 @@ fn entry_function(file: &str, at: &str, category: &str, e: Entry) -> Result<Func
 
 /// `*.json` files directly in `dir`, sorted by name.
 fn sorted_json_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
-    let read = std::fs::read_dir(dir).map_err(|e| Error::at(dir.display().to_string(), "", format!("cannot read directory: {e}")))?;
-    let mut files: Vec<_> = read.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| Error::at(dir.display().to_string(), "", format!("cannot read directory: {e}")))?;
+    let mut files: Vec<_> =
+        read.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
     Ok(files)
 }

@@ -83,11 +83,19 @@ fn run(command: Command) -> codegen::Result<ExitCode> {
             for f in &report.removed {
                 println!("removed {}", out.join(f).display());
             }
-            println!("{} files: {} written, {} unchanged, {} removed", files.len(), report.written.len(), report.unchanged, report.removed.len());
+            println!(
+                "{} files: {} written, {} unchanged, {} removed",
+                files.len(),
+                report.written.len(),
+                report.unchanged,
+                report.removed.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch { root_url, out } => {
-            let n = codegen::fetch::fetch(&root_url, &out, codegen::fetch::WORKER_PAYLOAD_SCHEMAS, &mut |line| println!("{line}"))?;
+            let n = codegen::fetch::fetch(&root_url, &out, codegen::fetch::WORKER_PAYLOAD_SCHEMAS, &mut |line| {
+                println!("{line}")
+            })?;
             println!("{n} files in {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -102,7 +110,8 @@ fn run(command: Command) -> codegen::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             if current != schema {
-                std::fs::write(&out, schema).map_err(|e| codegen::Error::at(out.display().to_string(), "", e.to_string()))?;
+                std::fs::write(&out, schema)
+                    .map_err(|e| codegen::Error::at(out.display().to_string(), "", e.to_string()))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -72,7 +72,8 @@ pub fn singular(s: &str) -> String {
         p.to_owned()
     } else if s.ends_with("ss") || s.ends_with("us") || s.ends_with("is") {
         s.to_owned()
-    } else if let Some(p) = s.strip_suffix("es").filter(|p| p.ends_with("sh") || p.ends_with("ch") || p.ends_with('x')) {
+    } else if let Some(p) = s.strip_suffix("es").filter(|p| p.ends_with("sh") || p.ends_with("ch") || p.ends_with('x'))
+    {
         // `patches` → `patch`, but `caches` → `cache`: a vowel before `ch` keeps the `e`.
         let vowel_before_ch = p.strip_suffix("ch").and_then(|q| q.chars().last()).is_some_and(|c| "aeiou".contains(c));
         if vowel_before_ch {

@@ -71,7 +71,8 @@ pub fn write(out: &Path, files: &Files) -> Result<Report> {
         }
         let parent = path.parent().unwrap_or(out);
         std::fs::create_dir_all(parent).map_err(|e| io_err(parent, "create directory", e))?;
-        let tmp: PathBuf = parent.join(format!(".{}.apigen-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+        let tmp: PathBuf =
+            parent.join(format!(".{}.apigen-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
         std::fs::write(&tmp, content).map_err(|e| io_err(&tmp, "write", e))?;
         std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, "replace", e))?;
         report.written.push(rel.clone());

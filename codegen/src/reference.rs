@@ -34,7 +34,9 @@ fn kind_of(doc: &Value) -> Kind {
 pub fn services(docs: &Documents) -> Result<Vec<Service>> {
     let mut by_name: BTreeMap<String, Service> = BTreeMap::new();
     for path in docs.reference_paths()? {
-        let doc = docs.get(&path).ok_or_else(|| Error::at("references/manifest.json", "", format!("lists {path}, which is not in the input")))?;
+        let doc = docs.get(&path).ok_or_else(|| {
+            Error::at("references/manifest.json", "", format!("lists {path}, which is not in the input"))
+        })?;
         let kind = kind_of(doc);
         if kind == Kind::Other {
             continue;
@@ -119,7 +121,10 @@ fn scope_expr(v: &Value, f: &Fields<'_>, at: &str) -> Result<ScopeExpr> {
         items.iter().enumerate().map(|(i, x)| scope_expr(x, f, &format!("{at}/{key}/{i}"))).collect()
     };
     let text = |key: &str| -> Result<String> {
-        v.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| f.err(&format!("{at}/{key}"), "expected a string"))
+        v.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| f.err(&format!("{at}/{key}"), "expected a string"))
     };
     match v {
         Value::String(s) => Ok(ScopeExpr::Scope(s.clone())),
@@ -220,7 +225,11 @@ impl<'a> Fields<'a> {
         self.array(key)?
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_str().map(str::to_owned).ok_or_else(|| self.err(&format!("{}/{i}", self.at(key)), "expected a string")))
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.err(&format!("{}/{i}", self.at(key)), "expected a string"))
+            })
             .collect()
     }
     pub fn string_list_opt(&self, key: &str) -> Result<Vec<String>> {

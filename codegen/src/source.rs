@@ -34,7 +34,8 @@ impl Documents {
 
     /// Parses bundle text; `name` is used in errors.
     pub fn from_bundle_str(name: &str, text: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::at(name, "", format!("malformed JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::at(name, "", format!("malformed JSON: {e}")))?;
         let Value::Array(entries) = value else {
             return Err(Error::at(name, "", "a bundle is a JSON array of {filename, content}"));
         };
@@ -59,7 +60,8 @@ impl Documents {
         let mut docs = Documents::default();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
-            let entries = std::fs::read_dir(&d).map_err(|e| Error::at(d.display().to_string(), "", format!("cannot read directory: {e}")))?;
+            let entries = std::fs::read_dir(&d)
+                .map_err(|e| Error::at(d.display().to_string(), "", format!("cannot read directory: {e}")))?;
             for entry in entries {
                 let path = entry.map_err(|e| Error::at(d.display().to_string(), "", e.to_string()))?.path();
                 if path.is_dir() {
@@ -108,7 +110,9 @@ impl Documents {
                     })
                     .collect()
             }
-            None => Ok(self.paths().filter(|p| p.starts_with("references/") && *p != MANIFEST).map(str::to_owned).collect()),
+            None => {
+                Ok(self.paths().filter(|p| p.starts_with("references/") && *p != MANIFEST).map(str::to_owned).collect())
+            }
         }
     }
 }

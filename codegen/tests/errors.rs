@@ -90,7 +90,9 @@ fn ref_to_a_missing_file() {
 
 #[test]
 fn ref_to_a_missing_pointer() {
-    let e = error_after("tc", |d| edit_json(&thing(d), |v| v["properties"]["storage"]["$ref"] = "#/definitions/nope".into()));
+    let e = error_after("tc", |d| {
+        edit_json(&thing(d), |v| v["properties"]["storage"]["$ref"] = "#/definitions/nope".into())
+    });
     expect(e, "schemas/fake/v1/thing.json", "/properties/storage/$ref", "no schema at");
 }
 
@@ -169,32 +171,42 @@ fn manifest_lists_a_missing_reference() {
 #[test]
 fn two_multi_word_routing_key_elements() {
     let e = error_after("tc", |d| {
-        edit_json(&d.join("references/fake/v1/exchanges.json"), |v| v["entries"][0]["routingKey"][2]["multipleWords"] = true.into())
+        edit_json(&d.join("references/fake/v1/exchanges.json"), |v| {
+            v["entries"][0]["routingKey"][2]["multipleWords"] = true.into()
+        })
     });
     expect(e, "references/fake/v1/exchanges.json", "/entries/0/routingKey", "at most one routing-key element");
 }
 
 #[test]
 fn gocd_unknown_field() {
-    let e = error_after("gocd", |d| edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][3]["encoding"] = "json".into()));
+    let e = error_after("gocd", |d| {
+        edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][3]["encoding"] = "json".into())
+    });
     expect(e, "endpoints/01-things.json", "/entries/3/encoding", "unknown field `encoding`");
 }
 
 #[test]
 fn gocd_bad_enum_value() {
-    let e = error_after("gocd", |d| edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][2]["request"] = "yaml".into()));
+    let e = error_after("gocd", |d| {
+        edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][2]["request"] = "yaml".into())
+    });
     expect(e, "endpoints/01-things.json", "/entries/2/request", "unknown variant `yaml`");
 }
 
 #[test]
 fn gocd_hal_without_embedded_key() {
-    let e = error_after("gocd", |d| edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][0]["embedded"] = serde_json::Value::Null));
+    let e = error_after("gocd", |d| {
+        edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][0]["embedded"] = serde_json::Value::Null)
+    });
     expect(e, "endpoints/01-things.json", "/entries/0/embedded", "needs the `_embedded` key");
 }
 
 #[test]
 fn gocd_duplicate_endpoint() {
-    let e = error_after("gocd", |d| edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][1]["name"] = "getAllThings".into()));
+    let e = error_after("gocd", |d| {
+        edit_json(&d.join("endpoints/01-things.json"), |v| v["entries"][1]["name"] = "getAllThings".into())
+    });
     expect(e, "endpoints/01-things.json", "/entries/1/name", "duplicate endpoint name");
 }
 

@@ -55,7 +55,8 @@ async fn fetch_failures_name_the_url() {
     let root = server.root_url();
     let dir = TempDir::new("fetch-fail");
     let out = dir.to_path_buf();
-    let e = tokio::task::spawn_blocking(move || fetch::fetch(&root, &out, &[], &mut |_| {}).unwrap_err()).await.unwrap();
+    let e =
+        tokio::task::spawn_blocking(move || fetch::fetch(&root, &out, &[], &mut |_| {}).unwrap_err()).await.unwrap();
     assert!(e.file.ends_with("/schemas/queue/v1/task.json"), "{e}");
     assert!(e.message.contains("HTTP 500"), "{e}");
 
@@ -64,7 +65,8 @@ async fn fetch_failures_name_the_url() {
     drop(server);
     let dir = TempDir::new("fetch-down");
     let out = dir.to_path_buf();
-    let e = tokio::task::spawn_blocking(move || fetch::fetch(&root, &out, &[], &mut |_| {}).unwrap_err()).await.unwrap();
+    let e =
+        tokio::task::spawn_blocking(move || fetch::fetch(&root, &out, &[], &mut |_| {}).unwrap_err()).await.unwrap();
     assert!(e.file.ends_with("/references/manifest.json"), "{e}");
     assert!(e.message.contains("request failed"), "{e}");
 }

@@ -132,7 +132,8 @@ fn write_rewrites_only_changed_files_and_check_names_drift() {
     // A crate the generator no longer makes is removed; a directory that is not ours stays.
     std::fs::create_dir_all(dir.join("handwritten/src")).unwrap();
     std::fs::write(dir.join("handwritten/Cargo.toml"), "[package]\nname = \"handwritten\"\n").unwrap();
-    let only_gocd: codegen::emit::Files = files.iter().filter(|(k, _)| k.starts_with("gocd/")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let only_gocd: codegen::emit::Files =
+        files.iter().filter(|(k, _)| k.starts_with("gocd/")).map(|(k, v)| (k.clone(), v.clone())).collect();
     let report = output::write(&dir, &only_gocd).unwrap();
     assert!(report.removed.iter().any(|r| r.starts_with("taskcluster-fake/")));
     assert!(!dir.join("taskcluster-fake").exists());
@@ -141,7 +142,8 @@ fn write_rewrites_only_changed_files_and_check_names_drift() {
 
 #[test]
 fn gocd_description_schema_is_in_sync() {
-    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/gocd/description.schema.json"))
-        .expect("schemas/gocd/description.schema.json (run `codegen gocd-schema`)");
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/gocd/description.schema.json"))
+            .expect("schemas/gocd/description.schema.json (run `codegen gocd-schema`)");
     assert_eq!(committed, codegen::gocd::description_schema(), "run `codegen gocd-schema`");
 }

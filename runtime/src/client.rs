@@ -8,7 +8,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, SET_COOKIE,
+};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -395,7 +397,9 @@ fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Vec<FieldEr
     if let Some(errors) = v.pointer("/data/errors").and_then(|e| e.as_object()) {
         for (field, msgs) in errors {
             let messages = match msgs {
-                serde_json::Value::Array(a) => a.iter().map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned)).collect(),
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned)).collect()
+                }
                 serde_json::Value::String(s) => vec![s.clone()],
                 other => vec![other.to_string()],
             };
@@ -410,7 +414,9 @@ fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Vec<FieldEr
 /// Builds a client for the Taskcluster deployment in the environment.
 pub fn root_url_from_env() -> Option<String> {
     let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    get("TASKCLUSTER_PROXY_URL").or_else(|| get("TASKCLUSTER_ROOT_URL")).map(|u| urls::normalize_root_url(&u).to_owned())
+    get("TASKCLUSTER_PROXY_URL")
+        .or_else(|| get("TASKCLUSTER_ROOT_URL"))
+        .map(|u| urls::normalize_root_url(&u).to_owned())
 }
 
 impl Client {
@@ -431,9 +437,8 @@ impl Client {
     /// A Taskcluster client from `TASKCLUSTER_PROXY_URL` or `TASKCLUSTER_ROOT_URL` and
     /// [`Credentials::from_env`].
     pub fn from_env() -> Result<Client, Error> {
-        let root = root_url_from_env().ok_or_else(|| {
-            Error::invalid("neither TASKCLUSTER_PROXY_URL nor TASKCLUSTER_ROOT_URL is set")
-        })?;
+        let root = root_url_from_env()
+            .ok_or_else(|| Error::invalid("neither TASKCLUSTER_PROXY_URL nor TASKCLUSTER_ROOT_URL is set"))?;
         Client::builder(root).credentials(Credentials::from_env()).build()
     }
 
@@ -551,7 +556,10 @@ impl Client {
             Received::Open(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp.bytes().await.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+                let body = resp
+                    .bytes()
+                    .await
+                    .map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
                 (status, headers, body)
             }
         };
@@ -562,7 +570,13 @@ impl Client {
     /// errors and 5xx are retried as the policy allows; a 401 while a session cookie is in use
     /// drops the cookie and tries once more with the password (sessions expire on the server).
     /// Error bodies are always read; success bodies only when `read_body`.
-    async fn exchange(&self, req: &Request, url: &Url, summary: &mut CallSummary, read_body: bool) -> Result<Received, Error> {
+    async fn exchange(
+        &self,
+        req: &Request,
+        url: &Url,
+        summary: &mut CallSummary,
+        read_body: bool,
+    ) -> Result<Received, Error> {
         let retry = &self.inner.retry;
         let may_retry = retry.allows(&req.method);
         let mut used_session_fallback = false;

@@ -139,9 +139,7 @@ impl Credentials {
             )));
         }
         if self.certificate.is_some() {
-            return Err(Error::invalid(
-                "temporary credentials cannot be created from temporary credentials",
-            ));
+            return Err(Error::invalid("temporary credentials cannot be created from temporary credentials"));
         }
         if self.access_token.is_empty() {
             return Err(Error::invalid("cannot sign temporary credentials with an empty access token"));

@@ -80,7 +80,9 @@ impl Upload {
     /// Reads a file; the upload is named after the file.
     pub async fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let data = tokio::fs::read(path).await.map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+        let data = tokio::fs::read(path)
+            .await
+            .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         Ok(Upload { file_name, data: data.into() })
     }

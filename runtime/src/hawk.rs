@@ -47,9 +47,7 @@ impl<'a> HawkRequest<'a> {
     /// Splits a URL into the parts Hawk signs.
     pub fn from_url(method: &'a str, url: &'a Url, resource: &'a str) -> Result<Self, Error> {
         let host = url.host_str().ok_or_else(|| Error::invalid(format!("URL {url} has no host")))?;
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| Error::invalid(format!("URL {url} has no port")))?;
+        let port = url.port_or_known_default().ok_or_else(|| Error::invalid(format!("URL {url} has no port")))?;
         Ok(HawkRequest { method, host, port, resource })
     }
 }
@@ -175,10 +173,8 @@ pub fn ext_for(credentials: &Credentials) -> Result<Option<String>, Error> {
         #[serde(skip_serializing_if = "Option::is_none")]
         authorized_scopes: Option<&'a [String]>,
     }
-    let ext = Ext {
-        certificate: credentials.certificate()?,
-        authorized_scopes: credentials.authorized_scopes.as_deref(),
-    };
+    let ext =
+        Ext { certificate: credentials.certificate()?, authorized_scopes: credentials.authorized_scopes.as_deref() };
     if ext.certificate.is_none() && ext.authorized_scopes.is_none() {
         return Ok(None);
     }

@@ -30,9 +30,9 @@ mod time;
 pub mod urls;
 
 pub use client::{root_url_from_env, Auth, Body, Client, ClientBuilder, Request, Response};
-pub use gocd::Upload;
 pub use credentials::{Certificate, Credentials, MAX_TEMPORARY_DURATION};
 pub use error::{CallSummary, Error, FieldError};
+pub use gocd::Upload;
 pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};

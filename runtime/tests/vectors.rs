@@ -13,7 +13,8 @@ use serde_json::Value;
 
 fn vectors() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/taskcluster/vectors.json");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (../shared must sit beside the checkout)"));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (../shared must sit beside the checkout)"));
     serde_json::from_str::<Value>(&text).unwrap()["vectors"].clone()
 }
 
@@ -46,9 +47,8 @@ fn hawk_reference_implementation_headers() {
         let resource = apigen_runtime::hawk::resource_of(&url);
         let req = HawkRequest::from_url(s(&case["method"]), &url, &resource).unwrap();
         let hash = case.get("payload").map(|p| payload_hash(s(&case["contentType"]), s(p).as_bytes()).unwrap());
-        let header = signer
-            .header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"]))
-            .unwrap();
+        let header =
+            signer.header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"])).unwrap();
         assert_eq!(header, s(&case["expected_header"]));
     }
 }
@@ -68,7 +68,8 @@ fn hawk_reference_normalized_strings() {
             resource: s(&case["resource"]),
         };
         let hash = case.get("hash").map(|h| STANDARD.decode(s(h)).unwrap());
-        let header = signer.header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"])).unwrap();
+        let header =
+            signer.header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"])).unwrap();
         assert_eq!(mac_of(&header), hmac(key, s(&case["expected"]).as_bytes()), "{}", s(&case["expected"]));
     }
 }
@@ -88,9 +89,12 @@ fn rust_hawk_crate_macs() {
             port: case["port"].as_u64().unwrap() as u16,
             resource: s(&case["path"]),
         };
-        let hash: Option<Vec<u8>> = case["hash_bytes"].as_array().map(|h| h.iter().map(|b| b.as_u64().unwrap() as u8).collect());
-        let header = signer.header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"])).unwrap();
-        let expected: Vec<u8> = case["expected_mac_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
+        let hash: Option<Vec<u8>> =
+            case["hash_bytes"].as_array().map(|h| h.iter().map(|b| b.as_u64().unwrap() as u8).collect());
+        let header =
+            signer.header_at(&req, hash.as_deref(), secs(case["ts"].as_u64().unwrap()), s(&case["nonce"])).unwrap();
+        let expected: Vec<u8> =
+            case["expected_mac_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
         assert_eq!(mac_of(&header), expected);
     }
 }
@@ -109,13 +113,19 @@ fn rust_hawk_crate_bewits_and_payload_hash() {
         assert_eq!(bewit_encode(s(&case["id"]), exp, &mac, case["ext"].as_str()), s(&case["expected"]));
     }
     let p = &v["payload_hash"];
-    let expected: Vec<u8> = p["expected_sha256_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
+    let expected: Vec<u8> =
+        p["expected_sha256_bytes"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
     assert_eq!(payload_hash(s(&p["content_type"]), s(&p["payload_utf8"]).as_bytes()).unwrap(), expected);
 
     let js = &v["real_js_header"];
     let signer = Signer::from_parts("me", s(&js["key"]).as_bytes(), None).unwrap();
     let r = &js["request"];
-    let req = HawkRequest { method: s(&r["method"]), host: s(&r["host"]), port: r["port"].as_u64().unwrap() as u16, resource: s(&r["path"]) };
+    let req = HawkRequest {
+        method: s(&r["method"]),
+        host: s(&r["host"]),
+        port: r["port"].as_u64().unwrap() as u16,
+        resource: s(&r["path"]),
+    };
     let header = signer.header_at(&req, None, secs(1491183061), "RVnYzW").unwrap();
     assert_eq!(header, format!("Hawk {}", s(&js["header_params"])));
 }
@@ -177,15 +187,26 @@ fn temp_credentials_errors() {
     assert!(perm.create_temporary_credentials(too_long, ["a"]).unwrap_err().to_string().contains("31 days"));
     assert!(perm.create_named_temporary_credentials("", Duration::from_secs(60), ["a"]).is_err());
     let temp = perm.create_temporary_credentials(Duration::from_secs(60), ["a"]).unwrap();
-    assert!(temp.create_temporary_credentials(Duration::from_secs(60), ["a"]).unwrap_err().to_string().contains("temporary credentials"));
+    assert!(temp
+        .create_temporary_credentials(Duration::from_secs(60), ["a"])
+        .unwrap_err()
+        .to_string()
+        .contains("temporary credentials"));
     let empty = Credentials::new("me", "");
-    assert!(empty.create_temporary_credentials(Duration::from_secs(60), ["a"]).unwrap_err().to_string().contains("empty access token"));
+    assert!(empty
+        .create_temporary_credentials(Duration::from_secs(60), ["a"])
+        .unwrap_err()
+        .to_string()
+        .contains("empty access token"));
     // Exactly 31 days is allowed.
     assert!(perm.create_temporary_credentials(Duration::from_secs(31 * 24 * 3600), ["a"]).is_ok());
     // Malformed certificates are clear errors.
     let bad = Credentials { certificate: Some("{not json".into()), ..perm.clone() };
     assert!(bad.certificate().unwrap_err().to_string().contains("not a valid Taskcluster certificate"));
-    let v2 = Credentials { certificate: Some(r#"{"version":2,"scopes":[],"start":0,"expiry":0,"seed":"","signature":""}"#.into()), ..perm };
+    let v2 = Credentials {
+        certificate: Some(r#"{"version":2,"scopes":[],"start":0,"expiry":0,"seed":"","signature":""}"#.into()),
+        ..perm
+    };
     assert!(v2.certificate().unwrap_err().to_string().contains("version 2"));
 }
 
@@ -250,7 +271,8 @@ fn url_encoding() {
         .service("queue", "v1");
     for case in v["signed_url_prefix_cases"].as_array().unwrap() {
         let query: Vec<(String, String)> = serde_json::from_value(case["query"].clone()).unwrap_or_default();
-        let url = client.signed_url(s(&case["path"]), &query, Duration::from_secs(case["ttl_s"].as_u64().unwrap())).unwrap();
+        let url =
+            client.signed_url(s(&case["path"]), &query, Duration::from_secs(case["ttl_s"].as_u64().unwrap())).unwrap();
         let prefix = s(&case["expected_prefix"]);
         assert!(url.starts_with(prefix), "{url} does not start with {prefix}");
         let bewit = String::from_utf8(URL_SAFE_NO_PAD.decode(&url[prefix.len()..]).unwrap()).unwrap();
@@ -291,7 +313,10 @@ fn python_client_urls_and_routing_keys() {
     assert_eq!(masked, s(&v["url_cases"][2]["expected_after_bewit_masking"]));
 
     for case in v["exchange_cases"].as_array().unwrap() {
-        assert_eq!(apigen_runtime::exchange_name(s(&case["exchangePrefix"]), s(&case["exchange"])), s(&case["expected"]));
+        assert_eq!(
+            apigen_runtime::exchange_name(s(&case["exchangePrefix"]), s(&case["exchange"])),
+            s(&case["expected"])
+        );
     }
     // The reference: primary_key (constant), norm1..3 (single words), multi_key (multi-word).
     let key = |norm2: Option<&str>| {

@@ -175,7 +175,9 @@ fn method_doc(service: &Service, f: &Function) -> String {
         text.push_str("\n\n");
     }
     match f.stability {
-        Stability::Experimental => text.push_str("**Experimental**: this endpoint may change or go away without notice.\n\n"),
+        Stability::Experimental => {
+            text.push_str("**Experimental**: this endpoint may change or go away without notice.\n\n")
+        }
         Stability::Deprecated => text.push_str("**Deprecated.**\n\n"),
         Stability::Stable => {}
     }
@@ -212,7 +214,8 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
     let f = t.f;
     let fname = ident(&names::snake(&f.name));
     let doc = docs::attrs(&method_doc(service, f));
-    let deprecated = (f.stability == Stability::Deprecated).then(|| quote!(#[deprecated(note = "deprecated in the API reference")]));
+    let deprecated =
+        (f.stability == Stability::Deprecated).then(|| quote!(#[deprecated(note = "deprecated in the API reference")]));
     let allow_deprecated = (f.stability == Stability::Deprecated).then(|| quote!(#[allow(deprecated)]));
     let method = format_ident!("{}", f.method.as_str());
     let path = path_expr(f);
@@ -270,14 +273,15 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
             (quote!(rt::Versioned<#o>), quote!(self.client.call_versioned(req).await))
         }
         (ResponseKind::Json, Some(o)) => (quote!(#o), quote!(self.client.call_json(req).await)),
-        (ResponseKind::Hal, Some(o)) if returns_etag => (
-            quote!(rt::Versioned<rt::HalCollection<#o>>),
-            quote!(self.client.call_hal_versioned(req, #embedded).await),
-        ),
+        (ResponseKind::Hal, Some(o)) if returns_etag => {
+            (quote!(rt::Versioned<rt::HalCollection<#o>>), quote!(self.client.call_hal_versioned(req, #embedded).await))
+        }
         (ResponseKind::Hal, Some(o)) => {
             (quote!(rt::HalCollection<#o>), quote!(self.client.call_hal(req, #embedded).await))
         }
-        (ResponseKind::Text | ResponseKind::Xml | ResponseKind::Csv, _) => (quote!(String), quote!(self.client.call_text(req).await)),
+        (ResponseKind::Text | ResponseKind::Xml | ResponseKind::Csv, _) => {
+            (quote!(String), quote!(self.client.call_text(req).await))
+        }
         (ResponseKind::Bytes, _) => {
             generics = quote!(<W: rt::tokio::io::AsyncWrite + Unpin>);
             params.push(quote!(out: &mut W));
@@ -316,7 +320,8 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
             quote!(.query_opt(#q, #a))
         });
         let url_doc = format!(" The URL of [`Self::{fname}`], unsigned.");
-        let signed_doc = format!(" The URL of [`Self::{fname}`] with a Hawk bewit: it authenticates a plain GET for `ttl`.");
+        let signed_doc =
+            format!(" The URL of [`Self::{fname}`] with a Hawk bewit: it authenticates a plain GET for `ttl`.");
         let f_name = &request_fn;
         quote! {
             #[doc = #url_doc]

@@ -23,14 +23,20 @@ pub fn module(ex: &Exchanges, messages: &[Ty], space: &TypeSpace<'_>) -> TokenSt
     let items = ex.entries.iter().zip(messages).map(|(e, m)| {
         let name = ident(&names::camel(&e.name));
         let exchange = apigen_runtime::exchange_name(&ex.prefix, &e.exchange);
-        let mut doc = format!("{}\n\n{}\n\nExchange `{exchange}`; routing key:\n", e.title.trim(), docs::clean(&e.description));
+        let mut doc =
+            format!("{}\n\n{}\n\nExchange `{exchange}`; routing key:\n", e.title.trim(), docs::clean(&e.description));
         for r in &e.routing_key {
             let what = match (&r.constant, r.multiple_words) {
                 (Some(c), _) => format!("always `{c}`"),
                 (None, true) => "multiple words".to_owned(),
                 (None, false) => "one word".to_owned(),
             };
-            doc.push_str(&format!("\n1. `{}` ({what}{}): {}", r.name, if r.required { ", required" } else { "" }, r.summary.replace('\n', " ")));
+            doc.push_str(&format!(
+                "\n1. `{}` ({what}{}): {}",
+                r.name,
+                if r.required { ", required" } else { "" },
+                r.summary.replace('\n', " ")
+            ));
         }
         let doc = docs::attrs(&doc);
         let mut used = std::collections::BTreeSet::new();
@@ -48,7 +54,11 @@ pub fn module(ex: &Exchanges, messages: &[Ty], space: &TypeSpace<'_>) -> TokenSt
             .collect();
         let field_ts = fields.iter().map(|(n, r)| {
             let f = ident(n);
-            let d = docs::attrs(&format!("{} ({}).", r.summary.trim().trim_end_matches('.'), if r.multiple_words { "may span words; unset: `#`" } else { "one word; unset: `*`" }));
+            let d = docs::attrs(&format!(
+                "{} ({}).",
+                r.summary.trim().trim_end_matches('.'),
+                if r.multiple_words { "may span words; unset: `#`" } else { "one word; unset: `*`" }
+            ));
             quote! { #d pub #f: Option<String>, }
         });
         let mut field_iter = fields.iter();

@@ -106,7 +106,11 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
                 })
                 .collect();
             let extra_ts = extra.as_ref().map(|t| {
-                let fname = if names.contains("extra") { format_ident!("additional_properties") } else { format_ident!("extra") };
+                let fname = if names.contains("extra") {
+                    format_ident!("additional_properties")
+                } else {
+                    format_ident!("extra")
+                };
                 let t = ty(space, t);
                 quote! {
                     /// Properties not named above, kept so that nothing the server sends is lost.

@@ -118,9 +118,11 @@ impl<'d> TypeSpace<'d> {
                 _ => names::from_file(&r.doc),
             };
         }
-        schema.get("title").and_then(Value::as_str).map(names::camel).unwrap_or_else(|| {
-            format!("{}{}", names::from_file(&r.doc), names::camel(&r.pointer.replace('/', " ")))
-        })
+        schema
+            .get("title")
+            .and_then(Value::as_str)
+            .map(names::camel)
+            .unwrap_or_else(|| format!("{}{}", names::from_file(&r.doc), names::camel(&r.pointer.replace('/', " "))))
     }
 
     /// Resolves `$ref` text found in document `doc`.
@@ -131,7 +133,11 @@ impl<'d> TypeSpace<'d> {
         } else if let Some(abs) = path.strip_prefix('/') {
             abs.to_owned()
         } else if path.contains("://") {
-            return Err(Error::at(doc, at, format!("$ref {reference:?}: absolute URLs are not supported; use root-relative paths")));
+            return Err(Error::at(
+                doc,
+                at,
+                format!("$ref {reference:?}: absolute URLs are not supported; use root-relative paths"),
+            ));
         } else {
             normalize(&format!("{}/{path}", dir_of(doc)))
         };
@@ -197,7 +203,12 @@ impl<'d> TypeSpace<'d> {
 
     fn qualified_name(&self, r: &SchemaRef, base: &str) -> String {
         let mut words: Vec<String> = vec![names::from_file(&r.doc)];
-        words.extend(r.pointer.split('/').filter(|w| !w.is_empty() && !matches!(*w, "properties" | "items" | "definitions")).map(names::camel));
+        words.extend(
+            r.pointer
+                .split('/')
+                .filter(|w| !w.is_empty() && !matches!(*w, "properties" | "items" | "definitions"))
+                .map(names::camel),
+        );
         for n in 1..=words.len() {
             let candidate = format!("{}{base}", words[words.len() - n..].concat());
             if !self.names.contains(&candidate) {
@@ -257,11 +268,14 @@ impl<'d> TypeSpace<'d> {
     fn convert(&mut self, r: &SchemaRef, schema: &Value, hint: &Hint) -> Result<Ty> {
         let obj = as_object(r, schema)?;
         if let Some(reference) = obj.get("$ref") {
-            let text = reference.as_str().ok_or_else(|| Error::at(&r.doc, format!("{}/$ref", r.pointer), "$ref is not a string"))?;
+            let text = reference
+                .as_str()
+                .ok_or_else(|| Error::at(&r.doc, format!("{}/$ref", r.pointer), "$ref is not a string"))?;
             let target = self.resolve(&r.doc, &format!("{}/$ref", r.pointer), text)?;
             let target_schema = self.lookup(&target)?;
             let name = self.location_name(&target, target_schema);
-            let target_hint = Hint::new(name.clone(), vec![format!("{}{name}", names::from_file(&dir_of(&target.doc)))]);
+            let target_hint =
+                Hint::new(name.clone(), vec![format!("{}{name}", names::from_file(&dir_of(&target.doc)))]);
             return self.located(&target, target_schema, &target_hint);
         }
         if let Some(ty) = self.nullable(r, obj, hint)? {
@@ -304,7 +318,9 @@ impl<'d> TypeSpace<'d> {
                 }
                 _ => Ty::Map(Box::new(Ty::Value)),
             },
-            Some(other) => return Err(Error::at(&r.doc, format!("{}/type", r.pointer), format!("unsupported type {other:?}"))),
+            Some(other) => {
+                return Err(Error::at(&r.doc, format!("{}/type", r.pointer), format!("unsupported type {other:?}")))
+            }
             None => match obj.get("const").or_else(|| single_enum(obj)) {
                 Some(Value::String(_)) => Ty::String,
                 Some(Value::Bool(_)) => Ty::Bool,
@@ -394,13 +410,24 @@ impl<'d> TypeSpace<'d> {
     }
 
     /// A struct from `properties`, `required` and `additionalProperties`.
-    fn object(&mut self, r: &SchemaRef, obj: &Map<String, Value>, hint: &Hint, skip: Option<&str>) -> Result<(Vec<Field>, Option<Ty>)> {
-        let required: BTreeSet<&str> =
-            obj.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    fn object(
+        &mut self,
+        r: &SchemaRef,
+        obj: &Map<String, Value>,
+        hint: &Hint,
+        skip: Option<&str>,
+    ) -> Result<(Vec<Field>, Option<Ty>)> {
+        let required: BTreeSet<&str> = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut fields = Vec::new();
         let mut used = BTreeSet::new();
         if let Some(props) = obj.get("properties") {
-            let props = props.as_object().ok_or_else(|| Error::at(&r.doc, format!("{}/properties", r.pointer), "properties is not an object"))?;
+            let props = props
+                .as_object()
+                .ok_or_else(|| Error::at(&r.doc, format!("{}/properties", r.pointer), "properties is not an object"))?;
             for (json, prop) in props {
                 if Some(json.as_str()) == skip {
                     continue;
@@ -479,15 +506,35 @@ impl<'d> TypeSpace<'d> {
         }
         let (mut fields, extra) = self.object(r, &merged, hint, None)?;
         for (i, (at, b)) in others.into_iter().enumerate() {
-            let name = b.get("title").and_then(Value::as_str).map(names::snake).unwrap_or_else(|| if i == 0 { "variant".into() } else { format!("variant_{}", names::snake(&at.pointer)) });
+            let name = b.get("title").and_then(Value::as_str).map(names::snake).unwrap_or_else(|| {
+                if i == 0 {
+                    "variant".into()
+                } else {
+                    format!("variant_{}", names::snake(&at.pointer))
+                }
+            });
             let ty = self.inline(&at, b, &hint.child("Variant"))?;
-            fields.push(Field { json: name.clone(), rust: name, ty, required: true, flatten: true, docs: docs_of(b.as_object().unwrap_or(&Map::new())) });
+            fields.push(Field {
+                json: name.clone(),
+                rust: name,
+                ty,
+                required: true,
+                flatten: true,
+                docs: docs_of(b.as_object().unwrap_or(&Map::new())),
+            });
         }
         Ok(Kind::Struct { fields, extra })
     }
 
     /// A union of `oneOf`/`anyOf` branches.
-    fn union(&mut self, r: &SchemaRef, obj: &Map<String, Value>, key: &str, branches: &[Value], hint: &Hint) -> Result<Kind> {
+    fn union(
+        &mut self,
+        r: &SchemaRef,
+        obj: &Map<String, Value>,
+        key: &str,
+        branches: &[Value],
+        hint: &Hint,
+    ) -> Result<Kind> {
         // Resolve each branch once; constraint-only branches add nothing.
         let mut resolved = Vec::new();
         for (i, b) in branches.iter().enumerate() {
@@ -517,12 +564,22 @@ impl<'d> TypeSpace<'d> {
                 let loc = target.clone().unwrap_or_else(|| at.clone()).child("#without-tag");
                 let id = self.reserve(&loc, &struct_hint);
                 self.in_progress.insert(id);
-                let kind = self.object(target.as_ref().unwrap_or(at), s.as_object().unwrap_or(obj), &Hint::new(self.defs[id].name.clone(), vec![]), Some(&tag));
+                let kind = self.object(
+                    target.as_ref().unwrap_or(at),
+                    s.as_object().unwrap_or(obj),
+                    &Hint::new(self.defs[id].name.clone(), vec![]),
+                    Some(&tag),
+                );
                 self.in_progress.remove(&id);
                 let (fields, extra) = kind?;
                 self.defs[id].kind = Kind::Struct { fields, extra };
                 self.defs[id].docs = docs_of(s.as_object().unwrap_or(obj));
-                variants.push(Variant { name: vname, tag_value: Some(value), ty: Ty::Named(id), docs: docs_of(b.as_object().unwrap_or(obj)) });
+                variants.push(Variant {
+                    name: vname,
+                    tag_value: Some(value),
+                    ty: Ty::Named(id),
+                    docs: docs_of(b.as_object().unwrap_or(obj)),
+                });
             }
             dedupe_variant_names(&mut variants);
             return Ok(Kind::Union { tag: Some(tag), variants });
@@ -676,13 +733,15 @@ fn needs_name(schema: &Value) -> bool {
             real.len() > 1 || (real.len() == 1 && needs_name(real[0]))
         })
     });
-    let string_enum = obj.get("enum").and_then(Value::as_array).is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_string));
+    let string_enum =
+        obj.get("enum").and_then(Value::as_array).is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_string));
     combinator || string_enum || obj.contains_key("allOf") || obj.contains_key("properties") || is_closed_object(obj)
 }
 
 /// `{type: object, additionalProperties: false}` with no properties: an empty struct.
 fn is_closed_object(obj: &Map<String, Value>) -> bool {
-    obj.get("additionalProperties") == Some(&Value::Bool(false)) && obj.get("type").and_then(Value::as_str) == Some("object")
+    obj.get("additionalProperties") == Some(&Value::Bool(false))
+        && obj.get("type").and_then(Value::as_str) == Some("object")
 }
 
 fn is_null_schema(v: &Value) -> bool {
@@ -716,7 +775,9 @@ fn type_name<'a>(r: &SchemaRef, obj: &'a Map<String, Value>) -> Result<Option<&'
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Array(a)) if a.len() == 1 && a[0].is_string() => Ok(a[0].as_str()),
         Some(Value::Array(_)) => Ok(None),
-        Some(_) => Err(Error::at(&r.doc, format!("{}/type", r.pointer), "type must be a string or an array of strings")),
+        Some(_) => {
+            Err(Error::at(&r.doc, format!("{}/type", r.pointer), "type must be a string or an array of strings"))
+        }
     }
 }
 
@@ -751,7 +812,10 @@ fn docs_of(obj: &Map<String, Value>) -> Docs {
     }
     if let Some(Value::Array(values)) = obj.get("enum") {
         if !values.iter().all(Value::is_string) {
-            notes.push(format!("One of: {}", values.iter().map(|v| format!("`{}`", compact(v))).collect::<Vec<_>>().join(", ")));
+            notes.push(format!(
+                "One of: {}",
+                values.iter().map(|v| format!("`{}`", compact(v))).collect::<Vec<_>>().join(", ")
+            ));
         }
     }
     Docs { title: text("title"), description: text("description"), notes }
@@ -772,7 +836,7 @@ pub fn dir_of(doc: &str) -> String {
 }
 
 /// Resolves `.` and `..` in a slash-separated path.
-fn normalize(path: &str) -> String {
+pub fn normalize(path: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

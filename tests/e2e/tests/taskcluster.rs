@@ -151,7 +151,10 @@ async fn url_helpers_match_the_published_vector() {
     // Vector rust_make_url: Auth.listClients_url(Some("static/"), None, None).
     let client = Client::builder("https://tc-tests.example.com").build().unwrap();
     let auth = taskcluster_auth::Auth::new(&client);
-    assert_eq!(auth.list_clients_url(Some("static/"), None, None), "https://tc-tests.example.com/api/auth/v1/clients/?prefix=static%2F");
+    assert_eq!(
+        auth.list_clients_url(Some("static/"), None, None),
+        "https://tc-tests.example.com/api/auth/v1/clients/?prefix=static%2F"
+    );
     let queue = Queue::new(&client);
     assert_eq!(
         queue.get_artifact_url("T1", "0", "public/build/a b.txt"),
@@ -162,13 +165,18 @@ async fn url_helpers_match_the_published_vector() {
 #[tokio::test]
 async fn errors_are_typed() {
     let (server, client) = server_and_client().await;
-    server.on("GET", "/api/queue/v1/task/missing", |_| Reply::error(404, "ResourceNotFound", "no such task\nmore detail"));
+    server.on("GET", "/api/queue/v1/task/missing", |_| {
+        Reply::error(404, "ResourceNotFound", "no such task\nmore detail")
+    });
     let err = Queue::new(&client).task("missing").await.unwrap_err();
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.code(), Some("ResourceNotFound"));
     assert_eq!(err.attempts(), 1);
     let shown = err.to_string();
-    assert!(shown.contains("GET") && shown.contains("/api/queue/v1/task/missing") && shown.contains("no such task"), "{shown}");
+    assert!(
+        shown.contains("GET") && shown.contains("/api/queue/v1/task/missing") && shown.contains("no such task"),
+        "{shown}"
+    );
     assert!(!shown.contains('\n'), "one line: {shown}");
 
     // A body that does not match the schema is a decode error with an excerpt.
@@ -185,7 +193,11 @@ fn routing_keys_of_several_exchanges() {
     assert_eq!(all.routing_key().unwrap(), "primary.*.*.*.*.*.*.*.*.#");
     let one_task = TaskDefined { task_id: Some("abc".into()), ..Default::default() };
     assert_eq!(one_task.routing_key().unwrap(), "primary.abc.*.*.*.*.*.*.*.#");
-    let created = ArtifactCreated { provisioner_id: Some("proj".into()), worker_type: Some("linux".into()), ..Default::default() };
+    let created = ArtifactCreated {
+        provisioner_id: Some("proj".into()),
+        worker_type: Some("linux".into()),
+        ..Default::default()
+    };
     assert_eq!(created.exchange(), "exchange/taskcluster-queue/v1/artifact-created");
     assert_eq!(created.routing_key().unwrap(), "primary.*.*.*.*.proj.linux.*.*.#");
     let multi = TaskDefined { reserved: Some("a.b".into()), ..Default::default() };

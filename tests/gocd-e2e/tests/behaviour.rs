@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use apigen_runtime as rt;
+use fake_servers::gocd::{load_examples, AuthUsed, Example, GoCdServer, Reply, PASSWORD, USER};
 use gocd::{EnvironmentConfig, GoCd};
-use gocd_e2e::{load_examples, AuthUsed, Example, GoCdServer, Reply, PASSWORD, USER};
 use rt::reqwest::Method;
 use serde_json::json;
 
@@ -17,6 +17,11 @@ fn client(server: &GoCdServer) -> rt::Client {
 
 fn gocd(server: &GoCdServer) -> GoCd {
     GoCd::new(&client(server))
+}
+
+/// A client for `base_url` that does not retry.
+fn no_retry_client(base_url: &str) -> rt::Client {
+    rt::Client::gocd_builder(base_url).basic_auth(USER, PASSWORD).retry(rt::RetryPolicy::none()).build().unwrap()
 }
 
 fn example(endpoint: &str) -> Example {
@@ -46,6 +51,27 @@ impl Drop for TempDir {
 }
 
 const ARTIFACTS: &str = "/go/files/PipelineName/541/StageName/1/JobName";
+
+// The artifact calls for the job of `ARTIFACTS`, with the path below it.
+
+async fn artifact_directory(g: &GoCd, path: &str, out: &mut Vec<u8>, timeout: Duration) -> Result<u64, rt::Error> {
+    g.get_artifact_directory("PipelineName", "541", "StageName", "1", "JobName", path, out, timeout).await
+}
+
+async fn artifact_file(g: &GoCd, path: &str, out: &mut Vec<u8>) -> Result<u64, rt::Error> {
+    g.get_artifact_file("PipelineName", "541", "StageName", "1", "JobName", path, out).await
+}
+
+async fn upload_artifact(g: &GoCd, path: &str, upload: rt::Upload) -> Result<String, rt::Error> {
+    g.create_artifact("PipelineName", "541", "StageName", "1", "JobName", path, upload).await
+}
+
+/// Makes `server` answer a GET of `path` below `ARTIFACTS` with `body`; returns the full path.
+fn serve_artifact(server: &GoCdServer, path: &str, content_type: &'static str, body: Vec<u8>) -> String {
+    let path = format!("{ARTIFACTS}/{path}");
+    server.on("GET", &path, move |_| Reply::bytes(200, content_type, body.clone()));
+    path
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sessions
@@ -160,24 +186,12 @@ fn zip_bytes() -> Vec<u8> {
 #[tokio::test]
 async fn an_artifact_directory_is_polled_while_the_server_answers_202() {
     let server = GoCdServer::start().await;
-    let path = format!("{ARTIFACTS}/path/to/directory.zip");
     let zip = zip_bytes();
-    let served = zip.clone();
-    server.on("GET", &path, move |_| Reply::bytes(200, "application/zip", served.clone()));
+    let path = serve_artifact(&server, "path/to/directory.zip", "application/zip", zip.clone());
     server.not_ready(&path, 2);
 
     let mut out: Vec<u8> = Vec::new();
-    let n = gocd(&server)
-        .get_artifact_directory(
-            "PipelineName",
-            "541",
-            "StageName",
-            "1",
-            "JobName",
-            "path/to/directory",
-            &mut out,
-            Duration::from_secs(10),
-        )
+    let n = artifact_directory(&gocd(&server), "path/to/directory", &mut out, Duration::from_secs(10))
         .await
         .expect("zip after two 202s");
     assert_eq!(n, zip.len() as u64);
@@ -190,21 +204,10 @@ async fn an_artifact_directory_is_polled_while_the_server_answers_202() {
 #[tokio::test]
 async fn polling_gives_up_after_the_timeout() {
     let server = GoCdServer::start().await;
-    let path = format!("{ARTIFACTS}/big/dir.zip");
-    server.on("GET", &path, |_| Reply::bytes(200, "application/zip", "never"));
+    let path = serve_artifact(&server, "big/dir.zip", "application/zip", b"never".to_vec());
     server.not_ready(&path, 1000);
     let mut out = Vec::new();
-    let e = gocd(&server)
-        .get_artifact_directory(
-            "PipelineName",
-            "541",
-            "StageName",
-            "1",
-            "JobName",
-            "big/dir",
-            &mut out,
-            Duration::from_millis(500),
-        )
+    let e = artifact_directory(&gocd(&server), "big/dir", &mut out, Duration::from_millis(500))
         .await
         .expect_err("still 202");
     assert_eq!(e.status(), Some(202));
@@ -215,16 +218,11 @@ async fn polling_gives_up_after_the_timeout() {
 #[tokio::test]
 async fn an_artifact_file_streams_its_bytes_and_a_503_is_retried() {
     let server = GoCdServer::start().await;
-    let path = format!("{ARTIFACTS}/path/to/file.bin");
     let data = zip_bytes();
-    let served = data.clone();
-    server.on("GET", &path, move |_| Reply::bytes(200, "application/octet-stream", served.clone()));
+    let path = serve_artifact(&server, "path/to/file.bin", "application/octet-stream", data.clone());
     server.fail(&path, 503, 1);
     let mut out = Vec::new();
-    let n = gocd(&server)
-        .get_artifact_file("PipelineName", "541", "StageName", "1", "JobName", "path/to/file.bin", &mut out)
-        .await
-        .expect("download");
+    let n = artifact_file(&gocd(&server), "path/to/file.bin", &mut out).await.expect("download");
     assert_eq!((n, out), (data.len() as u64, data));
     assert_eq!(server.hits("GET", &path), 2);
 }
@@ -242,10 +240,7 @@ async fn an_artifact_is_uploaded_as_multipart_from_bytes_and_from_a_file() {
 
     // From bytes.
     let upload = rt::Upload::from_bytes("foobar-widgets-1.2.3.jar", ex.body_text().to_owned());
-    let answer = g
-        .create_artifact("PipelineName", "541", "StageName", "1", "JobName", "pkg/foobar-widgets-1.2.3.jar", upload)
-        .await
-        .expect("upload from bytes");
+    let answer = upload_artifact(&g, "pkg/foobar-widgets-1.2.3.jar", upload).await.expect("upload from bytes");
     assert_eq!(answer, documented);
     let r = server.last_request().unwrap();
     assert_eq!(r.header("confirm"), Some("true"));
@@ -259,10 +254,7 @@ async fn an_artifact_is_uploaded_as_multipart_from_bytes_and_from_a_file() {
     std::fs::write(&file, ex.body_text()).unwrap();
     let upload = rt::Upload::from_path(&file).await.expect("read the file");
     assert_eq!(upload.file_name, "foobar-widgets-1.2.3.jar");
-    let answer = g
-        .create_artifact("PipelineName", "541", "StageName", "1", "JobName", "pkg/foobar-widgets-1.2.3.jar", upload)
-        .await
-        .expect("upload from a file");
+    let answer = upload_artifact(&g, "pkg/foobar-widgets-1.2.3.jar", upload).await.expect("upload from a file");
     assert_eq!(answer, documented);
     let r = server.last_request().unwrap();
     assert_eq!(r.parts[0].file_name.as_deref(), Some("foobar-widgets-1.2.3.jar"));
@@ -277,18 +269,8 @@ async fn an_artifact_is_uploaded_as_multipart_from_bytes_and_from_a_file() {
         [p] if p.name == "file" => Reply::bytes(201, "text/plain; charset=UTF-8", format!("{} bytes", p.data.len())),
         other => Reply::gocd_error(400, &format!("parts: {other:?}"), &[]),
     });
-    let answer = g
-        .create_artifact(
-            "PipelineName",
-            "541",
-            "StageName",
-            "1",
-            "JobName",
-            "bin/blob.bin",
-            rt::Upload::from_path(&bin).await.unwrap(),
-        )
-        .await
-        .expect("binary upload");
+    let upload = rt::Upload::from_path(&bin).await.unwrap();
+    let answer = upload_artifact(&g, "bin/blob.bin", upload).await.expect("binary upload");
     assert_eq!(answer, format!("{} bytes", data.len()));
     assert_eq!(server.last_request().unwrap().parts[0].data, data);
 
@@ -436,12 +418,7 @@ async fn text_and_csv_served_with_a_json_content_type_come_back_as_strings() {
 
 /// Sends `req` without retries and returns the error fields the server named.
 async fn rejected(server: &GoCdServer, req: rt::Request) -> (u16, Vec<String>, String) {
-    let c = rt::Client::gocd_builder(server.base_url())
-        .basic_auth(USER, PASSWORD)
-        .retry(rt::RetryPolicy::none())
-        .build()
-        .unwrap();
-    let resp = c.send(req).await.expect("an answer");
+    let resp = no_retry_client(&server.base_url()).send(req).await.expect("an answer");
     let status = resp.status;
     match resp.error_for_status() {
         Ok(r) => panic!("accepted: {} {}", r.status, r.text()),
@@ -533,15 +510,12 @@ async fn the_fake_server_checks_what_the_documentation_requires() {
 #[tokio::test]
 async fn a_download_after_the_session_expired_falls_back_to_the_password() {
     let server = GoCdServer::start().await;
-    let path = format!("{ARTIFACTS}/path/to/file.bin");
-    server.on("GET", &path, |_| Reply::bytes(200, "application/octet-stream", "abc"));
+    serve_artifact(&server, "path/to/file.bin", "application/octet-stream", b"abc".to_vec());
     let g = gocd(&server);
     g.get_version().await.expect("login");
     server.expire_sessions();
     let mut out = Vec::new();
-    g.get_artifact_file("PipelineName", "541", "StageName", "1", "JobName", "path/to/file.bin", &mut out)
-        .await
-        .expect("the password still works");
+    artifact_file(&g, "path/to/file.bin", &mut out).await.expect("the password still works");
     assert_eq!(out, b"abc");
 }
 
@@ -549,11 +523,9 @@ async fn a_download_after_the_session_expired_falls_back_to_the_password() {
 async fn the_server_stops_when_dropped() {
     let server = GoCdServer::start().await;
     let base = server.base_url();
-    let c = rt::Client::gocd_builder(&base).basic_auth(USER, PASSWORD).retry(rt::RetryPolicy::none()).build().unwrap();
-    GoCd::new(&c).get_version().await.expect("running");
+    GoCd::new(&no_retry_client(&base)).get_version().await.expect("running");
     drop(server);
     tokio::task::yield_now().await;
-    let c = rt::Client::gocd_builder(&base).basic_auth(USER, PASSWORD).retry(rt::RetryPolicy::none()).build().unwrap();
-    let e = GoCd::new(&c).get_version().await.expect_err("stopped");
+    let e = GoCd::new(&no_retry_client(&base)).get_version().await.expect_err("stopped");
     assert!(matches!(e, rt::Error::Transport { .. }), "{e:?}");
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gocd_e2e::{checklist_route_matches, descriptions_dir, json_files, load_checklist, load_examples};
+use fake_servers::gocd::{checklist_route_matches, descriptions_dir, json_files, load_checklist, load_examples};
 use serde_json::Value;
 
 /// Endpoints the seed shows no example for; `tests/behaviour.rs` calls them instead.

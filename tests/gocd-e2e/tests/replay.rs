@@ -5,13 +5,13 @@
 //! generated input type, the etag from `If-Match`). The fake server checks method, path, query,
 //! headers and body against the documentation and answers with the documented response; the
 //! call must succeed, and a JSON answer must decode into the generated output type and encode
-//! back to JSON that still holds every documented field (`gocd_e2e::contained_in`).
+//! back to JSON that still holds every documented field (`fake_servers::gocd::contained_in`).
 
 use std::fmt::Debug;
 
 use apigen_runtime as rt;
+use fake_servers::gocd::{contained_in, leniencies, load_examples, Example, GoCdServer, PASSWORD, USER};
 use gocd::*;
-use gocd_e2e::{contained_in, leniencies, load_examples, Example, GoCdServer, PASSWORD, USER};
 use rt::serde::de::DeserializeOwned;
 use rt::serde::Serialize;
 use serde_json::Value;
@@ -68,6 +68,11 @@ fn text(s: String) -> Result<Got, String> {
 
 fn unit(_: ()) -> Result<Got, String> {
     Ok(Got::Unit)
+}
+
+/// The typed client for `server`, as user [`USER`].
+fn gocd(server: &GoCdServer) -> GoCd {
+    GoCd::new(&rt::Client::gocd_builder(server.base_url()).basic_auth(USER, PASSWORD).build().expect("client"))
 }
 
 fn err(e: rt::Error) -> String {
@@ -347,8 +352,7 @@ async fn every_documented_example_replays_through_the_typed_client() {
     let examples = load_examples();
     assert!(examples.len() >= 86, "only {} examples loaded", examples.len());
     let server = GoCdServer::with_examples(examples.clone()).await;
-    let client = rt::Client::gocd_builder(server.base_url()).basic_auth(USER, PASSWORD).build().expect("client");
-    let g = GoCd::new(&client);
+    let g = gocd(&server);
 
     let mut failed = Vec::new();
     let mut report = String::new();
@@ -452,8 +456,7 @@ async fn the_replay_checks_catch_deviations() {
     examples[i].response_body["paused"] = serde_json::json!("true");
 
     let server = GoCdServer::with_examples(examples.clone()).await;
-    let client = rt::Client::gocd_builder(server.base_url()).basic_auth(USER, PASSWORD).build().unwrap();
-    let g = GoCd::new(&client);
+    let g = gocd(&server);
     let expectations = [
         ("getAgent", "re-encoding loses /undocumented_field: missing"),
         ("getUser", "cannot decode the response"),

@@ -472,6 +472,13 @@ mod tests {
         serde_json::from_str(&text).expect("vectors.json is JSON")
     }
 
+    /// The cases of a vectors section; there is at least one.
+    fn cases(v: &Value) -> &[Value] {
+        let cases = v.as_array().expect("an array of cases");
+        assert!(!cases.is_empty());
+        cases
+    }
+
     fn s(v: &Value) -> &str {
         v.as_str().expect("a string")
     }
@@ -486,9 +493,7 @@ mod tests {
     #[test]
     fn hawk_reference_normalized_strings() {
         let v = &vectors()["vectors"]["hawk_reference_implementation"];
-        let cases = v["normalized_string_cases"].as_array().unwrap();
-        assert!(!cases.is_empty());
-        for c in cases {
+        for c in cases(&v["normalized_string_cases"]) {
             let got = normalized_string(
                 "header",
                 &c["ts"].to_string(),
@@ -562,9 +567,7 @@ mod tests {
     #[test]
     fn temp_credentials_vectors_verify() {
         let v = &vectors()["vectors"]["temp_credentials"];
-        let cases = v["cases"].as_array().unwrap();
-        assert!(!cases.is_empty());
-        for c in cases {
+        for c in cases(&v["cases"]) {
             let perm = &c["permCreds"];
             let expected = &c["expectedTempCreds"];
             let issuer = s(&perm["clientId"]).to_owned();

@@ -18,23 +18,15 @@
 pub mod auth;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper::header::{HeaderMap, HeaderName, AUTHORIZATION, CONTENT_TYPE, HOST};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::sync::Notify;
-use tokio::task::{JoinHandle, JoinSet};
 
+use crate::loopback::{self, lock, Answer, Loopback};
 use auth::{AuthInput, ClientRecord, Identity, Target};
 
 /// One request the server received, as handlers and tests see it.
@@ -67,7 +59,7 @@ pub struct Recorded {
 impl Recorded {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        loopback::header(&self.headers, name)
     }
 
     /// The first value of query parameter `name`, decoded.
@@ -148,48 +140,30 @@ struct State {
     clock_offset_ms: Mutex<i64>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// A running fake Taskcluster on `127.0.0.1`; it stops when dropped.
+#[derive(Debug)]
 pub struct TaskclusterServer {
-    addr: SocketAddr,
-    state: Arc<State>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for TaskclusterServer {
-    fn drop(&mut self) {
-        // Dropping the accept loop drops its JoinSet, which aborts every connection task.
-        self.task.abort();
-    }
-}
-
-impl std::fmt::Debug for TaskclusterServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskclusterServer").field("addr", &self.addr).finish_non_exhaustive()
-    }
+    server: Loopback<State>,
 }
 
 impl TaskclusterServer {
     /// Binds `127.0.0.1:0` and serves in a spawned task. Panics if loopback cannot be bound.
     pub async fn start() -> TaskclusterServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let state = Arc::new(State::default());
-        let task = tokio::spawn(accept_loop(listener, state.clone()));
-        TaskclusterServer { addr, state, task }
+        TaskclusterServer { server: loopback::serve(State::default(), handle).await }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
+    }
+
+    fn state(&self) -> &State {
+        self.server.state()
     }
 
     /// Registers permanent credentials and the scopes they hold (replacing any earlier ones).
@@ -198,7 +172,7 @@ impl TaskclusterServer {
             access_token: access_token.to_owned(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         };
-        lock(&self.state.clients).insert(client_id.to_owned(), record);
+        lock(&self.state().clients).insert(client_id.to_owned(), record);
     }
 
     /// Answers `method path` (exact path, query ignored) with `handler`, after authentication.
@@ -206,7 +180,7 @@ impl TaskclusterServer {
     where
         F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
     {
-        let mut routes = lock(&self.state.routes);
+        let mut routes = lock(&self.state().routes);
         let handler: Handler = Arc::new(handler);
         match routes.iter_mut().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path) {
             Some(r) => r.handler = Some(handler),
@@ -223,7 +197,7 @@ impl TaskclusterServer {
     /// `InsufficientScopes`. Without a custom handler the route keeps the default answer.
     pub fn require_scopes(&self, method: &str, path: &str, scopes: &[&str]) {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        let mut routes = lock(&self.state.routes);
+        let mut routes = lock(&self.state().routes);
         match routes.iter_mut().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path) {
             Some(r) => r.scopes = scopes,
             None => {
@@ -235,67 +209,37 @@ impl TaskclusterServer {
     /// Injects `fault` for requests whose path starts with `path_prefix`. Faults are tried in
     /// the order injected; a used-up `Status` or `Reset` is skipped.
     pub fn inject(&self, path_prefix: &str, fault: Fault) {
-        lock(&self.state.faults).push((path_prefix.to_owned(), fault));
+        lock(&self.state().faults).push((path_prefix.to_owned(), fault));
     }
 
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
-        lock(&self.state.faults).clear();
+        lock(&self.state().faults).clear();
     }
 
     /// Moves the server's clock (for timestamp-skew and expiry tests).
     pub fn set_clock_offset(&self, offset_secs: i64) {
-        *lock(&self.state.clock_offset_ms) = offset_secs * 1000;
+        *lock(&self.state().clock_offset_ms) = offset_secs * 1000;
     }
 
     /// How many requests arrived whose path starts with `path_prefix` (faulted ones included).
     pub fn hits(&self, path_prefix: &str) -> usize {
-        lock(&self.state.requests).iter().filter(|r| r.path.starts_with(path_prefix)).count()
+        lock(&self.state().requests).iter().filter(|r| r.path.starts_with(path_prefix)).count()
     }
 
     /// The last request received.
     pub fn last_request(&self) -> Option<Recorded> {
-        lock(&self.state.requests).last().cloned()
+        lock(&self.state().requests).last().cloned()
     }
 
     /// Every request received, oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
-        lock(&self.state.requests).clone()
+        lock(&self.state().requests).clone()
     }
 
     /// The Hawk nonces of every request received with an Authorization header, oldest first.
     pub fn nonces(&self) -> Vec<String> {
-        lock(&self.state.requests).iter().filter_map(|r| r.nonce.clone()).collect()
-    }
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, state.clone()));
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-}
-
-async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>) {
-    let reset = Arc::new(Notify::new());
-    let svc_reset = reset.clone();
-    let svc = service_fn(move |req| {
-        let state = state.clone();
-        let reset = svc_reset.clone();
-        async move { Ok::<_, Infallible>(handle(state, reset, req).await) }
-    });
-    let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
-    tokio::select! {
-        _ = conn => {}
-        // Fault::Reset: dropping the connection future drops the TCP stream unanswered.
-        _ = reset.notified() => {}
+        lock(&self.state().requests).iter().filter_map(|r| r.nonce.clone()).collect()
     }
 }
 
@@ -320,22 +264,19 @@ fn split_host(value: &str) -> (String, u16) {
     (host.to_ascii_lowercase(), port.and_then(|p| p.parse().ok()).unwrap_or(80))
 }
 
-enum Action {
-    Answer(Reply),
-    Reset,
+impl From<Reply> for Answer {
+    fn from(reply: Reply) -> Answer {
+        Answer::reply(reply.status, reply.headers, reply.body)
+    }
 }
 
-async fn handle(state: Arc<State>, reset: Arc<Notify>, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+fn handle(state: &State, req: hyper::Request<Bytes>) -> Answer {
     let (parts, body) = req.into_parts();
-    let body = match body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => return to_response(Reply::error(400, "BadRequest", &format!("cannot read the body: {e}"))),
-    };
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().map(str::to_owned);
     let resource = parts.uri.path_and_query().map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
-    let header_text = |name: HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let header_text = |name: HeaderName| loopback::header(&parts.headers, name);
     let authorization = header_text(AUTHORIZATION);
     let (host, port) = split_host(header_text(HOST).unwrap_or(""));
 
@@ -347,7 +288,7 @@ async fn handle(state: Arc<State>, reset: Arc<Notify>, req: hyper::Request<Incom
             content_type: header_text(CONTENT_TYPE),
             body: &body,
         };
-        auth::authenticate(&clients, &input, now_ms(&state))
+        auth::authenticate(&clients, &input, now_ms(state))
     };
     let parsed = authorization.and_then(|a| auth::parse_authorization(a).ok());
     let query = raw_query
@@ -378,22 +319,16 @@ async fn handle(state: Arc<State>, reset: Arc<Notify>, req: hyper::Request<Incom
     };
     lock(&state.requests).push(recorded.clone());
 
-    let (delay, action) = take_fault(&state, &recorded.path);
-    if let Some(d) = delay {
-        tokio::time::sleep(d).await;
-    }
-    let action = action.unwrap_or_else(|| Action::Answer(answer(&state, &recorded)));
-    match action {
-        Action::Answer(reply) => to_response(reply),
-        Action::Reset => {
-            reset.notify_one();
-            std::future::pending().await
-        }
+    let (delay, fault) = take_fault(state, &recorded.path);
+    let answer = fault.unwrap_or_else(|| answer(state, &recorded).into());
+    match delay {
+        Some(d) => answer.delayed(d),
+        None => answer,
     }
 }
 
-/// The delay to apply and the faulty action to take, using up one count of a counted fault.
-fn take_fault(state: &State, path: &str) -> (Option<Duration>, Option<Action>) {
+/// The delay to apply and the faulty answer to give, using up one count of a counted fault.
+fn take_fault(state: &State, path: &str) -> (Option<Duration>, Option<Answer>) {
     let mut faults = lock(&state.faults);
     let mut delay = None;
     for (prefix, fault) in faults.iter_mut() {
@@ -407,11 +342,11 @@ fn take_fault(state: &State, path: &str) -> (Option<Duration>, Option<Action>) {
             Fault::Status(status, n) if *n > 0 => {
                 *n -= 1;
                 let reply = Reply::error(*status, "InjectedFault", &format!("injected HTTP {status} for {prefix}"));
-                return (delay, Some(Action::Answer(reply)));
+                return (delay, Some(reply.into()));
             }
             Fault::Reset(n) if *n > 0 => {
                 *n -= 1;
-                return (delay, Some(Action::Reset));
+                return (delay, Some(Answer::reset()));
             }
             _ => {}
         }
@@ -459,17 +394,6 @@ fn echo(req: &Recorded) -> Value {
         "rawQuery": req.raw_query,
         "body": req.json(),
     })
-}
-
-fn to_response(reply: Reply) -> hyper::Response<Full<Bytes>> {
-    let mut resp = hyper::Response::new(Full::new(reply.body));
-    *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in reply.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            resp.headers_mut().append(n, v);
-        }
-    }
-    resp
 }
 
 #[cfg(test)]
