@@ -589,7 +589,7 @@ impl<'d> TypeSpace<'d> {
             let title = b.get("title").or_else(|| s.get("title")).and_then(Value::as_str);
             let branch_hint = match title {
                 Some(t) => Hint::new(names::camel(t), vec![format!("{}{}", hint.name, names::camel(t))]),
-                None => hint.child(&names::camel(&format!("option {}", variants.len() + 1))),
+                None => hint.child(&branch_word(b)),
             };
             let ty = match target {
                 Some(t) => {
@@ -598,10 +598,11 @@ impl<'d> TypeSpace<'d> {
                 }
                 None => self.inline(at, b, &branch_hint)?,
             };
-            let name = match (title, &ty) {
-                (Some(t), _) => names::camel(t),
-                (None, Ty::Named(id) | Ty::Boxed(id)) => self.defs[*id].name.clone(),
-                (None, other) => ty_word(other).to_owned(),
+            let name = match (title, target, &ty) {
+                (Some(t), _, _) => names::camel(t),
+                (None, Some(_), Ty::Named(id) | Ty::Boxed(id)) => self.defs[*id].name.clone(),
+                (None, None, Ty::Named(_) | Ty::Boxed(_)) => branch_word(b),
+                (None, _, other) => ty_word(other).to_owned(),
             };
             variants.push(Variant { name, tag_value: None, ty, docs: docs_of(b.as_object().unwrap_or(obj)) });
         }
@@ -645,6 +646,24 @@ fn dedupe_variant_names(variants: &mut [Variant]) {
             suffix.push_str("Alt");
         }
     }
+}
+
+/// A name for an untitled union branch from what it holds: `WithTaskId` for an object whose
+/// first required (else first) property is `taskId`, `Empty` for an object without properties,
+/// the first value of an enum, else its JSON type.
+fn branch_word(b: &Value) -> String {
+    let props = b.get("properties").and_then(Value::as_object);
+    let first_required = b.get("required").and_then(Value::as_array).and_then(|r| r.first()).and_then(Value::as_str);
+    if let Some(p) = first_required.or_else(|| props.and_then(|p| p.keys().next()).map(String::as_str)) {
+        return format!("With{}", names::camel(p));
+    }
+    if props.is_some() || b.get("type").and_then(Value::as_str) == Some("object") {
+        return "Empty".into();
+    }
+    if let Some(v) = b.get("enum").and_then(Value::as_array).and_then(|v| v.first()).and_then(Value::as_str) {
+        return names::camel(v);
+    }
+    names::camel(b.get("type").and_then(Value::as_str).unwrap_or("value"))
 }
 
 fn ty_word(ty: &Ty) -> &'static str {

@@ -231,21 +231,21 @@ pub struct CreateHookRequest {
 #[serde(untagged)]
 pub enum TriggerHookResponse {
     /// Response identifying the created task
-    TriggerHookResponseOption1(TriggerHookResponseOption1),
+    WithTaskId(TriggerHookResponseWithTaskId),
     /// Empty response indicating no task was created
-    TriggerHookResponseOption2(TriggerHookResponseOption2),
+    Empty(TriggerHookResponseEmpty),
     /// A shape this client does not know yet (kept as sent).
     Other(serde_json::Value),
 }
 
 /// Response identifying the created task
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TriggerHookResponseOption1 {
+pub struct TriggerHookResponseWithTaskId {
     /// Another copy of the taskId, at the location where it was published in
     /// Taskcluster versions before v42.  Prefer to use the top-level property,
     /// as `status.taskId` may be removed in future versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<TriggerHookResponseOption1Status>,
+    pub status: Option<TriggerHookResponseWithTaskIdStatus>,
     /// Task Identifier
     ///
     /// TaskId of the task created by triggering the hook.
@@ -259,7 +259,7 @@ pub struct TriggerHookResponseOption1 {
 /// Taskcluster versions before v42.  Prefer to use the top-level property,
 /// as `status.taskId` may be removed in future versions.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TriggerHookResponseOption1Status {
+pub struct TriggerHookResponseWithTaskIdStatus {
     /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<String>,
@@ -267,7 +267,7 @@ pub struct TriggerHookResponseOption1Status {
 
 /// Empty response indicating no task was created
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TriggerHookResponseOption2 {}
+pub struct TriggerHookResponseEmpty {}
 /// trigger token response
 ///
 /// Secret token for a trigger
