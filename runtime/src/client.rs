@@ -366,7 +366,7 @@ impl Response {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    fn summary_with_body(&self) -> Box<CallSummary> {
+    pub(crate) fn summary_with_body(&self) -> Box<CallSummary> {
         let mut s = self.summary.clone();
         s.response_body = excerpt(&self.body);
         Box::new(s)
@@ -493,10 +493,7 @@ impl Client {
     /// Sends a request, retrying as the policy allows, and returns the final response whatever
     /// its status. This is the raw API for endpoints users call by hand.
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
-        let url_text = self.url(&req.path, &req.query);
-        let url = Url::parse(&url_text).map_err(|e| Error::invalid(format!("{url_text} is not a URL: {e}")))?;
-        let mut summary = CallSummary::new(req.method.as_str(), &url);
-        summary.request_body = excerpt(req.body.bytes());
+        let (url, summary) = self.target(&req)?;
         let span = tracing::info_span!(
             "api_call",
             method = %req.method,
@@ -627,9 +624,7 @@ impl Client {
     /// Opens a response for streaming: the same signing and retries as [`Client::send`], but the
     /// body is left unread. Error statuses become [`Error::Status`].
     pub async fn open(&self, req: Request) -> Result<(reqwest::Response, CallSummary), Error> {
-        let url_text = self.url(&req.path, &req.query);
-        let url = Url::parse(&url_text).map_err(|e| Error::invalid(format!("{url_text} is not a URL: {e}")))?;
-        let mut summary = CallSummary::new(req.method.as_str(), &url);
+        let (url, mut summary) = self.target(&req)?;
         match self.exchange(&req, &url, &mut summary, false).await? {
             Received::Open(resp) => Ok((resp, summary)),
             Received::Whole(status, headers, body) => {
@@ -637,6 +632,15 @@ impl Client {
                 Err(Response { status, headers, body, attempts, summary }.status_error())
             }
         }
+    }
+
+    /// The URL a request goes to, and the summary its errors will carry.
+    fn target(&self, req: &Request) -> Result<(Url, CallSummary), Error> {
+        let text = self.url(&req.path, &req.query);
+        let url = Url::parse(&text).map_err(|e| Error::invalid(format!("{text} is not a URL: {e}")))?;
+        let mut summary = CallSummary::new(req.method.as_str(), &url);
+        summary.request_body = excerpt(req.body.bytes());
+        Ok((url, summary))
     }
 
     fn prepare(&self, req: &Request, url: &Url) -> Result<reqwest::RequestBuilder, Error> {

@@ -53,11 +53,8 @@ impl<T: DeserializeOwned> HalCollection<T> {
         }
         let doc: Doc = resp.json()?;
         let list = doc.embedded.get(key).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
-        let items = Vec::<T>::deserialize(list).map_err(|source| {
-            let mut summary = resp.summary.clone();
-            summary.response_body = crate::error::excerpt(&resp.body);
-            Error::Decode { summary: Box::new(summary), source }
-        })?;
+        let items = Vec::<T>::deserialize(list)
+            .map_err(|source| Error::Decode { summary: resp.summary_with_body(), source })?;
         Ok(HalCollection { items, links: doc.links })
     }
 }

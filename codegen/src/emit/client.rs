@@ -141,28 +141,29 @@ fn path_expr(f: &Function) -> TokenStream {
 }
 
 /// Method parameters for path args and query args, and the expressions that pass them on.
-fn arg_params(f: &Function) -> (Vec<TokenStream>, Vec<TokenStream>) {
+/// `lt` is the lifetime of the borrowed arguments (empty or `'a`); with `pager`, the
+/// `continuationToken` query is no parameter but the pager's `token`.
+fn arg_params(f: &Function, lt: &TokenStream, pager: bool) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let mut params = Vec::new();
     let mut pass = Vec::new();
     for p in &f.pieces {
-        match p {
-            RoutePiece::Param(n) | RoutePiece::Wildcard(n) => {
-                let a = ident(&names::snake(n));
-                params.push(quote!(#a: &str));
-                pass.push(quote!(#a));
-            }
-            RoutePiece::OptionalTail(n) => {
-                let a = ident(&names::snake(n));
-                params.push(quote!(#a: Option<&str>));
-                pass.push(quote!(#a));
-            }
-            RoutePiece::Literal(_) => {}
-        }
+        let (n, optional) = match p {
+            RoutePiece::Param(n) | RoutePiece::Wildcard(n) => (n, false),
+            RoutePiece::OptionalTail(n) => (n, true),
+            RoutePiece::Literal(_) => continue,
+        };
+        let a = ident(&names::snake(n));
+        params.push(if optional { quote!(#a: Option<&#lt str>) } else { quote!(#a: &#lt str) });
+        pass.push(quote!(#a));
     }
     for q in &f.query {
         let a = ident(&names::snake(q));
-        params.push(quote!(#a: Option<&str>));
-        pass.push(quote!(#a));
+        if pager && q == "continuationToken" {
+            pass.push(quote!(token.as_deref()));
+        } else {
+            params.push(quote!(#a: Option<&#lt str>));
+            pass.push(quote!(#a));
+        }
     }
     (params, pass)
 }
@@ -219,7 +220,8 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
     let allow_deprecated = (f.stability == Stability::Deprecated).then(|| quote!(#[allow(deprecated)]));
     let method = format_ident!("{}", f.method.as_str());
     let path = path_expr(f);
-    let (mut params, pass) = arg_params(f);
+    let (arg_list, pass) = arg_params(f, &quote!(), false);
+    let mut params = arg_list.clone();
     let query = f.query.iter().map(|q| {
         let a = ident(&names::snake(q));
         quote!(.query_opt(#q, #a))
@@ -312,7 +314,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         }
     };
     let url_helpers = if plain_get {
-        let (url_params, _) = arg_params(f);
+        let url_params = &arg_list;
         let url_fn = format_ident!("{}_url", names::snake(&f.name));
         let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
         let query = f.query.iter().map(|q| {
@@ -347,32 +349,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
     let pages = pagination_type(t, space).map(|_| {
         let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
         let o = out_ty.clone().unwrap_or_default();
-        let (params, pass): (Vec<TokenStream>, Vec<TokenStream>) = {
-            let mut ps = Vec::new();
-            let mut pa = Vec::new();
-            for p in &f.pieces {
-                if let RoutePiece::Param(n) | RoutePiece::Wildcard(n) = p {
-                    let a = ident(&names::snake(n));
-                    ps.push(quote!(#a: &'a str));
-                    pa.push(quote!(#a));
-                }
-                if let RoutePiece::OptionalTail(n) = p {
-                    let a = ident(&names::snake(n));
-                    ps.push(quote!(#a: Option<&'a str>));
-                    pa.push(quote!(#a));
-                }
-            }
-            for q in &f.query {
-                let a = ident(&names::snake(q));
-                if q == "continuationToken" {
-                    pa.push(quote!(token.as_deref()));
-                } else {
-                    ps.push(quote!(#a: Option<&'a str>));
-                    pa.push(quote!(#a));
-                }
-            }
-            (ps, pa)
-        };
+        let (params, pass) = arg_params(f, &quote!('a), true);
         let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
         let payload_pass = input_ty.as_ref().map(|_| quote!(payload));
         let doc = format!(" Every page of [`Self::{fname}`], following `continuationToken` until the last page.");

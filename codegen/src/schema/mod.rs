@@ -390,23 +390,8 @@ impl<'d> TypeSpace<'d> {
             let (fields, extra) = self.object(r, obj, hint, None)?;
             return Ok((Kind::Struct { fields, extra }, docs));
         }
-        // A schema that looked like it needs a name but is plain after all.
-        let ty = self.convert_plain(r, obj, hint)?;
-        Ok((Kind::Alias(ty), docs))
-    }
-
-    /// Converts ignoring the naming decision (used for aliases).
-    fn convert_plain(&mut self, r: &SchemaRef, obj: &Map<String, Value>, hint: &Hint) -> Result<Ty> {
-        let mut plain = obj.clone();
-        for k in ["enum", "oneOf", "anyOf", "allOf", "properties"] {
-            plain.remove(k);
-        }
-        if let Some(Value::Array(values)) = obj.get("enum") {
-            if values.iter().all(|v| v.is_i64() || v.is_u64()) {
-                plain.insert("type".into(), "integer".into());
-            }
-        }
-        self.convert(r, &Value::Object(plain), hint)
+        // `needs_name` and the cases above decide alike; reaching here is a generator bug.
+        Err(Error::at(&r.doc, &r.pointer, "internal error: no named shape for this schema (please report)"))
     }
 
     /// A struct from `properties`, `required` and `additionalProperties`.
@@ -606,9 +591,11 @@ impl<'d> TypeSpace<'d> {
             };
             variants.push(Variant { name, tag_value: None, ty, docs: docs_of(b.as_object().unwrap_or(obj)) });
         }
-        // Branches that are all the same plain type (e.g. two string patterns) are that type.
+        // One real branch is that branch; branches that are all the same plain type (e.g. two
+        // string patterns) are that type.
         if let Some(first) = variants.first() {
-            if variants.iter().all(|v| v.ty == first.ty) && !matches!(first.ty, Ty::Named(_) | Ty::Boxed(_)) {
+            let plain = !matches!(first.ty, Ty::Named(_) | Ty::Boxed(_));
+            if variants.len() == 1 || (plain && variants.iter().all(|v| v.ty == first.ty)) {
                 return Ok(Kind::Alias(first.ty.clone()));
             }
         }

@@ -814,19 +814,7 @@ pub struct CreateWorkerRequest {
     ///
     /// Provider-specific information
     #[serde(rename = "providerInfo", default, skip_serializing_if = "Option::is_none")]
-    pub provider_info: Option<CreateWorkerRequestProviderInfo>,
-}
-
-/// Provider Data
-///
-/// Provider-specific information
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum CreateWorkerRequestProviderInfo {
-    /// static provider type
-    StaticProviderType(StaticProviderType),
-    /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    pub provider_info: Option<StaticProviderType>,
 }
 
 /// static provider type
