@@ -36,7 +36,9 @@ pub use gocd::Upload;
 pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};
-pub use routing::{exchange_name, routing_key, Binding, RoutingKeyPart};
+pub use routing::{
+    decode_event, exchange_name, parse_routing_key, routing_key, Binding, Event, EventError, RoutingKeyPart, RoutingKeySpec,
+};
 pub use time::Time;
 
 /// Re-exported so generated crates and their users name the same versions.
