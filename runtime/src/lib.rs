@@ -37,7 +37,8 @@ pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};
 pub use routing::{
-    decode_event, exchange_name, parse_routing_key, routing_key, Binding, Event, EventError, RoutingKeyPart, RoutingKeySpec,
+    decode_event, exchange_name, parse_routing_key, routing_key, routing_key_pattern, Binding, Event, EventError,
+    RoutingKeyPart, RoutingKeySpec,
 };
 pub use time::Time;
 

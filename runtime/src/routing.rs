@@ -54,6 +54,21 @@ pub fn routing_key(parts: &[RoutingKeyPart<'_>]) -> Result<String, Error> {
     Ok(words.join("."))
 }
 
+/// The binding pattern of an exchange whose routing key has the shape `spec`, with `values`
+/// for its non-constant elements in order (`None`: any value).
+pub fn routing_key_pattern(spec: &RoutingKeySpec, values: &[Option<&str>]) -> Result<String, Error> {
+    let mut values = values.iter().copied();
+    let parts: Vec<RoutingKeyPart<'_>> = spec
+        .iter()
+        .map(|p| match *p {
+            RoutingKeyPart::Constant(c) => RoutingKeyPart::Constant(c),
+            RoutingKeyPart::Word(n, _) => RoutingKeyPart::Word(n, values.next().flatten()),
+            RoutingKeyPart::Words(n, _) => RoutingKeyPart::Words(n, values.next().flatten()),
+        })
+        .collect();
+    routing_key(&parts)
+}
+
 /// `exchangePrefix` + `exchange`, with exactly one `/` between them.
 pub fn exchange_name(prefix: &str, exchange: &str) -> String {
     format!("{}/{}", prefix.trim_end_matches('/'), exchange.trim_start_matches('/'))
@@ -167,7 +182,8 @@ pub fn decode_event<K, T: DeserializeOwned>(
         body: body.clone(),
         reason,
     };
-    let key = parse(routing_key).ok_or_else(|| fail("routing key does not fit the exchange's routing-key shape".into()))?;
+    let key =
+        parse(routing_key).ok_or_else(|| fail("routing key does not fit the exchange's routing-key shape".into()))?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     let message = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -231,7 +247,10 @@ mod tests {
     #[test]
     fn parses_single_and_multi_word_elements() {
         assert_eq!(parse_routing_key(TASK, "primary.abc.0._"), Some(vec!["abc".into(), "0".into(), "_".into()]));
-        assert_eq!(parse_routing_key(TASK, "primary.abc.0.a.b.c"), Some(vec!["abc".into(), "0".into(), "a.b.c".into()]));
+        assert_eq!(
+            parse_routing_key(TASK, "primary.abc.0.a.b.c"),
+            Some(vec!["abc".into(), "0".into(), "a.b.c".into()])
+        );
         assert_eq!(parse_routing_key(TASK, "primary.abc.0"), Some(vec!["abc".into(), "0".into(), String::new()]));
         assert_eq!(parse_routing_key(TASK, "route.abc.0._"), None);
         assert_eq!(parse_routing_key(TASK, "primary.abc"), None);
@@ -239,11 +258,8 @@ mod tests {
 
     #[test]
     fn multi_word_element_in_the_middle() {
-        let spec: &RoutingKeySpec = &[
-            RoutingKeyPart::Word("a", None),
-            RoutingKeyPart::Words("m", None),
-            RoutingKeyPart::Word("z", None),
-        ];
+        let spec: &RoutingKeySpec =
+            &[RoutingKeyPart::Word("a", None), RoutingKeyPart::Words("m", None), RoutingKeyPart::Word("z", None)];
         assert_eq!(parse_routing_key(spec, "1.x.y.2"), Some(vec!["1".into(), "x.y".into(), "2".into()]));
         let fixed: &RoutingKeySpec = &[RoutingKeyPart::Word("a", None), RoutingKeyPart::Word("b", None)];
         assert_eq!(parse_routing_key(fixed, "1.2.3"), None);

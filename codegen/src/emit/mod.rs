@@ -143,7 +143,7 @@ pub fn service_crate(service: &Service, docs_in: &Documents) -> Result<Files> {
     };
     files.insert(format!("{dir}/src/lib.rs"), render(&format!("{dir}/src/lib.rs"), &service.sources, lib)?);
     if let Some(ex) = &service.exchanges {
-        let m = exchanges::module(ex, &messages, &space);
+        let m = exchanges::module(ex, &service.client_name, &messages, &space);
         files.insert(
             format!("{dir}/src/exchanges.rs"),
             render(&format!("{dir}/src/exchanges.rs"), &service.sources, m)?,

@@ -13,9 +13,11 @@
 //! welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`AuthEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-auth/v1/";
@@ -33,6 +35,20 @@ pub struct ClientCreated {
     pub reserved: Option<String>,
 }
 
+impl ClientCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for ClientCreated {
     type Message = crate::ClientMessage;
 
@@ -41,9 +57,7 @@ impl Binding for ClientCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -60,6 +74,20 @@ pub struct ClientUpdated {
     pub reserved: Option<String>,
 }
 
+impl ClientUpdated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for ClientUpdated {
     type Message = crate::ClientMessage;
 
@@ -68,9 +96,7 @@ impl Binding for ClientUpdated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -87,6 +113,20 @@ pub struct ClientDeleted {
     pub reserved: Option<String>,
 }
 
+impl ClientDeleted {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for ClientDeleted {
     type Message = crate::ClientMessage;
 
@@ -95,9 +135,7 @@ impl Binding for ClientDeleted {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -114,6 +152,20 @@ pub struct RoleCreated {
     pub reserved: Option<String>,
 }
 
+impl RoleCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for RoleCreated {
     type Message = crate::RoleMessage;
 
@@ -122,9 +174,7 @@ impl Binding for RoleCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -141,6 +191,20 @@ pub struct RoleUpdated {
     pub reserved: Option<String>,
 }
 
+impl RoleUpdated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for RoleUpdated {
     type Message = crate::RoleMessage;
 
@@ -149,9 +213,7 @@ impl Binding for RoleUpdated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -168,6 +230,20 @@ pub struct RoleDeleted {
     pub reserved: Option<String>,
 }
 
+impl RoleDeleted {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for RoleDeleted {
     type Message = crate::RoleMessage;
 
@@ -176,8 +252,134 @@ impl Binding for RoleDeleted {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum AuthEvent {
+    /// Client Created Messages (`exchange/taskcluster-auth/v1/client-created`).
+    ClientCreated {
+        /// The routing key's fields.
+        key: ClientCreated,
+        /// The message.
+        body: crate::ClientMessage,
+    },
+    /// Client Updated Messages (`exchange/taskcluster-auth/v1/client-updated`).
+    ClientUpdated {
+        /// The routing key's fields.
+        key: ClientUpdated,
+        /// The message.
+        body: crate::ClientMessage,
+    },
+    /// Client Deleted Messages (`exchange/taskcluster-auth/v1/client-deleted`).
+    ClientDeleted {
+        /// The routing key's fields.
+        key: ClientDeleted,
+        /// The message.
+        body: crate::ClientMessage,
+    },
+    /// Role Created Messages (`exchange/taskcluster-auth/v1/role-created`).
+    RoleCreated {
+        /// The routing key's fields.
+        key: RoleCreated,
+        /// The message.
+        body: crate::RoleMessage,
+    },
+    /// Role Updated Messages (`exchange/taskcluster-auth/v1/role-updated`).
+    RoleUpdated {
+        /// The routing key's fields.
+        key: RoleUpdated,
+        /// The message.
+        body: crate::RoleMessage,
+    },
+    /// Role Deleted Messages (`exchange/taskcluster-auth/v1/role-deleted`).
+    RoleDeleted {
+        /// The routing key's fields.
+        key: RoleDeleted,
+        /// The message.
+        body: crate::RoleMessage,
+    },
+}
+
+impl AuthEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-auth/v1/client-created",
+        "exchange/taskcluster-auth/v1/client-updated",
+        "exchange/taskcluster-auth/v1/client-deleted",
+        "exchange/taskcluster-auth/v1/role-created",
+        "exchange/taskcluster-auth/v1/role-updated",
+        "exchange/taskcluster-auth/v1/role-deleted",
+    ];
+}
+
+impl Event for AuthEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-auth/v1/client-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            ClientCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::ClientCreated { key, body })
+                }
+                "exchange/taskcluster-auth/v1/client-updated" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            ClientUpdated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::ClientUpdated { key, body })
+                }
+                "exchange/taskcluster-auth/v1/client-deleted" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            ClientDeleted::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::ClientDeleted { key, body })
+                }
+                "exchange/taskcluster-auth/v1/role-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            RoleCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::RoleCreated { key, body })
+                }
+                "exchange/taskcluster-auth/v1/role-updated" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            RoleUpdated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::RoleUpdated { key, body })
+                }
+                "exchange/taskcluster-auth/v1/role-deleted" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            RoleDeleted::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::RoleDeleted { key, body })
+                }
+                _ => return None,
+            },
         )
     }
 }

@@ -11,9 +11,11 @@
 //! github service
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`GithubEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-github/v1/";
@@ -40,6 +42,29 @@ pub struct PullRequest {
     pub action: Option<String>,
 }
 
+impl PullRequest {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("organization", None),
+        RoutingKeyPart::Word("repository", None),
+        RoutingKeyPart::Word("action", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            organization: values.next()?,
+            repository: values.next()?,
+            action: values.next()?,
+        })
+    }
+}
+
 impl Binding for PullRequest {
     type Message = crate::GithubPullRequestMessage;
 
@@ -48,12 +73,12 @@ impl Binding for PullRequest {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("organization", self.organization.as_deref()),
-                RoutingKeyPart::Word("repository", self.repository.as_deref()),
-                RoutingKeyPart::Word("action", self.action.as_deref()),
+                self.organization.as_deref(),
+                self.repository.as_deref(),
+                self.action.as_deref(),
             ],
         )
     }
@@ -78,6 +103,27 @@ pub struct Push {
     pub repository: Option<String>,
 }
 
+impl Push {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("organization", None),
+        RoutingKeyPart::Word("repository", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            organization: values.next()?,
+            repository: values.next()?,
+        })
+    }
+}
+
 impl Binding for Push {
     type Message = crate::GithubPushMessage;
 
@@ -86,12 +132,9 @@ impl Binding for Push {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("organization", self.organization.as_deref()),
-                RoutingKeyPart::Word("repository", self.repository.as_deref()),
-            ],
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
+            &[self.organization.as_deref(), self.repository.as_deref()],
         )
     }
 }
@@ -115,6 +158,27 @@ pub struct Release {
     pub repository: Option<String>,
 }
 
+impl Release {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("organization", None),
+        RoutingKeyPart::Word("repository", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            organization: values.next()?,
+            repository: values.next()?,
+        })
+    }
+}
+
 impl Binding for Release {
     type Message = crate::GithubReleaseMessage;
 
@@ -123,12 +187,9 @@ impl Binding for Release {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("organization", self.organization.as_deref()),
-                RoutingKeyPart::Word("repository", self.repository.as_deref()),
-            ],
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
+            &[self.organization.as_deref(), self.repository.as_deref()],
         )
     }
 }
@@ -153,6 +214,27 @@ pub struct Rerun {
     pub repository: Option<String>,
 }
 
+impl Rerun {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("organization", None),
+        RoutingKeyPart::Word("repository", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            organization: values.next()?,
+            repository: values.next()?,
+        })
+    }
+}
+
 impl Binding for Rerun {
     type Message = crate::GithubRerunMessage;
 
@@ -161,12 +243,9 @@ impl Binding for Rerun {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("organization", self.organization.as_deref()),
-                RoutingKeyPart::Word("repository", self.repository.as_deref()),
-            ],
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
+            &[self.organization.as_deref(), self.repository.as_deref()],
         )
     }
 }
@@ -193,6 +272,27 @@ pub struct TaskGroupCreationRequested {
     pub repository: Option<String>,
 }
 
+impl TaskGroupCreationRequested {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("organization", None),
+        RoutingKeyPart::Word("repository", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            organization: values.next()?,
+            repository: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskGroupCreationRequested {
     type Message = crate::TaskGroupCreationRequested;
 
@@ -201,12 +301,123 @@ impl Binding for TaskGroupCreationRequested {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("organization", self.organization.as_deref()),
-                RoutingKeyPart::Word("repository", self.repository.as_deref()),
-            ],
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
+            &[self.organization.as_deref(), self.repository.as_deref()],
+        )
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum GithubEvent {
+    /// GitHub Pull Request Event (`exchange/taskcluster-github/v1/pull-request`).
+    PullRequest {
+        /// The routing key's fields.
+        key: PullRequest,
+        /// The message.
+        body: crate::GithubPullRequestMessage,
+    },
+    /// GitHub push Event (`exchange/taskcluster-github/v1/push`).
+    Push {
+        /// The routing key's fields.
+        key: Push,
+        /// The message.
+        body: crate::GithubPushMessage,
+    },
+    /// GitHub release Event (`exchange/taskcluster-github/v1/release`).
+    Release {
+        /// The routing key's fields.
+        key: Release,
+        /// The message.
+        body: crate::GithubReleaseMessage,
+    },
+    /// GitHub re-run task Event (`exchange/taskcluster-github/v1/rerun`).
+    Rerun {
+        /// The routing key's fields.
+        key: Rerun,
+        /// The message.
+        body: crate::GithubRerunMessage,
+    },
+    /// tc-gh requested the Queue service to create all the tasks in a group (`exchange/taskcluster-github/v1/task-group-creation-requested`).
+    TaskGroupCreationRequested {
+        /// The routing key's fields.
+        key: TaskGroupCreationRequested,
+        /// The message.
+        body: crate::TaskGroupCreationRequested,
+    },
+}
+
+impl GithubEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-github/v1/pull-request",
+        "exchange/taskcluster-github/v1/push",
+        "exchange/taskcluster-github/v1/release",
+        "exchange/taskcluster-github/v1/rerun",
+        "exchange/taskcluster-github/v1/task-group-creation-requested",
+    ];
+}
+
+impl Event for GithubEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-github/v1/pull-request" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            PullRequest::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::PullRequest { key, body })
+                }
+                "exchange/taskcluster-github/v1/push" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            Push::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::Push { key, body })
+                }
+                "exchange/taskcluster-github/v1/release" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            Release::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::Release { key, body })
+                }
+                "exchange/taskcluster-github/v1/rerun" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            Rerun::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::Rerun { key, body })
+                }
+                "exchange/taskcluster-github/v1/task-group-creation-requested" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskGroupCreationRequested::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskGroupCreationRequested {
+                            key,
+                            body,
+                        })
+                }
+                _ => return None,
+            },
         )
     }
 }

@@ -6,9 +6,11 @@
 //! The hooks service is responsible for creating tasks at specific times orin .  response to webhooks and API calls.Using this exchange allows us tomake hooks which repsond to particular pulse messagesThese exchanges provide notifications when a hook is created, updatedor deleted. This is so that the listener running in a different hooks process at the other end can direct another listener specified by`hookGroupId` and `hookId` to synchronize its bindings. But you are ofcourse welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`HooksEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-hooks/v1/";
@@ -26,6 +28,20 @@ pub struct HookCreated {
     pub reserved: Option<String>,
 }
 
+impl HookCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for HookCreated {
     type Message = crate::PulseHookChangedMessage;
 
@@ -34,9 +50,7 @@ impl Binding for HookCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -53,6 +67,20 @@ pub struct HookUpdated {
     pub reserved: Option<String>,
 }
 
+impl HookUpdated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for HookUpdated {
     type Message = crate::PulseHookChangedMessage;
 
@@ -61,9 +89,7 @@ impl Binding for HookUpdated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
-        )
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
 
@@ -80,6 +106,20 @@ pub struct HookDeleted {
     pub reserved: Option<String>,
 }
 
+impl HookDeleted {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[RoutingKeyPart::Words("reserved", None)];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { reserved: values.next()? })
+    }
+}
+
 impl Binding for HookDeleted {
     type Message = crate::PulseHookChangedMessage;
 
@@ -88,8 +128,83 @@ impl Binding for HookDeleted {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[RoutingKeyPart::Words("reserved", self.reserved.as_deref())],
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum HooksEvent {
+    /// Hook Created Messages (`exchange/taskcluster-hooks/v1/hook-created`).
+    HookCreated {
+        /// The routing key's fields.
+        key: HookCreated,
+        /// The message.
+        body: crate::PulseHookChangedMessage,
+    },
+    /// Hook Updated Messages (`exchange/taskcluster-hooks/v1/hook-updated`).
+    HookUpdated {
+        /// The routing key's fields.
+        key: HookUpdated,
+        /// The message.
+        body: crate::PulseHookChangedMessage,
+    },
+    /// Hook Deleted Messages (`exchange/taskcluster-hooks/v1/hook-deleted`).
+    HookDeleted {
+        /// The routing key's fields.
+        key: HookDeleted,
+        /// The message.
+        body: crate::PulseHookChangedMessage,
+    },
+}
+
+impl HooksEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-hooks/v1/hook-created",
+        "exchange/taskcluster-hooks/v1/hook-updated",
+        "exchange/taskcluster-hooks/v1/hook-deleted",
+    ];
+}
+
+impl Event for HooksEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-hooks/v1/hook-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            HookCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::HookCreated { key, body })
+                }
+                "exchange/taskcluster-hooks/v1/hook-updated" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            HookUpdated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::HookUpdated { key, body })
+                }
+                "exchange/taskcluster-hooks/v1/hook-deleted" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            HookDeleted::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::HookDeleted { key, body })
+                }
+                _ => return None,
+            },
         )
     }
 }

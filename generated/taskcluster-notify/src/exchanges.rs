@@ -8,9 +8,11 @@
 //! by anybody with the proper scopes.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`NotifyEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-notify/v1/";
@@ -35,6 +37,23 @@ pub struct Notify {
     pub topic: Option<String>,
 }
 
+impl Notify {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Words("topic", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self { topic: values.next()? })
+    }
+}
+
 impl Binding for Notify {
     type Message = crate::NotificationMessage;
 
@@ -43,11 +62,49 @@ impl Binding for Notify {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
-            &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Words("topic", self.topic.as_deref()),
-            ],
+        apigen_runtime::routing_key_pattern(Self::KEY, &[self.topic.as_deref()])
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum NotifyEvent {
+    /// Notification Messages (`exchange/taskcluster-notify/v1/notification`).
+    Notify {
+        /// The routing key's fields.
+        key: Notify,
+        /// The message.
+        body: crate::NotificationMessage,
+    },
+}
+
+impl NotifyEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-notify/v1/notification",
+    ];
+}
+
+impl Event for NotifyEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-notify/v1/notification" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            Notify::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::Notify { key, body })
+                }
+                _ => return None,
+            },
         )
     }
 }

@@ -52,9 +52,11 @@
 //! if this corner case is of concern to you.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`QueueEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-queue/v1/";
@@ -102,6 +104,41 @@ pub struct TaskDefined {
     pub reserved: Option<String>,
 }
 
+impl TaskDefined {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskDefined {
     type Message = crate::TaskDefinedMessage;
 
@@ -110,18 +147,18 @@ impl Binding for TaskDefined {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -171,6 +208,41 @@ pub struct TaskPending {
     pub reserved: Option<String>,
 }
 
+impl TaskPending {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskPending {
     type Message = crate::TaskPendingMessage;
 
@@ -179,18 +251,18 @@ impl Binding for TaskPending {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -235,6 +307,41 @@ pub struct TaskRunning {
     pub reserved: Option<String>,
 }
 
+impl TaskRunning {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskRunning {
     type Message = crate::TaskRunningMessage;
 
@@ -243,18 +350,18 @@ impl Binding for TaskRunning {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -318,6 +425,41 @@ pub struct ArtifactCreated {
     pub reserved: Option<String>,
 }
 
+impl ArtifactCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for ArtifactCreated {
     type Message = crate::ArtifactCreatedMessage;
 
@@ -326,18 +468,18 @@ impl Binding for ArtifactCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -385,6 +527,41 @@ pub struct TaskCompleted {
     pub reserved: Option<String>,
 }
 
+impl TaskCompleted {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskCompleted {
     type Message = crate::TaskCompletedMessage;
 
@@ -393,18 +570,18 @@ impl Binding for TaskCompleted {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -450,6 +627,41 @@ pub struct TaskFailed {
     pub reserved: Option<String>,
 }
 
+impl TaskFailed {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskFailed {
     type Message = crate::TaskFailedMessage;
 
@@ -458,18 +670,18 @@ impl Binding for TaskFailed {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -519,6 +731,41 @@ pub struct TaskException {
     pub reserved: Option<String>,
 }
 
+impl TaskException {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskException {
     type Message = crate::TaskExceptionMessage;
 
@@ -527,18 +774,18 @@ impl Binding for TaskException {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -568,6 +815,29 @@ pub struct TaskGroupResolved {
     pub reserved: Option<String>,
 }
 
+impl TaskGroupResolved {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_group_id: values.next()?,
+            scheduler_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskGroupResolved {
     type Message = crate::TaskGroupChangedMessage;
 
@@ -576,12 +846,12 @@ impl Binding for TaskGroupResolved {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_group_id.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -608,6 +878,29 @@ pub struct TaskGroupSealed {
     pub reserved: Option<String>,
 }
 
+impl TaskGroupSealed {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_group_id: values.next()?,
+            scheduler_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskGroupSealed {
     type Message = crate::TaskGroupChangedMessage;
 
@@ -616,12 +909,12 @@ impl Binding for TaskGroupSealed {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_group_id.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -665,6 +958,41 @@ pub struct TaskPriorityChanged {
     pub reserved: Option<String>,
 }
 
+impl TaskPriorityChanged {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskId", None),
+        RoutingKeyPart::Word("runId", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_id: values.next()?,
+            run_id: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            scheduler_id: values.next()?,
+            task_group_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskPriorityChanged {
     type Message = crate::TaskPriorityChangedMessage;
 
@@ -673,18 +1001,18 @@ impl Binding for TaskPriorityChanged {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskId", self.task_id.as_deref()),
-                RoutingKeyPart::Word("runId", self.run_id.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_id.as_deref(),
+                self.run_id.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.task_group_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -710,6 +1038,29 @@ pub struct TaskGroupPriorityChanged {
     pub reserved: Option<String>,
 }
 
+impl TaskGroupPriorityChanged {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("taskGroupId", None),
+        RoutingKeyPart::Word("schedulerId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            task_group_id: values.next()?,
+            scheduler_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for TaskGroupPriorityChanged {
     type Message = crate::TaskGroupPriorityChangedMessage;
 
@@ -718,13 +1069,235 @@ impl Binding for TaskGroupPriorityChanged {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("taskGroupId", self.task_group_id.as_deref()),
-                RoutingKeyPart::Word("schedulerId", self.scheduler_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.task_group_id.as_deref(),
+                self.scheduler_id.as_deref(),
+                self.reserved.as_deref(),
             ],
+        )
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum QueueEvent {
+    /// Task Defined Messages (`exchange/taskcluster-queue/v1/task-defined`).
+    TaskDefined {
+        /// The routing key's fields.
+        key: TaskDefined,
+        /// The message.
+        body: crate::TaskDefinedMessage,
+    },
+    /// Task Pending Messages (`exchange/taskcluster-queue/v1/task-pending`).
+    TaskPending {
+        /// The routing key's fields.
+        key: TaskPending,
+        /// The message.
+        body: crate::TaskPendingMessage,
+    },
+    /// Task Running Messages (`exchange/taskcluster-queue/v1/task-running`).
+    TaskRunning {
+        /// The routing key's fields.
+        key: TaskRunning,
+        /// The message.
+        body: crate::TaskRunningMessage,
+    },
+    /// Artifact Creation Messages (`exchange/taskcluster-queue/v1/artifact-created`).
+    ArtifactCreated {
+        /// The routing key's fields.
+        key: ArtifactCreated,
+        /// The message.
+        body: crate::ArtifactCreatedMessage,
+    },
+    /// Task Completed Messages (`exchange/taskcluster-queue/v1/task-completed`).
+    TaskCompleted {
+        /// The routing key's fields.
+        key: TaskCompleted,
+        /// The message.
+        body: crate::TaskCompletedMessage,
+    },
+    /// Task Failed Messages (`exchange/taskcluster-queue/v1/task-failed`).
+    TaskFailed {
+        /// The routing key's fields.
+        key: TaskFailed,
+        /// The message.
+        body: crate::TaskFailedMessage,
+    },
+    /// Task Exception Messages (`exchange/taskcluster-queue/v1/task-exception`).
+    TaskException {
+        /// The routing key's fields.
+        key: TaskException,
+        /// The message.
+        body: crate::TaskExceptionMessage,
+    },
+    /// Task Group Resolved Messages (`exchange/taskcluster-queue/v1/task-group-resolved`).
+    TaskGroupResolved {
+        /// The routing key's fields.
+        key: TaskGroupResolved,
+        /// The message.
+        body: crate::TaskGroupChangedMessage,
+    },
+    /// Task Group Sealed Messages (`exchange/taskcluster-queue/v1/task-group-sealed`).
+    TaskGroupSealed {
+        /// The routing key's fields.
+        key: TaskGroupSealed,
+        /// The message.
+        body: crate::TaskGroupChangedMessage,
+    },
+    /// Task Priority Changed Messages (`exchange/taskcluster-queue/v1/task-priority-changed`).
+    TaskPriorityChanged {
+        /// The routing key's fields.
+        key: TaskPriorityChanged,
+        /// The message.
+        body: crate::TaskPriorityChangedMessage,
+    },
+    /// Task Group Priority Changed Messages (`exchange/taskcluster-queue/v1/task-group-priority-changed`).
+    TaskGroupPriorityChanged {
+        /// The routing key's fields.
+        key: TaskGroupPriorityChanged,
+        /// The message.
+        body: crate::TaskGroupPriorityChangedMessage,
+    },
+}
+
+impl QueueEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-queue/v1/task-defined",
+        "exchange/taskcluster-queue/v1/task-pending",
+        "exchange/taskcluster-queue/v1/task-running",
+        "exchange/taskcluster-queue/v1/artifact-created",
+        "exchange/taskcluster-queue/v1/task-completed",
+        "exchange/taskcluster-queue/v1/task-failed",
+        "exchange/taskcluster-queue/v1/task-exception",
+        "exchange/taskcluster-queue/v1/task-group-resolved",
+        "exchange/taskcluster-queue/v1/task-group-sealed",
+        "exchange/taskcluster-queue/v1/task-priority-changed",
+        "exchange/taskcluster-queue/v1/task-group-priority-changed",
+    ];
+}
+
+impl Event for QueueEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-queue/v1/task-defined" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskDefined::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskDefined { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-pending" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskPending::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskPending { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-running" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskRunning::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskRunning { key, body })
+                }
+                "exchange/taskcluster-queue/v1/artifact-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            ArtifactCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::ArtifactCreated { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-completed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskCompleted::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskCompleted { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-failed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskFailed::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskFailed { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-exception" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskException::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskException { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-group-resolved" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskGroupResolved::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskGroupResolved {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-queue/v1/task-group-sealed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskGroupSealed::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskGroupSealed { key, body })
+                }
+                "exchange/taskcluster-queue/v1/task-priority-changed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskPriorityChanged::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskPriorityChanged {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-queue/v1/task-group-priority-changed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            TaskGroupPriorityChanged::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::TaskGroupPriorityChanged {
+                            key,
+                            body,
+                        })
+                }
+                _ => return None,
+            },
         )
     }
 }

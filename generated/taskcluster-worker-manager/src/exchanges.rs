@@ -6,9 +6,11 @@
 //! These exchanges provide notifications when a worker pool is created or updated.This is so that the provisioner running in a differentprocess at the other end can synchronize to the changes. But you are ofcourse welcome to use these for other purposes, monitoring changes for example.
 //!
 //! Bind a queue with a value of one of these structs: [`Binding::exchange`] names the exchange, [`Binding::routing_key`] gives the routing-key pattern (unset single-word elements are `*`, an unset multi-word element is `#`).
+//!
+//! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`WorkerManagerEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
-pub use apigen_runtime::Binding;
-use apigen_runtime::RoutingKeyPart;
+pub use apigen_runtime::{Binding, Event};
+use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-worker-manager/v1/";
@@ -47,6 +49,37 @@ pub struct WorkerPoolCreated {
     pub reserved: Option<String>,
 }
 
+impl WorkerPoolCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerPoolCreated {
     type Message = crate::PulseWorkerPoolMessage;
 
@@ -55,16 +88,16 @@ impl Binding for WorkerPoolCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -104,6 +137,37 @@ pub struct WorkerPoolUpdated {
     pub reserved: Option<String>,
 }
 
+impl WorkerPoolUpdated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerPoolUpdated {
     type Message = crate::PulseWorkerPoolMessage;
 
@@ -112,16 +176,16 @@ impl Binding for WorkerPoolUpdated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -162,6 +226,37 @@ pub struct WorkerPoolError {
     pub reserved: Option<String>,
 }
 
+impl WorkerPoolError {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerPoolError {
     type Message = crate::PulseWorkerPoolErrorMessage;
 
@@ -170,16 +265,16 @@ impl Binding for WorkerPoolError {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -218,6 +313,37 @@ pub struct WorkerRequested {
     pub reserved: Option<String>,
 }
 
+impl WorkerRequested {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerRequested {
     type Message = crate::PulseWorkerMessage;
 
@@ -226,16 +352,16 @@ impl Binding for WorkerRequested {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -275,6 +401,37 @@ pub struct WorkerRunning {
     pub reserved: Option<String>,
 }
 
+impl WorkerRunning {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerRunning {
     type Message = crate::PulseWorkerMessage;
 
@@ -283,16 +440,16 @@ impl Binding for WorkerRunning {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -332,6 +489,37 @@ pub struct WorkerStopped {
     pub reserved: Option<String>,
 }
 
+impl WorkerStopped {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerStopped {
     type Message = crate::PulseWorkerMessage;
 
@@ -340,16 +528,16 @@ impl Binding for WorkerStopped {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -390,6 +578,37 @@ pub struct WorkerRemoved {
     pub reserved: Option<String>,
 }
 
+impl WorkerRemoved {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for WorkerRemoved {
     type Message = crate::PulseWorkerRemovedMessage;
 
@@ -398,16 +617,16 @@ impl Binding for WorkerRemoved {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -446,6 +665,37 @@ pub struct LaunchConfigCreated {
     pub reserved: Option<String>,
 }
 
+impl LaunchConfigCreated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for LaunchConfigCreated {
     type Message = crate::PulseLaunchConfigMessage;
 
@@ -454,16 +704,16 @@ impl Binding for LaunchConfigCreated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -502,6 +752,37 @@ pub struct LaunchConfigUpdated {
     pub reserved: Option<String>,
 }
 
+impl LaunchConfigUpdated {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for LaunchConfigUpdated {
     type Message = crate::PulseLaunchConfigMessage;
 
@@ -510,16 +791,16 @@ impl Binding for LaunchConfigUpdated {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
         )
     }
@@ -558,6 +839,37 @@ pub struct LaunchConfigArchived {
     pub reserved: Option<String>,
 }
 
+impl LaunchConfigArchived {
+    /// The routing key's shape, in reference order.
+    pub const KEY: &'static RoutingKeySpec = &[
+        RoutingKeyPart::Constant("primary"),
+        RoutingKeyPart::Word("providerId", None),
+        RoutingKeyPart::Word("provisionerId", None),
+        RoutingKeyPart::Word("workerType", None),
+        RoutingKeyPart::Word("workerGroup", None),
+        RoutingKeyPart::Word("workerId", None),
+        RoutingKeyPart::Word("launchConfigId", None),
+        RoutingKeyPart::Words("reserved", None),
+    ];
+
+    /// Reads the fields out of the routing key of a received message (every field is
+    /// set); `None` when the key does not have this exchange's shape.
+    pub fn from_routing_key(key: &str) -> Option<Self> {
+        let mut values = apigen_runtime::parse_routing_key(Self::KEY, key)?
+            .into_iter()
+            .map(Some);
+        Some(Self {
+            provider_id: values.next()?,
+            provisioner_id: values.next()?,
+            worker_type: values.next()?,
+            worker_group: values.next()?,
+            worker_id: values.next()?,
+            launch_config_id: values.next()?,
+            reserved: values.next()?,
+        })
+    }
+}
+
 impl Binding for LaunchConfigArchived {
     type Message = crate::PulseLaunchConfigMessage;
 
@@ -566,17 +878,228 @@ impl Binding for LaunchConfigArchived {
     }
 
     fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
-        apigen_runtime::routing_key(
+        apigen_runtime::routing_key_pattern(
+            Self::KEY,
             &[
-                RoutingKeyPart::Constant("primary"),
-                RoutingKeyPart::Word("providerId", self.provider_id.as_deref()),
-                RoutingKeyPart::Word("provisionerId", self.provisioner_id.as_deref()),
-                RoutingKeyPart::Word("workerType", self.worker_type.as_deref()),
-                RoutingKeyPart::Word("workerGroup", self.worker_group.as_deref()),
-                RoutingKeyPart::Word("workerId", self.worker_id.as_deref()),
-                RoutingKeyPart::Word("launchConfigId", self.launch_config_id.as_deref()),
-                RoutingKeyPart::Words("reserved", self.reserved.as_deref()),
+                self.provider_id.as_deref(),
+                self.provisioner_id.as_deref(),
+                self.worker_type.as_deref(),
+                self.worker_group.as_deref(),
+                self.worker_id.as_deref(),
+                self.launch_config_id.as_deref(),
+                self.reserved.as_deref(),
             ],
+        )
+    }
+}
+
+/// A message from any exchange of this service, as a Pulse consumer receives it: the variant names the exchange. Bodies ignore fields this version does not know.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum WorkerManagerEvent {
+    /// Worker Pool Created Messages (`exchange/taskcluster-worker-manager/v1/worker-pool-created`).
+    WorkerPoolCreated {
+        /// The routing key's fields.
+        key: WorkerPoolCreated,
+        /// The message.
+        body: crate::PulseWorkerPoolMessage,
+    },
+    /// Worker Pool Updated Messages (`exchange/taskcluster-worker-manager/v1/worker-pool-updated`).
+    WorkerPoolUpdated {
+        /// The routing key's fields.
+        key: WorkerPoolUpdated,
+        /// The message.
+        body: crate::PulseWorkerPoolMessage,
+    },
+    /// Worker Pool Provisioning Error Messages (`exchange/taskcluster-worker-manager/v1/worker-pool-error`).
+    WorkerPoolError {
+        /// The routing key's fields.
+        key: WorkerPoolError,
+        /// The message.
+        body: crate::PulseWorkerPoolErrorMessage,
+    },
+    /// Worker Requested Messages (`exchange/taskcluster-worker-manager/v1/worker-requested`).
+    WorkerRequested {
+        /// The routing key's fields.
+        key: WorkerRequested,
+        /// The message.
+        body: crate::PulseWorkerMessage,
+    },
+    /// Worker Running Messages (`exchange/taskcluster-worker-manager/v1/worker-running`).
+    WorkerRunning {
+        /// The routing key's fields.
+        key: WorkerRunning,
+        /// The message.
+        body: crate::PulseWorkerMessage,
+    },
+    /// Worker Stopped Messages (`exchange/taskcluster-worker-manager/v1/worker-stopped`).
+    WorkerStopped {
+        /// The routing key's fields.
+        key: WorkerStopped,
+        /// The message.
+        body: crate::PulseWorkerMessage,
+    },
+    /// Worker Removed Messages (`exchange/taskcluster-worker-manager/v1/worker-removed`).
+    WorkerRemoved {
+        /// The routing key's fields.
+        key: WorkerRemoved,
+        /// The message.
+        body: crate::PulseWorkerRemovedMessage,
+    },
+    /// Launch Config Created Messages (`exchange/taskcluster-worker-manager/v1/launch-config-created`).
+    LaunchConfigCreated {
+        /// The routing key's fields.
+        key: LaunchConfigCreated,
+        /// The message.
+        body: crate::PulseLaunchConfigMessage,
+    },
+    /// Launch Config Updated Messages (`exchange/taskcluster-worker-manager/v1/launch-config-updated`).
+    LaunchConfigUpdated {
+        /// The routing key's fields.
+        key: LaunchConfigUpdated,
+        /// The message.
+        body: crate::PulseLaunchConfigMessage,
+    },
+    /// Launch Config Archived Messages (`exchange/taskcluster-worker-manager/v1/launch-config-archived`).
+    LaunchConfigArchived {
+        /// The routing key's fields.
+        key: LaunchConfigArchived,
+        /// The message.
+        body: crate::PulseLaunchConfigMessage,
+    },
+}
+
+impl WorkerManagerEvent {
+    /// Every exchange of this service, in reference order.
+    pub const EXCHANGES: &'static [&'static str] = &[
+        "exchange/taskcluster-worker-manager/v1/worker-pool-created",
+        "exchange/taskcluster-worker-manager/v1/worker-pool-updated",
+        "exchange/taskcluster-worker-manager/v1/worker-pool-error",
+        "exchange/taskcluster-worker-manager/v1/worker-requested",
+        "exchange/taskcluster-worker-manager/v1/worker-running",
+        "exchange/taskcluster-worker-manager/v1/worker-stopped",
+        "exchange/taskcluster-worker-manager/v1/worker-removed",
+        "exchange/taskcluster-worker-manager/v1/launch-config-created",
+        "exchange/taskcluster-worker-manager/v1/launch-config-updated",
+        "exchange/taskcluster-worker-manager/v1/launch-config-archived",
+    ];
+}
+
+impl Event for WorkerManagerEvent {
+    fn decode(
+        exchange: &str,
+        routing_key: &str,
+        body: &apigen_runtime::bytes::Bytes,
+    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        Some(
+            match exchange {
+                "exchange/taskcluster-worker-manager/v1/worker-pool-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerPoolCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerPoolCreated {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-pool-updated" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerPoolUpdated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerPoolUpdated {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-pool-error" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerPoolError::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerPoolError { key, body })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-requested" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerRequested::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerRequested { key, body })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-running" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerRunning::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerRunning { key, body })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-stopped" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerStopped::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerStopped { key, body })
+                }
+                "exchange/taskcluster-worker-manager/v1/worker-removed" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            WorkerRemoved::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::WorkerRemoved { key, body })
+                }
+                "exchange/taskcluster-worker-manager/v1/launch-config-created" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            LaunchConfigCreated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::LaunchConfigCreated {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-worker-manager/v1/launch-config-updated" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            LaunchConfigUpdated::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::LaunchConfigUpdated {
+                            key,
+                            body,
+                        })
+                }
+                "exchange/taskcluster-worker-manager/v1/launch-config-archived" => {
+                    apigen_runtime::decode_event(
+                            exchange,
+                            routing_key,
+                            body,
+                            LaunchConfigArchived::from_routing_key,
+                        )
+                        .map(|(key, body)| Self::LaunchConfigArchived {
+                            key,
+                            body,
+                        })
+                }
+                _ => return None,
+            },
         )
     }
 }
