@@ -23,6 +23,8 @@ mod error;
 pub mod gocd;
 pub mod hawk;
 mod pagination;
+#[cfg(feature = "pulse")]
+pub mod pulse;
 mod retry;
 mod routing;
 pub mod slug;
