@@ -1,0 +1,119 @@
+//! One small schema per JSON Schema construct the converter handles
+//! (`tests/fixtures/constructs/schemas/constructs/*.json`), generated into the crate
+//! `tests/generated/taskcluster-constructs`. That committed crate is the snapshot: this test
+//! fails when the generator's output differs from it (`UPDATE_CONSTRUCTS=1` rewrites it), and
+//! because it is a workspace member, the snapshot is compiled, linted and used below.
+
+use std::path::Path;
+
+use codegen::{generate, output, Inputs};
+use serde_json::{json, Value};
+use taskcluster_constructs as c;
+
+#[test]
+fn the_committed_construct_crate_is_what_the_generator_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let files =
+        generate(&Inputs { taskcluster: Some(root.join("fixtures/constructs")), gocd: None }).expect("fixtures generate");
+    let out = root.join("generated");
+    if std::env::var_os("UPDATE_CONSTRUCTS").is_some() {
+        output::write(&out, &files).unwrap();
+    }
+    let stale = output::check(&out, &files).unwrap();
+    assert!(stale.is_empty(), "construct snapshots differ (review, then rerun with UPDATE_CONSTRUCTS=1): {stale:?}");
+}
+
+fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> (T, Value) {
+    let t: T = serde_json::from_value(v).expect("decodes");
+    let back = serde_json::to_value(&t).unwrap();
+    (t, back)
+}
+
+#[test]
+fn recursion_closes_through_box_arrays_and_maps() {
+    let v = json!({"name": "root", "children": [{"name": "a", "children": [{"name": "b"}]}],
+                   "byName": {"x": {"name": "x"}}, "parent": {"name": "p", "parent": {"name": "pp"}},
+                   "alias": {"name": "via a definition"}});
+    let (t, back) = round_trip::<c::recursion::Recursion>(v.clone());
+    assert_eq!(back, v);
+    assert_eq!(t.parent.unwrap().parent.unwrap().name, "pp");
+}
+
+#[test]
+fn every_nullable_form_is_an_option() {
+    let (t, back) = round_trip::<c::nullable::Nullable>(json!({"requiredButNull": null, "oneOfNull": null}));
+    assert_eq!(t.required_but_null, None);
+    assert_eq!(t.one_of_null, None);
+    assert_eq!(back, json!({"requiredButNull": null}));
+    let (t, _) = round_trip::<c::nullable::Nullable>(
+        json!({"requiredButNull": true, "typeList": "s", "anyOfNullRef": {"x": 1.0, "y": 2.0}, "nullableArray": ["a"]}),
+    );
+    assert_eq!(t.any_of_null_ref.map(|p| p.y), Some(2.0));
+    // serde reads a missing `Option` as `None`: a required-but-nullable field is lenient on input.
+    assert_eq!(serde_json::from_value::<c::nullable::Nullable>(json!({})).unwrap().required_but_null, None);
+}
+
+#[test]
+fn tagged_unions_dispatch_on_the_tag_and_tolerate_new_tags() {
+    let (t, back) = round_trip::<c::tagged_union::TaggedUnion>(json!({"kind": "circle", "radius": 2.0}));
+    assert!(matches!(t, c::tagged_union::TaggedUnion::Circle(ref x) if x.radius == 2.0));
+    assert_eq!(back, json!({"kind": "circle", "radius": 2.0}));
+    let t: c::tagged_union::TaggedUnion = serde_json::from_value(json!({"kind": "hexagon", "side": 1})).unwrap();
+    assert!(matches!(t, c::tagged_union::TaggedUnion::Unknown));
+}
+
+#[test]
+fn untagged_unions_try_each_shape_and_keep_the_rest() {
+    use c::untagged_union::UntaggedUnion as U;
+    assert!(matches!(serde_json::from_value(json!("https://x")).unwrap(), U::String(_)));
+    assert!(matches!(serde_json::from_value(json!({"content": "x"})).unwrap(), U::InlineSource(_)));
+    assert!(matches!(serde_json::from_value(json!(["a", "b"])).unwrap(), U::List(_)));
+    let (t, back) = round_trip::<U>(json!(42));
+    assert!(matches!(t, U::Other(_)));
+    assert_eq!(back, json!(42));
+}
+
+#[test]
+fn all_of_merges_branches_and_ignores_constraint_only_ones() {
+    let (t, back) = round_trip::<c::all_of::AllOf>(json!({"id": "1", "label": "l", "tags": ["t"]}));
+    assert_eq!((t.id.as_str(), t.label.as_str()), ("1", "l"));
+    assert_eq!(back, json!({"id": "1", "label": "l", "tags": ["t"]}));
+}
+
+#[test]
+fn colliding_names_get_distinct_types() {
+    let v = json!({"left": {"item": {"a": "x"}}, "leftItem": {"b": 1}, "other": {"c": true}});
+    let (_, back) = round_trip::<c::name_collision::NameCollision>(v.clone());
+    assert_eq!(back, v);
+}
+
+#[test]
+fn string_enums_keep_values_they_do_not_know() {
+    use c::enum_with_unknown::EnumWithUnknown as E;
+    let (t, back) = round_trip::<E>(json!("unknown"));
+    assert_ne!(t, E::Unknown("unknown".into()), "the schema's own value `unknown` is a named variant");
+    assert_eq!(back, json!("unknown"));
+    let (t, back) = round_trip::<E>(json!("superseded"));
+    assert_eq!(t, E::Unknown("superseded".into()));
+    assert_eq!(back, json!("superseded"));
+}
+
+#[test]
+fn additional_properties_true_and_schema_keep_unknown_fields_false_drops_them() {
+    let v = json!({
+        "open": {"a": "x", "new": [1]},
+        "typed": {"a": "x", "n": 3},
+        "closed": {"a": "x", "dropped": 1},
+        "map": {"k": "v"},
+        "fieldNamedExtra": {"extra": "mine", "more": true}
+    });
+    let (_, back) = round_trip::<c::additional_properties::AdditionalProperties>(v);
+    assert_eq!(back["open"], json!({"a": "x", "new": [1]}));
+    assert_eq!(back["typed"], json!({"a": "x", "n": 3}));
+    assert_eq!(back["closed"], json!({"a": "x"}));
+    assert_eq!(back["map"], json!({"k": "v"}));
+    assert_eq!(back["fieldNamedExtra"], json!({"extra": "mine", "more": true}));
+    // A typed map refuses values of another type.
+    let bad = json!({"typed": {"n": "three"}});
+    assert!(serde_json::from_value::<c::additional_properties::AdditionalProperties>(bad).is_err());
+}
