@@ -61,6 +61,9 @@ async fn plugin_infos_without_display_name_decode_and_keep_the_configuration_typ
             ("scm.example", PluginInfoType::Scm, true),
         ]
     );
+    let scm_settings = all[3].pluggable_instance_settings.as_ref().expect("settings");
+    let order = scm_settings.configurations[0].metadata.as_ref().and_then(|m| m.display_order.clone());
+    assert_eq!(order, Some(PluginInfoConfigurationMetadataDisplayOrder::Text("0".into())));
     // What this client does not model (`auth_config_settings`) is kept.
     assert!(all[2].extra.contains_key("auth_config_settings"));
 }
@@ -76,6 +79,7 @@ async fn a_stage_that_has_not_run_decodes() {
     assert_eq!((&waiting.approval_type, &waiting.approved_by, &waiting.result), (&None, &None, &None));
     assert_eq!(waiting.id, None);
     assert_eq!(history.pipelines[0].counter, PipelineInstanceCounter::Text("3".into()));
+    assert_eq!(stages[0].jobs.as_ref().unwrap()[0].pipeline_counter, Some(JobInstancePipelineCounter::Text("3".into())));
 }
 
 #[tokio::test]
