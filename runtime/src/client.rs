@@ -139,6 +139,10 @@ impl ClientBuilder {
         };
         let authorization = match &self.auth {
             Auth::None | Auth::Hawk(_) => None,
+            Auth::Basic { username, .. } if username.contains(':') => {
+                // RFC 7617: the server splits at the first `:`, so the name would be cut.
+                return Err(Error::invalid(format!("the user name {username:?} contains `:`, which basic auth cannot carry")));
+            }
             Auth::Basic { username, password } => {
                 Some(secret_header(&format!("Basic {}", STANDARD.encode(format!("{username}:{password}"))))?)
             }
@@ -763,6 +767,15 @@ mod tests {
         assert_eq!(Body::Json(Vec::new()).content_type(), None);
         assert_eq!(Body::Json(b"{}".to_vec()).content_type(), Some("application/json"));
         assert_eq!(Body::form(&serde_json::json!({"a": "b c", "n": 1, "skip": null})).unwrap().bytes(), b"a=b%20c&n=1");
+    }
+
+    /// A `:` in the user name would move the split between name and password.
+    #[test]
+    fn basic_auth_refuses_a_colon_in_the_user_name() {
+        let e = Client::builder("http://127.0.0.1:1/go").basic_auth("a:b", "secret").build().expect_err("refused");
+        assert!(e.to_string().contains("\"a:b\" contains `:`"), "{e}");
+        assert!(!e.to_string().contains("secret"));
+        Client::builder("http://127.0.0.1:1/go").basic_auth("a", "pass:word").build().expect("a colon in the password is fine");
     }
 
     /// GoCD's scheduling fields: `materials[NAME]=revision`, `variables[NAME]=value`.

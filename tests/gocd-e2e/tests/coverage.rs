@@ -169,3 +169,24 @@ fn every_endpoint_sends_the_media_type_the_seed_shows() {
     // Only downloads of arbitrary files leave the type open (`*/*`).
     assert_eq!(without, ["getArtifactFile", "getArtifactDirectory"]);
 }
+
+/// Every generated GoCD type keeps the properties it does not name (issue 8): only the
+/// scheduling options, which the user builds and the client encodes field by field, are closed.
+#[test]
+fn every_gocd_struct_keeps_unknown_fields() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generated/gocd/src/types.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut closed = Vec::new();
+    let mut structs = 0;
+    for (i, _) in text.match_indices("pub struct ") {
+        let rest = &text[i + "pub struct ".len()..];
+        let name = rest.split([' ', '{', '(']).next().unwrap();
+        let body = &rest[..rest.find("\n}").unwrap_or(rest.len())];
+        structs += 1;
+        if !body.contains("#[serde(flatten)]") {
+            closed.push(name.to_owned());
+        }
+    }
+    assert!(structs > 100, "only {structs} structs found");
+    assert_eq!(closed, ["PipelineScheduleRequest"]);
+}
