@@ -107,6 +107,8 @@ pub fn load(dir: &Path, docs: &mut Documents) -> Result<Service> {
 
     let mut functions = Vec::new();
     let mut names = BTreeSet::new();
+    // Section → the API version of its versioned `Accept`: the client sets versions per section.
+    let mut versions: BTreeMap<String, String> = BTreeMap::new();
     // Generated headers name the descriptions by their place in the repository, whatever
     // path the generator was given, so the output does not depend on where it ran.
     let canonical = |p: &Path| format!("schemas/gocd/{}", p.strip_prefix(dir).unwrap_or(p).display());
@@ -121,6 +123,12 @@ pub fn load(dir: &Path, docs: &mut Documents) -> Result<Service> {
             let at = format!("/entries/{i}");
             if !names.insert(e.name.clone()) {
                 return Err(Error::at(&file, format!("{at}/name"), format!("duplicate endpoint name {:?}", e.name)));
+            }
+            if let Some(accept) = e.accept.as_deref().filter(|a| a.starts_with("application/vnd.go.cd.v")) {
+                let known = versions.entry(section.category.clone()).or_insert_with(|| accept.to_owned());
+                if known != accept {
+                    return Err(Error::at(&file, format!("{at}/accept"), format!("{accept:?} differs from {known:?} of another {:?} endpoint: a section's endpoints share one API version (the client sets it per section)", section.category)));
+                }
             }
             functions.push(entry_function(&file, &at, &section.category, e)?);
         }

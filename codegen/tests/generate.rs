@@ -147,3 +147,13 @@ fn gocd_description_schema_is_in_sync() {
             .expect("schemas/gocd/description.schema.json (run `codegen gocd-schema`)");
     assert_eq!(committed, codegen::gocd::description_schema(), "run `codegen gocd-schema`");
 }
+
+/// `additionalProperties` as JSON Schema reads it: absent, `true` and `{}` keep unknown
+/// properties in a flattened map, a schema types that map, only `false` closes the struct.
+#[test]
+fn additional_properties_snapshot() {
+    let dir = fixtures().join("open-objects");
+    let files = generate(&Inputs { taskcluster: Some(dir), gocd: None }).unwrap();
+    let lib = files.get("taskcluster-open-objects/src/lib.rs").expect("the schema folder becomes a crate");
+    insta::assert_snapshot!("open_objects__lib.rs", lib);
+}

@@ -139,6 +139,10 @@ impl ClientBuilder {
         };
         let authorization = match &self.auth {
             Auth::None | Auth::Hawk(_) => None,
+            Auth::Basic { username, .. } if username.contains(':') => {
+                // RFC 7617: the server splits at the first `:`, so the name would be cut.
+                return Err(Error::invalid(format!("the user name {username:?} contains `:`, which basic auth cannot carry")));
+            }
             Auth::Basic { username, password } => {
                 Some(secret_header(&format!("Basic {}", STANDARD.encode(format!("{username}:{password}"))))?)
             }
@@ -243,20 +247,18 @@ impl Body {
     }
 
     /// Encodes the fields of `value` (a struct or map) as `application/x-www-form-urlencoded`.
-    /// Strings are sent as they are, other values as JSON text; `null`s are left out.
+    /// Strings are sent as they are, a nested object as one field per entry named
+    /// `field[key]` (GoCD's `materials[svn]=3456`, `variables[NAME]=value`), other values as
+    /// JSON text; `null`s are left out.
     pub fn form<T: Serialize + ?Sized>(value: &T) -> Result<Body, Error> {
         let v = serde_json::to_value(value).map_err(|e| Error::invalid(format!("cannot serialize the form: {e}")))?;
         let serde_json::Value::Object(map) = v else {
             return Err(Error::invalid("a form body must be an object"));
         };
-        let pairs: Vec<(String, String)> = map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, s),
-                other => (k, other.to_string()),
-            })
-            .collect();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (k, v) in map {
+            form_pairs(k, v, &mut pairs);
+        }
         Ok(Body::Form(urls::encode_query(&pairs)))
     }
 
@@ -277,6 +279,19 @@ impl Body {
             Body::Form(_) => Some("application/x-www-form-urlencoded"),
             Body::Bytes { content_type, .. } => Some(content_type),
         }
+    }
+}
+
+fn form_pairs(name: String, value: serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Null => {}
+        serde_json::Value::String(s) => out.push((name, s)),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                form_pairs(format!("{name}[{k}]"), v, out);
+            }
+        }
+        other => out.push((name, other.to_string())),
     }
 }
 
@@ -388,9 +403,13 @@ impl Response {
 }
 
 /// Reads Taskcluster's `{code, message}` and GoCD's `{message, data: {errors: {field: [..]}}}`.
+/// A body that is not a JSON object (GoCD's unversioned APIs answer errors as plain text, even
+/// under `Content-Type: application/json`) is the message itself, unless it is an HTML page.
 fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Vec<FieldError>) {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return (None, None, Vec::new());
+    let v = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        Ok(serde_json::Value::String(text)) => return (None, text_message(text.as_bytes()), Vec::new()),
+        _ => return (None, text_message(body), Vec::new()),
     };
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
     let mut field_errors = Vec::new();
@@ -409,6 +428,33 @@ fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Vec<FieldEr
         field_errors.sort_by(|a, b| a.field.cmp(&b.field));
     }
     (text("code"), text("message"), field_errors)
+}
+
+/// Refuses a path with a `.` or `..` segment, literal or percent-encoded: URL parsing (here and
+/// in every server that follows the URL standard) removes it together with the segment before,
+/// so the call would reach another endpoint (`secret/..` is the service root). A parameter
+/// value that is exactly `.` or `..` cannot be sent as a path segment at all; one that only
+/// contains dots (`a/../b`, `..x`) is sent as it is, `/` encoded.
+fn refuse_dot_segments(path: &str) -> Result<(), Error> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    for segment in path.split('/') {
+        if urls::is_dot_segment(segment) {
+            return Err(Error::invalid(format!(
+                "path {path:?} has the segment {segment:?}: a URL cannot carry `.` or `..` as a path segment (even percent-encoded, URL parsing removes it and the call would reach another endpoint)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A plain-text error body as a message: trimmed, cut to the excerpt length; `None` for an
+/// empty body, binary data or an HTML page (the excerpt in the summary shows those).
+fn text_message(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    if text.is_empty() || text.starts_with('<') {
+        return None;
+    }
+    crate::error::excerpt(text.as_bytes())
 }
 
 /// Builds a client for the Taskcluster deployment in the environment.
@@ -479,6 +525,7 @@ impl Client {
         query: &[(K, V)],
         ttl: Duration,
     ) -> Result<String, Error> {
+        refuse_dot_segments(path)?;
         let plain = self.url(path, query);
         let Some(signer) = &self.inner.signer else {
             return Ok(plain);
@@ -636,6 +683,7 @@ impl Client {
 
     /// The URL a request goes to, and the summary its errors will carry.
     fn target(&self, req: &Request) -> Result<(Url, CallSummary), Error> {
+        refuse_dot_segments(&req.path)?;
         let text = self.url(&req.path, &req.query);
         let url = Url::parse(&text).map_err(|e| Error::invalid(format!("{text} is not a URL: {e}")))?;
         let mut summary = CallSummary::new(req.method.as_str(), &url);
@@ -719,5 +767,44 @@ mod tests {
         assert_eq!(Body::Json(Vec::new()).content_type(), None);
         assert_eq!(Body::Json(b"{}".to_vec()).content_type(), Some("application/json"));
         assert_eq!(Body::form(&serde_json::json!({"a": "b c", "n": 1, "skip": null})).unwrap().bytes(), b"a=b%20c&n=1");
+    }
+
+    /// A `:` in the user name would move the split between name and password.
+    #[test]
+    fn basic_auth_refuses_a_colon_in_the_user_name() {
+        let e = Client::builder("http://127.0.0.1:1/go").basic_auth("a:b", "secret").build().expect_err("refused");
+        assert!(e.to_string().contains("\"a:b\" contains `:`"), "{e}");
+        assert!(!e.to_string().contains("secret"));
+        Client::builder("http://127.0.0.1:1/go").basic_auth("a", "pass:word").build().expect("a colon in the password is fine");
+    }
+
+    /// GoCD's scheduling fields: `materials[NAME]=revision`, `variables[NAME]=value`.
+    #[test]
+    fn form_nests_objects_in_brackets() {
+        let body = Body::form(&serde_json::json!({
+            "materials": {"svn_material": "3456", "repo-name:pkg-name": "gcc-4.4.7-3.el6.x86_64"},
+            "variables": {"ENV_VAR_1": "value1"},
+            "empty": {},
+        }))
+        .unwrap();
+        assert_eq!(
+            std::str::from_utf8(body.bytes()).unwrap(),
+            "materials%5Brepo-name%3Apkg-name%5D=gcc-4.4.7-3.el6.x86_64&materials%5Bsvn_material%5D=3456&variables%5BENV_VAR_1%5D=value1"
+        );
+    }
+
+    /// A 404 of GoCD's unversioned APIs: text under a JSON content type.
+    #[test]
+    fn plain_text_error_bodies_are_the_message() {
+        assert_eq!(parse_error_body(b"Not Found").1.as_deref(), Some("Not Found"));
+        assert_eq!(
+            parse_error_body(b"Not Found { Pipeline x not found }\n").1.as_deref(),
+            Some("Not Found { Pipeline x not found }")
+        );
+        assert_eq!(parse_error_body(br#""Pipeline named [x] is not known""#).1.as_deref(), Some("Pipeline named [x] is not known"));
+        assert_eq!(parse_error_body(br#"{"message": "m"}"#).1.as_deref(), Some("m"));
+        assert_eq!(parse_error_body(b"<html><body>Error</body></html>").1, None);
+        assert_eq!(parse_error_body(b"  ").1, None);
+        assert_eq!(parse_error_body(&[0xff, 0xfe]).1, None);
     }
 }

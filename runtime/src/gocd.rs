@@ -27,6 +27,9 @@ pub struct Versioned<T> {
 pub struct Link {
     /// Target URL.
     pub href: String,
+    /// Other attributes of the link (`templated`, ...), kept as sent.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// HAL `_links`: relation name → link.
@@ -42,17 +45,29 @@ pub struct HalCollection<T> {
 }
 
 impl<T: DeserializeOwned> HalCollection<T> {
-    /// Decodes a HAL document whose elements are under `_embedded.<key>`.
+    /// Decodes a HAL document whose elements are under `_embedded.<key>`, or, as older
+    /// servers send some collections (templates before 17.x), under `<key>` at the top level.
     pub fn from_response(resp: &Response, key: &str) -> Result<Self, Error> {
         #[derive(Deserialize)]
         struct Doc {
             #[serde(default, rename = "_links")]
             links: Links,
-            #[serde(rename = "_embedded")]
-            embedded: BTreeMap<String, serde_json::Value>,
+            #[serde(default, rename = "_embedded")]
+            embedded: Option<BTreeMap<String, serde_json::Value>>,
+            #[serde(flatten)]
+            top: BTreeMap<String, serde_json::Value>,
         }
-        let doc: Doc = resp.json()?;
-        let list = doc.embedded.get(key).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
+        let mut doc: Doc = resp.json()?;
+        let list = match (doc.embedded.as_mut(), doc.top.remove(key)) {
+            (Some(embedded), _) => embedded.remove(key).unwrap_or(serde_json::Value::Array(Vec::new())),
+            (None, Some(list)) => list,
+            (None, None) => {
+                let missing = <serde_json::Error as serde::de::Error>::custom(format!(
+                    "the collection has neither `_embedded.{key}` nor `{key}`"
+                ));
+                return Err(Error::Decode { summary: resp.summary_with_body(), source: missing });
+            }
+        };
         let items = Vec::<T>::deserialize(list)
             .map_err(|source| Error::Decode { summary: resp.summary_with_body(), source })?;
         Ok(HalCollection { items, links: doc.links })
@@ -143,20 +158,38 @@ impl Client {
     ) -> Result<u64, Error> {
         let started = Instant::now();
         let mut delay = Duration::from_millis(200);
+        // Every poll is an HTTP request (more with retries): the summary counts them all.
+        let mut attempts = 0u32;
+        let mut polls = 0u32;
         loop {
-            let (resp, summary) = self.open(req.clone()).await?;
+            let (resp, mut summary) = match self.open(req.clone()).await {
+                Ok(opened) => opened,
+                Err(mut e) => {
+                    if let Some(s) = summary_mut(&mut e) {
+                        s.attempts += attempts;
+                    }
+                    return Err(e);
+                }
+            };
+            attempts += summary.attempts;
+            polls += 1;
+            summary.attempts = attempts;
             if resp.status().as_u16() != 202 {
                 return stream_body(resp, summary, out).await;
             }
             if started.elapsed() + delay > timeout {
                 let body = resp.bytes().await.unwrap_or_default();
-                let mut summary = summary;
                 summary.response_body = crate::error::excerpt(&body);
+                let s = if polls == 1 { "" } else { "s" };
                 return Err(Error::Status {
                     summary: Box::new(summary),
                     status: 202,
                     code: None,
-                    message: Some(format!("still not ready after {} s", timeout.as_secs_f64())),
+                    message: Some(format!(
+                        "still not ready after {polls} poll{s} in {:.1} s (limit {} s)",
+                        started.elapsed().as_secs_f64(),
+                        timeout.as_secs_f64()
+                    )),
                     field_errors: Vec::new(),
                 });
             }
@@ -165,6 +198,17 @@ impl Client {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(10));
         }
+    }
+}
+
+/// The call summary of an error, to add earlier polls to its attempts.
+fn summary_mut(e: &mut Error) -> Option<&mut CallSummary> {
+    match e {
+        Error::InvalidInput(_) => None,
+        Error::Transport { summary, .. }
+        | Error::Status { summary, .. }
+        | Error::Decode { summary, .. }
+        | Error::Io { summary, .. } => Some(summary),
     }
 }
 

@@ -65,6 +65,7 @@ impl Signer {
     pub fn new(credentials: &Credentials) -> Result<Self, Error> {
         let key = hawk::Key::new(credentials.access_token.as_bytes(), DigestAlgorithm::Sha256)
             .map_err(|e| Error::invalid(format!("cannot use the access token as a Hawk key: {e}")))?;
+        header_attribute("client id", &credentials.client_id)?;
         Ok(Signer { client_id: credentials.client_id.clone(), key, ext: ext_for(credentials)? })
     }
 
@@ -73,6 +74,10 @@ impl Signer {
     pub fn from_parts(id: &str, key: &[u8], ext: Option<&str>) -> Result<Self, Error> {
         let key = hawk::Key::new(key, DigestAlgorithm::Sha256)
             .map_err(|e| Error::invalid(format!("cannot use the key as a Hawk key: {e}")))?;
+        header_attribute("id", id)?;
+        if let Some(ext) = ext {
+            header_attribute("ext", ext)?;
+        }
         Ok(Signer { client_id: id.to_owned(), key, ext: ext.map(str::to_owned) })
     }
 
@@ -182,8 +187,45 @@ pub fn ext_for(credentials: &Credentials) -> Result<Option<String>, Error> {
     Ok(Some(STANDARD.encode(json)))
 }
 
+/// Checks a value written into a quoted attribute of the `Authorization` header, as the Hawk
+/// reference does (`escapeHeaderAttribute`): printable ASCII without `"` and `\`. A quote would
+/// end the attribute early (`x", mac="y` adds an attribute), a backslash would escape the
+/// closing quote, and `\` also separates the fields of a bewit.
+fn header_attribute(what: &str, value: &str) -> Result<(), Error> {
+    let bad = value.chars().find(|c| !(' '..='~').contains(c) || *c == '"' || *c == '\\');
+    match bad {
+        None => Ok(()),
+        Some(c) => Err(Error::invalid(format!(
+            "the Hawk {what} contains {c:?}; only printable ASCII without `\"` and `\\` can be sent in the Authorization header"
+        ))),
+    }
+}
+
 /// A Hawk nonce: 8 random characters from the base64 alphabet.
 fn nonce() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     (0..8).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As the Hawk reference's `escapeHeaderAttribute`: `"` and `\` are refused, not written.
+    #[test]
+    fn header_attributes_with_quotes_or_backslashes_are_refused() {
+        for ext in [r#"x", mac="y"#, r"a\b", "line\nbreak", "caf\u{e9}"] {
+            let e = Signer::from_parts("id", b"key", Some(ext)).expect_err(ext);
+            assert!(e.to_string().contains("Hawk ext contains"), "{e}");
+        }
+        let e = Signer::from_parts(r#"id", ext="z"#, b"key", None).expect_err("id");
+        assert!(e.to_string().contains("Hawk id contains '\"'"), "{e}");
+        let e = Signer::new(&Credentials::new("me\"", "token")).expect_err("client id");
+        assert!(e.to_string().contains("Hawk client id"), "{e}");
+        // Everything else printable is fine, and signs.
+        let s = Signer::from_parts("id", b"key", Some("some-app-data !#$%&'()*+,-./:;<=>?@[]^_`{|}~")).unwrap();
+        let url = Url::parse("https://example.com/x").unwrap();
+        let header = s.header(&HawkRequest::from_url("GET", &url, "/x").unwrap(), None).unwrap();
+        assert_eq!(header.matches('"').count() % 2, 0);
+    }
 }

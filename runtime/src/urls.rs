@@ -5,9 +5,24 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 /// Everything but `A-Z a-z 0-9 - . _ ~` is encoded in a path segment or query component.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// Encodes `value` as one path segment: a space is `%20`, a `/` is `%2F`.
+/// Encodes `value` as one path segment: a space is `%20`, a `/` is `%2F`, and a value that is
+/// exactly `.` or `..` has its dots encoded (`%2E`), so that nothing reads it as "this" or
+/// "the parent" directory. URL parsers that follow the URL standard (the `url` crate among
+/// them) still treat `%2E%2E` as `..`, so [`crate::Client`] refuses to send such a path rather
+/// than call another endpoint; see [`is_dot_segment`].
 pub fn encode_path_segment(value: &str) -> String {
-    utf8_percent_encode(value, UNRESERVED).to_string()
+    match value {
+        "." => "%2E".to_owned(),
+        ".." => "%2E%2E".to_owned(),
+        _ => utf8_percent_encode(value, UNRESERVED).to_string(),
+    }
+}
+
+/// Whether an (encoded) path segment means "this" or "the parent" directory to a URL parser:
+/// `.`, `..`, or either with dots percent-encoded (`%2e`, `.%2E`, ...).
+pub fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(lower.as_str(), "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e.")
 }
 
 /// Encodes a wildcard path (GoCD's `*path_to_file`): each segment is encoded, `/` kept.

@@ -45,11 +45,37 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
         },
         Flavor::GoCd => quote! {
             /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
-            /// build it with [`rt::Client::gocd_builder`]).
+            /// build it with [`rt::Client::gocd_builder`]), speaking the API versions the GoCD
+            /// documentation shows (see [`ApiFamily::default_version`]).
             pub fn new(client: &rt::Client) -> Self {
-                Self { client: client.clone() }
+                Self { client: client.clone(), versions: ApiFamily::ALL.map(ApiFamily::default_version) }
+            }
+
+            /// Uses API version `version` for every endpoint of `family`: the versioned `Accept`
+            /// header becomes `application/vnd.go.cd.v<version>+json`. Older servers answer only
+            /// older versions (a 16.x server wants pipeline config v2 where 17.x takes v3).
+            pub fn with_api_version(mut self, family: ApiFamily, version: u32) -> Self {
+                self.versions[family as usize] = version;
+                self
+            }
+
+            /// The API version used for `family`.
+            pub fn api_version(&self, family: ApiFamily) -> u32 {
+                self.versions[family as usize]
+            }
+
+            /// The versioned media type sent as `Accept` for `family`.
+            fn accept(&self, family: ApiFamily) -> String {
+                format!("application/vnd.go.cd.v{}+json", self.api_version(family))
             }
         },
+    };
+    let families = gocd_families(service);
+    let (version_field, families_ts) = if service.flavor == Flavor::GoCd {
+        let n = proc_macro2::Literal::usize_unsuffixed(families.len());
+        (quote!(versions: [u32; #n],), families_enum(&families))
+    } else {
+        (quote!(), quote!())
     };
     let methods = functions.iter().map(|t| method(service, t, space));
     let paginated = functions.iter().filter_map(|t| paginated_impl(t, space));
@@ -60,6 +86,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
         #[derive(Debug, Clone)]
         pub struct #name {
             client: rt::Client,
+            #version_field
         }
 
         impl #name {
@@ -74,6 +101,84 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
         }
 
         #(#paginated)*
+
+        #families_ts
+    }
+}
+
+/// `application/vnd.go.cd.v<N>+json` → `N`.
+fn vendor_version(accept: &str) -> Option<u32> {
+    accept.strip_prefix("application/vnd.go.cd.v")?.strip_suffix("+json")?.parse().ok()
+}
+
+/// The endpoint families of a GoCD service: each section whose endpoints send a versioned
+/// `Accept`, with that version (the loader checks that a section uses one version).
+fn gocd_families(service: &Service) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = Vec::new();
+    for f in &service.functions {
+        let (Some(g), Some(category)) = (&f.gocd, &f.category) else { continue };
+        let Some(v) = g.accept.as_deref().and_then(vendor_version) else { continue };
+        if !out.iter().any(|(c, _)| c == category) {
+            out.push((category.clone(), v));
+        }
+    }
+    out
+}
+
+/// The family of a function, if it sends a versioned `Accept`.
+fn family_of(f: &Function) -> Option<proc_macro2::Ident> {
+    let g = f.gocd.as_ref()?;
+    g.accept.as_deref().and_then(vendor_version)?;
+    Some(ident(&names::camel(f.category.as_deref()?)))
+}
+
+fn families_enum(families: &[(String, u32)]) -> TokenStream {
+    let n = proc_macro2::Literal::usize_unsuffixed(families.len());
+    let variants = families.iter().map(|(c, v)| {
+        let id = ident(&names::camel(c));
+        let doc = format!(" {c} (documented: `application/vnd.go.cd.v{v}+json`).");
+        quote! { #[doc = #doc] #id, }
+    });
+    let all = families.iter().map(|(c, _)| {
+        let id = ident(&names::camel(c));
+        quote!(ApiFamily::#id)
+    });
+    let defaults = families.iter().map(|(c, v)| {
+        let id = ident(&names::camel(c));
+        quote!(ApiFamily::#id => #v,)
+    });
+    quote! {
+        /// A family of GoCD endpoints (a section of the API documentation) that share one
+        /// versioned media type; see [`GoCd::with_api_version`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ApiFamily {
+            #(#variants)*
+        }
+
+        impl ApiFamily {
+            /// Every family, in documentation order.
+            pub const ALL: [ApiFamily; #n] = [#(#all),*];
+
+            /// The API version the GoCD documentation shows for this family.
+            pub const fn default_version(self) -> u32 {
+                match self {
+                    #(#defaults)*
+                }
+            }
+        }
+    }
+}
+
+/// Whether a request body may be left out: a form whose fields are all optional (sending
+/// none means "the defaults", as in GoCD's "no parameter" scheduling).
+fn optional_form(t: &Typed<'_>, space: &TypeSpace<'_>) -> bool {
+    match &t.input {
+        Some(Ty::Map(_)) => true,
+        Some(Ty::Named(id)) => match &space.defs[*id].kind {
+            Kind::Struct { fields, .. } => fields.iter().all(|f| !f.required),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -190,6 +295,9 @@ fn method_doc(service: &Service, f: &Function) -> String {
     if let Some(g) = &f.gocd {
         if let Some(a) = &g.accept {
             text.push_str(&format!(", `Accept: {a}`"));
+            if let (Some(_), Some(c)) = (vendor_version(a), &f.category) {
+                text.push_str(&format!(" (the default of [`ApiFamily::{}`])", names::camel(c)));
+            }
         }
         for (k, v) in &g.headers {
             text.push_str(&format!(", `{k}: {v}`"));
@@ -230,8 +338,10 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
 
     let g = f.gocd.as_ref();
     if let Some(g) = g {
-        if let Some(a) = &g.accept {
-            build = quote!(#build.header("accept", #a)?);
+        match (&g.accept, family_of(f)) {
+            (Some(_), Some(family)) => build = quote!(#build.header("accept", &self.accept(ApiFamily::#family))?),
+            (Some(a), None) => build = quote!(#build.header("accept", #a)?),
+            (None, _) => {}
         }
         for (k, v) in &g.headers {
             let k = k.to_ascii_lowercase();
@@ -248,6 +358,16 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         (RequestKind::Json, Some(i)) => {
             params.push(quote!(payload: &#i));
             build = quote!(#build.json(payload)?);
+        }
+        (RequestKind::Form, Some(i)) if optional_form(t, space) => {
+            params.push(quote!(payload: Option<&#i>));
+            build = quote! {{
+                let req = #build;
+                match payload {
+                    Some(p) => req.body(rt::Body::form(p)?),
+                    None => req,
+                }
+            }};
         }
         (RequestKind::Form, Some(i)) => {
             params.push(quote!(payload: &#i));

@@ -100,6 +100,10 @@ pub fn service_crate(service: &Service, docs_in: &Documents) -> Result<Files> {
     let mut space = TypeSpace::new(docs_in);
     // Types must not take the client's name.
     space.reserve_name(&service.client_name);
+    if service.flavor == crate::model::Flavor::GoCd {
+        // The client's endpoint families (`emit::client`).
+        space.reserve_name("ApiFamily");
+    }
     space.prefer_titles = service.flavor == crate::model::Flavor::GoCd;
     let mut typed = Vec::new();
     for f in &service.functions {

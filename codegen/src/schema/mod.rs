@@ -443,13 +443,15 @@ impl<'d> TypeSpace<'d> {
                 fields.push(Field { json: json.clone(), rust, ty, required: is_required, flatten: false, docs });
             }
         }
+        // JSON Schema reads an absent `additionalProperties` as `true`: other properties are
+        // allowed, so they are kept (a value read and sent back loses nothing). Only an explicit
+        // `false` closes the object.
         let extra = match obj.get("additionalProperties") {
-            Some(Value::Bool(true)) => Some(Ty::Value),
+            Some(Value::Bool(false)) => None,
             Some(ap @ Value::Object(_)) if ap.as_object().is_some_and(|m| !m.is_empty()) => {
                 Some(unbox(self.inline(&r.child("additionalProperties"), ap, &hint.child("Value"))?))
             }
-            Some(Value::Object(_)) => Some(Ty::Value),
-            _ => None,
+            _ => Some(Ty::Value),
         };
         Ok((fields, extra))
     }
@@ -485,9 +487,10 @@ impl<'d> TypeSpace<'d> {
         }
         merged.insert("properties".into(), Value::Object(props));
         merged.insert("required".into(), Value::Array(required));
-        // Flattened parts and a closed struct cannot both hold: extra fields belong to them.
+        // Properties not named here belong to the flattened parts; a map of our own would
+        // capture (and re-send) them twice.
         if !others.is_empty() {
-            merged.remove("additionalProperties");
+            merged.insert("additionalProperties".into(), Value::Bool(false));
         }
         let (mut fields, extra) = self.object(r, &merged, hint, None)?;
         for (i, (at, b)) in others.into_iter().enumerate() {

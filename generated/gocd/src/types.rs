@@ -11,12 +11,13 @@ pub struct Agent {
     /// Hypermedia links of this object (relation name to link).
     ///
     /// - Schema: `links.json#`
-    #[serde(rename = "_links")]
-    pub links: std::collections::BTreeMap<String, Link>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The identifier of this agent.
     pub uuid: String,
     /// The hostname of the agent.
-    pub hostname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// The elastic agent identifier of this agent. This attribute is only available if the agent is an elastic agent. Since v16.8.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_agent_id: Option<String>,
@@ -24,29 +25,40 @@ pub struct Agent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_plugin_id: Option<String>,
     /// The IP address of the agent.
-    pub ip_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
     /// The path where the agent will perform its builds.
-    pub sandbox: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
     /// The operating system as reported by the agent.
-    pub operating_system: String,
-    /// The amount of free space in bytes.
-    pub free_space: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_system: Option<String>,
+    /// The amount of free space in bytes. Real servers send the string `"unknown"` for an agent whose disk space is not known (for instance a lost-contact agent), so both a number and a text are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_space: Option<AgentFreeSpace>,
     /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
-    pub agent_config_state: AgentAgentConfigState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_config_state: Option<AgentAgentConfigState>,
     /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
-    pub agent_state: AgentAgentState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_state: Option<AgentAgentState>,
     /// The set of resources that this agent is tagged with. This attribute is only available if the agent is NOT an elastic agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<String>>,
     /// The set of environments that this agent belongs to.
-    pub environments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<String>>,
     /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
-    pub build_state: AgentBuildState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_state: Option<AgentBuildState>,
     /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0.
     ///
     /// - Schema: `build-details.json#`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_details: Option<BuildDetails>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Link
@@ -56,6 +68,21 @@ pub struct Agent {
 pub struct Link {
     /// The URL (or URL template, e.g. `.../agents/:uuid`) of the link.
     pub href: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The amount of free space in bytes. Real servers send the string `"unknown"` for an agent whose disk space is not known (for instance a lost-contact agent), so both a number and a text are accepted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum AgentFreeSpace {
+    /// Number
+    Number(i64),
+    /// Text
+    Text(String),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
 }
 
 /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
@@ -146,6 +173,9 @@ pub struct BuildDetails {
     /// Name of the job the agent is building (name used by the attribute table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// AgentUpdateRequest
@@ -165,6 +195,9 @@ pub struct AgentUpdateRequest {
     /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Can be one of Enabled, Disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<AgentUpdateRequestAgentConfigState>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A comma separated strings of resources, or an array of string resources. Updating of resources is NOT supported by elastic agents.
@@ -220,6 +253,9 @@ pub enum AgentUpdateRequestAgentConfigState {
 pub struct Message {
     /// The confirmation message.
     pub message: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// AgentBulkUpdateRequest
@@ -235,6 +271,9 @@ pub struct AgentBulkUpdateRequest {
     /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Documented values: Enabled, Disabled; the seed's example sends lower-case `enabled`, so this is a plain string (doc-inconsistencies: enum-example-mismatch, 05 Bulk update agents).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The bulk update operations performed on the set of agents.
@@ -250,6 +289,9 @@ pub struct AgentBulkUpdateRequestOperations {
     /// - Schema: `agent-bulk-update-operation.json#`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<AgentBulkUpdateOperation>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// AgentBulkUpdateOperation
@@ -263,6 +305,9 @@ pub struct AgentBulkUpdateOperation {
     /// The list of environments (resources) from which the specified agents need to be removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// AgentBulkDeleteRequest
@@ -272,6 +317,9 @@ pub struct AgentBulkUpdateOperation {
 pub struct AgentBulkDeleteRequest {
     /// The uuids of the agents to delete.
     pub uuids: Vec<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobHistory
@@ -285,6 +333,9 @@ pub struct JobHistory {
     ///
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobInstance
@@ -293,15 +344,19 @@ pub struct JobHistory {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobInstance {
     /// The identifier of the job instance.
-    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// The name of the job.
     pub name: String,
     /// The state of the job (e.g. Scheduled, Assigned, Preparing, Building, Completing, Completed).
-    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// The result of the job (e.g. Unknown, Passed, Failed, Cancelled).
-    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
     /// The time the job was scheduled, in milliseconds since the Unix epoch.
-    pub scheduled_date: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_date: Option<i64>,
     /// The uuid of the agent the job was assigned to (null when not assigned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_uuid: Option<String>,
@@ -317,15 +372,18 @@ pub struct JobInstance {
     /// The name of the pipeline (null inside stage instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_name: Option<String>,
-    /// The counter of the pipeline instance (null inside stage instances).
+    /// The counter of the pipeline instance (null inside stage instances). Counters arrive as strings in places (see `stage_counter`), so both forms are accepted; null reads as absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pipeline_counter: Option<i64>,
+    pub pipeline_counter: Option<JobInstancePipelineCounter>,
     /// The name of the stage (null inside stage instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_name: Option<String>,
     /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_counter: Option<JobInstanceStageCounter>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobStateTransition
@@ -334,11 +392,28 @@ pub struct JobInstance {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobStateTransition {
     /// The identifier of the state transition.
-    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// The state the job entered (Scheduled, Assigned, Preparing, Building, Completing, Completed).
     pub state: String,
     /// The time of the state change, in milliseconds since the Unix epoch.
-    pub state_change_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_change_time: Option<i64>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The counter of the pipeline instance (null inside stage instances). Counters arrive as strings in places (see `stage_counter`), so both forms are accepted; null reads as absent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum JobInstancePipelineCounter {
+    /// Number
+    Number(i64),
+    /// Text
+    Text(String),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
 }
 
 /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
@@ -368,6 +443,9 @@ pub struct Pagination {
     ///
     /// - Minimum: `0`
     pub page_size: u64,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// User
@@ -378,8 +456,8 @@ pub struct User {
     /// Hypermedia links of this object (relation name to link).
     ///
     /// - Schema: `links.json#`
-    #[serde(rename = "_links")]
-    pub links: std::collections::BTreeMap<String, Link>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The user’s login name.
     pub login_name: String,
     /// The user’s display name.
@@ -397,6 +475,9 @@ pub struct User {
     /// A list of SCM checkin aliases to map users to SCM commits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// UserCreateRequest
@@ -418,6 +499,9 @@ pub struct UserCreateRequest {
     /// A list of SCM checkin aliases to map users to SCM commits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// UserUpdateRequest
@@ -437,6 +521,9 @@ pub struct UserUpdateRequest {
     /// A list of SCM checkin aliases to map users to SCM commits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Material
@@ -445,7 +532,8 @@ pub struct UserUpdateRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Material {
     /// The description of the material.
-    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The fingerprint of the material.
     pub fingerprint: String,
     /// The type of a material. Can be one of Git, Mercurial, Perforce, Subversion, Tfs, Pipeline, SCM.
@@ -453,6 +541,9 @@ pub struct Material {
     /// The database id of the material (shown in pipeline instance build causes; not in the attribute table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The type of a material. Can be one of Git, Mercurial, Perforce, Subversion, Tfs, Pipeline, SCM.
@@ -495,6 +586,9 @@ pub struct MaterialModifications {
     ///
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Modification
@@ -506,16 +600,22 @@ pub struct Modification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
     /// The identifier of the modification.
-    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// The time of the modification, in milliseconds since the Unix epoch.
-    pub modified_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_time: Option<i64>,
     /// The committer.
-    pub user_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
     /// The commit message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// The revision (e.g. the commit SHA) of the modification.
     pub revision: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// SvnNotifyRequest
@@ -525,6 +625,9 @@ pub struct Modification {
 pub struct SvnNotifyRequest {
     /// The subversion repository UUID.
     pub uuid: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// GitNotifyRequest
@@ -534,6 +637,9 @@ pub struct SvnNotifyRequest {
 pub struct GitNotifyRequest {
     /// The git repository url as defined in cruise-config.xml.
     pub repository_url: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// MercurialNotifyRequest
@@ -543,6 +649,9 @@ pub struct GitNotifyRequest {
 pub struct MercurialNotifyRequest {
     /// The Mercurial repository URL as defined in cruise-config.xml.
     pub repository_url: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Backup
@@ -562,7 +671,11 @@ pub struct Backup {
     /// The user that performed this backup.
     ///
     /// - Schema: `user.json#`
-    pub user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineGroup
@@ -573,7 +686,11 @@ pub struct PipelineGroup {
     /// The name of the pipeline group.
     pub name: String,
     /// The pipelines in this group.
-    pub pipelines: Vec<PipelineGroupPipeline>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipelines: Option<Vec<PipelineGroupPipeline>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineGroupPipeline
@@ -584,11 +701,17 @@ pub struct PipelineGroupPipeline {
     /// The name of the pipeline.
     pub name: String,
     /// The label template of the pipeline (e.g. `${COUNT}`).
-    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The materials of the pipeline.
-    pub materials: Vec<Material>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materials: Option<Vec<Material>>,
     /// The stages of the pipeline.
-    pub stages: Vec<PipelineGroupStage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<PipelineGroupStage>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineGroupStage
@@ -598,6 +721,9 @@ pub struct PipelineGroupPipeline {
 pub struct PipelineGroupStage {
     /// The name of the stage.
     pub name: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ArtifactListing
@@ -632,6 +758,9 @@ pub struct Artifact {
     /// If the artifact is of type folder then this property will contain files/folders inside this folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<Artifact>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The type of the artifact. Can be one of file, folder.
@@ -655,6 +784,9 @@ pub enum ArtifactType {
 pub struct ArtifactFileUpload {
     /// The contents file to be uploaded as multipart/form-data.
     pub file: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ArtifactZipUpload
@@ -664,6 +796,9 @@ pub struct ArtifactFileUpload {
 pub struct ArtifactZipUpload {
     /// The zip file to be uploaded as multipart/form-data; the server unzips it under the destination directory.
     pub zipfile: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineInstance
@@ -675,40 +810,67 @@ pub struct PipelineInstance {
     pub id: i64,
     /// The name of the pipeline.
     pub name: String,
-    /// The counter of the pipeline instance.
-    pub counter: i64,
+    /// The counter of the pipeline instance. Counters arrive as strings in places (the stage counter in these very examples), so both forms are accepted.
+    pub counter: PipelineInstanceCounter,
     /// The label of the pipeline instance.
-    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The natural order of the pipeline instance (the examples show integers; GoCD computes it as a floating point number).
-    pub natural_order: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub natural_order: Option<f64>,
     /// Whether the current user can run the pipeline.
-    pub can_run: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_run: Option<bool>,
     /// Whether the pipeline is being prepared for scheduling.
-    pub preparing_to_schedule: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preparing_to_schedule: Option<bool>,
     /// A comment on the pipeline instance (null when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// What triggered this pipeline instance.
     ///
     /// - Schema: `build-cause.json#`
-    pub build_cause: BuildCause,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_cause: Option<BuildCause>,
     /// The stage instances of this pipeline instance.
     pub stages: Vec<StageInstance>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The counter of the pipeline instance. Counters arrive as strings in places (the stage counter in these very examples), so both forms are accepted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PipelineInstanceCounter {
+    /// Number
+    Number(i64),
+    /// Text
+    Text(String),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
 }
 
 /// BuildCause
 ///
 /// What triggered a pipeline instance.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildCause {
     /// The user who triggered the pipeline (empty when triggered by changes).
-    pub approver: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
     /// Whether the pipeline was triggered manually (forced).
-    pub trigger_forced: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_forced: Option<bool>,
     /// A human readable description of the trigger.
-    pub trigger_message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_message: Option<String>,
     /// The material revisions the pipeline instance was built from.
-    pub material_revisions: Vec<MaterialRevision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub material_revisions: Option<Vec<MaterialRevision>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// MaterialRevision
@@ -723,7 +885,11 @@ pub struct MaterialRevision {
     /// The modifications of the material included in this revision.
     pub modifications: Vec<Modification>,
     /// Whether the material changed since the previous pipeline instance.
-    pub changed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// StageInstance
@@ -732,28 +898,34 @@ pub struct MaterialRevision {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageInstance {
     /// The identifier of the stage instance.
-    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// The name of the stage.
     pub name: String,
     /// The counter of the stage instance (string in most examples, integer in 'Get stage Instance').
-    pub counter: StageInstanceCounter,
-    /// How the stage is approved (e.g. `success` for automatic approval, `manual`).
-    pub approval_type: String,
-    /// Who approved the stage (`changes` when triggered by material changes, else a user name).
-    pub approved_by: String,
-    /// The result of the stage (e.g. Passed, Failed, Cancelled, Unknown).
-    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<StageInstanceCounter>,
+    /// How the stage is approved (e.g. `success` for automatic approval, `manual`). Null for a stage that has not run yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_type: Option<String>,
+    /// Who approved the stage (`changes` when triggered by material changes, else a user name). Null for a stage that has not run yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// The result of the stage (e.g. Passed, Failed, Cancelled, Unknown). Absent for a stage that has not run yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
     /// The counter of the stage instance this one re-runs (null when not a re-run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun_of_counter: Option<i64>,
     /// The job instances of the stage.
-    pub jobs: Vec<JobInstance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Vec<JobInstance>>,
     /// The name of the pipeline (absent inside pipeline instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_name: Option<String>,
-    /// The counter of the pipeline instance (absent inside pipeline instances).
+    /// The counter of the pipeline instance (absent inside pipeline instances). Counters arrive as strings in places (see `counter`), so both forms are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pipeline_counter: Option<i64>,
+    pub pipeline_counter: Option<StageInstancePipelineCounter>,
     /// Whether the current user can run the stage (inside pipeline instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_run: Option<bool>,
@@ -772,12 +944,27 @@ pub struct StageInstance {
     /// Whether the artifacts of the stage have been deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts_deleted: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The counter of the stage instance (string in most examples, integer in 'Get stage Instance').
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum StageInstanceCounter {
+    /// Number
+    Number(i64),
+    /// Text
+    Text(String),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
+}
+
+/// The counter of the pipeline instance (absent inside pipeline instances). Counters arrive as strings in places (see `counter`), so both forms are accepted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum StageInstancePipelineCounter {
     /// Number
     Number(i64),
     /// Text
@@ -797,6 +984,9 @@ pub struct PipelineHistory {
     ///
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineStatus
@@ -816,6 +1006,9 @@ pub struct PipelineStatus {
     /// Who paused the pipeline. Not in the seed: the endpoints checklist notes that real servers send it (camelCase).
     #[serde(rename = "pausedBy", default, skip_serializing_if = "Option::is_none")]
     pub paused_by: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelinePauseRequest
@@ -826,6 +1019,25 @@ pub struct PipelinePauseRequest {
     /// Reason for pausing the pipeline.
     #[serde(rename = "pauseCause")]
     pub pause_cause: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// PipelineScheduleRequest
+///
+/// Optional post data of 'Scheduling pipelines'. Leave it out (or every field empty) to trigger with the latest revision of all materials. Each map entry is sent as one form field: `materials[<material name>]=<revision>`, `variables[<NAME>]=<value>`, `secure_variables[<NAME>]=<value>`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PipelineScheduleRequest {
+    /// Material name → revision to schedule with: `materials[svn_material]=3456` (revision 3456 of the material whose materialName is svn_material), `materials[repo-name:pkg-name]=gcc-4.4.7-3.el6.x86_64` (a package material), `materials[upstream_foo]=upstream_foo/2/dist/1` (an upstream pipeline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materials: Option<std::collections::BTreeMap<String, String>>,
+    /// Pipeline-level environment variables to set: `variables[ENV_VAR_1]=value1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<std::collections::BTreeMap<String, String>>,
+    /// Pipeline-level secure environment variables to set: `secure_variables[PASSWORD]=new_password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secure_variables: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// StageHistory
@@ -839,6 +1051,9 @@ pub struct StageHistory {
     ///
     /// - Schema: `pagination.json#`
     pub pagination: Pagination,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobPropertyCreateRequest
@@ -848,6 +1063,9 @@ pub struct StageHistory {
 pub struct JobPropertyCreateRequest {
     /// The value of property.
     pub value: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ConfigRevision
@@ -861,18 +1079,23 @@ pub struct ConfigRevision {
     #[serde(rename = "commitSHA")]
     pub commit_sha: String,
     /// The user who made the modification.
-    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// The GoCD edition (e.g. OpenSource).
-    #[serde(rename = "goEdition")]
-    pub go_edition: String,
+    #[serde(rename = "goEdition", default, skip_serializing_if = "Option::is_none")]
+    pub go_edition: Option<String>,
     /// The time of the modification, in milliseconds since the Unix epoch.
-    pub time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
     /// The schema version of the configuration file.
-    #[serde(rename = "schemaVersion")]
-    pub schema_version: i64,
+    #[serde(rename = "schemaVersion", default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<i64>,
     /// The GoCD version that made the modification (`N/A` when unknown).
-    #[serde(rename = "goVersion")]
-    pub go_version: String,
+    #[serde(rename = "goVersion", default, skip_serializing_if = "Option::is_none")]
+    pub go_version: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipelineGroup
@@ -890,6 +1113,9 @@ pub struct DashboardPipelineGroup {
     /// The pipelines of this group.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineGroupEmbedded>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipelineGroupEmbedded
@@ -900,6 +1126,9 @@ pub struct DashboardPipelineGroupEmbedded {
     /// The pipelines of this group shown on the dashboard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<DashboardPipeline>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipeline
@@ -913,31 +1142,40 @@ pub struct DashboardPipeline {
     /// The name of the pipeline.
     pub name: String,
     /// Whether the pipeline is currently locked.
-    pub locked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
     /// Whether the pipeline is paused, by whom and why.
     ///
     /// - Schema: `#/definitions/pause_info`
-    pub pause_info: DashboardPauseInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_info: Option<DashboardPauseInfo>,
     /// DashboardPipelineEmbedded
     ///
     /// The latest instances of this pipeline.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineEmbedded>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPauseInfo
 ///
 /// The pause state of a pipeline.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPauseInfo {
     /// Whether the pipeline is paused.
-    pub paused: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<bool>,
     /// The user who paused the pipeline (null when not paused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_by: Option<String>,
     /// The reason given for pausing the pipeline (null when not paused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipelineEmbedded
@@ -948,6 +1186,9 @@ pub struct DashboardPipelineEmbedded {
     /// The latest instances of this pipeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Vec<DashboardPipelineInstance>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipelineInstance
@@ -961,14 +1202,19 @@ pub struct DashboardPipelineInstance {
     /// The label of the pipeline instance.
     pub label: String,
     /// When the pipeline instance was scheduled.
-    pub schedule_at: apigen_runtime::Time,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_at: Option<apigen_runtime::Time>,
     /// Who (or what) triggered the pipeline instance.
-    pub triggered_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggered_by: Option<String>,
     /// DashboardPipelineInstanceEmbedded
     ///
     /// The stages of this pipeline instance.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<DashboardPipelineInstanceEmbedded>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPipelineInstanceEmbedded
@@ -979,6 +1225,9 @@ pub struct DashboardPipelineInstanceEmbedded {
     /// The stages of this pipeline instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<DashboardStage>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardStage
@@ -992,12 +1241,16 @@ pub struct DashboardStage {
     /// The name of the stage.
     pub name: String,
     /// The status of the stage (the example shows `Building` and `Passed`).
-    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     /// The previous run of this stage, shown while the stage is re-running.
     ///
     /// - Schema: `#/definitions/previous_stage`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_stage: Option<DashboardPreviousStage>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DashboardPreviousStage
@@ -1011,7 +1264,11 @@ pub struct DashboardPreviousStage {
     /// The name of the stage.
     pub name: String,
     /// The status of the stage (the example shows `Building` and `Passed`).
-    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EncryptRequest
@@ -1021,6 +1278,9 @@ pub struct DashboardPreviousStage {
 pub struct EncryptRequest {
     /// The plain text value to encrypt.
     pub value: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EncryptedValue
@@ -1033,6 +1293,9 @@ pub struct EncryptedValue {
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The encrypted value of the plain text.
     pub encrypted_value: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineConfig
@@ -1047,7 +1310,8 @@ pub struct PipelineConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_template: Option<String>,
     /// Whether pipeline is locked to run single instance or not.
-    pub enable_pipeline_locking: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_pipeline_locking: Option<bool>,
     /// The name of the pipeline.
     pub name: String,
     /// The name of the template used by pipeline. You MUST specify atleast one stage in stages, or template. Null when the pipeline defines its own stages.
@@ -1063,7 +1327,8 @@ pub struct PipelineConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
     /// The list of materials to be used by pipeline. You MUST specify atleast one material.
-    pub materials: Vec<MaterialConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materials: Option<Vec<MaterialConfig>>,
     /// The list of stages. You MUST specify atleast one stage in stages, or template. (May be null when the pipeline uses a template.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<StageConfig>>,
@@ -1073,6 +1338,9 @@ pub struct PipelineConfig {
     /// The timer specifies cron-like schedule to build pipeline (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<PipelineTimer>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineParameter
@@ -1083,7 +1351,11 @@ pub struct PipelineParameter {
     /// The name of the parameter.
     pub name: String,
     /// The value of the parameter.
-    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentVariable
@@ -1102,6 +1374,9 @@ pub struct EnvironmentVariable {
     /// Whether environment variable is secure or not. When set to true, encrypts the value if one is specified. The default value is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// MaterialConfig
@@ -1146,6 +1421,9 @@ pub struct Git {
     ///
     /// - Schema: `#/definitions/git_attributes`
     pub attributes: GitMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// GitMaterialAttributes
@@ -1179,6 +1457,9 @@ pub struct GitMaterialAttributes {
     /// Clone with -n (–depth) option if set to true. Since v16.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shallow_clone: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// MaterialFilter
@@ -1189,6 +1470,9 @@ pub struct MaterialFilter {
     /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore: Option<MaterialFilterIgnore>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
@@ -1210,6 +1494,9 @@ pub struct Svn {
     ///
     /// - Schema: `#/definitions/svn_attributes`
     pub attributes: SvnMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// SvnMaterialAttributes
@@ -1246,6 +1533,9 @@ pub struct SvnMaterialAttributes {
     /// Whether the changes o the externals will trigger the pipeline automatically or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_externals: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Hg
@@ -1255,6 +1545,9 @@ pub struct Hg {
     ///
     /// - Schema: `#/definitions/hg_attributes`
     pub attributes: HgMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// HgMaterialAttributes
@@ -1279,6 +1572,9 @@ pub struct HgMaterialAttributes {
     /// Whether to poll for new changes or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// P4
@@ -1288,6 +1584,9 @@ pub struct P4 {
     ///
     /// - Schema: `#/definitions/p4_attributes`
     pub attributes: P4MaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// P4MaterialAttributes
@@ -1326,6 +1625,9 @@ pub struct P4MaterialAttributes {
     /// Whether to poll for new changes or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Tfs
@@ -1335,6 +1637,9 @@ pub struct Tfs {
     ///
     /// - Schema: `#/definitions/tfs_attributes`
     pub attributes: TfsMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TfsMaterialAttributes
@@ -1373,6 +1678,9 @@ pub struct TfsMaterialAttributes {
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Dependency
@@ -1382,6 +1690,9 @@ pub struct Dependency {
     ///
     /// - Schema: `#/definitions/dependency_attributes`
     pub attributes: DependencyMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// DependencyMaterialAttributes
@@ -1399,6 +1710,9 @@ pub struct DependencyMaterialAttributes {
     /// Whether to poll for new changes or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Package
@@ -1408,6 +1722,9 @@ pub struct Package {
     ///
     /// - Schema: `#/definitions/package_attributes`
     pub attributes: PackageMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PackageMaterialAttributes
@@ -1417,6 +1734,9 @@ pub struct Package {
 pub struct PackageMaterialAttributes {
     /// The unique package repository id.
     pub r#ref: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Plugin
@@ -1426,6 +1746,9 @@ pub struct Plugin {
     ///
     /// - Schema: `#/definitions/plugin_attributes`
     pub attributes: PluginMaterialAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginMaterialAttributes
@@ -1444,6 +1767,9 @@ pub struct PluginMaterialAttributes {
     /// Invert filter to enable whitelist. Since v16.7.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invert_filter: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// StageConfig
@@ -1454,20 +1780,27 @@ pub struct StageConfig {
     /// The name of the stage.
     pub name: String,
     /// Whether to perform material update/checkout.
-    pub fetch_materials: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_materials: Option<bool>,
     /// Whether to delete the working directory every time.
-    pub clean_working_directory: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clean_working_directory: Option<bool>,
     /// Never cleanup artifacts for this stage, if purging artifacts is configured at the Server Level.
-    pub never_cleanup_artifacts: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub never_cleanup_artifacts: Option<bool>,
     /// The approval specifies how stage should be triggered. Can be one of manual, success.
     ///
     /// - Schema: `#/definitions/approval`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<StageApproval>,
     /// The list of of environment variables defined here are set on the agents and can be used within your stage.
-    pub environment_variables: Vec<EnvironmentVariable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_variables: Option<Vec<EnvironmentVariable>>,
     /// The list of jobs.
     pub jobs: Vec<JobConfig>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// StageApproval
@@ -1480,7 +1813,11 @@ pub struct StageApproval {
     /// The authorization under an approval with a manual or success type to specify who can approve this stage.
     ///
     /// - Schema: `#/definitions/authorization`
-    pub authorization: StageAuthorization,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<StageAuthorization>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
@@ -1500,12 +1837,17 @@ pub enum StageApprovalType {
 /// StageAuthorization
 ///
 /// The authorization object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageAuthorization {
     /// The list of users authorized to operate (run) on this stage.
-    pub users: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
     /// The list of roles authorized to operate (run) on this stage.
-    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobConfig
@@ -1522,12 +1864,14 @@ pub struct JobConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<JobConfigTimeout>,
     /// The list of environment variables defined here are set on the agents and can be used within your tasks.
-    pub environment_variables: Vec<EnvironmentVariable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_variables: Option<Vec<EnvironmentVariable>>,
     /// The list of (String) resources that specifies the resource which the job requires to build. MUST NOT be specified along with elastic_profile_id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<String>>,
     /// The list of tasks that will run as part of the job.
-    pub tasks: Vec<TaskConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<TaskConfig>>,
     /// The list of tabs which let you add custom tabs within the job details page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tabs: Option<Vec<JobTab>>,
@@ -1540,6 +1884,9 @@ pub struct JobConfig {
     /// The id of the elastic profile, specifying this attribute would run the job on an elastic agent asociated with this profile. MUST NOT be specified along with resources. Since v16.10.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elastic_profile_id: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
@@ -1615,6 +1962,9 @@ pub struct Exec {
     ///
     /// - Schema: `#/definitions/exec_attributes`
     pub attributes: ExecTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ExecTaskAttributes
@@ -1636,6 +1986,9 @@ pub struct ExecTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
@@ -1691,6 +2044,9 @@ pub struct CancelTaskExec {
     ///
     /// - Schema: `#/definitions/exec_attributes`
     pub attributes: CancelExecTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelExecTaskAttributes
@@ -1709,6 +2065,9 @@ pub struct CancelExecTaskAttributes {
     /// The directory in which the executable is to be executed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Ant
@@ -1718,6 +2077,9 @@ pub struct Ant {
     ///
     /// - Schema: `#/definitions/ant_attributes`
     pub attributes: CancelAntTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelAntTaskAttributes
@@ -1737,6 +2099,9 @@ pub struct CancelAntTaskAttributes {
     /// The directory in which Ant is invoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Nant
@@ -1746,6 +2111,9 @@ pub struct Nant {
     ///
     /// - Schema: `#/definitions/nant_attributes`
     pub attributes: CancelNantTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelNantTaskAttributes
@@ -1768,6 +2136,9 @@ pub struct CancelNantTaskAttributes {
     /// The directory in which NAnt is invoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Rake
@@ -1777,6 +2148,9 @@ pub struct Rake {
     ///
     /// - Schema: `#/definitions/rake_attributes`
     pub attributes: CancelRakeTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelRakeTaskAttributes
@@ -1796,6 +2170,9 @@ pub struct CancelRakeTaskAttributes {
     /// The directory from which rake is invoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Fetch
@@ -1805,6 +2182,9 @@ pub struct Fetch {
     ///
     /// - Schema: `#/definitions/fetch_attributes`
     pub attributes: CancelFetchTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelFetchTaskAttributes
@@ -1830,6 +2210,9 @@ pub struct CancelFetchTaskAttributes {
     /// The path of the directory where the artifact is fetched to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluggableTask
@@ -1839,6 +2222,9 @@ pub struct PluggableTask {
     ///
     /// - Schema: `#/definitions/pluggable_task_attributes`
     pub attributes: CancelPluggableTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// CancelPluggableTaskAttributes
@@ -1856,6 +2242,9 @@ pub struct CancelPluggableTaskAttributes {
     /// A list of key-value pairs which defines the plugin configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Vec<ConfigurationProperty>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginMetadata
@@ -1866,7 +2255,11 @@ pub struct PluginMetadata {
     /// The plugin id.
     pub id: String,
     /// The current version of the plugin.
-    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ConfigurationProperty
@@ -1882,6 +2275,9 @@ pub struct ConfigurationProperty {
     /// The encrypted value of the property. You MUST specify one of value or encrypted_value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypted_value: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Ant
@@ -1891,6 +2287,9 @@ pub struct TaskConfigAnt {
     ///
     /// - Schema: `#/definitions/ant_attributes`
     pub attributes: AntTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// AntTaskAttributes
@@ -1913,6 +2312,9 @@ pub struct AntTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Nant
@@ -1922,6 +2324,9 @@ pub struct TaskConfigNant {
     ///
     /// - Schema: `#/definitions/nant_attributes`
     pub attributes: NantTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// NantTaskAttributes
@@ -1947,6 +2352,9 @@ pub struct NantTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Rake
@@ -1956,6 +2364,9 @@ pub struct TaskConfigRake {
     ///
     /// - Schema: `#/definitions/rake_attributes`
     pub attributes: RakeTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// RakeTaskAttributes
@@ -1978,6 +2389,9 @@ pub struct RakeTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Fetch
@@ -1987,6 +2401,9 @@ pub struct TaskConfigFetch {
     ///
     /// - Schema: `#/definitions/fetch_attributes`
     pub attributes: FetchTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// FetchTaskAttributes
@@ -2015,6 +2432,9 @@ pub struct FetchTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluggableTask
@@ -2024,6 +2444,9 @@ pub struct TaskConfigPluggableTask {
     ///
     /// - Schema: `#/definitions/pluggable_task_attributes`
     pub attributes: PluggableTaskAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluggableTaskAttributes
@@ -2044,6 +2467,9 @@ pub struct PluggableTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// JobTab
@@ -2054,7 +2480,11 @@ pub struct JobTab {
     /// The name of the tab which will appear in the Job detail page.
     pub name: String,
     /// The relative path of a file in the server artifact destination directory of the job that will be render in the tab.
-    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ArtifactConfig
@@ -2063,12 +2493,16 @@ pub struct JobTab {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactConfig {
     /// The type of the artifact. Can be one of test, build.
-    pub r#type: ArtifactConfigType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ArtifactConfigType>,
     /// The file or folder to publish to the server.
     pub source: String,
     /// The destination is relative to the artifacts folder of the current job instance on the server side. If it is not specified, the artifact will be stored in the root of the artifacts directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The type of the artifact. Can be one of test, build.
@@ -2093,9 +2527,14 @@ pub struct JobPropertyConfig {
     /// The name of the property.
     pub name: String,
     /// The relative path to the XML file containing the data that you want to use to create the property.
-    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The xpath that will be used to create property.
-    pub xpath: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xpath: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TrackingTool
@@ -2122,6 +2561,9 @@ pub struct Generic {
     ///
     /// - Schema: `#/definitions/generic_attributes`
     pub attributes: GenericTrackingToolAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// GenericTrackingToolAttributes
@@ -2133,6 +2575,9 @@ pub struct GenericTrackingToolAttributes {
     pub url_pattern: String,
     /// In generic tracking tool, the regular expression to identify card or bug numbers from your checkin comments.
     pub regex: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Mingle
@@ -2142,6 +2587,9 @@ pub struct Mingle {
     ///
     /// - Schema: `#/definitions/mingle_attributes`
     pub attributes: MingleTrackingToolAttributes,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// MingleTrackingToolAttributes
@@ -2155,6 +2603,9 @@ pub struct MingleTrackingToolAttributes {
     pub project_identifier: String,
     /// The MQL string that determines the ‘passing criteria’ for cards displayed.
     pub mql_grouping_conditions: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineTimer
@@ -2167,6 +2618,9 @@ pub struct PipelineTimer {
     /// Run only if the pipeline hasn’t previously run with the latest material(s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_on_changes: Option<bool>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PipelineConfigCreate
@@ -2180,6 +2634,9 @@ pub struct PipelineConfigCreate {
     ///
     /// - Schema: `pipeline-config.json#`
     pub pipeline: PipelineConfig,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TemplateSummary
@@ -2197,6 +2654,9 @@ pub struct TemplateSummary {
     /// The pipelines associated with this template.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<TemplateSummaryEmbedded>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TemplateSummaryEmbedded
@@ -2207,6 +2667,9 @@ pub struct TemplateSummaryEmbedded {
     /// The pipelines that use this template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<TemplatePipeline>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TemplatePipeline
@@ -2219,6 +2682,9 @@ pub struct TemplatePipeline {
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// TemplateConfig
@@ -2232,7 +2698,11 @@ pub struct TemplateConfig {
     /// The name of the template.
     pub name: String,
     /// The list of stages. You MUST specify atleast one stage in stages, or template.
-    pub stages: Vec<StageConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<StageConfig>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Version
@@ -2246,13 +2716,20 @@ pub struct Version {
     /// The GoCD server version.
     pub version: String,
     /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"` (doc-inconsistencies: example-vs-attribute-table, 61); both are accepted.
-    pub build_number: VersionBuildNumber,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_number: Option<VersionBuildNumber>,
     /// The git SHA from which this server version was built.
-    pub git_sha: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_sha: Option<String>,
     /// The GoCD server full version.
-    pub full_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_version: Option<String>,
     /// The GitHub url to the git_sha.
-    pub commit_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_url: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"` (doc-inconsistencies: example-vs-attribute-table, 61); both are accepted.
@@ -2278,13 +2755,17 @@ pub struct EnvironmentConfig {
     /// The name of environment.
     pub name: String,
     /// List of pipeline names that should be added to this environment. Each element is an object with the pipeline `name` (responses add `_links`).
-    pub pipelines: Vec<EnvironmentPipeline>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipelines: Option<Vec<EnvironmentPipeline>>,
     /// List of agent uuids that should be added to this environment. Each element is an object with the agent `uuid` (responses add `_links`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<EnvironmentAgent>>,
     /// The list of environment variables that will be passed to all tasks (commands) that are part of this environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentPipeline
@@ -2297,6 +2778,9 @@ pub struct EnvironmentPipeline {
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentAgent
@@ -2309,6 +2793,9 @@ pub struct EnvironmentAgent {
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The uuid of the agent.
     pub uuid: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentPatch
@@ -2326,6 +2813,9 @@ pub struct EnvironmentPatch {
     /// - Schema: `#/definitions/agents_update`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<EnvironmentAgentsUpdate>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentPipelinesUpdate
@@ -2339,6 +2829,9 @@ pub struct EnvironmentPipelinesUpdate {
     /// The list of pipelines which needs to be removed to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// EnvironmentAgentsUpdate
@@ -2352,6 +2845,9 @@ pub struct EnvironmentAgentsUpdate {
     /// The list of agents which needs to be removed to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove: Option<Vec<String>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// ElasticProfile
@@ -2370,6 +2866,9 @@ pub struct ElasticProfile {
     /// The list of configuration properties that represent the configuration of this profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<ConfigurationProperty>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginInfo
@@ -2383,12 +2882,15 @@ pub struct PluginInfo {
     /// Plugin unique identifier.
     pub id: String,
     /// Name of the plugin.
-    pub name: String,
-    /// Plugin display name to be used in views.
-    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plugin display name to be used in views. Only SCM plugins send it: package-repository, elastic-agent and authorization plugins come without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// The version of the plugin.
-    pub version: String,
-    /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic. Real servers also send authorization and elastic-agent; any other value is kept.
     pub r#type: PluginInfoType,
     /// List of pluggable_instance_settings settings required to configure a pluggable instance e.g PluggableTask, PluggableSCM.
     ///
@@ -2400,9 +2902,12 @@ pub struct PluginInfo {
     /// - Schema: `#/definitions/image`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PluginImage>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-/// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic.
+/// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic. Real servers also send authorization and elastic-agent; any other value is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PluginInfoType {
     /// `authentication`
@@ -2423,6 +2928,12 @@ pub enum PluginInfoType {
     /// `elastic`
     #[serde(rename = "elastic")]
     Elastic,
+    /// `authorization`
+    #[serde(rename = "authorization")]
+    Authorization,
+    /// `elastic-agent`
+    #[serde(rename = "elastic-agent")]
+    ElasticAgent,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
@@ -2440,6 +2951,9 @@ pub struct PluggableInstanceSettings {
     /// - Schema: `#/definitions/view`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<PluginInfoView>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginInfoConfiguration
@@ -2452,7 +2966,14 @@ pub struct PluginInfoConfiguration {
     /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
     ///
     /// - Schema: `#/definitions/metadata`
-    pub metadata: PluginInfoConfigurationMetadata,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<PluginInfoConfigurationMetadata>,
+    /// The plugin type the configuration belongs to (e.g. `package-repository`). Real servers send it with every configuration; the documentation does not show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginInfoConfigurationMetadata
@@ -2469,21 +2990,40 @@ pub struct PluginInfoConfigurationMetadata {
     /// Whether the property is part of the identity of the pluggable instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_of_identity: Option<bool>,
-    /// The display order of the property (package-repository plugins).
+    /// The display order of the property (package-repository plugins). Plugins declare it as a string (`"0"`) in their own metadata, and servers pass that on, so both forms are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_order: Option<i64>,
+    pub display_order: Option<PluginInfoConfigurationMetadataDisplayOrder>,
     /// The display name of the property (package-repository plugins).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The display order of the property (package-repository plugins). Plugins declare it as a string (`"0"`) in their own metadata, and servers pass that on, so both forms are accepted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PluginInfoConfigurationMetadataDisplayOrder {
+    /// Number
+    Number(i64),
+    /// Text
+    Text(String),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
 }
 
 /// PluginInfoView
 ///
 /// The plugin info view object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInfoView {
     /// The plugin Angular.js view template.
-    pub template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginImage
@@ -2495,6 +3035,9 @@ pub struct PluginImage {
     pub content_type: String,
     /// A base-64 encoded (single-line non-chunking) byte array of the byte-sequence that composes the image.
     pub data: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluggableScm
@@ -2522,6 +3065,9 @@ pub struct PluggableScm {
     /// - Schema: `plugin-configuration.json#`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PluginConfiguration
@@ -2561,12 +3107,16 @@ pub struct PackageRepository {
     /// The list of properties (key-value pairs) to be provided for using the plugin.
     ///
     /// - Schema: `plugin-configuration.json#`
-    pub configuration: PluginConfiguration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<PluginConfiguration>,
     /// PackageRepositoryEmbedded
     ///
     /// The packages defined in this repository.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<PackageRepositoryEmbedded>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PackageRepositoryEmbedded
@@ -2577,6 +3127,9 @@ pub struct PackageRepositoryEmbedded {
     /// The packages defined in this repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<PackageRepositoryPackage>>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PackageRepositoryPackage
@@ -2591,6 +3144,9 @@ pub struct PackageRepositoryPackage {
     pub name: String,
     /// The id of the package.
     pub id: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PackageConfig
@@ -2616,7 +3172,11 @@ pub struct PackageConfig {
     /// The list of properties (key-value pairs) to be provided for using the plugin.
     ///
     /// - Schema: `plugin-configuration.json#`
-    pub configuration: PluginConfiguration,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<PluginConfiguration>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// PackageRepositoryRef
@@ -2632,4 +3192,7 @@ pub struct PackageRepositoryRef {
     /// The name of the package repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }

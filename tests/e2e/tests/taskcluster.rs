@@ -248,3 +248,26 @@ fn old_clients_survive_new_servers() {
     .unwrap();
     assert_eq!(docker.max_run_time, 60);
 }
+
+/// A path parameter that is `.` or `..` would be removed by URL parsing (with the segment
+/// before it): `task("..")` would call the queue's root. Such values are refused before
+/// anything is sent; values that merely contain dots reach their route, `/` encoded.
+#[tokio::test]
+async fn dot_path_parameters_reach_their_route_or_are_refused() {
+    let (server, client) = server_and_client().await;
+    let queue = Queue::new(&client);
+    server.on("GET", "/api/queue/v1/task/a%2F..%2Fb", |_| Reply::error(404, "ResourceNotFound", "no such task"));
+    let e = queue.task("a/../b").await.expect_err("404 from the task route");
+    assert_eq!(e.status(), Some(404), "{e}");
+    assert_eq!(server.last_request().unwrap().path, "/api/queue/v1/task/a%2F..%2Fb");
+    let before = server.requests().len();
+    for value in [".", ".."] {
+        let e = queue.task(value).await.expect_err("refused");
+        assert!(matches!(e, apigen_runtime::Error::InvalidInput(ref m) if m.contains("cannot carry")), "{e}");
+        let e = queue.task_signed_url(value, Duration::from_secs(60)).expect_err("refused");
+        assert!(matches!(e, apigen_runtime::Error::InvalidInput(_)), "{e}");
+        // The unsigned URL string keeps the dots encoded.
+        assert!(queue.task_url(value).ends_with(&format!("/task/{}", value.replace('.', "%2E"))));
+    }
+    assert_eq!(server.requests().len(), before, "nothing was sent");
+}

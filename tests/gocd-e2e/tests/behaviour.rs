@@ -320,7 +320,7 @@ async fn a_post_answered_503_is_not_retried() {
     let server = GoCdServer::start().await;
     let path = "/go/api/pipelines/pipeline1/schedule";
     server.fail(path, 503, 10);
-    let e = gocd(&server).schedule_pipeline("pipeline1", &Default::default()).await.expect_err("503");
+    let e = gocd(&server).schedule_pipeline("pipeline1", None).await.expect_err("503");
     assert_eq!(e.status(), Some(503));
     assert_eq!(e.attempts(), 1);
     assert_eq!(server.hits("POST", path), 1, "a repeated POST would schedule the pipeline twice");
@@ -440,13 +440,16 @@ async fn the_fake_server_checks_what_the_documentation_requires() {
     assert_eq!((status, fields), (400, vec!["Accept".to_owned()]));
     assert!(message.contains("getVersion") && message.contains("v1+json"), "{message}");
 
-    // An Accept header the documentation does not send.
-    let (status, fields, _) =
-        rejected(&server, get("api/config/materials").header("accept", "application/json").unwrap()).await;
-    assert_eq!((status, fields), (400, vec!["Accept".to_owned()]));
+    // Where the curl sends no Accept, anything but the documented answer's media type (here
+    // curl's `*/*`, or an HTML page).
+    for accept in ["*/*", "text/html"] {
+        let (status, fields, _) =
+            rejected(&server, get("api/config/materials").header("accept", accept).unwrap()).await;
+        assert_eq!((status, fields), (400, vec!["Accept".to_owned()]), "{accept}");
+    }
 
     // No Confirm header.
-    let req = rt::Request::new(Method::POST, "api/pipelines/pipeline1/releaseLock");
+    let req = rt::Request::new(Method::POST, "api/pipelines/pipeline1/releaseLock").header("accept", "text/html").unwrap();
     let (status, fields, _) = rejected(&server, req).await;
     assert_eq!((status, fields), (400, vec!["Confirm".to_owned()]));
 
@@ -468,6 +471,8 @@ async fn the_fake_server_checks_what_the_documentation_requires() {
 
     // A form body sent as JSON.
     let req = rt::Request::new(Method::POST, "api/material/notify/git")
+        .header("accept", "text/plain")
+        .unwrap()
         .header("confirm", "true")
         .unwrap()
         .json(&json!({"repository_url": "git://git.example.com/git/funky-widgets.git"}))
@@ -478,6 +483,8 @@ async fn the_fake_server_checks_what_the_documentation_requires() {
 
     // An upload sent raw instead of multipart.
     let req = rt::Request::new(Method::POST, "files/PipelineName/541/StageName/1/JobName/pkg/foobar-widgets-1.2.3.jar")
+        .header("accept", "text/plain")
+        .unwrap()
         .header("confirm", "true")
         .unwrap()
         .body(rt::Body::Bytes {
