@@ -99,8 +99,9 @@ fn string_enums_keep_values_they_do_not_know() {
 }
 
 #[test]
-fn additional_properties_true_and_schema_keep_unknown_fields_false_drops_them() {
+fn additional_properties_absent_true_and_schema_keep_unknown_fields_false_drops_them() {
     let v = json!({
+        "absent": {"a": "x", "new": 1},
         "open": {"a": "x", "new": [1]},
         "typed": {"a": "x", "n": 3},
         "closed": {"a": "x", "dropped": 1},
@@ -108,6 +109,8 @@ fn additional_properties_true_and_schema_keep_unknown_fields_false_drops_them() 
         "fieldNamedExtra": {"extra": "mine", "more": true}
     });
     let (_, back) = round_trip::<c::additional_properties::AdditionalProperties>(v);
+    // JSON Schema reads an absent `additionalProperties` as `true`.
+    assert_eq!(back["absent"], json!({"a": "x", "new": 1}));
     assert_eq!(back["open"], json!({"a": "x", "new": [1]}));
     assert_eq!(back["typed"], json!({"a": "x", "n": 3}));
     assert_eq!(back["closed"], json!({"a": "x"}));

@@ -31,6 +31,9 @@ pub struct AdditionalProperties {
 pub struct AdditionalPropertiesAbsent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/open`.

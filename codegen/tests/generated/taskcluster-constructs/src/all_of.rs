@@ -12,4 +12,7 @@ pub struct AllOf {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub label: String,
+    /// Properties not named above, kept so that nothing the server sends is lost.
+    #[serde(flatten)]
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
