@@ -8,9 +8,9 @@
 /// The agent object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agent {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links")]
     pub links: std::collections::BTreeMap<String, Link>,
     /// The identifier of this agent.
@@ -32,9 +32,9 @@ pub struct Agent {
     /// The amount of free space in bytes.
     pub free_space: i64,
     /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
-    pub agent_config_state: AgentAgentConfigState,
+    pub agent_config_state: AgentConfigState,
     /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
-    pub agent_state: AgentAgentState,
+    pub agent_state: AgentState,
     /// The set of resources that this agent is tagged with. This attribute is only available if the agent is NOT an elastic agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<String>>,
@@ -42,9 +42,9 @@ pub struct Agent {
     pub environments: Vec<String>,
     /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
     pub build_state: AgentBuildState,
-    /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0.
+    /// BuildDetails
     ///
-    /// - Schema: `build-details.json#`
+    /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_details: Option<BuildDetails>,
 }
@@ -58,9 +58,16 @@ pub struct Link {
     pub href: String,
 }
 
+impl Link {
+    /// From the required fields; optional fields start unset.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self { href: href.into() }
+    }
+}
+
 /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AgentAgentConfigState {
+pub enum AgentConfigState {
     /// `Pending`
     #[serde(rename = "Pending")]
     Pending,
@@ -75,9 +82,42 @@ pub enum AgentAgentConfigState {
     Unknown(String),
 }
 
+impl AgentConfigState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentConfigState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentConfigState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Pending" => Self::Pending,
+                "Enabled" => Self::Enabled,
+                "Disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AgentAgentState {
+pub enum AgentState {
     /// `Idle`
     #[serde(rename = "Idle")]
     Idle,
@@ -92,10 +132,47 @@ pub enum AgentAgentState {
     Missing,
     /// `Unknown`
     #[serde(rename = "Unknown")]
-    UnknownValue,
+    Unknown,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl AgentState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Building => "Building",
+            Self::LostContact => "LostContact",
+            Self::Missing => "Missing",
+            Self::Unknown => "Unknown",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Idle" => Self::Idle,
+                "Building" => Self::Building,
+                "LostContact" => Self::LostContact,
+                "Missing" => Self::Missing,
+                "Unknown" => Self::Unknown,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
@@ -112,10 +189,45 @@ pub enum AgentBuildState {
     Cancelled,
     /// `Unknown`
     #[serde(rename = "Unknown")]
-    UnknownValue,
+    Unknown,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl AgentBuildState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Building => "Building",
+            Self::Cancelled => "Cancelled",
+            Self::Unknown => "Unknown",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentBuildState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentBuildState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Idle" => Self::Idle,
+                "Building" => Self::Building,
+                "Cancelled" => Self::Cancelled,
+                "Unknown" => Self::Unknown,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// BuildDetails
@@ -124,8 +236,6 @@ pub enum AgentBuildState {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildDetails {
     /// Links to the `job`, `stage` and `pipeline` being built.
-    ///
-    /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Name of the pipeline, whose job the agent is building (name used by the examples).
@@ -165,6 +275,41 @@ pub struct AgentUpdateRequest {
     /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Can be one of Enabled, Disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<AgentUpdateRequestAgentConfigState>,
+}
+
+impl AgentUpdateRequest {
+    /// Sets `hostname`.
+    pub fn with_hostname(mut self, value: impl Into<String>) -> Self {
+        self.hostname = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(
+        mut self,
+        value: impl Into<AgentUpdateRequestResources>,
+    ) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
+
+    /// Sets `environments`.
+    pub fn with_environments(
+        mut self,
+        value: impl Into<AgentUpdateRequestEnvironments>,
+    ) -> Self {
+        self.environments = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_config_state`.
+    pub fn with_agent_config_state(
+        mut self,
+        value: impl Into<AgentUpdateRequestAgentConfigState>,
+    ) -> Self {
+        self.agent_config_state = Some(value.into());
+        self
+    }
 }
 
 /// A comma separated strings of resources, or an array of string resources. Updating of resources is NOT supported by elastic agents.
@@ -213,6 +358,37 @@ pub enum AgentUpdateRequestAgentConfigState {
     Unknown(String),
 }
 
+impl AgentUpdateRequestAgentConfigState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentUpdateRequestAgentConfigState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentUpdateRequestAgentConfigState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Enabled" => Self::Enabled,
+                "Disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Message
 ///
 /// A message confirmation returned by delete and bulk operations.
@@ -237,19 +413,62 @@ pub struct AgentBulkUpdateRequest {
     pub agent_config_state: Option<String>,
 }
 
+impl AgentBulkUpdateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuids: impl Into<Vec<String>>) -> Self {
+        Self {
+            uuids: uuids.into(),
+            operations: None,
+            agent_config_state: None,
+        }
+    }
+
+    /// Sets `operations`.
+    pub fn with_operations(
+        mut self,
+        value: impl Into<AgentBulkUpdateRequestOperations>,
+    ) -> Self {
+        self.operations = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_config_state`.
+    pub fn with_agent_config_state(mut self, value: impl Into<String>) -> Self {
+        self.agent_config_state = Some(value.into());
+        self
+    }
+}
+
 /// The bulk update operations performed on the set of agents.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentBulkUpdateRequestOperations {
-    /// The environments update operation to be performed on the set of agents.
+    /// AgentBulkUpdateOperation
     ///
-    /// - Schema: `agent-bulk-update-operation.json#`
+    /// The environments update operation to be performed on the set of agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environments: Option<AgentBulkUpdateOperation>,
-    /// The resources update operation to be performed on the set of agents. Updating of resources is NOT supported by elastic agents.
+    /// AgentBulkUpdateOperation
     ///
-    /// - Schema: `agent-bulk-update-operation.json#`
+    /// The resources update operation to be performed on the set of agents. Updating of resources is NOT supported by elastic agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<AgentBulkUpdateOperation>,
+}
+
+impl AgentBulkUpdateRequestOperations {
+    /// Sets `environments`.
+    pub fn with_environments(
+        mut self,
+        value: impl Into<AgentBulkUpdateOperation>,
+    ) -> Self {
+        self.environments = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(mut self, value: impl Into<AgentBulkUpdateOperation>) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
 }
 
 /// AgentBulkUpdateOperation
@@ -265,6 +484,20 @@ pub struct AgentBulkUpdateOperation {
     pub remove: Option<Vec<String>>,
 }
 
+impl AgentBulkUpdateOperation {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// AgentBulkDeleteRequest
 ///
 /// Deletes a list of agents.
@@ -272,6 +505,13 @@ pub struct AgentBulkUpdateOperation {
 pub struct AgentBulkDeleteRequest {
     /// The uuids of the agents to delete.
     pub uuids: Vec<String>,
+}
+
+impl AgentBulkDeleteRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuids: impl Into<Vec<String>>) -> Self {
+        Self { uuids: uuids.into() }
+    }
 }
 
 /// JobHistory
@@ -282,8 +522,6 @@ pub struct JobHistory {
     /// The job instances, newest first.
     pub jobs: Vec<JobInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
 
@@ -375,9 +613,9 @@ pub struct Pagination {
 /// The user object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links")]
     pub links: std::collections::BTreeMap<String, Link>,
     /// The user’s login name.
@@ -420,6 +658,43 @@ pub struct UserCreateRequest {
     pub checkin_aliases: Option<Vec<String>>,
 }
 
+impl UserCreateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(login_name: impl Into<String>) -> Self {
+        Self {
+            login_name: login_name.into(),
+            enabled: None,
+            email: None,
+            email_me: None,
+            checkin_aliases: None,
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn with_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_me`.
+    pub fn with_email_me(mut self, value: impl Into<bool>) -> Self {
+        self.email_me = Some(value.into());
+        self
+    }
+
+    /// Sets `checkin_aliases`.
+    pub fn with_checkin_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.checkin_aliases = Some(value.into());
+        self
+    }
+}
+
 /// UserUpdateRequest
 ///
 /// Attributes of a user to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
@@ -437,6 +712,32 @@ pub struct UserUpdateRequest {
     /// A list of SCM checkin aliases to map users to SCM commits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkin_aliases: Option<Vec<String>>,
+}
+
+impl UserUpdateRequest {
+    /// Sets `enabled`.
+    pub fn with_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_me`.
+    pub fn with_email_me(mut self, value: impl Into<bool>) -> Self {
+        self.email_me = Some(value.into());
+        self
+    }
+
+    /// Sets `checkin_aliases`.
+    pub fn with_checkin_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.checkin_aliases = Some(value.into());
+        self
+    }
 }
 
 /// Material
@@ -484,6 +785,47 @@ pub enum MaterialType {
     Unknown(String),
 }
 
+impl MaterialType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Git => "Git",
+            Self::Mercurial => "Mercurial",
+            Self::Perforce => "Perforce",
+            Self::Subversion => "Subversion",
+            Self::Tfs => "Tfs",
+            Self::Pipeline => "Pipeline",
+            Self::Scm => "SCM",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for MaterialType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MaterialType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Git" => Self::Git,
+                "Mercurial" => Self::Mercurial,
+                "Perforce" => Self::Perforce,
+                "Subversion" => Self::Subversion,
+                "Tfs" => Self::Tfs,
+                "Pipeline" => Self::Pipeline,
+                "SCM" => Self::Scm,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// MaterialModifications
 ///
 /// A page of modifications of a material. The seed's 'Returns' says 'A list of modification objects'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -492,8 +834,6 @@ pub struct MaterialModifications {
     /// The modification objects, newest first.
     pub modifications: Vec<Modification>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
 
@@ -527,6 +867,13 @@ pub struct SvnNotifyRequest {
     pub uuid: String,
 }
 
+impl SvnNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuid: impl Into<String>) -> Self {
+        Self { uuid: uuid.into() }
+    }
+}
+
 /// GitNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a git repository.
@@ -534,6 +881,15 @@ pub struct SvnNotifyRequest {
 pub struct GitNotifyRequest {
     /// The git repository url as defined in cruise-config.xml.
     pub repository_url: String,
+}
+
+impl GitNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(repository_url: impl Into<String>) -> Self {
+        Self {
+            repository_url: repository_url.into(),
+        }
+    }
 }
 
 /// MercurialNotifyRequest
@@ -545,23 +901,32 @@ pub struct MercurialNotifyRequest {
     pub repository_url: String,
 }
 
+impl MercurialNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(repository_url: impl Into<String>) -> Self {
+        Self {
+            repository_url: repository_url.into(),
+        }
+    }
+}
+
 /// Backup
 ///
 /// The backup object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Backup {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The time of the backup.
     pub time: apigen_runtime::Time,
     /// The filesystem location of the backup.
     pub path: String,
-    /// The user that performed this backup.
+    /// User
     ///
-    /// - Schema: `user.json#`
+    /// The user that performed this backup.
     pub user: User,
 }
 
@@ -648,6 +1013,37 @@ pub enum ArtifactType {
     Unknown(String),
 }
 
+impl ArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Folder => "folder",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "folder" => Self::Folder,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// ArtifactFileUpload
 ///
 /// The multipart/form-data fields of 'Create artifact'.
@@ -657,6 +1053,13 @@ pub struct ArtifactFileUpload {
     pub file: String,
 }
 
+impl ArtifactFileUpload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(file: impl Into<String>) -> Self {
+        Self { file: file.into() }
+    }
+}
+
 /// ArtifactZipUpload
 ///
 /// The multipart/form-data fields of 'Create multiple artifacts'.
@@ -664,6 +1067,13 @@ pub struct ArtifactFileUpload {
 pub struct ArtifactZipUpload {
     /// The zip file to be uploaded as multipart/form-data; the server unzips it under the destination directory.
     pub zipfile: String,
+}
+
+impl ArtifactZipUpload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(zipfile: impl Into<String>) -> Self {
+        Self { zipfile: zipfile.into() }
+    }
 }
 
 /// PipelineInstance
@@ -688,9 +1098,9 @@ pub struct PipelineInstance {
     /// A comment on the pipeline instance (null when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// What triggered this pipeline instance.
+    /// BuildCause
     ///
-    /// - Schema: `build-cause.json#`
+    /// What triggered this pipeline instance.
     pub build_cause: BuildCause,
     /// The stage instances of this pipeline instance.
     pub stages: Vec<StageInstance>,
@@ -716,9 +1126,9 @@ pub struct BuildCause {
 /// The revision of one material that caused a pipeline instance.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaterialRevision {
-    /// The material.
+    /// Material
     ///
-    /// - Schema: `material.json#`
+    /// The material.
     pub material: Material,
     /// The modifications of the material included in this revision.
     pub modifications: Vec<Modification>,
@@ -794,8 +1204,6 @@ pub struct PipelineHistory {
     /// The pipeline instances, newest first.
     pub pipelines: Vec<PipelineInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
 
@@ -828,6 +1236,15 @@ pub struct PipelinePauseRequest {
     pub pause_cause: String,
 }
 
+impl PipelinePauseRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(pause_cause: impl Into<String>) -> Self {
+        Self {
+            pause_cause: pause_cause.into(),
+        }
+    }
+}
+
 /// StageHistory
 ///
 /// A page of stage instances. The seed's 'Returns' says 'An array of stage instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -836,8 +1253,6 @@ pub struct StageHistory {
     /// The stage instances, newest first.
     pub stages: Vec<StageInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
 }
 
@@ -848,6 +1263,13 @@ pub struct StageHistory {
 pub struct JobPropertyCreateRequest {
     /// The value of property.
     pub value: String,
+}
+
+impl JobPropertyCreateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self { value: value.into() }
+    }
 }
 
 /// ConfigRevision
@@ -880,7 +1302,9 @@ pub struct ConfigRevision {
 /// A pipeline group on the dashboard, with its pipelines embedded. The seed has no attribute table for the dashboard; properties are described from the `GET /go/api/dashboard` example. Available since v15.3.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipelineGroup {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline group.
@@ -907,16 +1331,18 @@ pub struct DashboardPipelineGroupEmbedded {
 /// A pipeline on the dashboard, with its latest instances embedded (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
     /// Whether the pipeline is currently locked.
     pub locked: bool,
-    /// Whether the pipeline is paused, by whom and why.
+    /// DashboardPauseInfo
     ///
-    /// - Schema: `#/definitions/pause_info`
+    /// Whether the pipeline is paused, by whom and why.
     pub pause_info: DashboardPauseInfo,
     /// DashboardPipelineEmbedded
     ///
@@ -955,7 +1381,9 @@ pub struct DashboardPipelineEmbedded {
 /// An instance (run) of a pipeline on the dashboard, with its stages embedded (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipelineInstance {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The label of the pipeline instance.
@@ -986,16 +1414,18 @@ pub struct DashboardPipelineInstanceEmbedded {
 /// A stage of a pipeline instance on the dashboard (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardStage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the stage.
     pub name: String,
     /// The status of the stage (the example shows `Building` and `Passed`).
     pub status: String,
-    /// The previous run of this stage, shown while the stage is re-running.
+    /// DashboardPreviousStage
     ///
-    /// - Schema: `#/definitions/previous_stage`
+    /// The previous run of this stage, shown while the stage is re-running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_stage: Option<DashboardPreviousStage>,
 }
@@ -1005,7 +1435,9 @@ pub struct DashboardStage {
 /// The previous run of a dashboard stage (the example shows no deeper nesting, so this type has no `previous_stage` of its own).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPreviousStage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the stage.
@@ -1023,12 +1455,21 @@ pub struct EncryptRequest {
     pub value: String,
 }
 
+impl EncryptRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self { value: value.into() }
+    }
+}
+
 /// EncryptedValue
 ///
 /// The cipher text of a plain text value. Available since v17.1.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedValue {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The encrypted value of the plain text.
@@ -1040,7 +1481,9 @@ pub struct EncryptedValue {
 /// The pipeline config object. Available since v15.3.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PipelineConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The label template to customise the pipeline instance label. Both of material names and ${COUNT} are available in the label_template. If not specified, label_template defaults to ${COUNT}.
@@ -1075,6 +1518,90 @@ pub struct PipelineConfig {
     pub timer: Option<PipelineTimer>,
 }
 
+impl PipelineConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        enable_pipeline_locking: impl Into<bool>,
+        name: impl Into<String>,
+        materials: impl Into<Vec<MaterialConfig>>,
+    ) -> Self {
+        Self {
+            links: None,
+            label_template: None,
+            enable_pipeline_locking: enable_pipeline_locking.into(),
+            name: name.into(),
+            template: None,
+            parameters: None,
+            params: None,
+            environment_variables: None,
+            materials: materials.into(),
+            stages: None,
+            tracking_tool: None,
+            timer: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `label_template`.
+    pub fn with_label_template(mut self, value: impl Into<String>) -> Self {
+        self.label_template = Some(value.into());
+        self
+    }
+
+    /// Sets `template`.
+    pub fn with_template(mut self, value: impl Into<String>) -> Self {
+        self.template = Some(value.into());
+        self
+    }
+
+    /// Sets `parameters`.
+    pub fn with_parameters(mut self, value: impl Into<Vec<PipelineParameter>>) -> Self {
+        self.parameters = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn with_params(mut self, value: impl Into<Vec<PipelineParameter>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+
+    /// Sets `stages`.
+    pub fn with_stages(mut self, value: impl Into<Vec<StageConfig>>) -> Self {
+        self.stages = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_tool`.
+    pub fn with_tracking_tool(mut self, value: impl Into<TrackingTool>) -> Self {
+        self.tracking_tool = Some(value.into());
+        self
+    }
+
+    /// Sets `timer`.
+    pub fn with_timer(mut self, value: impl Into<PipelineTimer>) -> Self {
+        self.timer = Some(value.into());
+        self
+    }
+}
+
 /// PipelineParameter
 ///
 /// The pipeline parameter object.
@@ -1084,6 +1611,16 @@ pub struct PipelineParameter {
     pub name: String,
     /// The value of the parameter.
     pub value: String,
+}
+
+impl PipelineParameter {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
 }
 
 /// EnvironmentVariable
@@ -1102,6 +1639,36 @@ pub struct EnvironmentVariable {
     /// Whether environment variable is secure or not. When set to true, encrypts the value if one is specified. The default value is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
+}
+
+impl EnvironmentVariable {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: None,
+            encrypted_value: None,
+            secure: None,
+        }
+    }
+
+    /// Sets `value`.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_value`.
+    pub fn with_encrypted_value(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_value = Some(value.into());
+        self
+    }
+
+    /// Sets `secure`.
+    pub fn with_secure(mut self, value: impl Into<bool>) -> Self {
+        self.secure = Some(value.into());
+        self
+    }
 }
 
 /// MaterialConfig
@@ -1142,10 +1709,19 @@ pub enum MaterialConfig {
 /// Git
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Git {
-    /// The attributes of the git material.
+    /// GitMaterialAttributes
     ///
-    /// - Schema: `#/definitions/git_attributes`
+    /// The attributes of the git material.
     pub attributes: GitMaterialAttributes,
+}
+
+impl Git {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<GitMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// GitMaterialAttributes
@@ -1181,6 +1757,71 @@ pub struct GitMaterialAttributes {
     pub shallow_clone: Option<bool>,
 }
 
+impl GitMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            branch: None,
+            destination: None,
+            auto_update: None,
+            filter: None,
+            invert_filter: None,
+            submodule_folder: None,
+            shallow_clone: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `branch`.
+    pub fn with_branch(mut self, value: impl Into<String>) -> Self {
+        self.branch = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `submodule_folder`.
+    pub fn with_submodule_folder(mut self, value: impl Into<String>) -> Self {
+        self.submodule_folder = Some(value.into());
+        self
+    }
+
+    /// Sets `shallow_clone`.
+    pub fn with_shallow_clone(mut self, value: impl Into<bool>) -> Self {
+        self.shallow_clone = Some(value.into());
+        self
+    }
+}
+
 /// MaterialFilter
 ///
 /// The filter object.
@@ -1189,6 +1830,14 @@ pub struct MaterialFilter {
     /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore: Option<MaterialFilterIgnore>,
+}
+
+impl MaterialFilter {
+    /// Sets `ignore`.
+    pub fn with_ignore(mut self, value: impl Into<MaterialFilterIgnore>) -> Self {
+        self.ignore = Some(value.into());
+        self
+    }
 }
 
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
@@ -1206,10 +1855,19 @@ pub enum MaterialFilterIgnore {
 /// Svn
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Svn {
-    /// The attributes of the svn material.
+    /// SvnMaterialAttributes
     ///
-    /// - Schema: `#/definitions/svn_attributes`
+    /// The attributes of the svn material.
     pub attributes: SvnMaterialAttributes,
+}
+
+impl Svn {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<SvnMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// SvnMaterialAttributes
@@ -1248,13 +1906,94 @@ pub struct SvnMaterialAttributes {
     pub check_externals: Option<bool>,
 }
 
+impl SvnMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+            check_externals: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `check_externals`.
+    pub fn with_check_externals(mut self, value: impl Into<bool>) -> Self {
+        self.check_externals = Some(value.into());
+        self
+    }
+}
+
 /// Hg
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hg {
-    /// The attributes of the hg material.
+    /// HgMaterialAttributes
     ///
-    /// - Schema: `#/definitions/hg_attributes`
+    /// The attributes of the hg material.
     pub attributes: HgMaterialAttributes,
+}
+
+impl Hg {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<HgMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// HgMaterialAttributes
@@ -1281,13 +2020,66 @@ pub struct HgMaterialAttributes {
     pub auto_update: Option<bool>,
 }
 
+impl HgMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// P4
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct P4 {
-    /// The attributes of the p4 material.
+    /// P4MaterialAttributes
     ///
-    /// - Schema: `#/definitions/p4_attributes`
+    /// The attributes of the p4 material.
     pub attributes: P4MaterialAttributes,
+}
+
+impl P4 {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<P4MaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// P4MaterialAttributes
@@ -1328,13 +2120,95 @@ pub struct P4MaterialAttributes {
     pub auto_update: Option<bool>,
 }
 
+impl P4MaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(port: impl Into<String>, view: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            port: port.into(),
+            use_tickets: None,
+            view: view.into(),
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `use_tickets`.
+    pub fn with_use_tickets(mut self, value: impl Into<bool>) -> Self {
+        self.use_tickets = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// Tfs
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tfs {
-    /// The attributes of the tfs material.
+    /// TfsMaterialAttributes
     ///
-    /// - Schema: `#/definitions/tfs_attributes`
+    /// The attributes of the tfs material.
     pub attributes: TfsMaterialAttributes,
+}
+
+impl Tfs {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<TfsMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// TfsMaterialAttributes
@@ -1375,13 +2249,95 @@ pub struct TfsMaterialAttributes {
     pub invert_filter: Option<bool>,
 }
 
+impl TfsMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>, project_path: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            project_path: project_path.into(),
+            domain: None,
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            auto_update: None,
+            filter: None,
+            invert_filter: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `domain`.
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+}
+
 /// Dependency
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dependency {
-    /// The attributes of the dependency material.
+    /// DependencyMaterialAttributes
     ///
-    /// - Schema: `#/definitions/dependency_attributes`
+    /// The attributes of the dependency material.
     pub attributes: DependencyMaterialAttributes,
+}
+
+impl Dependency {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<DependencyMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// DependencyMaterialAttributes
@@ -1401,13 +2357,46 @@ pub struct DependencyMaterialAttributes {
     pub auto_update: Option<bool>,
 }
 
+impl DependencyMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(pipeline: impl Into<String>, stage: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            pipeline: pipeline.into(),
+            stage: stage.into(),
+            auto_update: None,
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// Package
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
-    /// The attributes of the package material.
+    /// PackageMaterialAttributes
     ///
-    /// - Schema: `#/definitions/package_attributes`
+    /// The attributes of the package material.
     pub attributes: PackageMaterialAttributes,
+}
+
+impl Package {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PackageMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// PackageMaterialAttributes
@@ -1419,13 +2408,29 @@ pub struct PackageMaterialAttributes {
     pub r#ref: String,
 }
 
+impl PackageMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#ref: impl Into<String>) -> Self {
+        Self { r#ref: r#ref.into() }
+    }
+}
+
 /// Plugin
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plugin {
-    /// The attributes of the plugin material.
+    /// PluginMaterialAttributes
     ///
-    /// - Schema: `#/definitions/plugin_attributes`
+    /// The attributes of the plugin material.
     pub attributes: PluginMaterialAttributes,
+}
+
+impl Plugin {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PluginMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// PluginMaterialAttributes
@@ -1446,6 +2451,36 @@ pub struct PluginMaterialAttributes {
     pub invert_filter: Option<bool>,
 }
 
+impl PluginMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#ref: impl Into<String>) -> Self {
+        Self {
+            r#ref: r#ref.into(),
+            destination: None,
+            filter: None,
+            invert_filter: None,
+        }
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+}
+
 /// StageConfig
 ///
 /// The stage object (of a pipeline or template config).
@@ -1459,15 +2494,43 @@ pub struct StageConfig {
     pub clean_working_directory: bool,
     /// Never cleanup artifacts for this stage, if purging artifacts is configured at the Server Level.
     pub never_cleanup_artifacts: bool,
-    /// The approval specifies how stage should be triggered. Can be one of manual, success.
+    /// StageApproval
     ///
-    /// - Schema: `#/definitions/approval`
+    /// The approval specifies how stage should be triggered. Can be one of manual, success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<StageApproval>,
     /// The list of of environment variables defined here are set on the agents and can be used within your stage.
     pub environment_variables: Vec<EnvironmentVariable>,
     /// The list of jobs.
     pub jobs: Vec<JobConfig>,
+}
+
+impl StageConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        fetch_materials: impl Into<bool>,
+        clean_working_directory: impl Into<bool>,
+        never_cleanup_artifacts: impl Into<bool>,
+        environment_variables: impl Into<Vec<EnvironmentVariable>>,
+        jobs: impl Into<Vec<JobConfig>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            fetch_materials: fetch_materials.into(),
+            clean_working_directory: clean_working_directory.into(),
+            never_cleanup_artifacts: never_cleanup_artifacts.into(),
+            approval: None,
+            environment_variables: environment_variables.into(),
+            jobs: jobs.into(),
+        }
+    }
+
+    /// Sets `approval`.
+    pub fn with_approval(mut self, value: impl Into<StageApproval>) -> Self {
+        self.approval = Some(value.into());
+        self
+    }
 }
 
 /// StageApproval
@@ -1477,10 +2540,23 @@ pub struct StageConfig {
 pub struct StageApproval {
     /// The type of the approval on which stage will trigger. Can be one of success, manual.
     pub r#type: StageApprovalType,
-    /// The authorization under an approval with a manual or success type to specify who can approve this stage.
+    /// StageAuthorization
     ///
-    /// - Schema: `#/definitions/authorization`
+    /// The authorization under an approval with a manual or success type to specify who can approve this stage.
     pub authorization: StageAuthorization,
+}
+
+impl StageApproval {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        r#type: impl Into<StageApprovalType>,
+        authorization: impl Into<StageAuthorization>,
+    ) -> Self {
+        Self {
+            r#type: r#type.into(),
+            authorization: authorization.into(),
+        }
+    }
 }
 
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
@@ -1497,6 +2573,37 @@ pub enum StageApprovalType {
     Unknown(String),
 }
 
+impl StageApprovalType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Success => "success",
+            Self::Manual => "manual",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for StageApprovalType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StageApprovalType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "success" => Self::Success,
+                "manual" => Self::Manual,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// StageAuthorization
 ///
 /// The authorization object.
@@ -1506,6 +2613,16 @@ pub struct StageAuthorization {
     pub users: Vec<String>,
     /// The list of roles authorized to operate (run) on this stage.
     pub roles: Vec<String>,
+}
+
+impl StageAuthorization {
+    /// From the required fields; optional fields start unset.
+    pub fn new(users: impl Into<Vec<String>>, roles: impl Into<Vec<String>>) -> Self {
+        Self {
+            users: users.into(),
+            roles: roles.into(),
+        }
+    }
 }
 
 /// JobConfig
@@ -1542,6 +2659,73 @@ pub struct JobConfig {
     pub elastic_profile_id: Option<String>,
 }
 
+impl JobConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        environment_variables: impl Into<Vec<EnvironmentVariable>>,
+        tasks: impl Into<Vec<TaskConfig>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            run_instance_count: None,
+            timeout: None,
+            environment_variables: environment_variables.into(),
+            resources: None,
+            tasks: tasks.into(),
+            tabs: None,
+            artifacts: None,
+            properties: None,
+            elastic_profile_id: None,
+        }
+    }
+
+    /// Sets `run_instance_count`.
+    pub fn with_run_instance_count(
+        mut self,
+        value: impl Into<JobConfigRunInstanceCount>,
+    ) -> Self {
+        self.run_instance_count = Some(value.into());
+        self
+    }
+
+    /// Sets `timeout`.
+    pub fn with_timeout(mut self, value: impl Into<JobConfigTimeout>) -> Self {
+        self.timeout = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
+
+    /// Sets `tabs`.
+    pub fn with_tabs(mut self, value: impl Into<Vec<JobTab>>) -> Self {
+        self.tabs = Some(value.into());
+        self
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<Vec<ArtifactConfig>>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn with_properties(mut self, value: impl Into<Vec<JobPropertyConfig>>) -> Self {
+        self.properties = Some(value.into());
+        self
+    }
+
+    /// Sets `elastic_profile_id`.
+    pub fn with_elastic_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.elastic_profile_id = Some(value.into());
+        self
+    }
+}
+
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1565,6 +2749,35 @@ pub enum All {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl All {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "all",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for All {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for All {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "all" => Self::All,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
@@ -1611,10 +2824,19 @@ pub enum TaskConfig {
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exec {
-    /// The attributes of the exec task.
+    /// ExecTaskAttributes
     ///
-    /// - Schema: `#/definitions/exec_attributes`
+    /// The attributes of the exec task.
     pub attributes: ExecTaskAttributes,
+}
+
+impl Exec {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<ExecTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// ExecTaskAttributes
@@ -1638,6 +2860,46 @@ pub struct ExecTaskAttributes {
     pub on_cancel: Option<CancelTask>,
 }
 
+impl ExecTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            run_if: None,
+            command: command.into(),
+            arguments: None,
+            working_directory: None,
+            on_cancel: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `arguments`.
+    pub fn with_arguments(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.arguments = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ExecTaskAttributesRunIfItem {
@@ -1653,6 +2915,39 @@ pub enum ExecTaskAttributesRunIfItem {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl ExecTaskAttributesRunIfItem {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Any => "any",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ExecTaskAttributesRunIfItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ExecTaskAttributesRunIfItem {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "passed" => Self::Passed,
+                "failed" => Self::Failed,
+                "any" => Self::Any,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// CancelTask
@@ -1687,10 +2982,19 @@ pub enum CancelTask {
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelTaskExec {
-    /// The attributes of the exec task.
+    /// CancelExecTaskAttributes
     ///
-    /// - Schema: `#/definitions/exec_attributes`
+    /// The attributes of the exec task.
     pub attributes: CancelExecTaskAttributes,
+}
+
+impl CancelTaskExec {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelExecTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelExecTaskAttributes
@@ -1711,13 +3015,55 @@ pub struct CancelExecTaskAttributes {
     pub working_directory: Option<String>,
 }
 
+impl CancelExecTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            run_if: None,
+            command: command.into(),
+            arguments: None,
+            working_directory: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `arguments`.
+    pub fn with_arguments(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.arguments = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ant {
-    /// The attributes of the ant task.
+    /// CancelAntTaskAttributes
     ///
-    /// - Schema: `#/definitions/ant_attributes`
+    /// The attributes of the ant task.
     pub attributes: CancelAntTaskAttributes,
+}
+
+impl Ant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelAntTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelAntTaskAttributes
@@ -1739,13 +3085,51 @@ pub struct CancelAntTaskAttributes {
     pub working_directory: Option<String>,
 }
 
+impl CancelAntTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Nant {
-    /// The attributes of the nant task.
+    /// CancelNantTaskAttributes
     ///
-    /// - Schema: `#/definitions/nant_attributes`
+    /// The attributes of the nant task.
     pub attributes: CancelNantTaskAttributes,
+}
+
+impl Nant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelNantTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelNantTaskAttributes
@@ -1770,13 +3154,57 @@ pub struct CancelNantTaskAttributes {
     pub working_directory: Option<String>,
 }
 
+impl CancelNantTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `nant_path`.
+    pub fn with_nant_path(mut self, value: impl Into<String>) -> Self {
+        self.nant_path = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rake {
-    /// The attributes of the rake task.
+    /// CancelRakeTaskAttributes
     ///
-    /// - Schema: `#/definitions/rake_attributes`
+    /// The attributes of the rake task.
     pub attributes: CancelRakeTaskAttributes,
+}
+
+impl Rake {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelRakeTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelRakeTaskAttributes
@@ -1798,13 +3226,51 @@ pub struct CancelRakeTaskAttributes {
     pub working_directory: Option<String>,
 }
 
+impl CancelRakeTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fetch {
-    /// The attributes of the fetch task.
+    /// CancelFetchTaskAttributes
     ///
-    /// - Schema: `#/definitions/fetch_attributes`
+    /// The attributes of the fetch task.
     pub attributes: CancelFetchTaskAttributes,
+}
+
+impl Fetch {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelFetchTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelFetchTaskAttributes
@@ -1832,13 +3298,68 @@ pub struct CancelFetchTaskAttributes {
     pub destination: Option<String>,
 }
 
+impl CancelFetchTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        stage: impl Into<String>,
+        job: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            run_if: None,
+            pipeline: None,
+            stage: stage.into(),
+            job: job.into(),
+            source: source.into(),
+            is_source_a_file: None,
+            destination: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `pipeline`.
+    pub fn with_pipeline(mut self, value: impl Into<String>) -> Self {
+        self.pipeline = Some(value.into());
+        self
+    }
+
+    /// Sets `is_source_a_file`.
+    pub fn with_is_source_a_file(mut self, value: impl Into<bool>) -> Self {
+        self.is_source_a_file = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+}
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableTask {
-    /// The attributes of the pluggable_task task.
+    /// CancelPluggableTaskAttributes
     ///
-    /// - Schema: `#/definitions/pluggable_task_attributes`
+    /// The attributes of the pluggable_task task.
     pub attributes: CancelPluggableTaskAttributes,
+}
+
+impl PluggableTask {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelPluggableTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// CancelPluggableTaskAttributes
@@ -1849,13 +3370,42 @@ pub struct CancelPluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
-    /// The plugin configuration contains id of the plugin and version number.
+    /// PluginMetadata
     ///
-    /// - Schema: `plugin-metadata.json#`
+    /// The plugin configuration contains id of the plugin and version number.
     pub plugin_configuration: PluginMetadata,
     /// A list of key-value pairs which defines the plugin configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Vec<ConfigurationProperty>>,
+}
+
+impl CancelPluggableTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_configuration: impl Into<PluginMetadata>) -> Self {
+        Self {
+            run_if: None,
+            plugin_configuration: plugin_configuration.into(),
+            configuration: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
 }
 
 /// PluginMetadata
@@ -1867,6 +3417,16 @@ pub struct PluginMetadata {
     pub id: String,
     /// The current version of the plugin.
     pub version: String,
+}
+
+impl PluginMetadata {
+    /// From the required fields; optional fields start unset.
+    pub fn new(id: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            version: version.into(),
+        }
+    }
 }
 
 /// ConfigurationProperty
@@ -1884,13 +3444,45 @@ pub struct ConfigurationProperty {
     pub encrypted_value: Option<String>,
 }
 
+impl ConfigurationProperty {
+    /// From the required fields; optional fields start unset.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: None,
+            encrypted_value: None,
+        }
+    }
+
+    /// Sets `value`.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_value`.
+    pub fn with_encrypted_value(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_value = Some(value.into());
+        self
+    }
+}
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigAnt {
-    /// The attributes of the ant task.
+    /// AntTaskAttributes
     ///
-    /// - Schema: `#/definitions/ant_attributes`
+    /// The attributes of the ant task.
     pub attributes: AntTaskAttributes,
+}
+
+impl TaskConfigAnt {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<AntTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// AntTaskAttributes
@@ -1915,13 +3507,57 @@ pub struct AntTaskAttributes {
     pub on_cancel: Option<CancelTask>,
 }
 
+impl AntTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigNant {
-    /// The attributes of the nant task.
+    /// NantTaskAttributes
     ///
-    /// - Schema: `#/definitions/nant_attributes`
+    /// The attributes of the nant task.
     pub attributes: NantTaskAttributes,
+}
+
+impl TaskConfigNant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<NantTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// NantTaskAttributes
@@ -1949,13 +3585,63 @@ pub struct NantTaskAttributes {
     pub on_cancel: Option<CancelTask>,
 }
 
+impl NantTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `nant_path`.
+    pub fn with_nant_path(mut self, value: impl Into<String>) -> Self {
+        self.nant_path = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigRake {
-    /// The attributes of the rake task.
+    /// RakeTaskAttributes
     ///
-    /// - Schema: `#/definitions/rake_attributes`
+    /// The attributes of the rake task.
     pub attributes: RakeTaskAttributes,
+}
+
+impl TaskConfigRake {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<RakeTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// RakeTaskAttributes
@@ -1980,13 +3666,57 @@ pub struct RakeTaskAttributes {
     pub on_cancel: Option<CancelTask>,
 }
 
+impl RakeTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigFetch {
-    /// The attributes of the fetch task.
+    /// FetchTaskAttributes
     ///
-    /// - Schema: `#/definitions/fetch_attributes`
+    /// The attributes of the fetch task.
     pub attributes: FetchTaskAttributes,
+}
+
+impl TaskConfigFetch {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<FetchTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// FetchTaskAttributes
@@ -2017,13 +3747,75 @@ pub struct FetchTaskAttributes {
     pub on_cancel: Option<CancelTask>,
 }
 
+impl FetchTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        stage: impl Into<String>,
+        job: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            run_if: None,
+            pipeline: None,
+            stage: stage.into(),
+            job: job.into(),
+            source: source.into(),
+            is_source_a_file: None,
+            destination: None,
+            on_cancel: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `pipeline`.
+    pub fn with_pipeline(mut self, value: impl Into<String>) -> Self {
+        self.pipeline = Some(value.into());
+        self
+    }
+
+    /// Sets `is_source_a_file`.
+    pub fn with_is_source_a_file(mut self, value: impl Into<bool>) -> Self {
+        self.is_source_a_file = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigPluggableTask {
-    /// The attributes of the pluggable_task task.
+    /// PluggableTaskAttributes
     ///
-    /// - Schema: `#/definitions/pluggable_task_attributes`
+    /// The attributes of the pluggable_task task.
     pub attributes: PluggableTaskAttributes,
+}
+
+impl TaskConfigPluggableTask {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PluggableTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// PluggableTaskAttributes
@@ -2034,9 +3826,9 @@ pub struct PluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
-    /// The plugin configuration contains id of the plugin and version number.
+    /// PluginMetadata
     ///
-    /// - Schema: `plugin-metadata.json#`
+    /// The plugin configuration contains id of the plugin and version number.
     pub plugin_configuration: PluginMetadata,
     /// A list of key-value pairs which defines the plugin configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2044,6 +3836,42 @@ pub struct PluggableTaskAttributes {
     /// The task specifies a task to execute when a stage is cancelled (null when there is none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_cancel: Option<CancelTask>,
+}
+
+impl PluggableTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_configuration: impl Into<PluginMetadata>) -> Self {
+        Self {
+            run_if: None,
+            plugin_configuration: plugin_configuration.into(),
+            configuration: None,
+            on_cancel: None,
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
 }
 
 /// JobTab
@@ -2055,6 +3883,16 @@ pub struct JobTab {
     pub name: String,
     /// The relative path of a file in the server artifact destination directory of the job that will be render in the tab.
     pub path: String,
+}
+
+impl JobTab {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: path.into(),
+        }
+    }
 }
 
 /// ArtifactConfig
@@ -2071,6 +3909,26 @@ pub struct ArtifactConfig {
     pub destination: Option<String>,
 }
 
+impl ArtifactConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        r#type: impl Into<ArtifactConfigType>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            r#type: r#type.into(),
+            source: source.into(),
+            destination: None,
+        }
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+}
+
 /// The type of the artifact. Can be one of test, build.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArtifactConfigType {
@@ -2085,6 +3943,37 @@ pub enum ArtifactConfigType {
     Unknown(String),
 }
 
+impl ArtifactConfigType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Test => "test",
+            Self::Build => "build",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactConfigType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactConfigType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "test" => Self::Test,
+                "build" => Self::Build,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// JobPropertyConfig
 ///
 /// The property object.
@@ -2096,6 +3985,21 @@ pub struct JobPropertyConfig {
     pub source: String,
     /// The xpath that will be used to create property.
     pub xpath: String,
+}
+
+impl JobPropertyConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        source: impl Into<String>,
+        xpath: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            source: source.into(),
+            xpath: xpath.into(),
+        }
+    }
 }
 
 /// TrackingTool
@@ -2118,10 +4022,19 @@ pub enum TrackingTool {
 /// Generic
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Generic {
-    /// The attributes of the generic tracking tool.
+    /// GenericTrackingToolAttributes
     ///
-    /// - Schema: `#/definitions/generic_attributes`
+    /// The attributes of the generic tracking tool.
     pub attributes: GenericTrackingToolAttributes,
+}
+
+impl Generic {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<GenericTrackingToolAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// GenericTrackingToolAttributes
@@ -2135,13 +4048,32 @@ pub struct GenericTrackingToolAttributes {
     pub regex: String,
 }
 
+impl GenericTrackingToolAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url_pattern: impl Into<String>, regex: impl Into<String>) -> Self {
+        Self {
+            url_pattern: url_pattern.into(),
+            regex: regex.into(),
+        }
+    }
+}
+
 /// Mingle
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mingle {
-    /// The attributes of the mingle tracking tool.
+    /// MingleTrackingToolAttributes
     ///
-    /// - Schema: `#/definitions/mingle_attributes`
+    /// The attributes of the mingle tracking tool.
     pub attributes: MingleTrackingToolAttributes,
+}
+
+impl Mingle {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<MingleTrackingToolAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+        }
+    }
 }
 
 /// MingleTrackingToolAttributes
@@ -2157,6 +4089,21 @@ pub struct MingleTrackingToolAttributes {
     pub mql_grouping_conditions: String,
 }
 
+impl MingleTrackingToolAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        base_url: impl Into<String>,
+        project_identifier: impl Into<String>,
+        mql_grouping_conditions: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            project_identifier: project_identifier.into(),
+            mql_grouping_conditions: mql_grouping_conditions.into(),
+        }
+    }
+}
+
 /// PipelineTimer
 ///
 /// The timer object.
@@ -2169,6 +4116,22 @@ pub struct PipelineTimer {
     pub only_on_changes: Option<bool>,
 }
 
+impl PipelineTimer {
+    /// From the required fields; optional fields start unset.
+    pub fn new(spec: impl Into<String>) -> Self {
+        Self {
+            spec: spec.into(),
+            only_on_changes: None,
+        }
+    }
+
+    /// Sets `only_on_changes`.
+    pub fn with_only_on_changes(mut self, value: impl Into<bool>) -> Self {
+        self.only_on_changes = Some(value.into());
+        self
+    }
+}
+
 /// PipelineConfigCreate
 ///
 /// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config. The seed has no attribute table for this wrapper (doc-inconsistencies: request-shape, 54).
@@ -2176,10 +4139,20 @@ pub struct PipelineTimer {
 pub struct PipelineConfigCreate {
     /// The name of the pipeline group the new pipeline is added to.
     pub group: String,
-    /// The pipeline config of the new pipeline.
+    /// PipelineConfig
     ///
-    /// - Schema: `pipeline-config.json#`
+    /// The pipeline config of the new pipeline.
     pub pipeline: PipelineConfig,
+}
+
+impl PipelineConfigCreate {
+    /// From the required fields; optional fields start unset.
+    pub fn new(group: impl Into<String>, pipeline: impl Into<PipelineConfig>) -> Self {
+        Self {
+            group: group.into(),
+            pipeline: pipeline.into(),
+        }
+    }
 }
 
 /// TemplateSummary
@@ -2187,7 +4160,9 @@ pub struct PipelineConfigCreate {
 /// A template in the list of all templates: its name and the pipelines that use it (described from the `GET /go/api/admin/templates` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateSummary {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the template.
@@ -2214,7 +4189,9 @@ pub struct TemplateSummaryEmbedded {
 /// A pipeline that uses a template.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplatePipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
@@ -2226,7 +4203,9 @@ pub struct TemplatePipeline {
 /// The template config object. Available since v16.10.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the template.
@@ -2235,12 +4214,34 @@ pub struct TemplateConfig {
     pub stages: Vec<StageConfig>,
 }
 
+impl TemplateConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, stages: impl Into<Vec<StageConfig>>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            stages: stages.into(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+}
+
 /// Version
 ///
 /// The version object. Available since v16.6.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Version {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The GoCD server version.
@@ -2272,7 +4273,9 @@ pub enum VersionBuildNumber {
 /// The environment config object. Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of environment.
@@ -2287,16 +4290,77 @@ pub struct EnvironmentConfig {
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
 }
 
+impl EnvironmentConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        pipelines: impl Into<Vec<EnvironmentPipeline>>,
+    ) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            pipelines: pipelines.into(),
+            agents: None,
+            environment_variables: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `agents`.
+    pub fn with_agents(mut self, value: impl Into<Vec<EnvironmentAgent>>) -> Self {
+        self.agents = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentPipeline
 ///
 /// A pipeline in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentPipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
+}
+
+impl EnvironmentPipeline {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
 }
 
 /// EnvironmentAgent
@@ -2304,11 +4368,32 @@ pub struct EnvironmentPipeline {
 /// An agent in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentAgent {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The uuid of the agent.
     pub uuid: String,
+}
+
+impl EnvironmentAgent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuid: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            uuid: uuid.into(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
 }
 
 /// EnvironmentPatch
@@ -2316,16 +4401,33 @@ pub struct EnvironmentAgent {
 /// The environments patch operation attributes (`PATCH /go/api/admin/environments/:environment_name`). Atleast one of the properties must be specified; not specifying a property leaves it unchanged. Available since v16.10.0.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentPatch {
-    /// The pipelines update operation to be performed on the set of pipelines.
+    /// EnvironmentPipelinesUpdate
     ///
-    /// - Schema: `#/definitions/pipelines_update`
+    /// The pipelines update operation to be performed on the set of pipelines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<EnvironmentPipelinesUpdate>,
-    /// The agents update operation to be performed on the set of agents.
+    /// EnvironmentAgentsUpdate
     ///
-    /// - Schema: `#/definitions/agents_update`
+    /// The agents update operation to be performed on the set of agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<EnvironmentAgentsUpdate>,
+}
+
+impl EnvironmentPatch {
+    /// Sets `pipelines`.
+    pub fn with_pipelines(
+        mut self,
+        value: impl Into<EnvironmentPipelinesUpdate>,
+    ) -> Self {
+        self.pipelines = Some(value.into());
+        self
+    }
+
+    /// Sets `agents`.
+    pub fn with_agents(mut self, value: impl Into<EnvironmentAgentsUpdate>) -> Self {
+        self.agents = Some(value.into());
+        self
+    }
 }
 
 /// EnvironmentPipelinesUpdate
@@ -2341,6 +4443,20 @@ pub struct EnvironmentPipelinesUpdate {
     pub remove: Option<Vec<String>>,
 }
 
+impl EnvironmentPipelinesUpdate {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentAgentsUpdate
 ///
 /// The environments agent-update operation attributes.
@@ -2354,12 +4470,28 @@ pub struct EnvironmentAgentsUpdate {
     pub remove: Option<Vec<String>>,
 }
 
+impl EnvironmentAgentsUpdate {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// ElasticProfile
 ///
 /// The elastic agent profile object. Available since v16.11.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElasticProfile {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The identifier of the elastic agent profile.
@@ -2372,12 +4504,50 @@ pub struct ElasticProfile {
     pub properties: Option<Vec<ConfigurationProperty>>,
 }
 
+impl ElasticProfile {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            id: None,
+            plugin_id: plugin_id.into(),
+            properties: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn with_properties(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.properties = Some(value.into());
+        self
+    }
+}
+
 /// PluginInfo
 ///
 /// The plugin info object. Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInfo {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Plugin unique identifier.
@@ -2390,14 +4560,14 @@ pub struct PluginInfo {
     pub version: String,
     /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic.
     pub r#type: PluginInfoType,
-    /// List of pluggable_instance_settings settings required to configure a pluggable instance e.g PluggableTask, PluggableSCM.
+    /// PluggableInstanceSettings
     ///
-    /// - Schema: `#/definitions/pluggable_instance_settings`
+    /// List of pluggable_instance_settings settings required to configure a pluggable instance e.g PluggableTask, PluggableSCM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pluggable_instance_settings: Option<PluggableInstanceSettings>,
-    /// The plugin icon for the specific plugin. This is currently only supported by elastic agent plugins. Since v16.12.0.
+    /// PluginImage
     ///
-    /// - Schema: `#/definitions/image`
+    /// The plugin icon for the specific plugin. This is currently only supported by elastic agent plugins. Since v16.12.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PluginImage>,
 }
@@ -2428,6 +4598,45 @@ pub enum PluginInfoType {
     Unknown(String),
 }
 
+impl PluginInfoType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Authentication => "authentication",
+            Self::Notification => "notification",
+            Self::PackageRepository => "package-repository",
+            Self::Task => "task",
+            Self::Scm => "scm",
+            Self::Elastic => "elastic",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PluginInfoType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PluginInfoType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "authentication" => Self::Authentication,
+                "notification" => Self::Notification,
+                "package-repository" => Self::PackageRepository,
+                "task" => Self::Task,
+                "scm" => Self::Scm,
+                "elastic" => Self::Elastic,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// PluggableInstanceSettings
 ///
 /// The pluggable_instance_settings object.
@@ -2435,9 +4644,9 @@ pub enum PluginInfoType {
 pub struct PluggableInstanceSettings {
     /// List of configurations required to configure a pluggable instance.
     pub configurations: Vec<PluginInfoConfiguration>,
-    /// The view contains the Angular view template.
+    /// PluginInfoView
     ///
-    /// - Schema: `#/definitions/view`
+    /// The view contains the Angular view template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<PluginInfoView>,
 }
@@ -2449,9 +4658,9 @@ pub struct PluggableInstanceSettings {
 pub struct PluginInfoConfiguration {
     /// Describes the configuration key.
     pub key: String,
-    /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
+    /// PluginInfoConfigurationMetadata
     ///
-    /// - Schema: `#/definitions/metadata`
+    /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
     pub metadata: PluginInfoConfigurationMetadata,
 }
 
@@ -2502,7 +4711,9 @@ pub struct PluginImage {
 /// The global scm config object (a pluggable SCM material). Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableScm {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Each material is associated with an id by which it can be referenced in the pipelines. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
@@ -2513,15 +4724,59 @@ pub struct PluggableScm {
     /// Whether the material is set to poll for new changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// PluginMetadata
+    ///
     /// The plugin metadata provides information about the plugin.
-    ///
-    /// - Schema: `plugin-metadata.json#`
     pub plugin_metadata: PluginMetadata,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
+}
+
+impl PluggableScm {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        plugin_metadata: impl Into<PluginMetadata>,
+    ) -> Self {
+        Self {
+            links: None,
+            id: None,
+            name: name.into(),
+            auto_update: None,
+            plugin_metadata: plugin_metadata.into(),
+            configuration: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(mut self, value: impl Into<PluginConfiguration>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
 }
 
 /// PluginConfiguration
@@ -2543,7 +4798,9 @@ pub enum PluginConfiguration {
 /// The package repository config object. Available since v16.12.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepository {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The id of the repository, as every example (request and response) names it. The attribute table calls it `id` (doc-inconsistencies: example-vs-attribute-table, 80/81); both keys are accepted. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
@@ -2554,19 +4811,65 @@ pub struct PackageRepository {
     pub id: Option<String>,
     /// The global name of the repository.
     pub name: String,
+    /// PluginMetadata
+    ///
     /// The plugin metadata provides information about the plugin.
-    ///
-    /// - Schema: `plugin-metadata.json#`
     pub plugin_metadata: PluginMetadata,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     pub configuration: PluginConfiguration,
     /// PackageRepositoryEmbedded
     ///
     /// The packages defined in this repository.
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<PackageRepositoryEmbedded>,
+}
+
+impl PackageRepository {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        plugin_metadata: impl Into<PluginMetadata>,
+        configuration: impl Into<PluginConfiguration>,
+    ) -> Self {
+        Self {
+            links: None,
+            repo_id: None,
+            id: None,
+            name: name.into(),
+            plugin_metadata: plugin_metadata.into(),
+            configuration: configuration.into(),
+            embedded: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `repo_id`.
+    pub fn with_repo_id(mut self, value: impl Into<String>) -> Self {
+        self.repo_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `_embedded`.
+    pub fn with_embedded(mut self, value: impl Into<PackageRepositoryEmbedded>) -> Self {
+        self.embedded = Some(value.into());
+        self
+    }
 }
 
 /// PackageRepositoryEmbedded
@@ -2579,12 +4882,25 @@ pub struct PackageRepositoryEmbedded {
     pub packages: Option<Vec<PackageRepositoryPackage>>,
 }
 
+impl PackageRepositoryEmbedded {
+    /// Sets `packages`.
+    pub fn with_packages(
+        mut self,
+        value: impl Into<Vec<PackageRepositoryPackage>>,
+    ) -> Self {
+        self.packages = Some(value.into());
+        self
+    }
+}
+
 /// PackageRepositoryPackage
 ///
 /// A package of a package repository.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepositoryPackage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the package.
@@ -2593,12 +4909,34 @@ pub struct PackageRepositoryPackage {
     pub id: String,
 }
 
+impl PackageRepositoryPackage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            id: id.into(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+}
+
 /// PackageConfig
 ///
 /// The package config object (a package material). Available since v16.12.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the package.
@@ -2609,14 +4947,53 @@ pub struct PackageConfig {
     /// Whether the material is set to poll for new changes. Defaults to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// PackageRepositoryRef
+    ///
     /// The package repo object provides the id and name of the repository to which the package belongs.
-    ///
-    /// - Schema: `#/definitions/package_repo`
     pub package_repo: PackageRepositoryRef,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     pub configuration: PluginConfiguration,
+}
+
+impl PackageConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        package_repo: impl Into<PackageRepositoryRef>,
+        configuration: impl Into<PluginConfiguration>,
+    ) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            id: None,
+            auto_update: None,
+            package_repo: package_repo.into(),
+            configuration: configuration.into(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
 }
 
 /// PackageRepositoryRef
@@ -2624,7 +5001,9 @@ pub struct PackageConfig {
 /// The package repository object: the repository a package belongs to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepositoryRef {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The id of the package repository.
@@ -2632,4 +5011,30 @@ pub struct PackageRepositoryRef {
     /// The name of the package repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+impl PackageRepositoryRef {
+    /// From the required fields; optional fields start unset.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            id: id.into(),
+            name: None,
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }
