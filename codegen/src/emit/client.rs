@@ -242,12 +242,6 @@ fn method_doc(service: &Service, f: &Function) -> String {
         if let Some(s) = &g.since {
             text.push_str(&format!(" (since GoCD {s})"));
         }
-        if !g.decisions.is_empty() {
-            text.push_str("\n\nWhere the GoCD documentation contradicts itself:\n");
-            for d in &g.decisions {
-                text.push_str(&format!("\n- {}", d.replace('\n', " ")));
-            }
-        }
     }
     if let Some(s) = &f.scopes {
         text.push_str("\n\nRequired scopes:\n\n");
@@ -436,13 +430,15 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
         let url_fn = format_ident!("{}_url", names::snake(&f.name));
         let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
         let url_params = &arg_list;
+        let url_doc = format!(" Same as [`crate::{}::{url_fn}`].", service.client_name);
+        let signed_doc = format!(" Same as [`crate::{}::{signed_fn}`].", service.client_name);
         twin.extend(quote! {
-            #[doc = #twin_doc]
+            #[doc = #url_doc]
             pub fn #url_fn(&self, #(#url_params),*) -> String {
                 self.inner.#url_fn(#(#pass),*)
             }
 
-            #[doc = #twin_doc]
+            #[doc = #signed_doc]
             pub fn #signed_fn(&self, #(#url_params,)* ttl: std::time::Duration) -> Result<String, rt::Error> {
                 self.inner.#signed_fn(#(#pass,)* ttl)
             }
@@ -450,8 +446,10 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
     }
     if paged {
         let page_names = arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
+        let pages_doc =
+            format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
         twin.extend(quote! {
-            #[doc = #twin_doc]
+            #[doc = #pages_doc]
             #allow_deprecated
             pub fn #pages_fn<'a>(&'a self, #(#page_params,)* #payload) -> impl Iterator<Item = Result<#o, rt::Error>> + 'a {
                 rt::blocking::iter(self.inner.#pages_fn(#(#page_names,)* #payload_pass))

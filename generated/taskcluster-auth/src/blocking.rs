@@ -43,12 +43,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Auth::ping`].
+    /// Same as [`crate::Auth::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Auth::ping`].
+    /// Same as [`crate::Auth::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Auth::lbheartbeat`].
+    /// Same as [`crate::Auth::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Auth::lbheartbeat`].
+    /// Same as [`crate::Auth::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Auth::version`].
+    /// Same as [`crate::Auth::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Auth::version`].
+    /// Same as [`crate::Auth::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -104,7 +104,7 @@ impl Auth {
         )
     }
 
-    /// Blocking [`crate::Auth::list_clients`].
+    /// Same as [`crate::Auth::list_clients_url`].
     pub fn list_clients_url(
         &self,
         prefix: Option<&str>,
@@ -114,7 +114,7 @@ impl Auth {
         self.inner.list_clients_url(prefix, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Auth::list_clients`].
+    /// Same as [`crate::Auth::list_clients_signed_url`].
     pub fn list_clients_signed_url(
         &self,
         prefix: Option<&str>,
@@ -125,7 +125,7 @@ impl Auth {
         self.inner.list_clients_signed_url(prefix, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Auth::list_clients`].
+    /// Every page of [`Self::list_clients`], each fetched when the iterator reaches it.
     pub fn list_clients_pages<'a>(
         &'a self,
         prefix: Option<&'a str>,
@@ -139,12 +139,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.client(client_id))
     }
 
-    /// Blocking [`crate::Auth::client`].
+    /// Same as [`crate::Auth::client_url`].
     pub fn client_url(&self, client_id: &str) -> String {
         self.inner.client_url(client_id)
     }
 
-    /// Blocking [`crate::Auth::client`].
+    /// Same as [`crate::Auth::client_signed_url`].
     pub fn client_signed_url(
         &self,
         client_id: &str,
@@ -177,7 +177,7 @@ impl Auth {
         )
     }
 
-    /// Blocking [`crate::Auth::get_entity_history`].
+    /// Same as [`crate::Auth::get_entity_history_url`].
     pub fn get_entity_history_url(
         &self,
         entity_type: &str,
@@ -189,7 +189,7 @@ impl Auth {
             .get_entity_history_url(entity_type, entity_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Auth::get_entity_history`].
+    /// Same as [`crate::Auth::get_entity_history_signed_url`].
     pub fn get_entity_history_signed_url(
         &self,
         entity_type: &str,
@@ -208,7 +208,7 @@ impl Auth {
             )
     }
 
-    /// Blocking [`crate::Auth::get_entity_history`].
+    /// Every page of [`Self::get_entity_history`], each fetched when the iterator reaches it.
     pub fn get_entity_history_pages<'a>(
         &'a self,
         entity_type: &'a str,
@@ -232,7 +232,7 @@ impl Auth {
         )
     }
 
-    /// Blocking [`crate::Auth::list_audit_history`].
+    /// Same as [`crate::Auth::list_audit_history_url`].
     pub fn list_audit_history_url(
         &self,
         client_id: &str,
@@ -242,7 +242,7 @@ impl Auth {
         self.inner.list_audit_history_url(client_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Auth::list_audit_history`].
+    /// Same as [`crate::Auth::list_audit_history_signed_url`].
     pub fn list_audit_history_signed_url(
         &self,
         client_id: &str,
@@ -254,7 +254,7 @@ impl Auth {
             .list_audit_history_signed_url(client_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Auth::list_audit_history`].
+    /// Every page of [`Self::list_audit_history`], each fetched when the iterator reaches it.
     pub fn list_audit_history_pages<'a>(
         &'a self,
         client_id: &'a str,
@@ -306,12 +306,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.list_roles())
     }
 
-    /// Blocking [`crate::Auth::list_roles`].
+    /// Same as [`crate::Auth::list_roles_url`].
     pub fn list_roles_url(&self) -> String {
         self.inner.list_roles_url()
     }
 
-    /// Blocking [`crate::Auth::list_roles`].
+    /// Same as [`crate::Auth::list_roles_signed_url`].
     pub fn list_roles_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -328,7 +328,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.list_roles2(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Auth::list_roles2`].
+    /// Same as [`crate::Auth::list_roles2_url`].
     pub fn list_roles2_url(
         &self,
         continuation_token: Option<&str>,
@@ -337,7 +337,7 @@ impl Auth {
         self.inner.list_roles2_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Auth::list_roles2`].
+    /// Same as [`crate::Auth::list_roles2_signed_url`].
     pub fn list_roles2_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -347,7 +347,7 @@ impl Auth {
         self.inner.list_roles2_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Auth::list_roles2`].
+    /// Every page of [`Self::list_roles2`], each fetched when the iterator reaches it.
     pub fn list_roles2_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -364,7 +364,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.list_role_ids(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Auth::list_role_ids`].
+    /// Same as [`crate::Auth::list_role_ids_url`].
     pub fn list_role_ids_url(
         &self,
         continuation_token: Option<&str>,
@@ -373,7 +373,7 @@ impl Auth {
         self.inner.list_role_ids_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Auth::list_role_ids`].
+    /// Same as [`crate::Auth::list_role_ids_signed_url`].
     pub fn list_role_ids_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -383,7 +383,7 @@ impl Auth {
         self.inner.list_role_ids_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Auth::list_role_ids`].
+    /// Every page of [`Self::list_role_ids`], each fetched when the iterator reaches it.
     pub fn list_role_ids_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -396,12 +396,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.role(role_id))
     }
 
-    /// Blocking [`crate::Auth::role`].
+    /// Same as [`crate::Auth::role_url`].
     pub fn role_url(&self, role_id: &str) -> String {
         self.inner.role_url(role_id)
     }
 
-    /// Blocking [`crate::Auth::role`].
+    /// Same as [`crate::Auth::role_signed_url`].
     pub fn role_signed_url(
         &self,
         role_id: &str,
@@ -443,12 +443,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.current_scopes())
     }
 
-    /// Blocking [`crate::Auth::current_scopes`].
+    /// Same as [`crate::Auth::current_scopes_url`].
     pub fn current_scopes_url(&self) -> String {
         self.inner.current_scopes_url()
     }
 
-    /// Blocking [`crate::Auth::current_scopes`].
+    /// Same as [`crate::Auth::current_scopes_signed_url`].
     pub fn current_scopes_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -469,7 +469,7 @@ impl Auth {
         )
     }
 
-    /// Blocking [`crate::Auth::aws_s3_credentials`].
+    /// Same as [`crate::Auth::aws_s3_credentials_url`].
     pub fn aws_s3_credentials_url(
         &self,
         level: &str,
@@ -480,7 +480,7 @@ impl Auth {
         self.inner.aws_s3_credentials_url(level, bucket, prefix, format)
     }
 
-    /// Blocking [`crate::Auth::aws_s3_credentials`].
+    /// Same as [`crate::Auth::aws_s3_credentials_signed_url`].
     pub fn aws_s3_credentials_signed_url(
         &self,
         level: &str,
@@ -499,12 +499,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.azure_accounts())
     }
 
-    /// Blocking [`crate::Auth::azure_accounts`].
+    /// Same as [`crate::Auth::azure_accounts_url`].
     pub fn azure_accounts_url(&self) -> String {
         self.inner.azure_accounts_url()
     }
 
-    /// Blocking [`crate::Auth::azure_accounts`].
+    /// Same as [`crate::Auth::azure_accounts_signed_url`].
     pub fn azure_accounts_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -523,7 +523,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.azure_tables(account, continuation_token))
     }
 
-    /// Blocking [`crate::Auth::azure_tables`].
+    /// Same as [`crate::Auth::azure_tables_url`].
     pub fn azure_tables_url(
         &self,
         account: &str,
@@ -532,7 +532,7 @@ impl Auth {
         self.inner.azure_tables_url(account, continuation_token)
     }
 
-    /// Blocking [`crate::Auth::azure_tables`].
+    /// Same as [`crate::Auth::azure_tables_signed_url`].
     pub fn azure_tables_signed_url(
         &self,
         account: &str,
@@ -542,7 +542,7 @@ impl Auth {
         self.inner.azure_tables_signed_url(account, continuation_token, ttl)
     }
 
-    /// Blocking [`crate::Auth::azure_tables`].
+    /// Every page of [`Self::azure_tables`], each fetched when the iterator reaches it.
     #[allow(deprecated)]
     pub fn azure_tables_pages<'a>(
         &'a self,
@@ -563,7 +563,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.azure_table_sas(account, table, level))
     }
 
-    /// Blocking [`crate::Auth::azure_table_sas`].
+    /// Same as [`crate::Auth::azure_table_sas_url`].
     pub fn azure_table_sas_url(
         &self,
         account: &str,
@@ -573,7 +573,7 @@ impl Auth {
         self.inner.azure_table_sas_url(account, table, level)
     }
 
-    /// Blocking [`crate::Auth::azure_table_sas`].
+    /// Same as [`crate::Auth::azure_table_sas_signed_url`].
     pub fn azure_table_sas_signed_url(
         &self,
         account: &str,
@@ -595,7 +595,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.azure_containers(account, continuation_token))
     }
 
-    /// Blocking [`crate::Auth::azure_containers`].
+    /// Same as [`crate::Auth::azure_containers_url`].
     pub fn azure_containers_url(
         &self,
         account: &str,
@@ -604,7 +604,7 @@ impl Auth {
         self.inner.azure_containers_url(account, continuation_token)
     }
 
-    /// Blocking [`crate::Auth::azure_containers`].
+    /// Same as [`crate::Auth::azure_containers_signed_url`].
     pub fn azure_containers_signed_url(
         &self,
         account: &str,
@@ -614,7 +614,7 @@ impl Auth {
         self.inner.azure_containers_signed_url(account, continuation_token, ttl)
     }
 
-    /// Blocking [`crate::Auth::azure_containers`].
+    /// Every page of [`Self::azure_containers`], each fetched when the iterator reaches it.
     #[allow(deprecated)]
     pub fn azure_containers_pages<'a>(
         &'a self,
@@ -635,7 +635,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.azure_container_sas(account, container, level))
     }
 
-    /// Blocking [`crate::Auth::azure_container_sas`].
+    /// Same as [`crate::Auth::azure_container_sas_url`].
     pub fn azure_container_sas_url(
         &self,
         account: &str,
@@ -645,7 +645,7 @@ impl Auth {
         self.inner.azure_container_sas_url(account, container, level)
     }
 
-    /// Blocking [`crate::Auth::azure_container_sas`].
+    /// Same as [`crate::Auth::azure_container_sas_signed_url`].
     pub fn azure_container_sas_signed_url(
         &self,
         account: &str,
@@ -661,12 +661,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.sentry_dsn(project))
     }
 
-    /// Blocking [`crate::Auth::sentry_dsn`].
+    /// Same as [`crate::Auth::sentry_dsn_url`].
     pub fn sentry_dsn_url(&self, project: &str) -> String {
         self.inner.sentry_dsn_url(project)
     }
 
-    /// Blocking [`crate::Auth::sentry_dsn`].
+    /// Same as [`crate::Auth::sentry_dsn_signed_url`].
     pub fn sentry_dsn_signed_url(
         &self,
         project: &str,
@@ -684,7 +684,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.websocktunnel_token(wst_audience, wst_client))
     }
 
-    /// Blocking [`crate::Auth::websocktunnel_token`].
+    /// Same as [`crate::Auth::websocktunnel_token_url`].
     pub fn websocktunnel_token_url(
         &self,
         wst_audience: &str,
@@ -693,7 +693,7 @@ impl Auth {
         self.inner.websocktunnel_token_url(wst_audience, wst_client)
     }
 
-    /// Blocking [`crate::Auth::websocktunnel_token`].
+    /// Same as [`crate::Auth::websocktunnel_token_signed_url`].
     pub fn websocktunnel_token_signed_url(
         &self,
         wst_audience: &str,
@@ -712,7 +712,7 @@ impl Auth {
         rt::blocking::block_on(self.inner.gcp_credentials(project_id, service_account))
     }
 
-    /// Blocking [`crate::Auth::gcp_credentials`].
+    /// Same as [`crate::Auth::gcp_credentials_url`].
     pub fn gcp_credentials_url(
         &self,
         project_id: &str,
@@ -721,7 +721,7 @@ impl Auth {
         self.inner.gcp_credentials_url(project_id, service_account)
     }
 
-    /// Blocking [`crate::Auth::gcp_credentials`].
+    /// Same as [`crate::Auth::gcp_credentials_signed_url`].
     pub fn gcp_credentials_signed_url(
         &self,
         project_id: &str,
@@ -762,12 +762,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.test_authenticate_get())
     }
 
-    /// Blocking [`crate::Auth::test_authenticate_get`].
+    /// Same as [`crate::Auth::test_authenticate_get_url`].
     pub fn test_authenticate_get_url(&self) -> String {
         self.inner.test_authenticate_get_url()
     }
 
-    /// Blocking [`crate::Auth::test_authenticate_get`].
+    /// Same as [`crate::Auth::test_authenticate_get_signed_url`].
     pub fn test_authenticate_get_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -780,12 +780,12 @@ impl Auth {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Auth::heartbeat`].
+    /// Same as [`crate::Auth::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Auth::heartbeat`].
+    /// Same as [`crate::Auth::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

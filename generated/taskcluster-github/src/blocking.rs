@@ -43,12 +43,12 @@ impl Github {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Github::ping`].
+    /// Same as [`crate::Github::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Github::ping`].
+    /// Same as [`crate::Github::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Github {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Github::lbheartbeat`].
+    /// Same as [`crate::Github::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Github::lbheartbeat`].
+    /// Same as [`crate::Github::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Github {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Github::version`].
+    /// Same as [`crate::Github::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Github::version`].
+    /// Same as [`crate::Github::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -116,7 +116,7 @@ impl Github {
         )
     }
 
-    /// Blocking [`crate::Github::builds`].
+    /// Same as [`crate::Github::builds_url`].
     pub fn builds_url(
         &self,
         continuation_token: Option<&str>,
@@ -137,7 +137,7 @@ impl Github {
             )
     }
 
-    /// Blocking [`crate::Github::builds`].
+    /// Same as [`crate::Github::builds_signed_url`].
     pub fn builds_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -160,7 +160,7 @@ impl Github {
             )
     }
 
-    /// Blocking [`crate::Github::builds`].
+    /// Every page of [`Self::builds`], each fetched when the iterator reaches it.
     pub fn builds_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -190,12 +190,12 @@ impl Github {
         rt::blocking::block_on(self.inner.badge(owner, repo, branch))
     }
 
-    /// Blocking [`crate::Github::badge`].
+    /// Same as [`crate::Github::badge_url`].
     pub fn badge_url(&self, owner: &str, repo: &str, branch: &str) -> String {
         self.inner.badge_url(owner, repo, branch)
     }
 
-    /// Blocking [`crate::Github::badge`].
+    /// Same as [`crate::Github::badge_signed_url`].
     pub fn badge_signed_url(
         &self,
         owner: &str,
@@ -211,12 +211,12 @@ impl Github {
         rt::blocking::block_on(self.inner.repository(owner, repo))
     }
 
-    /// Blocking [`crate::Github::repository`].
+    /// Same as [`crate::Github::repository_url`].
     pub fn repository_url(&self, owner: &str, repo: &str) -> String {
         self.inner.repository_url(owner, repo)
     }
 
-    /// Blocking [`crate::Github::repository`].
+    /// Same as [`crate::Github::repository_signed_url`].
     pub fn repository_signed_url(
         &self,
         owner: &str,
@@ -236,12 +236,12 @@ impl Github {
         rt::blocking::block_on(self.inner.latest(owner, repo, branch))
     }
 
-    /// Blocking [`crate::Github::latest`].
+    /// Same as [`crate::Github::latest_url`].
     pub fn latest_url(&self, owner: &str, repo: &str, branch: &str) -> String {
         self.inner.latest_url(owner, repo, branch)
     }
 
-    /// Blocking [`crate::Github::latest`].
+    /// Same as [`crate::Github::latest_signed_url`].
     pub fn latest_signed_url(
         &self,
         owner: &str,
@@ -287,12 +287,12 @@ impl Github {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Github::heartbeat`].
+    /// Same as [`crate::Github::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Github::heartbeat`].
+    /// Same as [`crate::Github::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

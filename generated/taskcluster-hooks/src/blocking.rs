@@ -43,12 +43,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Hooks::ping`].
+    /// Same as [`crate::Hooks::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Hooks::ping`].
+    /// Same as [`crate::Hooks::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Hooks::lbheartbeat`].
+    /// Same as [`crate::Hooks::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Hooks::lbheartbeat`].
+    /// Same as [`crate::Hooks::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Hooks::version`].
+    /// Same as [`crate::Hooks::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Hooks::version`].
+    /// Same as [`crate::Hooks::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -97,12 +97,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.list_hook_groups())
     }
 
-    /// Blocking [`crate::Hooks::list_hook_groups`].
+    /// Same as [`crate::Hooks::list_hook_groups_url`].
     pub fn list_hook_groups_url(&self) -> String {
         self.inner.list_hook_groups_url()
     }
 
-    /// Blocking [`crate::Hooks::list_hook_groups`].
+    /// Same as [`crate::Hooks::list_hook_groups_signed_url`].
     pub fn list_hook_groups_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -118,12 +118,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.list_hooks(hook_group_id))
     }
 
-    /// Blocking [`crate::Hooks::list_hooks`].
+    /// Same as [`crate::Hooks::list_hooks_url`].
     pub fn list_hooks_url(&self, hook_group_id: &str) -> String {
         self.inner.list_hooks_url(hook_group_id)
     }
 
-    /// Blocking [`crate::Hooks::list_hooks`].
+    /// Same as [`crate::Hooks::list_hooks_signed_url`].
     pub fn list_hooks_signed_url(
         &self,
         hook_group_id: &str,
@@ -141,12 +141,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.hook(hook_group_id, hook_id))
     }
 
-    /// Blocking [`crate::Hooks::hook`].
+    /// Same as [`crate::Hooks::hook_url`].
     pub fn hook_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         self.inner.hook_url(hook_group_id, hook_id)
     }
 
-    /// Blocking [`crate::Hooks::hook`].
+    /// Same as [`crate::Hooks::hook_signed_url`].
     pub fn hook_signed_url(
         &self,
         hook_group_id: &str,
@@ -167,12 +167,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.get_hook_status(hook_group_id, hook_id))
     }
 
-    /// Blocking [`crate::Hooks::get_hook_status`].
+    /// Same as [`crate::Hooks::get_hook_status_url`].
     pub fn get_hook_status_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         self.inner.get_hook_status_url(hook_group_id, hook_id)
     }
 
-    /// Blocking [`crate::Hooks::get_hook_status`].
+    /// Same as [`crate::Hooks::get_hook_status_signed_url`].
     pub fn get_hook_status_signed_url(
         &self,
         hook_group_id: &str,
@@ -230,12 +230,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.get_trigger_token(hook_group_id, hook_id))
     }
 
-    /// Blocking [`crate::Hooks::get_trigger_token`].
+    /// Same as [`crate::Hooks::get_trigger_token_url`].
     pub fn get_trigger_token_url(&self, hook_group_id: &str, hook_id: &str) -> String {
         self.inner.get_trigger_token_url(hook_group_id, hook_id)
     }
 
-    /// Blocking [`crate::Hooks::get_trigger_token`].
+    /// Same as [`crate::Hooks::get_trigger_token_signed_url`].
     pub fn get_trigger_token_signed_url(
         &self,
         hook_group_id: &str,
@@ -280,7 +280,7 @@ impl Hooks {
         )
     }
 
-    /// Blocking [`crate::Hooks::list_last_fires`].
+    /// Same as [`crate::Hooks::list_last_fires_url`].
     pub fn list_last_fires_url(
         &self,
         hook_group_id: &str,
@@ -291,7 +291,7 @@ impl Hooks {
         self.inner.list_last_fires_url(hook_group_id, hook_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Hooks::list_last_fires`].
+    /// Same as [`crate::Hooks::list_last_fires_signed_url`].
     pub fn list_last_fires_signed_url(
         &self,
         hook_group_id: &str,
@@ -310,7 +310,7 @@ impl Hooks {
             )
     }
 
-    /// Blocking [`crate::Hooks::list_last_fires`].
+    /// Every page of [`Self::list_last_fires`], each fetched when the iterator reaches it.
     pub fn list_last_fires_pages<'a>(
         &'a self,
         hook_group_id: &'a str,
@@ -327,12 +327,12 @@ impl Hooks {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Hooks::heartbeat`].
+    /// Same as [`crate::Hooks::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Hooks::heartbeat`].
+    /// Same as [`crate::Hooks::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

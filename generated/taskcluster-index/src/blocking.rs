@@ -43,12 +43,12 @@ impl Index {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Index::ping`].
+    /// Same as [`crate::Index::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Index::ping`].
+    /// Same as [`crate::Index::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Index {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Index::lbheartbeat`].
+    /// Same as [`crate::Index::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Index::lbheartbeat`].
+    /// Same as [`crate::Index::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Index {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Index::version`].
+    /// Same as [`crate::Index::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Index::version`].
+    /// Same as [`crate::Index::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -97,12 +97,12 @@ impl Index {
         rt::blocking::block_on(self.inner.find_task(index_path))
     }
 
-    /// Blocking [`crate::Index::find_task`].
+    /// Same as [`crate::Index::find_task_url`].
     pub fn find_task_url(&self, index_path: &str) -> String {
         self.inner.find_task_url(index_path)
     }
 
-    /// Blocking [`crate::Index::find_task`].
+    /// Same as [`crate::Index::find_task_signed_url`].
     pub fn find_task_signed_url(
         &self,
         index_path: &str,
@@ -123,7 +123,7 @@ impl Index {
         )
     }
 
-    /// Blocking [`crate::Index::find_tasks_at_index`].
+    /// Every page of [`Self::find_tasks_at_index`], each fetched when the iterator reaches it.
     pub fn find_tasks_at_index_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -144,7 +144,7 @@ impl Index {
         )
     }
 
-    /// Blocking [`crate::Index::list_namespaces`].
+    /// Same as [`crate::Index::list_namespaces_url`].
     pub fn list_namespaces_url(
         &self,
         namespace: &str,
@@ -154,7 +154,7 @@ impl Index {
         self.inner.list_namespaces_url(namespace, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Index::list_namespaces`].
+    /// Same as [`crate::Index::list_namespaces_signed_url`].
     pub fn list_namespaces_signed_url(
         &self,
         namespace: &str,
@@ -165,7 +165,7 @@ impl Index {
         self.inner.list_namespaces_signed_url(namespace, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Index::list_namespaces`].
+    /// Every page of [`Self::list_namespaces`], each fetched when the iterator reaches it.
     pub fn list_namespaces_pages<'a>(
         &'a self,
         namespace: &'a str,
@@ -186,7 +186,7 @@ impl Index {
         )
     }
 
-    /// Blocking [`crate::Index::list_tasks`].
+    /// Same as [`crate::Index::list_tasks_url`].
     pub fn list_tasks_url(
         &self,
         namespace: &str,
@@ -196,7 +196,7 @@ impl Index {
         self.inner.list_tasks_url(namespace, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Index::list_tasks`].
+    /// Same as [`crate::Index::list_tasks_signed_url`].
     pub fn list_tasks_signed_url(
         &self,
         namespace: &str,
@@ -207,7 +207,7 @@ impl Index {
         self.inner.list_tasks_signed_url(namespace, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Index::list_tasks`].
+    /// Every page of [`Self::list_tasks`], each fetched when the iterator reaches it.
     pub fn list_tasks_pages<'a>(
         &'a self,
         namespace: &'a str,
@@ -239,12 +239,12 @@ impl Index {
         rt::blocking::block_on(self.inner.find_artifact_from_task(index_path, name))
     }
 
-    /// Blocking [`crate::Index::find_artifact_from_task`].
+    /// Same as [`crate::Index::find_artifact_from_task_url`].
     pub fn find_artifact_from_task_url(&self, index_path: &str, name: &str) -> String {
         self.inner.find_artifact_from_task_url(index_path, name)
     }
 
-    /// Blocking [`crate::Index::find_artifact_from_task`].
+    /// Same as [`crate::Index::find_artifact_from_task_signed_url`].
     pub fn find_artifact_from_task_signed_url(
         &self,
         index_path: &str,
@@ -259,12 +259,12 @@ impl Index {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Index::heartbeat`].
+    /// Same as [`crate::Index::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Index::heartbeat`].
+    /// Same as [`crate::Index::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

@@ -43,12 +43,12 @@ impl Notify {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Notify::ping`].
+    /// Same as [`crate::Notify::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Notify::ping`].
+    /// Same as [`crate::Notify::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Notify {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Notify::lbheartbeat`].
+    /// Same as [`crate::Notify::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Notify::lbheartbeat`].
+    /// Same as [`crate::Notify::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Notify {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Notify::version`].
+    /// Same as [`crate::Notify::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Notify::version`].
+    /// Same as [`crate::Notify::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -137,7 +137,7 @@ impl Notify {
         rt::blocking::block_on(self.inner.list_denylist(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Notify::list_denylist`].
+    /// Same as [`crate::Notify::list_denylist_url`].
     pub fn list_denylist_url(
         &self,
         continuation_token: Option<&str>,
@@ -146,7 +146,7 @@ impl Notify {
         self.inner.list_denylist_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Notify::list_denylist`].
+    /// Same as [`crate::Notify::list_denylist_signed_url`].
     pub fn list_denylist_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -156,7 +156,7 @@ impl Notify {
         self.inner.list_denylist_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Notify::list_denylist`].
+    /// Every page of [`Self::list_denylist`], each fetched when the iterator reaches it.
     pub fn list_denylist_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -169,12 +169,12 @@ impl Notify {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Notify::heartbeat`].
+    /// Same as [`crate::Notify::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Notify::heartbeat`].
+    /// Same as [`crate::Notify::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

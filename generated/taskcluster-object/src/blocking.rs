@@ -43,12 +43,12 @@ impl Object {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Object::ping`].
+    /// Same as [`crate::Object::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Object::ping`].
+    /// Same as [`crate::Object::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Object {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Object::lbheartbeat`].
+    /// Same as [`crate::Object::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Object::lbheartbeat`].
+    /// Same as [`crate::Object::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Object {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Object::version`].
+    /// Same as [`crate::Object::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Object::version`].
+    /// Same as [`crate::Object::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -124,12 +124,12 @@ impl Object {
         rt::blocking::block_on(self.inner.object(name))
     }
 
-    /// Blocking [`crate::Object::object`].
+    /// Same as [`crate::Object::object_url`].
     pub fn object_url(&self, name: &str) -> String {
         self.inner.object_url(name)
     }
 
-    /// Blocking [`crate::Object::object`].
+    /// Same as [`crate::Object::object_signed_url`].
     pub fn object_signed_url(
         &self,
         name: &str,
@@ -143,12 +143,12 @@ impl Object {
         rt::blocking::block_on(self.inner.download(name))
     }
 
-    /// Blocking [`crate::Object::download`].
+    /// Same as [`crate::Object::download_url`].
     pub fn download_url(&self, name: &str) -> String {
         self.inner.download_url(name)
     }
 
-    /// Blocking [`crate::Object::download`].
+    /// Same as [`crate::Object::download_signed_url`].
     pub fn download_signed_url(
         &self,
         name: &str,
@@ -162,12 +162,12 @@ impl Object {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Object::heartbeat`].
+    /// Same as [`crate::Object::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Object::heartbeat`].
+    /// Same as [`crate::Object::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

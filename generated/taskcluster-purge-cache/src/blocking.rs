@@ -43,12 +43,12 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::PurgeCache::ping`].
+    /// Same as [`crate::PurgeCache::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::PurgeCache::ping`].
+    /// Same as [`crate::PurgeCache::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::PurgeCache::lbheartbeat`].
+    /// Same as [`crate::PurgeCache::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::PurgeCache::lbheartbeat`].
+    /// Same as [`crate::PurgeCache::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::PurgeCache::version`].
+    /// Same as [`crate::PurgeCache::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::PurgeCache::version`].
+    /// Same as [`crate::PurgeCache::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -110,7 +110,7 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.all_purge_requests(continuation_token, limit))
     }
 
-    /// Blocking [`crate::PurgeCache::all_purge_requests`].
+    /// Same as [`crate::PurgeCache::all_purge_requests_url`].
     pub fn all_purge_requests_url(
         &self,
         continuation_token: Option<&str>,
@@ -119,7 +119,7 @@ impl PurgeCache {
         self.inner.all_purge_requests_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::PurgeCache::all_purge_requests`].
+    /// Same as [`crate::PurgeCache::all_purge_requests_signed_url`].
     pub fn all_purge_requests_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -129,7 +129,7 @@ impl PurgeCache {
         self.inner.all_purge_requests_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::PurgeCache::all_purge_requests`].
+    /// Every page of [`Self::all_purge_requests`], each fetched when the iterator reaches it.
     pub fn all_purge_requests_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -146,7 +146,7 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.purge_requests(worker_pool_id, since))
     }
 
-    /// Blocking [`crate::PurgeCache::purge_requests`].
+    /// Same as [`crate::PurgeCache::purge_requests_url`].
     pub fn purge_requests_url(
         &self,
         worker_pool_id: &str,
@@ -155,7 +155,7 @@ impl PurgeCache {
         self.inner.purge_requests_url(worker_pool_id, since)
     }
 
-    /// Blocking [`crate::PurgeCache::purge_requests`].
+    /// Same as [`crate::PurgeCache::purge_requests_signed_url`].
     pub fn purge_requests_signed_url(
         &self,
         worker_pool_id: &str,
@@ -170,12 +170,12 @@ impl PurgeCache {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::PurgeCache::heartbeat`].
+    /// Same as [`crate::PurgeCache::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::PurgeCache::heartbeat`].
+    /// Same as [`crate::PurgeCache::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

@@ -43,12 +43,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Queue::ping`].
+    /// Same as [`crate::Queue::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Queue::ping`].
+    /// Same as [`crate::Queue::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Queue::lbheartbeat`].
+    /// Same as [`crate::Queue::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Queue::lbheartbeat`].
+    /// Same as [`crate::Queue::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Queue::version`].
+    /// Same as [`crate::Queue::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Queue::version`].
+    /// Same as [`crate::Queue::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -97,12 +97,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.task(task_id))
     }
 
-    /// Blocking [`crate::Queue::task`].
+    /// Same as [`crate::Queue::task_url`].
     pub fn task_url(&self, task_id: &str) -> String {
         self.inner.task_url(task_id)
     }
 
-    /// Blocking [`crate::Queue::task`].
+    /// Same as [`crate::Queue::task_signed_url`].
     pub fn task_signed_url(
         &self,
         task_id: &str,
@@ -121,7 +121,7 @@ impl Queue {
         rt::blocking::block_on(self.inner.tasks(continuation_token, limit, payload))
     }
 
-    /// Blocking [`crate::Queue::tasks`].
+    /// Every page of [`Self::tasks`], each fetched when the iterator reaches it.
     pub fn tasks_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -140,7 +140,7 @@ impl Queue {
         rt::blocking::block_on(self.inner.statuses(continuation_token, limit, payload))
     }
 
-    /// Blocking [`crate::Queue::statuses`].
+    /// Every page of [`Self::statuses`], each fetched when the iterator reaches it.
     pub fn statuses_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -154,12 +154,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.status(task_id))
     }
 
-    /// Blocking [`crate::Queue::status`].
+    /// Same as [`crate::Queue::status_url`].
     pub fn status_url(&self, task_id: &str) -> String {
         self.inner.status_url(task_id)
     }
 
-    /// Blocking [`crate::Queue::status`].
+    /// Same as [`crate::Queue::status_signed_url`].
     pub fn status_signed_url(
         &self,
         task_id: &str,
@@ -180,7 +180,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_task_group`].
+    /// Same as [`crate::Queue::list_task_group_url`].
     pub fn list_task_group_url(
         &self,
         task_group_id: &str,
@@ -190,7 +190,7 @@ impl Queue {
         self.inner.list_task_group_url(task_group_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_task_group`].
+    /// Same as [`crate::Queue::list_task_group_signed_url`].
     pub fn list_task_group_signed_url(
         &self,
         task_group_id: &str,
@@ -202,7 +202,7 @@ impl Queue {
             .list_task_group_signed_url(task_group_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_task_group`].
+    /// Every page of [`Self::list_task_group`], each fetched when the iterator reaches it.
     pub fn list_task_group_pages<'a>(
         &'a self,
         task_group_id: &'a str,
@@ -227,12 +227,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_task_group(task_group_id))
     }
 
-    /// Blocking [`crate::Queue::get_task_group`].
+    /// Same as [`crate::Queue::get_task_group_url`].
     pub fn get_task_group_url(&self, task_group_id: &str) -> String {
         self.inner.get_task_group_url(task_group_id)
     }
 
-    /// Blocking [`crate::Queue::get_task_group`].
+    /// Same as [`crate::Queue::get_task_group_signed_url`].
     pub fn get_task_group_signed_url(
         &self,
         task_group_id: &str,
@@ -261,7 +261,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_dependent_tasks`].
+    /// Same as [`crate::Queue::list_dependent_tasks_url`].
     pub fn list_dependent_tasks_url(
         &self,
         task_id: &str,
@@ -271,7 +271,7 @@ impl Queue {
         self.inner.list_dependent_tasks_url(task_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_dependent_tasks`].
+    /// Same as [`crate::Queue::list_dependent_tasks_signed_url`].
     pub fn list_dependent_tasks_signed_url(
         &self,
         task_id: &str,
@@ -283,7 +283,7 @@ impl Queue {
             .list_dependent_tasks_signed_url(task_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_dependent_tasks`].
+    /// Every page of [`Self::list_dependent_tasks`], each fetched when the iterator reaches it.
     pub fn list_dependent_tasks_pages<'a>(
         &'a self,
         task_id: &'a str,
@@ -430,12 +430,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_artifact(task_id, run_id, name))
     }
 
-    /// Blocking [`crate::Queue::get_artifact`].
+    /// Same as [`crate::Queue::get_artifact_url`].
     pub fn get_artifact_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         self.inner.get_artifact_url(task_id, run_id, name)
     }
 
-    /// Blocking [`crate::Queue::get_artifact`].
+    /// Same as [`crate::Queue::get_artifact_signed_url`].
     pub fn get_artifact_signed_url(
         &self,
         task_id: &str,
@@ -455,12 +455,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_latest_artifact(task_id, name))
     }
 
-    /// Blocking [`crate::Queue::get_latest_artifact`].
+    /// Same as [`crate::Queue::get_latest_artifact_url`].
     pub fn get_latest_artifact_url(&self, task_id: &str, name: &str) -> String {
         self.inner.get_latest_artifact_url(task_id, name)
     }
 
-    /// Blocking [`crate::Queue::get_latest_artifact`].
+    /// Same as [`crate::Queue::get_latest_artifact_signed_url`].
     pub fn get_latest_artifact_signed_url(
         &self,
         task_id: &str,
@@ -483,7 +483,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_artifacts`].
+    /// Same as [`crate::Queue::list_artifacts_url`].
     pub fn list_artifacts_url(
         &self,
         task_id: &str,
@@ -494,7 +494,7 @@ impl Queue {
         self.inner.list_artifacts_url(task_id, run_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_artifacts`].
+    /// Same as [`crate::Queue::list_artifacts_signed_url`].
     pub fn list_artifacts_signed_url(
         &self,
         task_id: &str,
@@ -507,7 +507,7 @@ impl Queue {
             .list_artifacts_signed_url(task_id, run_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_artifacts`].
+    /// Every page of [`Self::list_artifacts`], each fetched when the iterator reaches it.
     pub fn list_artifacts_pages<'a>(
         &'a self,
         task_id: &'a str,
@@ -529,7 +529,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_latest_artifacts`].
+    /// Same as [`crate::Queue::list_latest_artifacts_url`].
     pub fn list_latest_artifacts_url(
         &self,
         task_id: &str,
@@ -539,7 +539,7 @@ impl Queue {
         self.inner.list_latest_artifacts_url(task_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_latest_artifacts`].
+    /// Same as [`crate::Queue::list_latest_artifacts_signed_url`].
     pub fn list_latest_artifacts_signed_url(
         &self,
         task_id: &str,
@@ -551,7 +551,7 @@ impl Queue {
             .list_latest_artifacts_signed_url(task_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_latest_artifacts`].
+    /// Every page of [`Self::list_latest_artifacts`], each fetched when the iterator reaches it.
     pub fn list_latest_artifacts_pages<'a>(
         &'a self,
         task_id: &'a str,
@@ -570,12 +570,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.artifact_info(task_id, run_id, name))
     }
 
-    /// Blocking [`crate::Queue::artifact_info`].
+    /// Same as [`crate::Queue::artifact_info_url`].
     pub fn artifact_info_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         self.inner.artifact_info_url(task_id, run_id, name)
     }
 
-    /// Blocking [`crate::Queue::artifact_info`].
+    /// Same as [`crate::Queue::artifact_info_signed_url`].
     pub fn artifact_info_signed_url(
         &self,
         task_id: &str,
@@ -595,12 +595,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.latest_artifact_info(task_id, name))
     }
 
-    /// Blocking [`crate::Queue::latest_artifact_info`].
+    /// Same as [`crate::Queue::latest_artifact_info_url`].
     pub fn latest_artifact_info_url(&self, task_id: &str, name: &str) -> String {
         self.inner.latest_artifact_info_url(task_id, name)
     }
 
-    /// Blocking [`crate::Queue::latest_artifact_info`].
+    /// Same as [`crate::Queue::latest_artifact_info_signed_url`].
     pub fn latest_artifact_info_signed_url(
         &self,
         task_id: &str,
@@ -620,12 +620,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.artifact(task_id, run_id, name))
     }
 
-    /// Blocking [`crate::Queue::artifact`].
+    /// Same as [`crate::Queue::artifact_url`].
     pub fn artifact_url(&self, task_id: &str, run_id: &str, name: &str) -> String {
         self.inner.artifact_url(task_id, run_id, name)
     }
 
-    /// Blocking [`crate::Queue::artifact`].
+    /// Same as [`crate::Queue::artifact_signed_url`].
     pub fn artifact_signed_url(
         &self,
         task_id: &str,
@@ -645,12 +645,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.latest_artifact(task_id, name))
     }
 
-    /// Blocking [`crate::Queue::latest_artifact`].
+    /// Same as [`crate::Queue::latest_artifact_url`].
     pub fn latest_artifact_url(&self, task_id: &str, name: &str) -> String {
         self.inner.latest_artifact_url(task_id, name)
     }
 
-    /// Blocking [`crate::Queue::latest_artifact`].
+    /// Same as [`crate::Queue::latest_artifact_signed_url`].
     pub fn latest_artifact_signed_url(
         &self,
         task_id: &str,
@@ -671,7 +671,7 @@ impl Queue {
         rt::blocking::block_on(self.inner.list_provisioners(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Queue::list_provisioners`].
+    /// Same as [`crate::Queue::list_provisioners_url`].
     pub fn list_provisioners_url(
         &self,
         continuation_token: Option<&str>,
@@ -680,7 +680,7 @@ impl Queue {
         self.inner.list_provisioners_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_provisioners`].
+    /// Same as [`crate::Queue::list_provisioners_signed_url`].
     pub fn list_provisioners_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -690,7 +690,7 @@ impl Queue {
         self.inner.list_provisioners_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_provisioners`].
+    /// Every page of [`Self::list_provisioners`], each fetched when the iterator reaches it.
     #[allow(deprecated)]
     pub fn list_provisioners_pages<'a>(
         &'a self,
@@ -709,12 +709,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_provisioner(provisioner_id))
     }
 
-    /// Blocking [`crate::Queue::get_provisioner`].
+    /// Same as [`crate::Queue::get_provisioner_url`].
     pub fn get_provisioner_url(&self, provisioner_id: &str) -> String {
         self.inner.get_provisioner_url(provisioner_id)
     }
 
-    /// Blocking [`crate::Queue::get_provisioner`].
+    /// Same as [`crate::Queue::get_provisioner_signed_url`].
     pub fn get_provisioner_signed_url(
         &self,
         provisioner_id: &str,
@@ -733,12 +733,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.pending_tasks(task_queue_id))
     }
 
-    /// Blocking [`crate::Queue::pending_tasks`].
+    /// Same as [`crate::Queue::pending_tasks_url`].
     pub fn pending_tasks_url(&self, task_queue_id: &str) -> String {
         self.inner.pending_tasks_url(task_queue_id)
     }
 
-    /// Blocking [`crate::Queue::pending_tasks`].
+    /// Same as [`crate::Queue::pending_tasks_signed_url`].
     pub fn pending_tasks_signed_url(
         &self,
         task_queue_id: &str,
@@ -755,12 +755,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.task_queue_counts(task_queue_id))
     }
 
-    /// Blocking [`crate::Queue::task_queue_counts`].
+    /// Same as [`crate::Queue::task_queue_counts_url`].
     pub fn task_queue_counts_url(&self, task_queue_id: &str) -> String {
         self.inner.task_queue_counts_url(task_queue_id)
     }
 
-    /// Blocking [`crate::Queue::task_queue_counts`].
+    /// Same as [`crate::Queue::task_queue_counts_signed_url`].
     pub fn task_queue_counts_signed_url(
         &self,
         task_queue_id: &str,
@@ -781,7 +781,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_pending_tasks`].
+    /// Same as [`crate::Queue::list_pending_tasks_url`].
     pub fn list_pending_tasks_url(
         &self,
         task_queue_id: &str,
@@ -791,7 +791,7 @@ impl Queue {
         self.inner.list_pending_tasks_url(task_queue_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_pending_tasks`].
+    /// Same as [`crate::Queue::list_pending_tasks_signed_url`].
     pub fn list_pending_tasks_signed_url(
         &self,
         task_queue_id: &str,
@@ -803,7 +803,7 @@ impl Queue {
             .list_pending_tasks_signed_url(task_queue_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_pending_tasks`].
+    /// Every page of [`Self::list_pending_tasks`], each fetched when the iterator reaches it.
     pub fn list_pending_tasks_pages<'a>(
         &'a self,
         task_queue_id: &'a str,
@@ -824,7 +824,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_claimed_tasks`].
+    /// Same as [`crate::Queue::list_claimed_tasks_url`].
     pub fn list_claimed_tasks_url(
         &self,
         task_queue_id: &str,
@@ -834,7 +834,7 @@ impl Queue {
         self.inner.list_claimed_tasks_url(task_queue_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_claimed_tasks`].
+    /// Same as [`crate::Queue::list_claimed_tasks_signed_url`].
     pub fn list_claimed_tasks_signed_url(
         &self,
         task_queue_id: &str,
@@ -846,7 +846,7 @@ impl Queue {
             .list_claimed_tasks_signed_url(task_queue_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_claimed_tasks`].
+    /// Every page of [`Self::list_claimed_tasks`], each fetched when the iterator reaches it.
     pub fn list_claimed_tasks_pages<'a>(
         &'a self,
         task_queue_id: &'a str,
@@ -869,7 +869,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_worker_types`].
+    /// Same as [`crate::Queue::list_worker_types_url`].
     pub fn list_worker_types_url(
         &self,
         provisioner_id: &str,
@@ -879,7 +879,7 @@ impl Queue {
         self.inner.list_worker_types_url(provisioner_id, continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_worker_types`].
+    /// Same as [`crate::Queue::list_worker_types_signed_url`].
     pub fn list_worker_types_signed_url(
         &self,
         provisioner_id: &str,
@@ -891,7 +891,7 @@ impl Queue {
             .list_worker_types_signed_url(provisioner_id, continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_worker_types`].
+    /// Every page of [`Self::list_worker_types`], each fetched when the iterator reaches it.
     #[allow(deprecated)]
     pub fn list_worker_types_pages<'a>(
         &'a self,
@@ -912,7 +912,7 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_worker_type(provisioner_id, worker_type))
     }
 
-    /// Blocking [`crate::Queue::get_worker_type`].
+    /// Same as [`crate::Queue::get_worker_type_url`].
     pub fn get_worker_type_url(
         &self,
         provisioner_id: &str,
@@ -921,7 +921,7 @@ impl Queue {
         self.inner.get_worker_type_url(provisioner_id, worker_type)
     }
 
-    /// Blocking [`crate::Queue::get_worker_type`].
+    /// Same as [`crate::Queue::get_worker_type_signed_url`].
     pub fn get_worker_type_signed_url(
         &self,
         provisioner_id: &str,
@@ -940,7 +940,7 @@ impl Queue {
         rt::blocking::block_on(self.inner.list_task_queues(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Queue::list_task_queues`].
+    /// Same as [`crate::Queue::list_task_queues_url`].
     pub fn list_task_queues_url(
         &self,
         continuation_token: Option<&str>,
@@ -949,7 +949,7 @@ impl Queue {
         self.inner.list_task_queues_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Queue::list_task_queues`].
+    /// Same as [`crate::Queue::list_task_queues_signed_url`].
     pub fn list_task_queues_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -959,7 +959,7 @@ impl Queue {
         self.inner.list_task_queues_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Queue::list_task_queues`].
+    /// Every page of [`Self::list_task_queues`], each fetched when the iterator reaches it.
     pub fn list_task_queues_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -975,12 +975,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.get_task_queue(task_queue_id))
     }
 
-    /// Blocking [`crate::Queue::get_task_queue`].
+    /// Same as [`crate::Queue::get_task_queue_url`].
     pub fn get_task_queue_url(&self, task_queue_id: &str) -> String {
         self.inner.get_task_queue_url(task_queue_id)
     }
 
-    /// Blocking [`crate::Queue::get_task_queue`].
+    /// Same as [`crate::Queue::get_task_queue_signed_url`].
     pub fn get_task_queue_signed_url(
         &self,
         task_queue_id: &str,
@@ -1013,7 +1013,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::list_workers`].
+    /// Same as [`crate::Queue::list_workers_url`].
     pub fn list_workers_url(
         &self,
         provisioner_id: &str,
@@ -1032,7 +1032,7 @@ impl Queue {
             )
     }
 
-    /// Blocking [`crate::Queue::list_workers`].
+    /// Same as [`crate::Queue::list_workers_signed_url`].
     pub fn list_workers_signed_url(
         &self,
         provisioner_id: &str,
@@ -1053,7 +1053,7 @@ impl Queue {
             )
     }
 
-    /// Blocking [`crate::Queue::list_workers`].
+    /// Every page of [`Self::list_workers`], each fetched when the iterator reaches it.
     #[allow(deprecated)]
     pub fn list_workers_pages<'a>(
         &'a self,
@@ -1084,7 +1084,7 @@ impl Queue {
         )
     }
 
-    /// Blocking [`crate::Queue::get_worker`].
+    /// Same as [`crate::Queue::get_worker_url`].
     pub fn get_worker_url(
         &self,
         provisioner_id: &str,
@@ -1095,7 +1095,7 @@ impl Queue {
         self.inner.get_worker_url(provisioner_id, worker_type, worker_group, worker_id)
     }
 
-    /// Blocking [`crate::Queue::get_worker`].
+    /// Same as [`crate::Queue::get_worker_signed_url`].
     pub fn get_worker_signed_url(
         &self,
         provisioner_id: &str,
@@ -1163,12 +1163,12 @@ impl Queue {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Queue::heartbeat`].
+    /// Same as [`crate::Queue::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Queue::heartbeat`].
+    /// Same as [`crate::Queue::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

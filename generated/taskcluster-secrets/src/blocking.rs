@@ -43,12 +43,12 @@ impl Secrets {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::Secrets::ping`].
+    /// Same as [`crate::Secrets::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::Secrets::ping`].
+    /// Same as [`crate::Secrets::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl Secrets {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::Secrets::lbheartbeat`].
+    /// Same as [`crate::Secrets::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::Secrets::lbheartbeat`].
+    /// Same as [`crate::Secrets::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl Secrets {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::Secrets::version`].
+    /// Same as [`crate::Secrets::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::Secrets::version`].
+    /// Same as [`crate::Secrets::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -107,12 +107,12 @@ impl Secrets {
         rt::blocking::block_on(self.inner.get(name))
     }
 
-    /// Blocking [`crate::Secrets::get`].
+    /// Same as [`crate::Secrets::get_url`].
     pub fn get_url(&self, name: &str) -> String {
         self.inner.get_url(name)
     }
 
-    /// Blocking [`crate::Secrets::get`].
+    /// Same as [`crate::Secrets::get_signed_url`].
     pub fn get_signed_url(
         &self,
         name: &str,
@@ -130,7 +130,7 @@ impl Secrets {
         rt::blocking::block_on(self.inner.list(continuation_token, limit))
     }
 
-    /// Blocking [`crate::Secrets::list`].
+    /// Same as [`crate::Secrets::list_url`].
     pub fn list_url(
         &self,
         continuation_token: Option<&str>,
@@ -139,7 +139,7 @@ impl Secrets {
         self.inner.list_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::Secrets::list`].
+    /// Same as [`crate::Secrets::list_signed_url`].
     pub fn list_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -149,7 +149,7 @@ impl Secrets {
         self.inner.list_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::Secrets::list`].
+    /// Every page of [`Self::list`], each fetched when the iterator reaches it.
     pub fn list_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -162,12 +162,12 @@ impl Secrets {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::Secrets::heartbeat`].
+    /// Same as [`crate::Secrets::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::Secrets::heartbeat`].
+    /// Same as [`crate::Secrets::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

@@ -43,12 +43,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::WebServer::ping`].
+    /// Same as [`crate::WebServer::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::WebServer::ping`].
+    /// Same as [`crate::WebServer::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::WebServer::lbheartbeat`].
+    /// Same as [`crate::WebServer::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::WebServer::lbheartbeat`].
+    /// Same as [`crate::WebServer::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::WebServer::version`].
+    /// Same as [`crate::WebServer::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::WebServer::version`].
+    /// Same as [`crate::WebServer::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -97,12 +97,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.task_group_profile(task_group_id))
     }
 
-    /// Blocking [`crate::WebServer::task_group_profile`].
+    /// Same as [`crate::WebServer::task_group_profile_url`].
     pub fn task_group_profile_url(&self, task_group_id: &str) -> String {
         self.inner.task_group_profile_url(task_group_id)
     }
 
-    /// Blocking [`crate::WebServer::task_group_profile`].
+    /// Same as [`crate::WebServer::task_group_profile_signed_url`].
     pub fn task_group_profile_signed_url(
         &self,
         task_group_id: &str,
@@ -116,12 +116,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.task_profile(task_id))
     }
 
-    /// Blocking [`crate::WebServer::task_profile`].
+    /// Same as [`crate::WebServer::task_profile_url`].
     pub fn task_profile_url(&self, task_id: &str) -> String {
         self.inner.task_profile_url(task_id)
     }
 
-    /// Blocking [`crate::WebServer::task_profile`].
+    /// Same as [`crate::WebServer::task_profile_signed_url`].
     pub fn task_profile_signed_url(
         &self,
         task_id: &str,
@@ -135,12 +135,12 @@ impl WebServer {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::WebServer::heartbeat`].
+    /// Same as [`crate::WebServer::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::WebServer::heartbeat`].
+    /// Same as [`crate::WebServer::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,

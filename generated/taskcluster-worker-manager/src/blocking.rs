@@ -43,12 +43,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.ping())
     }
 
-    /// Blocking [`crate::WorkerManager::ping`].
+    /// Same as [`crate::WorkerManager::ping_url`].
     pub fn ping_url(&self) -> String {
         self.inner.ping_url()
     }
 
-    /// Blocking [`crate::WorkerManager::ping`].
+    /// Same as [`crate::WorkerManager::ping_signed_url`].
     pub fn ping_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -61,12 +61,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.lbheartbeat())
     }
 
-    /// Blocking [`crate::WorkerManager::lbheartbeat`].
+    /// Same as [`crate::WorkerManager::lbheartbeat_url`].
     pub fn lbheartbeat_url(&self) -> String {
         self.inner.lbheartbeat_url()
     }
 
-    /// Blocking [`crate::WorkerManager::lbheartbeat`].
+    /// Same as [`crate::WorkerManager::lbheartbeat_signed_url`].
     pub fn lbheartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -79,12 +79,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.version())
     }
 
-    /// Blocking [`crate::WorkerManager::version`].
+    /// Same as [`crate::WorkerManager::version_url`].
     pub fn version_url(&self) -> String {
         self.inner.version_url()
     }
 
-    /// Blocking [`crate::WorkerManager::version`].
+    /// Same as [`crate::WorkerManager::version_signed_url`].
     pub fn version_signed_url(
         &self,
         ttl: std::time::Duration,
@@ -101,7 +101,7 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.list_providers(continuation_token, limit))
     }
 
-    /// Blocking [`crate::WorkerManager::list_providers`].
+    /// Same as [`crate::WorkerManager::list_providers_url`].
     pub fn list_providers_url(
         &self,
         continuation_token: Option<&str>,
@@ -110,7 +110,7 @@ impl WorkerManager {
         self.inner.list_providers_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::WorkerManager::list_providers`].
+    /// Same as [`crate::WorkerManager::list_providers_signed_url`].
     pub fn list_providers_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -120,7 +120,7 @@ impl WorkerManager {
         self.inner.list_providers_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::WorkerManager::list_providers`].
+    /// Every page of [`Self::list_providers`], each fetched when the iterator reaches it.
     pub fn list_providers_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -174,7 +174,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_launch_configs`].
+    /// Same as [`crate::WorkerManager::list_worker_pool_launch_configs_url`].
     pub fn list_worker_pool_launch_configs_url(
         &self,
         worker_pool_id: &str,
@@ -191,7 +191,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_launch_configs`].
+    /// Same as [`crate::WorkerManager::list_worker_pool_launch_configs_signed_url`].
     pub fn list_worker_pool_launch_configs_signed_url(
         &self,
         worker_pool_id: &str,
@@ -210,7 +210,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_launch_configs`].
+    /// Every page of [`Self::list_worker_pool_launch_configs`], each fetched when the iterator reaches it.
     pub fn list_worker_pool_launch_configs_pages<'a>(
         &'a self,
         worker_pool_id: &'a str,
@@ -236,12 +236,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.worker_pool_stats(worker_pool_id))
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool_stats`].
+    /// Same as [`crate::WorkerManager::worker_pool_stats_url`].
     pub fn worker_pool_stats_url(&self, worker_pool_id: &str) -> String {
         self.inner.worker_pool_stats_url(worker_pool_id)
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool_stats`].
+    /// Same as [`crate::WorkerManager::worker_pool_stats_signed_url`].
     pub fn worker_pool_stats_signed_url(
         &self,
         worker_pool_id: &str,
@@ -258,12 +258,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.worker_pool(worker_pool_id))
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool`].
+    /// Same as [`crate::WorkerManager::worker_pool_url`].
     pub fn worker_pool_url(&self, worker_pool_id: &str) -> String {
         self.inner.worker_pool_url(worker_pool_id)
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool`].
+    /// Same as [`crate::WorkerManager::worker_pool_signed_url`].
     pub fn worker_pool_signed_url(
         &self,
         worker_pool_id: &str,
@@ -281,7 +281,7 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.list_worker_pools(continuation_token, limit))
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools`].
+    /// Same as [`crate::WorkerManager::list_worker_pools_url`].
     pub fn list_worker_pools_url(
         &self,
         continuation_token: Option<&str>,
@@ -290,7 +290,7 @@ impl WorkerManager {
         self.inner.list_worker_pools_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools`].
+    /// Same as [`crate::WorkerManager::list_worker_pools_signed_url`].
     pub fn list_worker_pools_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -300,7 +300,7 @@ impl WorkerManager {
         self.inner.list_worker_pools_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools`].
+    /// Every page of [`Self::list_worker_pools`], each fetched when the iterator reaches it.
     pub fn list_worker_pools_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -319,7 +319,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools_stats`].
+    /// Same as [`crate::WorkerManager::list_worker_pools_stats_url`].
     pub fn list_worker_pools_stats_url(
         &self,
         continuation_token: Option<&str>,
@@ -328,7 +328,7 @@ impl WorkerManager {
         self.inner.list_worker_pools_stats_url(continuation_token, limit)
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools_stats`].
+    /// Same as [`crate::WorkerManager::list_worker_pools_stats_signed_url`].
     pub fn list_worker_pools_stats_signed_url(
         &self,
         continuation_token: Option<&str>,
@@ -338,7 +338,7 @@ impl WorkerManager {
         self.inner.list_worker_pools_stats_signed_url(continuation_token, limit, ttl)
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pools_stats`].
+    /// Every page of [`Self::list_worker_pools_stats`], each fetched when the iterator reaches it.
     pub fn list_worker_pools_stats_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
@@ -363,12 +363,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.worker_pool_error_stats(worker_pool_id))
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool_error_stats`].
+    /// Same as [`crate::WorkerManager::worker_pool_error_stats_url`].
     pub fn worker_pool_error_stats_url(&self, worker_pool_id: Option<&str>) -> String {
         self.inner.worker_pool_error_stats_url(worker_pool_id)
     }
 
-    /// Blocking [`crate::WorkerManager::worker_pool_error_stats`].
+    /// Same as [`crate::WorkerManager::worker_pool_error_stats_signed_url`].
     pub fn worker_pool_error_stats_signed_url(
         &self,
         worker_pool_id: Option<&str>,
@@ -399,7 +399,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_errors`].
+    /// Same as [`crate::WorkerManager::list_worker_pool_errors_url`].
     pub fn list_worker_pool_errors_url(
         &self,
         worker_pool_id: &str,
@@ -418,7 +418,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_errors`].
+    /// Same as [`crate::WorkerManager::list_worker_pool_errors_signed_url`].
     pub fn list_worker_pool_errors_signed_url(
         &self,
         worker_pool_id: &str,
@@ -439,7 +439,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_worker_pool_errors`].
+    /// Every page of [`Self::list_worker_pool_errors`], each fetched when the iterator reaches it.
     pub fn list_worker_pool_errors_pages<'a>(
         &'a self,
         worker_pool_id: &'a str,
@@ -479,7 +479,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_group`].
+    /// Same as [`crate::WorkerManager::list_workers_for_worker_group_url`].
     pub fn list_workers_for_worker_group_url(
         &self,
         worker_pool_id: &str,
@@ -496,7 +496,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_group`].
+    /// Same as [`crate::WorkerManager::list_workers_for_worker_group_signed_url`].
     pub fn list_workers_for_worker_group_signed_url(
         &self,
         worker_pool_id: &str,
@@ -515,7 +515,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_group`].
+    /// Every page of [`Self::list_workers_for_worker_group`], each fetched when the iterator reaches it.
     pub fn list_workers_for_worker_group_pages<'a>(
         &'a self,
         worker_pool_id: &'a str,
@@ -541,7 +541,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::worker`].
+    /// Same as [`crate::WorkerManager::worker_url`].
     pub fn worker_url(
         &self,
         worker_pool_id: &str,
@@ -551,7 +551,7 @@ impl WorkerManager {
         self.inner.worker_url(worker_pool_id, worker_group, worker_id)
     }
 
-    /// Blocking [`crate::WorkerManager::worker`].
+    /// Same as [`crate::WorkerManager::worker_signed_url`].
     pub fn worker_signed_url(
         &self,
         worker_pool_id: &str,
@@ -612,7 +612,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::should_worker_terminate`].
+    /// Same as [`crate::WorkerManager::should_worker_terminate_url`].
     pub fn should_worker_terminate_url(
         &self,
         worker_pool_id: &str,
@@ -622,7 +622,7 @@ impl WorkerManager {
         self.inner.should_worker_terminate_url(worker_pool_id, worker_group, worker_id)
     }
 
-    /// Blocking [`crate::WorkerManager::should_worker_terminate`].
+    /// Same as [`crate::WorkerManager::should_worker_terminate_signed_url`].
     pub fn should_worker_terminate_signed_url(
         &self,
         worker_pool_id: &str,
@@ -661,7 +661,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_pool`].
+    /// Same as [`crate::WorkerManager::list_workers_for_worker_pool_url`].
     pub fn list_workers_for_worker_pool_url(
         &self,
         worker_pool_id: &str,
@@ -680,7 +680,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_pool`].
+    /// Same as [`crate::WorkerManager::list_workers_for_worker_pool_signed_url`].
     pub fn list_workers_for_worker_pool_signed_url(
         &self,
         worker_pool_id: &str,
@@ -701,7 +701,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers_for_worker_pool`].
+    /// Every page of [`Self::list_workers_for_worker_pool`], each fetched when the iterator reaches it.
     pub fn list_workers_for_worker_pool_pages<'a>(
         &'a self,
         worker_pool_id: &'a str,
@@ -763,7 +763,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers`].
+    /// Same as [`crate::WorkerManager::list_workers_url`].
     pub fn list_workers_url(
         &self,
         provisioner_id: &str,
@@ -786,7 +786,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers`].
+    /// Same as [`crate::WorkerManager::list_workers_signed_url`].
     pub fn list_workers_signed_url(
         &self,
         provisioner_id: &str,
@@ -811,7 +811,7 @@ impl WorkerManager {
             )
     }
 
-    /// Blocking [`crate::WorkerManager::list_workers`].
+    /// Every page of [`Self::list_workers`], each fetched when the iterator reaches it.
     pub fn list_workers_pages<'a>(
         &'a self,
         provisioner_id: &'a str,
@@ -848,7 +848,7 @@ impl WorkerManager {
         )
     }
 
-    /// Blocking [`crate::WorkerManager::get_worker`].
+    /// Same as [`crate::WorkerManager::get_worker_url`].
     pub fn get_worker_url(
         &self,
         provisioner_id: &str,
@@ -859,7 +859,7 @@ impl WorkerManager {
         self.inner.get_worker_url(provisioner_id, worker_type, worker_group, worker_id)
     }
 
-    /// Blocking [`crate::WorkerManager::get_worker`].
+    /// Same as [`crate::WorkerManager::get_worker_signed_url`].
     pub fn get_worker_signed_url(
         &self,
         provisioner_id: &str,
@@ -883,12 +883,12 @@ impl WorkerManager {
         rt::blocking::block_on(self.inner.heartbeat())
     }
 
-    /// Blocking [`crate::WorkerManager::heartbeat`].
+    /// Same as [`crate::WorkerManager::heartbeat_url`].
     pub fn heartbeat_url(&self) -> String {
         self.inner.heartbeat_url()
     }
 
-    /// Blocking [`crate::WorkerManager::heartbeat`].
+    /// Same as [`crate::WorkerManager::heartbeat_signed_url`].
     pub fn heartbeat_signed_url(
         &self,
         ttl: std::time::Duration,
