@@ -64,6 +64,41 @@ pub fn from_file(path: &str) -> String {
     camel(stem.strip_suffix(".json").unwrap_or(stem))
 }
 
+/// `parent` + `suffix` without repeating the words they share: `Agent` + `AgentState` →
+/// `AgentState`, `PipelineStatus` + `StatusReason` → `PipelineStatusReason`.
+pub fn join(parent: &str, suffix: &str) -> String {
+    let (p, s) = (words(parent), words(suffix));
+    let overlap = (1..=p.len().min(s.len())).rev().find(|&k| p[p.len() - k..] == s[..k]).unwrap_or(0);
+    // A suffix that is all overlap stays whole (`Task` + `Task`), else the child would take
+    // its parent's name.
+    let overlap = if overlap == s.len() { 0 } else { overlap };
+    format!("{parent}{}", s[overlap..].concat())
+}
+
+/// The UpperCamelCase words two names end with: `ProvisionerResponseStability` and
+/// `TaskqueueResponseStability` → `ResponseStability`.
+pub fn common_suffix(a: &str, b: &str) -> String {
+    let (a, b) = (words(a), words(b));
+    let n = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    a[a.len() - n..].concat()
+}
+
+/// The UpperCamelCase words of a name (`TaskGroupId` → `Task`, `Group`, `Id`).
+fn words(name: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in name.char_indices().skip(1) {
+        if c.is_ascii_uppercase() {
+            out.push(&name[start..i]);
+            start = i;
+        }
+    }
+    if start < name.len() {
+        out.push(&name[start..]);
+    }
+    out
+}
+
 /// A naive singular of a (camel-case) plural, for array item types: `Artifacts` → `Artifact`.
 pub fn singular(s: &str) -> String {
     if let Some(p) = s.strip_suffix("ies") {
@@ -112,5 +147,13 @@ mod tests {
         assert_eq!(singular("Patches"), "Patch");
         assert_eq!(singular("Statuses"), "Status");
         assert_eq!(singular("Classes"), "Class");
+        assert_eq!(join("Agent", "AgentState"), "AgentState");
+        assert_eq!(join("PipelineStatus", "StatusReason"), "PipelineStatusReason");
+        assert_eq!(join("Task", "Task"), "TaskTask");
+        assert_eq!(join("Task", "Priority"), "TaskPriority");
+        assert_eq!(join("Status", "StatusCode"), "StatusCode");
+        assert_eq!(common_suffix("ProvisionerResponseStability", "TaskqueueResponseStability"), "ResponseStability");
+        assert_eq!(common_suffix("TaskPriority", "NewPriority"), "Priority");
+        assert_eq!(common_suffix("Alpha", "Beta"), "");
     }
 }

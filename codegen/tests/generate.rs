@@ -28,14 +28,18 @@ fn fixture_snapshots() {
         names,
         [
             "gocd/Cargo.toml",
+            "gocd/src/blocking.rs",
             "gocd/src/lib.rs",
             "gocd/src/types.rs",
             "taskcluster-fake/Cargo.toml",
+            "taskcluster-fake/src/blocking.rs",
             "taskcluster-fake/src/exchanges.rs",
             "taskcluster-fake/src/lib.rs",
             "taskcluster-fake/src/types.rs",
             "taskcluster-tiny-worker/Cargo.toml",
             "taskcluster-tiny-worker/src/lib.rs",
+            "taskcluster-tiny-worker/src/payload.rs",
+            "taskcluster-tiny-worker/src/posix.rs",
         ]
     );
     for (name, content) in &files {
@@ -85,7 +89,11 @@ fn full_bundle_generates_every_service() {
     assert!(pages >= 30, "{pages} paging streams");
     // Worker payloads are typed.
     assert!(files["taskcluster-docker-worker/src/lib.rs"].contains("pub struct Payload"));
-    assert!(files["taskcluster-generic-worker/src/multiuser_posix.rs"].contains("pub enum Payload"));
+    // Every worker payload module's root is a `Payload` struct; a choice of payloads is `AnyPayload`.
+    for m in ["insecure_posix", "multiuser_posix", "multiuser_windows"] {
+        assert!(files[&format!("taskcluster-generic-worker/src/{m}.rs")].contains("pub struct Payload {"), "{m}");
+    }
+    assert!(files["taskcluster-generic-worker/src/multiuser_posix.rs"].contains("pub enum AnyPayload {"));
     // Old clients must not break on new servers.
     let all: String = files.values().cloned().collect();
     assert!(!all.contains("deny_unknown_fields"));

@@ -17,11 +17,14 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod credentials;
 mod error;
 pub mod gocd;
 pub mod hawk;
+mod json;
 mod pagination;
 #[cfg(feature = "pulse")]
 pub mod pulse;
@@ -35,6 +38,7 @@ pub use client::{root_url_from_env, Auth, Body, Client, ClientBuilder, Request, 
 pub use credentials::{Certificate, Credentials, MAX_TEMPORARY_DURATION};
 pub use error::{CallSummary, Error, FieldError};
 pub use gocd::Upload;
+pub use json::json_object;
 pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};

@@ -19,8 +19,8 @@ pub struct Typed<'a> {
     pub output: Option<Ty>,
 }
 
-/// The client struct, its methods, and `Paginated` impls.
-pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>) -> TokenStream {
+/// The client struct, its methods, and `Paginated` impls; and the `blocking` module.
+pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>) -> (TokenStream, TokenStream) {
     let name = ident(&service.client_name);
     let title = if service.title.is_empty() { service.client_name.clone() } else { service.title.clone() };
     let struct_doc = docs::attrs(&format!(
@@ -77,11 +77,55 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
     } else {
         (quote!(), quote!())
     };
-    let methods = functions.iter().map(|t| method(service, t, space));
+    let (methods, twins): (Vec<TokenStream>, Vec<TokenStream>) =
+        functions.iter().map(|t| method(service, t, space)).unzip();
+    let from_env = matches!(service.flavor, Flavor::Taskcluster { .. }).then(|| {
+        quote! {
+            /// A client configured from the `TASKCLUSTER_*` environment variables.
+            pub fn from_env() -> Result<Self, rt::Error> {
+                Ok(Self { inner: crate::#name::from_env()? })
+            }
+        }
+    });
+    let module_doc = docs::inner_attrs(&format!(
+        "Blocking twin of [`crate::{name}`] (feature `blocking`): the same methods, each returning when the \
+         call is done.\n\nNo async runtime is needed: calls run on a small runtime the `apigen-runtime` \
+         crate owns. Called from inside an async runtime, a method returns an error instead of blocking it."
+    ));
+    let blocking = quote! {
+        #module_doc
+
+        use apigen_runtime as rt;
+        // The body types, whichever this service's methods take and return.
+        #[allow(unused_imports)]
+        use crate::*;
+
+        #struct_doc
+        #[derive(Debug, Clone)]
+        pub struct #name {
+            inner: crate::#name,
+        }
+
+        impl #name {
+            /// A blocking client of the service `client` is configured for.
+            pub fn new(client: &rt::Client) -> Self {
+                Self { inner: crate::#name::new(client) }
+            }
+
+            #from_env
+
+            /// The async client this one wraps.
+            pub fn as_async(&self) -> &crate::#name {
+                &self.inner
+            }
+
+            #(#twins)*
+        }
+    };
     let paginated = functions.iter().filter_map(|t| paginated_impl(t, space));
     let mut seen = std::collections::BTreeSet::new();
     let paginated: Vec<TokenStream> = paginated.filter(|(n, _)| seen.insert(n.clone())).map(|(_, ts)| ts).collect();
-    quote! {
+    let client = quote! {
         #struct_doc
         #[derive(Debug, Clone)]
         pub struct #name {
@@ -103,7 +147,8 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
         #(#paginated)*
 
         #families_ts
-    }
+    };
+    (client, blocking)
 }
 
 /// `application/vnd.go.cd.v<N>+json` → `N`.
@@ -305,12 +350,6 @@ fn method_doc(service: &Service, f: &Function) -> String {
         if let Some(s) = &g.since {
             text.push_str(&format!(" (since GoCD {s})"));
         }
-        if !g.decisions.is_empty() {
-            text.push_str("\n\nWhere the GoCD documentation contradicts itself:\n");
-            for d in &g.decisions {
-                text.push_str(&format!("\n- {}", d.replace('\n', " ")));
-            }
-        }
     }
     if let Some(s) = &f.scopes {
         text.push_str("\n\nRequired scopes:\n\n");
@@ -319,7 +358,8 @@ fn method_doc(service: &Service, f: &Function) -> String {
     text
 }
 
-fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStream {
+/// One endpoint's async method (with URL helpers and pager), and its blocking twin.
+fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStream, TokenStream) {
     let f = t.f;
     let fname = ident(&names::snake(&f.name));
     let doc = docs::attrs(&method_doc(service, f));
@@ -330,6 +370,8 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
     let path = path_expr(f);
     let (arg_list, pass) = arg_params(f, &quote!(), false);
     let mut params = arg_list.clone();
+    // The argument names, in order, for the blocking twin's call.
+    let mut arg_names = pass.clone();
     let query = f.query.iter().map(|q| {
         let a = ident(&names::snake(q));
         quote!(.query_opt(#q, #a))
@@ -349,6 +391,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         }
         if g.etag.if_match() {
             params.push(quote!(etag: &str));
+            arg_names.push(quote!(etag));
             build = quote!(#build.header("if-match", etag)?);
         }
     }
@@ -357,10 +400,12 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
     match (request_kind, &input_ty) {
         (RequestKind::Json, Some(i)) => {
             params.push(quote!(payload: &#i));
+            arg_names.push(quote!(payload));
             build = quote!(#build.json(payload)?);
         }
         (RequestKind::Form, Some(i)) if optional_form(t, space) => {
             params.push(quote!(payload: Option<&#i>));
+            arg_names.push(quote!(payload));
             build = quote! {{
                 let req = #build;
                 match payload {
@@ -371,15 +416,18 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         }
         (RequestKind::Form, Some(i)) => {
             params.push(quote!(payload: &#i));
+            arg_names.push(quote!(payload));
             build = quote!(#build.body(rt::Body::form(payload)?));
         }
         (RequestKind::Multipart, _) => {
             let field = multipart_field(t, space);
             params.push(quote!(upload: rt::Upload));
+            arg_names.push(quote!(upload));
             build = quote!(#build.body(upload.into_body(#field)));
         }
         (RequestKind::Bytes, _) => {
             params.push(quote!(data: rt::bytes::Bytes));
+            arg_names.push(quote!(data));
             build = quote!(#build.body(rt::Body::Bytes { content_type: "application/octet-stream".into(), data }));
         }
         _ => {}
@@ -407,12 +455,14 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         (ResponseKind::Bytes, _) => {
             generics = quote!(<W: rt::tokio::io::AsyncWrite + Unpin>);
             params.push(quote!(out: &mut W));
+            arg_names.push(quote!(out));
             (quote!(u64), quote!(self.client.download(req, out).await))
         }
         (ResponseKind::Zip, _) => {
             generics = quote!(<W: rt::tokio::io::AsyncWrite + Unpin>);
             params.push(quote!(out: &mut W));
             params.push(quote!(timeout: std::time::Duration));
+            arg_names.extend([quote!(out), quote!(timeout)]);
             (quote!(u64), quote!(self.client.download_when_ready(req, out, timeout).await))
         }
         _ => (quote!(()), quote!(self.client.call(req).await.map(drop))),
@@ -466,12 +516,14 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         quote!()
     };
 
-    let pages = pagination_type(t, space).map(|_| {
-        let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
-        let o = out_ty.clone().unwrap_or_default();
-        let (params, pass) = arg_params(f, &quote!('a), true);
-        let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
-        let payload_pass = input_ty.as_ref().map(|_| quote!(payload));
+    let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
+    let (page_params, page_pass) = arg_params(f, &quote!('a), true);
+    let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
+    let payload_pass = input_ty.as_ref().map(|_| quote!(payload));
+    let o = out_ty.clone().unwrap_or_default();
+    let paged = pagination_type(t, space).is_some();
+    let pages = paged.then(|| {
+        let (params, pass) = (&page_params, &page_pass);
         let doc = format!(" Every page of [`Self::{fname}`], following `continuationToken` until the last page.");
         quote! {
             #[doc = #doc]
@@ -484,7 +536,48 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         }
     });
 
-    quote! { #main #url_helpers #pages }
+    // The blocking twin: the same names and arguments, each call run on the runtime's
+    // blocking executor.
+    let twin_doc = format!(" Blocking [`crate::{}::{fname}`].", service.client_name);
+    let mut twin = quote! {
+        #[doc = #twin_doc]
+        #deprecated
+        #allow_deprecated
+        pub fn #fname #generics(&self, #(#params),*) -> Result<#ret, rt::Error> {
+            rt::blocking::block_on(self.inner.#fname(#(#arg_names),*))
+        }
+    };
+    if plain_get {
+        let url_fn = format_ident!("{}_url", names::snake(&f.name));
+        let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
+        let url_params = &arg_list;
+        let url_doc = format!(" Same as [`crate::{}::{url_fn}`].", service.client_name);
+        let signed_doc = format!(" Same as [`crate::{}::{signed_fn}`].", service.client_name);
+        twin.extend(quote! {
+            #[doc = #url_doc]
+            pub fn #url_fn(&self, #(#url_params),*) -> String {
+                self.inner.#url_fn(#(#pass),*)
+            }
+
+            #[doc = #signed_doc]
+            pub fn #signed_fn(&self, #(#url_params,)* ttl: std::time::Duration) -> Result<String, rt::Error> {
+                self.inner.#signed_fn(#(#pass,)* ttl)
+            }
+        });
+    }
+    if paged {
+        let page_names = arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
+        let pages_doc =
+            format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
+        twin.extend(quote! {
+            #[doc = #pages_doc]
+            #allow_deprecated
+            pub fn #pages_fn<'a>(&'a self, #(#page_params,)* #payload) -> impl Iterator<Item = Result<#o, rt::Error>> + 'a {
+                rt::blocking::iter(self.inner.#pages_fn(#(#page_names,)* #payload_pass))
+            }
+        });
+    }
+    (quote! { #main #url_helpers #pages }, twin)
 }
 
 /// The multipart field name: the one property of the input schema, else `file`.

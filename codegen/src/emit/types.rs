@@ -4,7 +4,9 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::docs;
-use crate::schema::{Kind, Ty, TypeDef, TypeSpace};
+use std::collections::BTreeSet;
+
+use crate::schema::{Field, Kind, Ty, TypeDef, TypeId, TypeSpace};
 
 /// An identifier from a name that may be `r#`-escaped.
 pub fn ident(name: &str) -> Ident {
@@ -60,13 +62,174 @@ fn ty_with(space: &TypeSpace<'_>, t: &Ty, prefix: &TokenStream) -> TokenStream {
 }
 
 /// Every type of the space, in creation order (which follows the references, so the output
-/// is deterministic).
-pub fn all(space: &TypeSpace<'_>) -> TokenStream {
-    let items = space.defs.iter().enumerate().filter(|(id, _)| !space.is_inlined(*id)).map(|(_, d)| one(space, d));
+/// is deterministic). Structs in `buildable` (what users send) get a constructor and setters.
+pub fn all(space: &TypeSpace<'_>, buildable: &BTreeSet<TypeId>) -> TokenStream {
+    let items = space
+        .defs
+        .iter()
+        .enumerate()
+        .filter(|(id, _)| !space.is_inlined(*id))
+        .map(|(id, d)| one(space, d, buildable.contains(&id)));
     quote!(#(#items)*)
 }
 
-fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
+/// The generated types reachable from `roots` (the request bodies): the types users build.
+pub fn reachable(space: &TypeSpace<'_>, roots: &[&Ty]) -> BTreeSet<TypeId> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&Ty> = roots.to_vec();
+    while let Some(t) = todo.pop() {
+        match t {
+            Ty::Named(id) | Ty::Boxed(id) => {
+                if !seen.insert(*id) {
+                    continue;
+                }
+                match &space.defs[*id].kind {
+                    Kind::Struct { fields, extra } => {
+                        todo.extend(fields.iter().map(|f| &f.ty));
+                        todo.extend(extra.iter());
+                    }
+                    Kind::Union { variants, .. } => todo.extend(variants.iter().map(|v| &v.ty)),
+                    Kind::Alias(inner) => todo.push(inner),
+                    Kind::Enum { .. } => {}
+                }
+            }
+            Ty::Vec(inner) | Ty::Map(inner) | Ty::Option(inner) => todo.push(inner),
+            _ => {}
+        }
+    }
+    seen
+}
+
+/// A free-form JSON object (a task's `payload`): filled from any `Serialize` value.
+fn is_free_object(t: &Ty) -> bool {
+    matches!(t, Ty::Map(inner) if **inner == Ty::Value)
+}
+
+/// `new` (required fields) and one `with_*` setter per optional or free-form field. A
+/// free-form object (a task's `payload`) is no parameter of `new`: it starts empty and its
+/// setter takes any `Serialize` value (a typed worker payload).
+fn builder(space: &TypeSpace<'_>, name: &Ident, fields: &[Field], extra: Option<&Ident>) -> TokenStream {
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = Vec::new();
+    let mut starts_empty = Vec::new();
+    for f in fields {
+        let fname = ident(&f.rust);
+        let json = &f.json;
+        let setter = format_ident!("with_{}", crate::names::unraw(&f.rust));
+        let optional = !f.required && !f.flatten && f.ty.is_option();
+        let inner = match &f.ty {
+            Ty::Option(inner) if optional => inner.as_ref(),
+            t => t,
+        };
+        let free = is_free_object(inner);
+        if !optional && !free {
+            let t = ty(space, &f.ty);
+            params.push(quote!(#fname: impl Into<#t>));
+            inits.push(quote!(#fname: #fname.into()));
+            continue;
+        }
+        if free && !optional {
+            inits.push(quote!(#fname: Default::default()));
+            starts_empty.push(format!("`{json}` starts empty: set it with [`Self::{setter}`]."));
+        } else {
+            inits.push(quote!(#fname: None));
+        }
+        if free {
+            let value = if optional { quote!(Some(v)) } else { quote!(v) };
+            let sdoc = format!(
+                " Sets `{json}` from any value written as a JSON object (a map, `serde_json::json!`, a typed \
+                 struct); fails naming what it got otherwise."
+            );
+            setters.push(quote! {
+                #[doc = #sdoc]
+                pub fn #setter(mut self, value: impl serde::Serialize) -> Result<Self, serde_json::Error> {
+                    let v = apigen_runtime::json_object(value)?;
+                    self.#fname = #value;
+                    Ok(self)
+                }
+            });
+        } else {
+            let t = ty(space, inner);
+            let sdoc = format!(" Sets `{json}`.");
+            setters.push(quote! {
+                #[doc = #sdoc]
+                pub fn #setter(mut self, value: impl Into<#t>) -> Self {
+                    self.#fname = Some(value.into());
+                    self
+                }
+            });
+        }
+    }
+    if let Some(e) = extra {
+        inits.push(quote!(#e: Default::default()));
+    }
+    // Nothing required: the struct derives `Default`, which is the constructor.
+    let ctor = (!params.is_empty()).then(|| {
+        let mut text = " From the required fields; optional fields start unset.".to_owned();
+        for s in &starts_empty {
+            text.push(' ');
+            text.push_str(s);
+        }
+        quote! {
+            #[doc = #text]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+        }
+    });
+    if ctor.is_none() && setters.is_empty() {
+        return quote!();
+    }
+    quote! {
+        impl #name {
+            #ctor
+            #(#setters)*
+        }
+    }
+}
+
+/// `as_str`, `Display` and `FromStr` (which never fails: unknown values are kept).
+fn enum_impls(name: &Ident, values: &[crate::schema::EnumValue], catch_all: &Ident) -> TokenStream {
+    let to = values.iter().map(|v| {
+        let (vname, json) = (ident(&v.rust), &v.json);
+        quote!(Self::#vname => #json,)
+    });
+    let from = values.iter().map(|v| {
+        let (vname, json) = (ident(&v.rust), &v.json);
+        quote!(#json => Self::#vname,)
+    });
+    quote! {
+        impl #name {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to)*
+                    Self::#catch_all(v) => v,
+                }
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for #name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s {
+                    #(#from)*
+                    other => Self::#catch_all(other.to_owned()),
+                })
+            }
+        }
+    }
+}
+
+fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
     let name = ident(&def.name);
     let mut text = docs::schema_text(&def.docs);
     if text.is_empty() {
@@ -98,19 +261,22 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
                     }
                     if f.ty.is_option() && !f.required {
                         serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
-                    } else if !f.flatten {
+                    } else if !f.flatten && !is_free_object(&f.ty) {
+                        // A required free-form object defaults to `{}`; anything else
+                        // required has no default.
                         default = false;
                     }
                     let serde_attr = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
                     quote! { #fdoc #serde_attr pub #fname: #fty, }
                 })
                 .collect();
+            let extra_name = if names.contains("extra") {
+                format_ident!("additional_properties")
+            } else {
+                format_ident!("extra")
+            };
             let extra_ts = extra.as_ref().map(|t| {
-                let fname = if names.contains("extra") {
-                    format_ident!("additional_properties")
-                } else {
-                    format_ident!("extra")
-                };
+                let fname = &extra_name;
                 let t = ty(space, t);
                 quote! {
                     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -123,6 +289,7 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
             } else {
                 quote!(#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)])
             };
+            let build = buildable.then(|| builder(space, &name, fields, extra.as_ref().map(|_| &extra_name)));
             quote! {
                 #doc
                 #derives
@@ -130,9 +297,12 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
                     #(#fields_ts)*
                     #extra_ts
                 }
+                #build
             }
         }
-        Kind::Enum { values } => {
+        Kind::Enum { values, catch_all } => {
+            let catch_all = ident(catch_all);
+            let impls = enum_impls(&name, values, &catch_all);
             let variants = values.iter().map(|v| {
                 let vname = ident(&v.rust);
                 let json = &v.json;
@@ -146,8 +316,9 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef) -> TokenStream {
                     #(#variants)*
                     /// A value this client does not know yet (kept as sent).
                     #[serde(untagged)]
-                    Unknown(String),
+                    #catch_all(String),
                 }
+                #impls
             }
         }
         Kind::Union { tag: Some(tag), variants } => {

@@ -81,6 +81,8 @@ pub enum Kind {
     Enum {
         /// Known values.
         values: Vec<EnumValue>,
+        /// Name of the `(String)` variant that keeps values this client does not know.
+        catch_all: String,
     },
     /// `oneOf`/`anyOf`: internally tagged by `tag` if every branch has a distinct constant
     /// for it, untagged otherwise (then with a catch-all `Other(Value)`).

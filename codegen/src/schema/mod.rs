@@ -30,6 +30,8 @@ pub struct TypeSpace<'d> {
     recursive: BTreeSet<TypeId>,
     /// Named locations that turned out to be plain types, and what they are.
     inlined: HashMap<TypeId, Ty>,
+    /// String enums by their values: the same set of values is one type.
+    enums: HashMap<Vec<String>, TypeId>,
     /// Name top-level schemas by title rather than file name (our GoCD objects).
     pub prefer_titles: bool,
 }
@@ -50,8 +52,8 @@ impl Hint {
     /// The hint for a part of this schema: `self.name + suffix`.
     fn child(&self, suffix: &str) -> Hint {
         Hint {
-            name: format!("{}{suffix}", self.name),
-            fallbacks: self.fallbacks.iter().map(|f| format!("{f}{suffix}")).collect(),
+            name: names::join(&self.name, suffix),
+            fallbacks: self.fallbacks.iter().map(|f| names::join(f, suffix)).collect(),
         }
     }
 }
@@ -68,6 +70,7 @@ impl<'d> TypeSpace<'d> {
             in_progress: BTreeSet::new(),
             recursive: BTreeSet::new(),
             inlined: HashMap::new(),
+            enums: HashMap::new(),
             prefer_titles: false,
         }
     }
@@ -241,6 +244,28 @@ impl<'d> TypeSpace<'d> {
                 return Ok(plain.clone());
             }
         }
+        if let Kind::Enum { values, .. } = &kind {
+            // `TaskPriority` and a request's `newPriority` with the same values are one type:
+            // the first one named.
+            let key: Vec<String> = values.iter().map(|v| v.json.clone()).collect();
+            if let Some(&first) = self.enums.get(&key) {
+                self.inlined.insert(id, Ty::Named(first));
+                let name = std::mem::take(&mut self.defs[id].name);
+                self.names.remove(&name);
+                // The shared type is named by what the names have in common (six
+                // `...Stability` enums become `Stability`) where that is free.
+                let common = names::common_suffix(&self.defs[first].name, &name);
+                if !common.is_empty() && common != self.defs[first].name && !self.names.contains(&common) {
+                    self.names.remove(&self.defs[first].name);
+                    self.names.insert(common.clone());
+                    self.defs[first].name = common;
+                }
+                self.defs[id].name = name;
+                self.defs[id].kind = kind;
+                return Ok(Ty::Named(first));
+            }
+            self.enums.insert(key, id);
+        }
         self.defs[id].docs = docs;
         self.defs[id].kind = kind;
         Ok(Ty::Named(id))
@@ -253,6 +278,10 @@ impl<'d> TypeSpace<'d> {
         }
         if let Some(ty) = self.nullable(r, as_object(r, schema)?, hint)? {
             return Ok(ty);
+        }
+        // A location named ahead of time (a worker's `Payload` branch) keeps its name.
+        if let Some(&id) = self.by_location.get(r) {
+            return Ok(self.reference(id));
         }
         let key = (dir_of(&r.doc), schema.to_string());
         if let Some(&id) = self.by_content.get(&key) {
@@ -438,7 +467,12 @@ impl<'d> TypeSpace<'d> {
                 let prop_obj = prop.as_object();
                 let mut docs = prop_obj.map(docs_of).unwrap_or_default();
                 if let Some(target) = prop_obj.and_then(|p| p.get("$ref")).and_then(Value::as_str) {
-                    docs.notes.push(format!("Schema: `{target}`"));
+                    // The text sits behind the `$ref`; the property's own keywords (a
+                    // `default`) come first. `inline` above already reported a bad `$ref`.
+                    let behind = self.resolve(&r.doc, &at.pointer, target).and_then(|t| self.lookup(&t));
+                    if let Some(o) = behind.ok().and_then(Value::as_object) {
+                        docs = merge_docs(docs, docs_of(o));
+                    }
                 }
                 fields.push(Field { json: json.clone(), rust, ty, required: is_required, flatten: false, docs });
             }
@@ -561,7 +595,11 @@ impl<'d> TypeSpace<'d> {
                 self.in_progress.remove(&id);
                 let (fields, extra) = kind?;
                 self.defs[id].kind = Kind::Struct { fields, extra };
-                self.defs[id].docs = docs_of(s.as_object().unwrap_or(obj));
+                let mut docs = docs_of(s.as_object().unwrap_or(obj));
+                if docs.title.is_none() && docs.description.is_none() {
+                    docs.description = Some(format!("The fields of [`{}::{vname}`] (`{tag}: {value}`).", hint.name));
+                }
+                self.defs[id].docs = docs;
                 variants.push(Variant {
                     name: vname,
                     tag_value: Some(value),
@@ -715,19 +753,23 @@ fn string_enum(values: &[Value]) -> Kind {
         .map(|v| EnumValue { json: v.to_owned(), rust: names::camel(v) })
         .collect::<Vec<_>>();
     let mut names_seen = BTreeSet::new();
-    let values = values
+    let values: Vec<EnumValue> = values
         .into_iter()
         .map(|mut v| {
-            if v.rust == "Unknown" {
-                v.rust = "UnknownValue".into();
-            }
             while !names_seen.insert(v.rust.clone()) {
                 v.rust.push_str("Alt");
             }
             v
         })
         .collect();
-    Kind::Enum { values }
+    // The catch-all is `Unknown(String)` unless a documented value already is `Unknown`
+    // (GoCD's agent states).
+    let catch_all = ["Unknown", "Other", "Unrecognized"]
+        .into_iter()
+        .find(|c| !names_seen.contains(*c))
+        .unwrap_or("UnrecognizedValue")
+        .to_owned();
+    Kind::Enum { values, catch_all }
 }
 
 /// Whether a schema becomes a named type (struct, enum or union) rather than a plain type.
@@ -828,6 +870,16 @@ fn docs_of(obj: &Map<String, Value>) -> Docs {
         }
     }
     Docs { title: text("title"), description: text("description"), notes }
+}
+
+/// `own` docs completed by those of the schema behind a `$ref`: own text wins, notes are
+/// added where `own` has none with the same label.
+fn merge_docs(own: Docs, behind: Docs) -> Docs {
+    let label = |n: &String| n.split_once(':').map_or(n.clone(), |(l, _)| l.to_owned());
+    let own_labels: BTreeSet<String> = own.notes.iter().map(label).collect();
+    let mut notes = own.notes;
+    notes.extend(behind.notes.into_iter().filter(|n| !own_labels.contains(&label(n))));
+    Docs { title: own.title.or(behind.title), description: own.description.or(behind.description), notes }
 }
 
 fn compact(v: &Value) -> String {

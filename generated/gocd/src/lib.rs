@@ -21,6 +21,9 @@
 
 mod types;
 pub use types::*;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of GoCD API.
@@ -73,10 +76,6 @@ impl GoCd {
     /// Returns an array of agent objects.
     ///
     /// `GET /go/api/agents`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - doc-inconsistencies `intro-accept-vs-content-type`: the Authentication example calls /go/api/agents with `Accept: application/vnd.go.cd.v2+json` and shows a v1 response; `accept` follows this endpoint's own curl (v4).
     pub async fn get_all_agents(&self) -> Result<rt::HalCollection<Agent>, rt::Error> {
         let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?;
@@ -90,10 +89,6 @@ impl GoCd {
     /// Returns an agent object.
     ///
     /// `GET /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
     pub async fn get_agent(&self, uuid: &str) -> Result<Agent, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -110,11 +105,6 @@ impl GoCd {
     /// Returns the updated agent object.
     ///
     /// `PATCH /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
-    /// - The attribute table types `resources` and `environments` as 'String | Array' (a comma separated string or an array of strings); the request schema accepts both as a `oneOf` (`Text`, `List`).
     pub async fn update_agent(
         &self,
         uuid: &str,
@@ -152,12 +142,6 @@ impl GoCd {
     /// Returns a message confirmation if the agents were updated successfully.
     ///
     /// `PATCH /go/api/agents`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - doc-inconsistencies `enum-example-mismatch` (05 Bulk update agents): the documented values of `agent_config_state` are Enabled, Disabled but the example sends lower-case `enabled`; the request property is a plain string (an enum accepting both spellings would give two Rust variants with the same name) and its description lists the documented values.
-    /// - doc-inconsistencies `table-copy-paste` (05 Bulk update agents): the sentence 'Updating of resources is NOT supported by elastic agents' stands on the `environments` row; it is attached to `operations.resources` instead.
-    /// - `uuids` is not in the attribute table but is sent by the example (and the agents to update cannot be named otherwise); it is the only required request property.
     pub async fn bulk_update_agents(
         &self,
         payload: &AgentBulkUpdateRequest,
@@ -178,10 +162,6 @@ impl GoCd {
     /// Returns a message confirmation if the agents were deleted.
     ///
     /// `DELETE /go/api/agents`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed has no attribute table for the request body; `agent-bulk-delete-request.json` is taken from the example (`{"uuids": [...]}`). A DELETE with a JSON body.
     pub async fn bulk_delete_agents(
         &self,
         payload: &AgentBulkDeleteRequest,
@@ -202,13 +182,6 @@ impl GoCd {
     /// Returns an array of job objects along with the job transitions (inside `jobs`, with `pagination`).
     ///
     /// `GET /go/api/agents/<uuid>/job_run_history[/<offset>]`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The optional pagination form `...job_run_history[/:offset]` is described as the optional last route segment `[/<offset>]`; `offset` (how many records to skip) is listed in `args`.
-    /// - doc-inconsistencies `returns-vs-example` (07 Agent job run history; 'same wrapper pattern for material modifications, pipeline/stage/job history'): 'Returns' promises an array but the example body is an object `{jobs: [...], pagination: {...}}`; `output` follows the example (`job-history.json#`).
-    /// - The example's `job_state_transitions` array contains a literal `...` (elided entries), which is not JSON; the transcribed example leaves it out.
-    /// - `stage_counter` is a string (`"1"`) while `pipeline_counter` is an integer; `job-instance.json` accepts integer, string or null for `stage_counter` (doc-inconsistencies `type-drift-across-examples`, stage.counter).
     pub async fn get_agent_job_run_history(
         &self,
         uuid: &str,
@@ -256,10 +229,6 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `GET /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
     pub async fn get_user(&self, login_name: &str) -> Result<User, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -276,13 +245,6 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `POST /go/api/users`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
-    /// - doc-inconsistencies `status-code`: the create endpoint documents 200 OK (not 201); `status` is 200.
-    /// - doc-inconsistencies `scrape-artifact`: e-mail addresses in this endpoint's examples were replaced by the scraper with '[email protected]'; the examples keep the seed's text verbatim (the schema types these values as plain strings, not e-mail formats).
-    /// - `email` is null in most response examples although the table types it String; `user.json` types it string-or-null, and everything but `_links` and `login_name` is optional because the user embedded in the backup object shows only those two.
     pub async fn create_user(
         &self,
         payload: &UserCreateRequest,
@@ -300,11 +262,6 @@ impl GoCd {
     /// Returns the updated user object.
     ///
     /// `PATCH /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
-    /// - doc-inconsistencies `scrape-artifact`: e-mail addresses in this endpoint's examples were replaced by the scraper with '[email protected]'; the examples keep the seed's text verbatim (the schema types these values as plain strings, not e-mail formats).
     pub async fn update_user(
         &self,
         login_name: &str,
@@ -342,10 +299,6 @@ impl GoCd {
     /// Returns an array of material objects.
     ///
     /// `GET /go/api/config/materials`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The body is a top-level JSON array; `output` is the array schema `material-list.json` (a list of `material.json`).
     pub async fn get_all_materials(&self) -> Result<Vec<Material>, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -362,12 +315,6 @@ impl GoCd {
     /// Returns a list of modification objects (inside `modifications`, with `pagination`).
     ///
     /// `GET /go/api/materials/<fingerprint>/modifications[/<offset>]`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The optional pagination form `...modifications[/:offset]` is described as the optional last route segment `[/<offset>]`; `offset` (how many records to skip) is listed in `args`.
-    /// - doc-inconsistencies `returns-vs-example` (07 Agent job run history; 'same wrapper pattern for material modifications, pipeline/stage/job history'): 'Returns' promises an array but the example body is an object `{modifications: [...], pagination: {...}}`; `output` follows the example (`material-modifications.json#`).
-    /// - doc-inconsistencies `scrape-artifact`: e-mail addresses in this endpoint's examples were replaced by the scraper with '[email protected]'; the examples keep the seed's text verbatim (the schema types these values as plain strings, not e-mail formats).
     pub async fn get_material_modifications(
         &self,
         fingerprint: &str,
@@ -465,11 +412,6 @@ impl GoCd {
     /// Returns a new backup object.
     ///
     /// `POST /go/api/backups`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Backups`]), `Confirm: true` (since GoCD v15.2.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist labels the response `hal-json`, but the body is one object with `_links` (no `_embedded` collection), so `response` is `json`.
-    /// - `user` is a user object (`user.json`) of which the example shows only `_links` and `login_name`.
     pub async fn create_backup(&self) -> Result<Backup, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,
@@ -487,10 +429,6 @@ impl GoCd {
     /// Returns a list of pipeline groups, pipelines in each group, stages and materials in each pipeline.
     ///
     /// `GET /go/api/config/pipeline_groups`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed has no attribute table for this response; `pipeline-group.json` is derived from the example. The body is a top-level JSON array, so `output` is the array schema `pipeline-group-list.json`.
     pub async fn get_pipeline_groups_config(
         &self,
     ) -> Result<Vec<PipelineGroup>, rt::Error> {
@@ -509,11 +447,6 @@ impl GoCd {
     /// Returns an array of artifact objects.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>.json`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - doc-inconsistencies `returns-vs-example` (20 Get all artifacts): 'Returns' says 'An array of artifact objects' but the example is a single folder object; `artifact-listing.json` is a `oneOf` accepting both (`List`, `Single`).
-    /// - The last route parameter stands inside its segment: `<job_name>.json`.
     pub async fn get_all_artifacts(
         &self,
         pipeline_name: &str,
@@ -544,10 +477,6 @@ impl GoCd {
     /// Returns the contents of the requested file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_file>` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - No response is shown ('returns the contents of the file you requested'); the content type depends on the file, so the body is streamed as bytes and no example is recorded.
     pub async fn get_artifact_file<W: rt::tokio::io::AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
@@ -581,12 +510,6 @@ impl GoCd {
     /// - the requested directory contents in the form of a zip file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>.zip` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - 'Returns' lists two outcomes: 202 Accepted (still compressing) or the zip; `response` is `zip` (202 = not ready yet) and `status` is 200, the status that carries the zip.
-    /// - The wildcard parameter is followed by `.zip` in the same segment: `<*path_to_directory>.zip`.
-    /// - No response body is shown, so no example is recorded.
     pub async fn get_artifact_directory<W: rt::tokio::io::AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
@@ -620,12 +543,6 @@ impl GoCd {
     /// Returns an acknowledgement that the file was created.
     ///
     /// `POST /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_file>`, `Accept: text/plain`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The format has no place for the name of the multipart form field; `input` names `artifact-file-upload.json` whose only property `file` is the field name ('The following form parameter must be specified: file').
-    /// - The curl writes the header without a space (`Confirm:true`); it is the same `Confirm: true` header.
-    /// - doc-inconsistencies `status-code`: artifact uploads return 201 Created.
     pub async fn create_artifact(
         &self,
         pipeline_name: &str,
@@ -661,11 +578,6 @@ impl GoCd {
     /// Returns an acknowledgement that the directory was created.
     ///
     /// `POST /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>`, `Accept: text/plain`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The format has no place for the name of the multipart form field; `input` names `artifact-zip-upload.json` whose only property `zipfile` is the field name.
-    /// - The seed's shell transcript (unzip -l / curl / find) only illustrates that the zip is expanded under the destination path; it is not an API example and is not transcribed.
     pub async fn create_multiple_artifacts(
         &self,
         pipeline_name: &str,
@@ -701,10 +613,6 @@ impl GoCd {
     /// Returns an acknowledgement that the file was appended to.
     ///
     /// `PUT /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_file>`, `Accept: text/plain` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The curl sends no `Confirm` header (unlike the two POST uploads), so `headers` is empty.
     pub async fn append_to_artifact(
         &self,
         pipeline_name: &str,
@@ -742,14 +650,6 @@ impl GoCd {
     /// Returns a pipeline instance object.
     ///
     /// `GET /go/api/pipelines/<pipeline_name>/instance/<pipeline_counter>`, `Accept: application/json` (since GoCD v15.1.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed has no attribute table for the pipeline instance; `pipeline-instance.json` (with `build-cause.json`, `material-revision.json`, `stage-instance.json`, `job-instance.json`) is derived from the examples.
-    /// - doc-inconsistencies `type-drift-across-examples` (stage.counter): the stage `counter` is a string here (`"1"`) but an integer in 'Get stage Instance'; `stage-instance.json` accepts both (`oneOf` Number/Text).
-    /// - `natural_order` is shown as an integer; it is typed `number` because GoCD computes it as a floating point number (an integer also validates).
-    /// - doc-inconsistencies `curl-host`: the curl uses http://ci.example.com; irrelevant to the route.
-    /// - doc-inconsistencies `scrape-artifact`: e-mail addresses in this endpoint's examples were replaced by the scraper with '[email protected]'; the examples keep the seed's text verbatim (the schema types these values as plain strings, not e-mail formats).
     pub async fn get_pipeline_instance(
         &self,
         pipeline_name: &str,
@@ -774,13 +674,6 @@ impl GoCd {
     /// Returns an array of pipeline instances (inside `pipelines`, with `pagination`).
     ///
     /// `GET /go/api/pipelines/<pipeline_name>/history[/<offset>]`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The optional pagination form `...history[/:offset]` is described as the optional last route segment `[/<offset>]`; `offset` (how many records to skip) is listed in `args`.
-    /// - doc-inconsistencies `returns-vs-example` (07 Agent job run history; 'same wrapper pattern for material modifications, pipeline/stage/job history'): 'Returns' promises an array but the example body is an object `{pipelines: [...], pagination: {...}}`; `output` follows the example (`pipeline-history.json#`).
-    /// - The example curl uses the paginated form (`/history/0`).
-    /// - doc-inconsistencies `scrape-artifact`: e-mail addresses in this endpoint's examples were replaced by the scraper with '[email protected]'; the examples keep the seed's text verbatim (the schema types these values as plain strings, not e-mail formats).
     pub async fn get_pipeline_history(
         &self,
         pipeline_name: &str,
@@ -815,10 +708,6 @@ impl GoCd {
     /// Returns JSON containing information about pipeline state.
     ///
     /// `GET /go/api/pipelines/<pipeline_name>/status`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist notes (real-vs-doc) that real servers also send camelCase `pausedCause` and `pausedBy`; `pipeline-status.json` lists them as optional properties so they are not lost. Only `locked`, `paused`, `schedulable` are required.
     pub async fn get_pipeline_status(
         &self,
         pipeline_name: &str,
@@ -841,10 +730,6 @@ impl GoCd {
     /// Returns nothing.
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/pause`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - 'Returns: Nothing.' while the response carries `Content-Type: text/html; charset=utf-8` and an empty body; `response` is `none`.
     pub async fn pause_pipeline(
         &self,
         pipeline_name: &str,
@@ -870,10 +755,6 @@ impl GoCd {
     /// Returns nothing.
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/unpause`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - 'Returns: Nothing.' while the response carries `Content-Type: text/html; charset=utf-8` and an empty body; `response` is `none`.
     pub async fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,
@@ -894,10 +775,6 @@ impl GoCd {
     /// Returns a text confirmation.
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/releaseLock`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The confirmation is plain text served as `text/html; charset=utf-8`; `response` is `text`.
     pub async fn release_pipeline_lock(
         &self,
         pipeline_name: &str,
@@ -931,12 +808,6 @@ impl GoCd {
     /// Returns a text confirmation (`202 Accepted`).
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/schedule`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The example curl sends no body (the checklist says request `none`), but the seed documents optional post data with bracketed names (`materials[<name>]`, `variables[<NAME>]`, `secure_variables[<NAME>]`). `request` is `form` with `pipeline-schedule-request.json`, a flat map of form field name to value, so a plain url-encoder can send it; an empty map triggers with the latest revisions (as the example does).
-    /// - The seed's table says 'the material whose materialName attribute is svn_version' for `materials[svn_material]`; the description says svn_material.
-    /// - The confirmation is plain text served as `text/html; charset=utf-8`; `response` is `text`.
     pub async fn schedule_pipeline(
         &self,
         pipeline_name: &str,
@@ -967,10 +838,6 @@ impl GoCd {
     /// Returns a text confirmation.
     ///
     /// `POST /go/api/stages/<pipeline_name>/<stage_name>/cancel`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The confirmation is plain text served as `text/html; charset=utf-8`; `response` is `text`.
     pub async fn cancel_stage(
         &self,
         pipeline_name: &str,
@@ -996,12 +863,6 @@ impl GoCd {
     /// Returns a stage instance object.
     ///
     /// `GET /go/api/stages/<pipeline_name>/<stage_name>/instance/<pipeline_counter>/<stage_counter>`, `Accept: application/json` (since GoCD v15.1.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - doc-inconsistencies `nullable-fields` (34 Get stage Instance): the jobs' `pipeline_name`, `pipeline_counter`, `stage_name`, `stage_counter`, `agent_uuid`, `original_job_id` and the stage's `rerun_of_counter` are null here; they are optional and typed to accept null.
-    /// - doc-inconsistencies `type-drift-across-examples` (stage.counter): `counter` is an integer here but a string elsewhere; `stage-instance.json` accepts both (`oneOf` Number/Text).
-    /// - The seed has no attribute table for the stage instance; `stage-instance.json` is derived from the examples (only properties in every stage example are required).
     pub async fn get_stage_instance(
         &self,
         pipeline_name: &str,
@@ -1030,11 +891,6 @@ impl GoCd {
     /// Returns an array of stage instances (inside `stages`, with `pagination`).
     ///
     /// `GET /go/api/stages/<pipeline_name>/<stage_name>/history[/<offset>]`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The optional pagination form `...history[/:offset]` is described as the optional last route segment `[/<offset>]`; `offset` (how many records to skip) is listed in `args`.
-    /// - doc-inconsistencies `returns-vs-example` (07 Agent job run history; 'same wrapper pattern for material modifications, pipeline/stage/job history'): 'Returns' promises an array but the example body is an object `{stages: [...], pagination: {...}}`; `output` follows the example (`stage-history.json#`).
     pub async fn get_stage_history(
         &self,
         pipeline_name: &str,
@@ -1088,12 +944,6 @@ impl GoCd {
     /// Returns an array of jobs instances (inside `jobs`, with `pagination`).
     ///
     /// `GET /go/api/jobs/<pipeline_name>/<stage_name>/<job_name>/history[/<offset>]`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The optional pagination form `...history[/:offset]` is described as the optional last route segment `[/<offset>]`; `offset` (how many records to skip) is listed in `args`.
-    /// - doc-inconsistencies `returns-vs-example` (07 Agent job run history; 'same wrapper pattern for material modifications, pipeline/stage/job history'): 'Returns' promises an array but the example body is an object `{jobs: [...], pagination: {...}}`; `output` follows the example (`job-history.json#`).
-    /// - `agent_uuid` is null for a job not yet assigned; `job-instance.json` types it string-or-null (doc-inconsistencies `nullable-fields`).
     pub async fn get_job_history(
         &self,
         pipeline_name: &str,
@@ -1134,12 +984,6 @@ impl GoCd {
     /// Returns a CSV list containing property names and their corresponding value.
     ///
     /// `GET /go/properties/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>`, `Accept: text/csv` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - No status line or Content-Type is shown for this CSV answer; `status` is 200 and the body is returned as text (`csv`). The checklist notes real servers send `text/csv; charset=ISO-8859-1`.
-    /// - The seed shows the CSV 'indented for readability' (a space after each comma); the example is transcribed as shown.
-    /// - The seed shows this answer without a Content-Type; real servers send `text/csv; charset=ISO-8859-1`, so that is the `Accept` sent (issue 8: never `*/*`, so a server never picks an HTML page).
     pub async fn get_all_job_properties(
         &self,
         pipeline_name: &str,
@@ -1170,12 +1014,6 @@ impl GoCd {
     /// Returns the property name and its value (CSV).
     ///
     /// `GET /go/properties/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<property_name>`, `Accept: text/csv` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - No status line or Content-Type is shown for this CSV answer; `status` is 200 and the body is returned as text (`csv`). The checklist notes real servers send `text/csv; charset=ISO-8859-1`.
-    /// - doc-inconsistencies `doc-structure` (39 Get one property): the line 'Gets a property by its name.' stands between the intro sentence and the CSV body; it is the description, not part of the body.
-    /// - The seed shows this answer without a Content-Type; real servers send `text/csv; charset=ISO-8859-1`, so that is the `Accept` sent (issue 8: never `*/*`, so a server never picks an HTML page).
     pub async fn get_job_property(
         &self,
         pipeline_name: &str,
@@ -1208,13 +1046,6 @@ impl GoCd {
     /// Returns job properties as CSV.
     ///
     /// `GET /go/properties/search`, `Accept: text/csv` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - No status line or Content-Type is shown for this CSV answer; `status` is 200 and the body is returned as text (`csv`). The checklist notes real servers send `text/csv; charset=ISO-8859-1`.
-    /// - The documented path carries its parameters in the query string (`?pipelineName=:pipeline_name&stageName=:stage_name&jobName=:job_name&limitPipeline=:pipeline_counter&limitCount=:number`); they are `query` parameters (all optional in the method signature) and the route is `/properties/search`.
-    /// - `limitPipeline` is documented as `:pipeline_counter` but the example passes `latest`; it is a string.
-    /// - The seed shows this answer without a Content-Type; real servers send `text/csv; charset=ISO-8859-1`, so that is the `Accept` sent (issue 8: never `*/*`, so a server never picks an HTML page).
     pub async fn search_job_properties(
         &self,
         pipeline_name: Option<&str>,
@@ -1243,11 +1074,6 @@ impl GoCd {
     /// Returns an acknowledgement that the property was created.
     ///
     /// `POST /go/properties/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<property_name>`, `Accept: text/plain`, `Confirm: true` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed shows only the text body, no status line or Content-Type. `status` is 201, from the checklist's real-vs-doc note ('create property returns 201 text/plain'); doc-inconsistencies `status-code` (only artifact uploads document 201) does not cover this undocumented case.
-    /// - The seed shows this answer without a Content-Type; real servers send `text/plain` (201), so that is the `Accept` sent (issue 8: never `*/*`, so a server never picks an HTML page).
     pub async fn create_job_property(
         &self,
         pipeline_name: &str,
@@ -1283,10 +1109,6 @@ impl GoCd {
     /// Returns an array of repository modifications.
     ///
     /// `GET /go/api/config/revisions`, `Accept: application/json` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed has no attribute table; `config-revision.json` is derived from the example. The body is a top-level JSON array, so `output` is the array schema `config-revision-list.json`.
     pub async fn list_config_modifications(
         &self,
     ) -> Result<Vec<ConfigRevision>, rt::Error> {
@@ -1331,11 +1153,6 @@ impl GoCd {
     /// Returns the contents of the configuration file.
     ///
     /// `GET /go/api/admin/config.xml`, `Accept: text/xml` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - Only the primary path is described; the alternate paths `/go/api/admin/config/current.xml` and `/go/api/admin/config/:md5.xml` are mentioned in the description.
-    /// - `X-CRUISE-CONFIG-MD5` is not an ETag, so `etag` is `none`; the header appears in the example response.
     pub async fn get_config_xml(&self) -> Result<String, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -1368,10 +1185,6 @@ impl GoCd {
     /// Returns an array of feed of stages (an Atom feed).
     ///
     /// `GET /go/api/pipelines/<pipeline_name>/stages.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The seed shows `Content-Type: application/xml`; the checklist notes real servers send `application/atom+xml`. Both are XML: `response` is `xml`.
     pub async fn get_pipeline_stages_feed(
         &self,
         pipeline_name: &str,
@@ -1394,10 +1207,6 @@ impl GoCd {
     /// Returns a pipeline object (XML).
     ///
     /// `GET /go/api/pipelines/<pipeline_name>/<pipeline_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The last route parameter stands inside its segment: `<pipeline_id>.xml`; the example uses the pipeline counter (`mypipeline/1.xml`).
     pub async fn get_pipeline_xml(
         &self,
         pipeline_name: &str,
@@ -1424,11 +1233,6 @@ impl GoCd {
     /// Returns a stage object (XML).
     ///
     /// `GET /go/api/stages/<stage_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - Only the primary path is described; the alternate paths are mentioned in the description.
-    /// - doc-inconsistencies `path-typo` (48 Get stage): the alternate paths are written `/go/pipelines/:pipeline:name/...`; the description reads `:pipeline_name`.
     pub async fn get_stage_xml(&self, stage_id: &str) -> Result<String, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::GET,
@@ -1461,11 +1265,6 @@ impl GoCd {
     /// Returns an array of pipelines on Dashboard (a HAL collection of pipeline groups under `_embedded.pipeline_groups`, each embedding its `pipelines`, each embedding its latest `instances`).
     ///
     /// `GET /go/api/dashboard`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Dashboard`]) (since GoCD v15.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The 'Returns' text says 'An array of pipelines on Dashboard', but the example body is a HAL collection of pipeline groups under `_embedded.pipeline_groups`, each embedding `pipelines` and their `instances`. We follow the example: `response` hal, `embedded` pipeline_groups, `output` one pipeline group (dashboard-pipeline-group.json).
-    /// - The seed has no attribute table for the dashboard objects; dashboard-pipeline-group, dashboard-pipeline, dashboard-pipeline-instance and dashboard-stage are modelled from the single example, with their own types instead of reusing pipeline-instance.json/stage-instance.json, whose shapes (from the Pipelines/Stages sections) differ.
     pub async fn get_dashboard(
         &self,
     ) -> Result<rt::HalCollection<DashboardPipelineGroup>, rt::Error> {
@@ -1484,10 +1283,6 @@ impl GoCd {
     /// Returns the encrypted value of the plain text.
     ///
     /// `POST /go/api/admin/encrypt`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Encryption`]) (since GoCD v17.1.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one object with `_links` (not a collection), so `response` is json.
     pub async fn encrypt_value(
         &self,
         payload: &EncryptRequest,
@@ -1506,15 +1301,6 @@ impl GoCd {
     /// Gets pipeline config for specified pipeline name.
     ///
     /// `GET /go/api/admin/pipelines/<pipeline_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::PipelineConfig`]) (since GoCD v15.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one pipeline config object with `_links`, so `response` is json with `output` pipeline-config.json.
-    /// - The 'Returns' section is empty (doc-inconsistencies `empty-returns-section`, 52 Get pipeline config); the output is taken from the example, which is a pipeline config object.
-    /// - The example response carries `ETag: "e064ca0fe5d8a39602e19666454b8d77"`, which the PUT example then sends as If-Match, so `etag` is returns.
-    /// - The GET and PUT response examples carry `params` where the pipeline config attribute table (and the POST response example) say `parameters` (doc-inconsistencies `example-vs-attribute-table`, 52 Get pipeline config / 53 Edit pipeline config). pipeline-config.json accepts both keys as optional properties.
-    /// - Job `timeout` is documented as Number; the GET/PUT examples show 0 while the POST response (and the template examples) show the string "never" (doc-inconsistencies `type-drift-across-examples`, job.timeout). job-config.json accepts an integer, a string or null (oneOf Minutes/Text/Null).
-    /// - The git URLs in the examples read '[email protected]:...' (doc-inconsistencies `scrape-artifact`, Cloudflare e-mail placeholder); the examples transcribe the seed as it stands.
     pub async fn get_pipeline_config(
         &self,
         pipeline_name: &str,
@@ -1537,14 +1323,6 @@ impl GoCd {
     /// Returns the updated pipeline config object.
     ///
     /// `PUT /go/api/admin/pipelines/<pipeline_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::PipelineConfig`]) (since GoCD v15.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one pipeline config object with `_links`, so `response` is json with `output` pipeline-config.json.
-    /// - The request sends `If-Match` (the ETag of the GET) and the response carries a new ETag, so `etag` is both.
-    /// - The request body is the pipeline config object itself, so `input` is pipeline-config.json (its `_links` is simply not sent).
-    /// - The GET and PUT response examples carry `params` where the pipeline config attribute table (and the POST response example) say `parameters` (doc-inconsistencies `example-vs-attribute-table`, 52 Get pipeline config / 53 Edit pipeline config). pipeline-config.json accepts both keys as optional properties.
-    /// - The git URLs in the examples read '[email protected]:...' (doc-inconsistencies `scrape-artifact`, Cloudflare e-mail placeholder); the examples transcribe the seed as it stands.
     pub async fn update_pipeline_config(
         &self,
         pipeline_name: &str,
@@ -1571,15 +1349,6 @@ impl GoCd {
     /// Returns a new pipeline config object.
     ///
     /// `POST /go/api/admin/pipelines`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::PipelineConfig`]) (since GoCD v15.3.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one pipeline config object with `_links`, so `response` is json with `output` pipeline-config.json.
-    /// - The request body wraps the config as `{"group": ..., "pipeline": {pipeline config}}` and the seed has no table for this wrapper (doc-inconsistencies `request-shape`, 54 Create a pipeline); `input` is pipeline-config-create.json (group + pipeline).
-    /// - The documented status is 200 OK, not 201 (doc-inconsistencies `status-code`); `status` is 200.
-    /// - The example response shows no ETag header, so `etag` is none.
-    /// - Job `timeout` is documented as Number; the GET/PUT examples show 0 while the POST response (and the template examples) show the string "never" (doc-inconsistencies `type-drift-across-examples`, job.timeout). job-config.json accepts an integer, a string or null (oneOf Minutes/Text/Null).
-    /// - The git URLs in the examples read '[email protected]:...' (doc-inconsistencies `scrape-artifact`, Cloudflare e-mail placeholder); the examples transcribe the seed as it stands.
     pub async fn create_pipeline_config(
         &self,
         payload: &PipelineConfigCreate,
@@ -1600,10 +1369,6 @@ impl GoCd {
     /// Returns a message confirmation if the pipeline was deleted.
     ///
     /// `DELETE /go/api/admin/pipelines/<pipeline_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::PipelineConfig`]) (since GoCD v16.6.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `output` is the shared message.json (written for the Agents/Users delete endpoints): the body is `{"message": ...}`.
     pub async fn delete_pipeline_config(
         &self,
         pipeline_name: &str,
@@ -1626,11 +1391,6 @@ impl GoCd {
     /// Returns a list of template objects.
     ///
     /// `GET /go/api/admin/templates`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The curl sends `Accept: application/vnd.go.cd.v3+json` but the example response has `Content-Type: application/json; charset=utf-8` (doc-inconsistencies `accept-vs-content-type`, 56 Get all templates). We send the Accept header the curl shows (v3) and decode the body as JSON whatever its content type.
-    /// - The list elements are not template config objects (they have `name` and `_embedded.pipelines`, no `stages`), so `output` is template-summary.json.
     pub async fn get_all_templates(
         &self,
     ) -> Result<rt::HalCollection<TemplateSummary>, rt::Error> {
@@ -1649,12 +1409,6 @@ impl GoCd {
     /// Returns a template object.
     ///
     /// `GET /go/api/admin/templates/<template_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The curl's `-H 'Accept:application/vnd.go.cd.v3+json'` line lacks its trailing backslash (doc-inconsistencies `curl-missing-line-continuation`, 57 Get template config); the intent is plain, so `accept` is application/vnd.go.cd.v3+json.
-    /// - The checklist's response_kind is hal-json, but the body is one template object with `_links`, so `response` is json.
-    /// - The example response carries an ETag (which the PUT example sends as If-Match), so `etag` is returns.
     pub async fn get_template_config(
         &self,
         template_name: &str,
@@ -1677,12 +1431,6 @@ impl GoCd {
     /// Returns a new template object.
     ///
     /// `POST /go/api/admin/templates`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one template object with `_links`, so `response` is json.
-    /// - The example response shows no ETag header, so `etag` is none.
-    /// - The request's stages omit `approval` and its exec task omits `run_if`; both are optional in stage-config.json/task-config.json.
     pub async fn create_template_config(
         &self,
         payload: &TemplateConfig,
@@ -1703,12 +1451,6 @@ impl GoCd {
     /// Returns the updated template object.
     ///
     /// `PUT /go/api/admin/templates/<template_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The 'HTTP Request' line says `PUT /go/api/admin/template/:template_name` (singular) but the curl calls `/go/api/admin/templates/template` (plural, like every other template endpoint) (doc-inconsistencies `curl-path-vs-http-request`, 59 Edit template config). Real servers answer only the plural path, so the route is `/api/admin/templates/<template_name>`; the checklist's singular path is wrong (issue 8).
-    /// - The request sends `If-Match` and the response carries a new ETag, so `etag` is both.
-    /// - The checklist's response_kind is hal-json, but the body is one template object with `_links`, so `response` is json.
     pub async fn update_template_config(
         &self,
         template_name: &str,
@@ -1735,10 +1477,6 @@ impl GoCd {
     /// Returns a message confirmation if the template was deleted.
     ///
     /// `DELETE /go/api/admin/templates/<template_name>`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `output` is the shared message.json: the body is `{"message": ...}`.
     pub async fn delete_template_config(
         &self,
         template_name: &str,
@@ -1761,12 +1499,6 @@ impl GoCd {
     /// Returns the version object.
     ///
     /// `GET /go/api/version`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Version`]) (since GoCD v16.6.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `build_number` is documented as Integer but the example sends the string "3348" (doc-inconsistencies `example-vs-attribute-table`, 61 Get version); version.json accepts both (oneOf Number/Text).
-    /// - The checklist's response_kind is hal-json, but the body is one object with `_links`, so `response` is json.
-    /// - The curl sends no `-u` credentials; the endpoint is described like the others (authentication is the client's concern).
     pub async fn get_version(&self) -> Result<Version, rt::Error> {
         let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/version"))
             .header("accept", &self.accept(ApiFamily::Version))?;
@@ -1780,11 +1512,6 @@ impl GoCd {
     /// Returns an array of environment config objects.
     ///
     /// `GET /go/api/admin/environments`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The example response of the list carries an ETag, so `etag` is returns (the method returns the collection with its ETag).
-    /// - The attribute tables call `pipelines` and `agents` lists of pipeline names / agent uuids, but every example (requests and responses) uses objects (`{"name": ...}` / `{"uuid": ...}`, responses adding `_links`); environment-config.json models the elements as those objects.
     pub async fn get_all_environments(
         &self,
     ) -> Result<rt::Versioned<rt::HalCollection<EnvironmentConfig>>, rt::Error> {
@@ -1803,11 +1530,6 @@ impl GoCd {
     /// Returns the environment config object.
     ///
     /// `GET /go/api/admin/environments/<environment_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one environment config object with `_links`, so `response` is json.
-    /// - The example response carries an ETag, so `etag` is returns.
     pub async fn get_environment_config(
         &self,
         environment_name: &str,
@@ -1828,13 +1550,6 @@ impl GoCd {
     /// Creates an environment
     ///
     /// `POST /go/api/admin/environments`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one environment config object with `_links`, so `response` is json.
-    /// - The 'Returns' section is empty (doc-inconsistencies `empty-returns-section`, 64 Create an environment); the example shows the created environment config object with an ETag, so `output` is environment-config.json and `etag` is returns.
-    /// - The request adds pipeline 'up2' and one variable but the response shows 'up42' and an extra secure 'password' (doc-inconsistencies `example-data`, 64 Create an environment): example data only, transcribed as is.
-    /// - The attribute tables call `pipelines` and `agents` lists of pipeline names / agent uuids, but every example (requests and responses) uses objects (`{"name": ...}` / `{"uuid": ...}`, responses adding `_links`); environment-config.json models the elements as those objects.
     pub async fn create_environment_config(
         &self,
         payload: &EnvironmentConfig,
@@ -1855,13 +1570,6 @@ impl GoCd {
     /// Returns the updated environment config object.
     ///
     /// `PUT /go/api/admin/environments/<environment_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one environment config object with `_links`, so `response` is json.
-    /// - The request sends `If-Match` and the response carries a new ETag, so `etag` is both. The If-Match value differs from the ETag shown by 'Get environment config' (doc-inconsistencies `if-match-example-mismatch`, 65): example data only.
-    /// - The text says all properties must be specified, yet the example request sends only `name` and `pipelines`; environment-config.json therefore requires only `name` and `pipelines`.
-    /// - The response's pipeline `_links.self` points at pipeline1 while its name is 'up42' (doc-inconsistencies `example-data`, 65): transcribed as is.
     pub async fn update_environment_config(
         &self,
         environment_name: &str,
@@ -1888,12 +1596,6 @@ impl GoCd {
     /// Returns the updated environment config object.
     ///
     /// `PATCH /go/api/admin/environments/<environment_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.10.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one environment config object with `_links`, so `response` is json.
-    /// - The response carries an ETag but the curl sends no If-Match, so `etag` is returns.
-    /// - The seed titles both PUT and PATCH 'Update some attributes of an environment'; the checklist title 'Patch an environment' is kept. `since` is v16.10.0 as the seed says for PATCH.
     pub async fn patch_environment_config(
         &self,
         environment_name: &str,
@@ -1918,10 +1620,6 @@ impl GoCd {
     /// Returns a message confirmation if the environment was deleted.
     ///
     /// `DELETE /go/api/admin/environments/<environment_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `output` is the shared message.json: the body is `{"message": ...}`.
     pub async fn delete_environment_config(
         &self,
         environment_name: &str,
@@ -1944,12 +1642,6 @@ impl GoCd {
     /// Returns an array of elastic agent profiles.
     ///
     /// `GET /go/api/elastic/profiles`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The list response carries an ETag, so `etag` is returns.
-    /// - The list elements carry no `properties`, so `properties` (and `id`, which the PUT request omits) are optional in elastic-profile.json.
-    /// - Doc links alternate between #elastic-agent-profiles and #elastic-profiles (doc-inconsistencies `example-data`, 68): example data only.
     pub async fn get_all_elastic_profiles(
         &self,
     ) -> Result<rt::Versioned<rt::HalCollection<ElasticProfile>>, rt::Error> {
@@ -1968,11 +1660,6 @@ impl GoCd {
     /// Returns the elastic agent profile object.
     ///
     /// `GET /go/api/elastic/profiles/<profile_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one elastic agent profile object with `_links`, so `response` is json.
-    /// - The example response carries an ETag, so `etag` is returns.
     pub async fn get_elastic_profile(
         &self,
         profile_id: &str,
@@ -1994,11 +1681,6 @@ impl GoCd {
     /// Returns the elastic agent profile object.
     ///
     /// `POST /go/api/elastic/profiles`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one elastic agent profile object with `_links`, so `response` is json.
-    /// - The example response carries an ETag, so `etag` is returns.
     pub async fn create_elastic_profile(
         &self,
         payload: &ElasticProfile,
@@ -2019,12 +1701,6 @@ impl GoCd {
     /// Returns the updated elastic agent profile object.
     ///
     /// `PUT /go/api/elastic/profiles/<profile_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one elastic agent profile object with `_links`, so `response` is json.
-    /// - The request sends `If-Match` and the response carries a new ETag, so `etag` is both.
-    /// - The request body omits `id` (it is in the path), so `id` is optional in elastic-profile.json.
     pub async fn update_elastic_profile(
         &self,
         profile_id: &str,
@@ -2050,11 +1726,6 @@ impl GoCd {
     /// Returns a message if the elastic agent profile is deleted or not.
     ///
     /// `DELETE /go/api/elastic/profiles/<profile_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `output` is the shared message.json: the body is `{"message": ...}`.
-    /// - The curl deletes 'unit-tests' but the message says 'unit-test' (doc-inconsistencies `example-data`, 72): transcribed as is.
     pub async fn delete_elastic_profile(
         &self,
         profile_id: &str,
@@ -2076,12 +1747,6 @@ impl GoCd {
     /// Returns an array of plugin info objects.
     ///
     /// `GET /go/api/admin/plugin_info`, `Accept: application/vnd.go.cd.v2+json` (the default of [`ApiFamily::PluginInfo`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The curl sends `Accept: application/vnd.go.cd.v2+json` but the example response has `Content-Type: application/vnd.go.cd.v1+json` (doc-inconsistencies `accept-vs-content-type`, 73 Get all plugin info). We send v2 as the curl shows (the single-plugin endpoint sends v2 and gets v2); the example keeps the documented v1 Content-Type.
-    /// - The list response carries an ETag (the same value as 'Get all environments' — doc-inconsistencies `example-data`, 73), so `etag` is returns.
-    /// - The list elements have no `pluggable_instance_settings`, so it is optional in plugin-info.json.
     pub async fn get_all_plugin_info(
         &self,
     ) -> Result<rt::Versioned<rt::HalCollection<PluginInfo>>, rt::Error> {
@@ -2100,12 +1765,6 @@ impl GoCd {
     /// Returns the plugin info object.
     ///
     /// `GET /go/api/admin/plugin_info/<id>`, `Accept: application/vnd.go.cd.v2+json` (the default of [`ApiFamily::PluginInfo`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one plugin info object with `_links`, so `response` is json.
-    /// - The example response carries an ETag, so `etag` is returns.
-    /// - Configuration `metadata` differs by plugin type (secure/required/part_of_identity; package-repository adds display_order/display_name; elastic has secure/required): one PluginInfoConfigurationMetadata type with all five optional.
     pub async fn get_plugin_info(
         &self,
         id: &str,
@@ -2125,11 +1784,6 @@ impl GoCd {
     /// Returns a list of SCM objects.
     ///
     /// `GET /go/api/admin/scms`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The curl sends `Accept: application/vnd.go.cd.v1+json` but the example response has `Content-Type: application/json; charset=utf-8` (doc-inconsistencies `accept-vs-content-type`, 75 Get all Pluggable SCM materials). We send v1 as the curl shows and decode the body as JSON whatever its content type.
-    /// - The list elements carry no `auto_update` or `configuration`, so both are optional in pluggable-scm.json. No ETag is shown, so `etag` is none.
     pub async fn get_all_scms(
         &self,
     ) -> Result<rt::HalCollection<PluggableScm>, rt::Error> {
@@ -2148,13 +1802,6 @@ impl GoCd {
     /// Returns a SCM object.
     ///
     /// `GET /go/api/admin/scms/<material_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one SCM object with `_links`, so `response` is json.
-    /// - The curl's `-H 'Accept:application/vnd.go.cd.v1+json'` line lacks its trailing backslash (doc-inconsistencies `curl-missing-line-continuation`, 76); `accept` is application/vnd.go.cd.v1+json.
-    /// - The example response carries an ETag, so `etag` is returns.
-    /// - `configuration` is documented as Object but every example sends an array of {key, value|encrypted_value} (doc-inconsistencies `example-vs-attribute-table`, 76 Get a Pluggable SCM material / 77 Create a SCM object); plugin-configuration.json accepts both (oneOf List/Map).
     pub async fn get_scm(
         &self,
         material_name: &str,
@@ -2176,14 +1823,6 @@ impl GoCd {
     /// Returns a new SCM object.
     ///
     /// `POST /go/api/admin/scms`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one SCM object with `_links`, so `response` is json.
-    /// - The example response shows no ETag, so `etag` is none.
-    /// - The request creates 'foobar' but the response shows 'scmName', and the request's plain `username` comes back as encrypted_value (doc-inconsistencies `example-data`, 77 Create a SCM object): example data only, transcribed as is. The curl uses http://ci.example.com (doc-inconsistencies `curl-host`); only the path matters. The request's url value '[email protected]:sample/example.git' is a scrape artifact (doc-inconsistencies `scrape-artifact`) transcribed as is.
-    /// - `id` may be omitted on creation (the table says a uuid is generated), so it is optional in pluggable-scm.json.
-    /// - `configuration` is documented as Object but every example sends an array of {key, value|encrypted_value} (doc-inconsistencies `example-vs-attribute-table`, 76 Get a Pluggable SCM material / 77 Create a SCM object); plugin-configuration.json accepts both (oneOf List/Map).
     pub async fn create_scm(
         &self,
         payload: &PluggableScm,
@@ -2204,11 +1843,6 @@ impl GoCd {
     /// Returns the updated SCM object.
     ///
     /// `PUT /go/api/admin/scms/<material_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one SCM object with `_links`, so `response` is json.
-    /// - The request sends `If-Match` and the response carries a new ETag, so `etag` is both. The If-Match value differs from the ETag of 'Get a Pluggable SCM material' (doc-inconsistencies `if-match-example-mismatch`, 78): example data only.
     pub async fn update_scm(
         &self,
         material_name: &str,
@@ -2234,11 +1868,6 @@ impl GoCd {
     /// Returns a list of repository objects.
     ///
     /// `GET /go/api/admin/repositories`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The table names the identifier `id` but every example (requests and responses) uses `repo_id` (doc-inconsistencies `example-vs-attribute-table`, 80 Get a Repository / 81 Create a Repository); package-repository.json has both as optional properties.
-    /// - No ETag is shown, so `etag` is none.
     pub async fn get_all_package_repositories(
         &self,
     ) -> Result<rt::HalCollection<PackageRepository>, rt::Error> {
@@ -2257,13 +1886,6 @@ impl GoCd {
     /// Returns a repository object.
     ///
     /// `GET /go/api/admin/repositories/<repo_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one repository object with `_links` (and `_embedded.packages`), so `response` is json.
-    /// - The example response shows no ETag although 'Edit a repository' sends If-Match (doc-inconsistencies `etag-not-shown`, 82 Edit a repository). Following the rule (`returns` only where the seed shows an ETag) `etag` is none; callers of updatePackageRepository must get the ETag elsewhere. The lead may prefer `returns` here (real GoCD servers do send one).
-    /// - The table names the identifier `id` but every example (requests and responses) uses `repo_id` (doc-inconsistencies `example-vs-attribute-table`, 80 Get a Repository / 81 Create a Repository); package-repository.json has both as optional properties.
-    /// - `configuration` is documented as Object but the examples send an array (doc-inconsistencies `example-vs-attribute-table`, 80/81); plugin-configuration.json accepts both.
     pub async fn get_package_repository(
         &self,
         repo_id: &str,
@@ -2285,14 +1907,6 @@ impl GoCd {
     /// Returns a new repository object.
     ///
     /// `POST /go/api/admin/repositories`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one repository object with `_links` (and `_embedded.packages`), so `response` is json.
-    /// - The curl calls `/go/api/admin/repositories/` with a trailing slash, the 'HTTP Request' line has none (doc-inconsistencies `curl-path-vs-http-request`, 81 Create a Repository); the route has no trailing slash and the example's request path follows the route.
-    /// - No ETag is shown, so `etag` is none.
-    /// - The table names the identifier `id` but every example (requests and responses) uses `repo_id` (doc-inconsistencies `example-vs-attribute-table`, 80 Get a Repository / 81 Create a Repository); package-repository.json has both as optional properties.
-    /// - `configuration` is documented as Object but the examples send an array (doc-inconsistencies `example-vs-attribute-table`, 80/81); plugin-configuration.json accepts both.
     pub async fn create_package_repository(
         &self,
         payload: &PackageRepository,
@@ -2313,12 +1927,6 @@ impl GoCd {
     /// Returns the updated repository object.
     ///
     /// `PUT /go/api/admin/repositories/<repo_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one repository object with `_links` (and `_embedded.packages`), so `response` is json.
-    /// - The request sends `If-Match` and the response carries an ETag, so `etag` is both (the GET shows none: doc-inconsistencies `etag-not-shown`, 82).
-    /// - The curl sends the JSON body with `Content-Type: application/vnd.go.cd.v1+json`, all other JSON bodies use application/json (doc-inconsistencies `request-content-type`, 82 Edit a repository). `request` is json and Content-Type follows from it (the format forbids it in `headers`); the example transcribes the curl's header as is.
     pub async fn update_package_repository(
         &self,
         repo_id: &str,
@@ -2344,10 +1952,6 @@ impl GoCd {
     /// Returns a message confirmation if the repository was deleted.
     ///
     /// `DELETE /go/api/admin/repositories/<repo_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - `output` is the shared message.json: the body is `{"message": ...}`.
     pub async fn delete_package_repository(
         &self,
         repo_id: &str,
@@ -2369,10 +1973,6 @@ impl GoCd {
     /// Returns a list of packages.
     ///
     /// `GET /go/api/admin/packages`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - No ETag is shown, so `etag` is none.
     pub async fn get_all_packages(
         &self,
     ) -> Result<rt::HalCollection<PackageConfig>, rt::Error> {
@@ -2391,13 +1991,6 @@ impl GoCd {
     /// Returns a package object.
     ///
     /// `GET /go/api/admin/packages/<package_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one package object with `_links`, so `response` is json.
-    /// - The curl's `-H 'Accept:application/vnd.go.cd.v1+json'` line lacks its trailing backslash (doc-inconsistencies `curl-missing-line-continuation`, 85); `accept` is application/vnd.go.cd.v1+json.
-    /// - The example response carries an ETag (sent as If-Match by 'Edit a package'), so `etag` is returns.
-    /// - `configuration` is documented as Object but the examples send an array (doc-inconsistencies `example-vs-attribute-table`, 85 Get a Package Material / 86 Create a Package); plugin-configuration.json accepts both.
     pub async fn get_package(
         &self,
         package_id: &str,
@@ -2419,13 +2012,6 @@ impl GoCd {
     /// Returns a new package object.
     ///
     /// `POST /go/api/admin/packages`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one package object with `_links`, so `response` is json.
-    /// - No ETag is shown, so `etag` is none.
-    /// - The request's `package_repo` has only `id`; `name` and `_links` of PackageRepositoryRef are optional.
-    /// - `configuration` is documented as Object but the examples send an array (doc-inconsistencies `example-vs-attribute-table`, 85 Get a Package Material / 86 Create a Package); plugin-configuration.json accepts both.
     pub async fn create_package(
         &self,
         payload: &PackageConfig,
@@ -2446,12 +2032,6 @@ impl GoCd {
     /// Returns the updated package object.
     ///
     /// `PUT /go/api/admin/packages/<package_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The checklist's response_kind is hal-json, but the body is one package object with `_links`, so `response` is json.
-    /// - The request sends `If-Match` and the response carries a new ETag, so `etag` is both.
-    /// - The curl uses http://localhost:8153 (doc-inconsistencies `curl-host`); only the path matters.
     pub async fn update_package(
         &self,
         package_id: &str,
@@ -2477,11 +2057,6 @@ impl GoCd {
     /// Returns a message confirmation if the package was deleted.
     ///
     /// `DELETE /go/api/admin/packages/<package_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    ///
-    /// Where the GoCD documentation contradicts itself:
-    ///
-    /// - The 'HTTP Request' line says `DELETE /go/api/admin/package/:package_id` (singular) but the curl calls `/go/api/admin/packages/package-id` (plural, like every other package endpoint) (doc-inconsistencies `curl-path-vs-http-request`, 88 Delete a package material). Real servers answer only the plural path, so the route is `/api/admin/packages/<package_id>`; the checklist's singular path is wrong (issue 8).
-    /// - `output` is the shared message.json: the body is `{"message": ...}`.
     pub async fn delete_package(&self, package_id: &str) -> Result<Message, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::DELETE,

@@ -8,9 +8,9 @@
 /// The agent object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agent {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The identifier of this agent.
@@ -38,10 +38,10 @@ pub struct Agent {
     pub free_space: Option<AgentFreeSpace>,
     /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_config_state: Option<AgentAgentConfigState>,
+    pub agent_config_state: Option<AgentConfigState>,
     /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_state: Option<AgentAgentState>,
+    pub agent_state: Option<AgentState>,
     /// The set of resources that this agent is tagged with. This attribute is only available if the agent is NOT an elastic agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<String>>,
@@ -51,9 +51,9 @@ pub struct Agent {
     /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_state: Option<AgentBuildState>,
-    /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0.
+    /// BuildDetails
     ///
-    /// - Schema: `build-details.json#`
+    /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_details: Option<BuildDetails>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -73,6 +73,16 @@ pub struct Link {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl Link {
+    /// From the required fields; optional fields start unset.
+    pub fn new(href: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// The amount of free space in bytes. Real servers send the string `"unknown"` for an agent whose disk space is not known (for instance a lost-contact agent), so both a number and a text are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -87,7 +97,7 @@ pub enum AgentFreeSpace {
 
 /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AgentAgentConfigState {
+pub enum AgentConfigState {
     /// `Pending`
     #[serde(rename = "Pending")]
     Pending,
@@ -102,9 +112,42 @@ pub enum AgentAgentConfigState {
     Unknown(String),
 }
 
+impl AgentConfigState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentConfigState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentConfigState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Pending" => Self::Pending,
+                "Enabled" => Self::Enabled,
+                "Disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AgentAgentState {
+pub enum AgentState {
     /// `Idle`
     #[serde(rename = "Idle")]
     Idle,
@@ -119,10 +162,47 @@ pub enum AgentAgentState {
     Missing,
     /// `Unknown`
     #[serde(rename = "Unknown")]
-    UnknownValue,
+    Unknown,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl AgentState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Building => "Building",
+            Self::LostContact => "LostContact",
+            Self::Missing => "Missing",
+            Self::Unknown => "Unknown",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Idle" => Self::Idle,
+                "Building" => Self::Building,
+                "LostContact" => Self::LostContact,
+                "Missing" => Self::Missing,
+                "Unknown" => Self::Unknown,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
@@ -139,10 +219,45 @@ pub enum AgentBuildState {
     Cancelled,
     /// `Unknown`
     #[serde(rename = "Unknown")]
-    UnknownValue,
+    Unknown,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl AgentBuildState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Building => "Building",
+            Self::Cancelled => "Cancelled",
+            Self::Unknown => "Unknown",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentBuildState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentBuildState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Idle" => Self::Idle,
+                "Building" => Self::Building,
+                "Cancelled" => Self::Cancelled,
+                "Unknown" => Self::Unknown,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// BuildDetails
@@ -151,8 +266,6 @@ pub enum AgentBuildState {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildDetails {
     /// Links to the `job`, `stage` and `pipeline` being built.
-    ///
-    /// - Schema: `links.json#`
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Name of the pipeline, whose job the agent is building (name used by the examples).
@@ -198,6 +311,41 @@ pub struct AgentUpdateRequest {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl AgentUpdateRequest {
+    /// Sets `hostname`.
+    pub fn with_hostname(mut self, value: impl Into<String>) -> Self {
+        self.hostname = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(
+        mut self,
+        value: impl Into<AgentUpdateRequestResources>,
+    ) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
+
+    /// Sets `environments`.
+    pub fn with_environments(
+        mut self,
+        value: impl Into<AgentUpdateRequestEnvironments>,
+    ) -> Self {
+        self.environments = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_config_state`.
+    pub fn with_agent_config_state(
+        mut self,
+        value: impl Into<AgentUpdateRequestAgentConfigState>,
+    ) -> Self {
+        self.agent_config_state = Some(value.into());
+        self
+    }
 }
 
 /// A comma separated strings of resources, or an array of string resources. Updating of resources is NOT supported by elastic agents.
@@ -246,6 +394,37 @@ pub enum AgentUpdateRequestAgentConfigState {
     Unknown(String),
 }
 
+impl AgentUpdateRequestAgentConfigState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AgentUpdateRequestAgentConfigState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AgentUpdateRequestAgentConfigState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Enabled" => Self::Enabled,
+                "Disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Message
 ///
 /// A message confirmation returned by delete and bulk operations.
@@ -276,22 +455,66 @@ pub struct AgentBulkUpdateRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl AgentBulkUpdateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuids: impl Into<Vec<String>>) -> Self {
+        Self {
+            uuids: uuids.into(),
+            operations: None,
+            agent_config_state: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `operations`.
+    pub fn with_operations(
+        mut self,
+        value: impl Into<AgentBulkUpdateRequestOperations>,
+    ) -> Self {
+        self.operations = Some(value.into());
+        self
+    }
+
+    /// Sets `agent_config_state`.
+    pub fn with_agent_config_state(mut self, value: impl Into<String>) -> Self {
+        self.agent_config_state = Some(value.into());
+        self
+    }
+}
+
 /// The bulk update operations performed on the set of agents.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgentBulkUpdateRequestOperations {
-    /// The environments update operation to be performed on the set of agents.
+    /// AgentBulkUpdateOperation
     ///
-    /// - Schema: `agent-bulk-update-operation.json#`
+    /// The environments update operation to be performed on the set of agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environments: Option<AgentBulkUpdateOperation>,
-    /// The resources update operation to be performed on the set of agents. Updating of resources is NOT supported by elastic agents.
+    /// AgentBulkUpdateOperation
     ///
-    /// - Schema: `agent-bulk-update-operation.json#`
+    /// The resources update operation to be performed on the set of agents. Updating of resources is NOT supported by elastic agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<AgentBulkUpdateOperation>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl AgentBulkUpdateRequestOperations {
+    /// Sets `environments`.
+    pub fn with_environments(
+        mut self,
+        value: impl Into<AgentBulkUpdateOperation>,
+    ) -> Self {
+        self.environments = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(mut self, value: impl Into<AgentBulkUpdateOperation>) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
 }
 
 /// AgentBulkUpdateOperation
@@ -310,6 +533,20 @@ pub struct AgentBulkUpdateOperation {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl AgentBulkUpdateOperation {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// AgentBulkDeleteRequest
 ///
 /// Deletes a list of agents.
@@ -322,6 +559,16 @@ pub struct AgentBulkDeleteRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl AgentBulkDeleteRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuids: impl Into<Vec<String>>) -> Self {
+        Self {
+            uuids: uuids.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// JobHistory
 ///
 /// A page of job instances (job history, agent job run history). The seed's 'Returns' says 'An array of job objects'; the examples show this wrapper object (doc-inconsistencies: returns-vs-example, 07 Agent job run history).
@@ -330,8 +577,6 @@ pub struct JobHistory {
     /// The job instances, newest first.
     pub jobs: Vec<JobInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
@@ -453,9 +698,9 @@ pub struct Pagination {
 /// The user object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The user’s login name.
@@ -504,6 +749,44 @@ pub struct UserCreateRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl UserCreateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(login_name: impl Into<String>) -> Self {
+        Self {
+            login_name: login_name.into(),
+            enabled: None,
+            email: None,
+            email_me: None,
+            checkin_aliases: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn with_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_me`.
+    pub fn with_email_me(mut self, value: impl Into<bool>) -> Self {
+        self.email_me = Some(value.into());
+        self
+    }
+
+    /// Sets `checkin_aliases`.
+    pub fn with_checkin_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.checkin_aliases = Some(value.into());
+        self
+    }
+}
+
 /// UserUpdateRequest
 ///
 /// Attributes of a user to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
@@ -524,6 +807,32 @@ pub struct UserUpdateRequest {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl UserUpdateRequest {
+    /// Sets `enabled`.
+    pub fn with_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn with_email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_me`.
+    pub fn with_email_me(mut self, value: impl Into<bool>) -> Self {
+        self.email_me = Some(value.into());
+        self
+    }
+
+    /// Sets `checkin_aliases`.
+    pub fn with_checkin_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.checkin_aliases = Some(value.into());
+        self
+    }
 }
 
 /// Material
@@ -575,6 +884,47 @@ pub enum MaterialType {
     Unknown(String),
 }
 
+impl MaterialType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Git => "Git",
+            Self::Mercurial => "Mercurial",
+            Self::Perforce => "Perforce",
+            Self::Subversion => "Subversion",
+            Self::Tfs => "Tfs",
+            Self::Pipeline => "Pipeline",
+            Self::Scm => "SCM",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for MaterialType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MaterialType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Git" => Self::Git,
+                "Mercurial" => Self::Mercurial,
+                "Perforce" => Self::Perforce,
+                "Subversion" => Self::Subversion,
+                "Tfs" => Self::Tfs,
+                "Pipeline" => Self::Pipeline,
+                "SCM" => Self::Scm,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// MaterialModifications
 ///
 /// A page of modifications of a material. The seed's 'Returns' says 'A list of modification objects'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -583,8 +933,6 @@ pub struct MaterialModifications {
     /// The modification objects, newest first.
     pub modifications: Vec<Modification>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
@@ -630,6 +978,16 @@ pub struct SvnNotifyRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl SvnNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuid: impl Into<String>) -> Self {
+        Self {
+            uuid: uuid.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// GitNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a git repository.
@@ -640,6 +998,16 @@ pub struct GitNotifyRequest {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl GitNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(repository_url: impl Into<String>) -> Self {
+        Self {
+            repository_url: repository_url.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// MercurialNotifyRequest
@@ -654,23 +1022,33 @@ pub struct MercurialNotifyRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl MercurialNotifyRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(repository_url: impl Into<String>) -> Self {
+        Self {
+            repository_url: repository_url.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// Backup
 ///
 /// The backup object. Available since v15.2.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Backup {
-    /// Hypermedia links of this object (relation name to link).
+    /// Links
     ///
-    /// - Schema: `links.json#`
+    /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The time of the backup.
     pub time: apigen_runtime::Time,
     /// The filesystem location of the backup.
     pub path: String,
-    /// The user that performed this backup.
+    /// User
     ///
-    /// - Schema: `user.json#`
+    /// The user that performed this backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -777,6 +1155,37 @@ pub enum ArtifactType {
     Unknown(String),
 }
 
+impl ArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Folder => "folder",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "folder" => Self::Folder,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// ArtifactFileUpload
 ///
 /// The multipart/form-data fields of 'Create artifact'.
@@ -789,6 +1198,16 @@ pub struct ArtifactFileUpload {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ArtifactFileUpload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(file: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// ArtifactZipUpload
 ///
 /// The multipart/form-data fields of 'Create multiple artifacts'.
@@ -799,6 +1218,16 @@ pub struct ArtifactZipUpload {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl ArtifactZipUpload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(zipfile: impl Into<String>) -> Self {
+        Self {
+            zipfile: zipfile.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// PipelineInstance
@@ -827,9 +1256,9 @@ pub struct PipelineInstance {
     /// A comment on the pipeline instance (null when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// What triggered this pipeline instance.
+    /// BuildCause
     ///
-    /// - Schema: `build-cause.json#`
+    /// What triggered this pipeline instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_cause: Option<BuildCause>,
     /// The stage instances of this pipeline instance.
@@ -878,9 +1307,9 @@ pub struct BuildCause {
 /// The revision of one material that caused a pipeline instance.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaterialRevision {
-    /// The material.
+    /// Material
     ///
-    /// - Schema: `material.json#`
+    /// The material.
     pub material: Material,
     /// The modifications of the material included in this revision.
     pub modifications: Vec<Modification>,
@@ -981,8 +1410,6 @@ pub struct PipelineHistory {
     /// The pipeline instances, newest first.
     pub pipelines: Vec<PipelineInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
@@ -1024,6 +1451,16 @@ pub struct PipelinePauseRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PipelinePauseRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(pause_cause: impl Into<String>) -> Self {
+        Self {
+            pause_cause: pause_cause.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// PipelineScheduleRequest
 ///
 /// Optional post data of 'Scheduling pipelines'. Leave it out (or every field empty) to trigger with the latest revision of all materials. Each map entry is sent as one form field: `materials[<material name>]=<revision>`, `variables[<NAME>]=<value>`, `secure_variables[<NAME>]=<value>`.
@@ -1040,6 +1477,35 @@ pub struct PipelineScheduleRequest {
     pub secure_variables: Option<std::collections::BTreeMap<String, String>>,
 }
 
+impl PipelineScheduleRequest {
+    /// Sets `materials`.
+    pub fn with_materials(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.materials = Some(value.into());
+        self
+    }
+
+    /// Sets `variables`.
+    pub fn with_variables(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.variables = Some(value.into());
+        self
+    }
+
+    /// Sets `secure_variables`.
+    pub fn with_secure_variables(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.secure_variables = Some(value.into());
+        self
+    }
+}
+
 /// StageHistory
 ///
 /// A page of stage instances. The seed's 'Returns' says 'An array of stage instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
@@ -1048,8 +1514,6 @@ pub struct StageHistory {
     /// The stage instances, newest first.
     pub stages: Vec<StageInstance>,
     /// Pagination information.
-    ///
-    /// - Schema: `pagination.json#`
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
@@ -1066,6 +1530,16 @@ pub struct JobPropertyCreateRequest {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl JobPropertyCreateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// ConfigRevision
@@ -1103,7 +1577,9 @@ pub struct ConfigRevision {
 /// A pipeline group on the dashboard, with its pipelines embedded. The seed has no attribute table for the dashboard; properties are described from the `GET /go/api/dashboard` example. Available since v15.3.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipelineGroup {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline group.
@@ -1136,7 +1612,9 @@ pub struct DashboardPipelineGroupEmbedded {
 /// A pipeline on the dashboard, with its latest instances embedded (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
@@ -1144,9 +1622,9 @@ pub struct DashboardPipeline {
     /// Whether the pipeline is currently locked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked: Option<bool>,
-    /// Whether the pipeline is paused, by whom and why.
+    /// DashboardPauseInfo
     ///
-    /// - Schema: `#/definitions/pause_info`
+    /// Whether the pipeline is paused, by whom and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_info: Option<DashboardPauseInfo>,
     /// DashboardPipelineEmbedded
@@ -1196,7 +1674,9 @@ pub struct DashboardPipelineEmbedded {
 /// An instance (run) of a pipeline on the dashboard, with its stages embedded (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipelineInstance {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The label of the pipeline instance.
@@ -1235,7 +1715,9 @@ pub struct DashboardPipelineInstanceEmbedded {
 /// A stage of a pipeline instance on the dashboard (described from the `GET /go/api/dashboard` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardStage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the stage.
@@ -1243,9 +1725,9 @@ pub struct DashboardStage {
     /// The status of the stage (the example shows `Building` and `Passed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// The previous run of this stage, shown while the stage is re-running.
+    /// DashboardPreviousStage
     ///
-    /// - Schema: `#/definitions/previous_stage`
+    /// The previous run of this stage, shown while the stage is re-running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_stage: Option<DashboardPreviousStage>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -1258,7 +1740,9 @@ pub struct DashboardStage {
 /// The previous run of a dashboard stage (the example shows no deeper nesting, so this type has no `previous_stage` of its own).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPreviousStage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the stage.
@@ -1283,12 +1767,24 @@ pub struct EncryptRequest {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EncryptRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// EncryptedValue
 ///
 /// The cipher text of a plain text value. Available since v17.1.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedValue {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The encrypted value of the plain text.
@@ -1303,7 +1799,9 @@ pub struct EncryptedValue {
 /// The pipeline config object. Available since v15.3.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PipelineConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The label template to customise the pipeline instance label. Both of material names and ${COUNT} are available in the label_template. If not specified, label_template defaults to ${COUNT}.
@@ -1343,6 +1841,99 @@ pub struct PipelineConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PipelineConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            label_template: None,
+            enable_pipeline_locking: None,
+            name: name.into(),
+            template: None,
+            parameters: None,
+            params: None,
+            environment_variables: None,
+            materials: None,
+            stages: None,
+            tracking_tool: None,
+            timer: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `label_template`.
+    pub fn with_label_template(mut self, value: impl Into<String>) -> Self {
+        self.label_template = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_pipeline_locking`.
+    pub fn with_enable_pipeline_locking(mut self, value: impl Into<bool>) -> Self {
+        self.enable_pipeline_locking = Some(value.into());
+        self
+    }
+
+    /// Sets `template`.
+    pub fn with_template(mut self, value: impl Into<String>) -> Self {
+        self.template = Some(value.into());
+        self
+    }
+
+    /// Sets `parameters`.
+    pub fn with_parameters(mut self, value: impl Into<Vec<PipelineParameter>>) -> Self {
+        self.parameters = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn with_params(mut self, value: impl Into<Vec<PipelineParameter>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+
+    /// Sets `materials`.
+    pub fn with_materials(mut self, value: impl Into<Vec<MaterialConfig>>) -> Self {
+        self.materials = Some(value.into());
+        self
+    }
+
+    /// Sets `stages`.
+    pub fn with_stages(mut self, value: impl Into<Vec<StageConfig>>) -> Self {
+        self.stages = Some(value.into());
+        self
+    }
+
+    /// Sets `tracking_tool`.
+    pub fn with_tracking_tool(mut self, value: impl Into<TrackingTool>) -> Self {
+        self.tracking_tool = Some(value.into());
+        self
+    }
+
+    /// Sets `timer`.
+    pub fn with_timer(mut self, value: impl Into<PipelineTimer>) -> Self {
+        self.timer = Some(value.into());
+        self
+    }
+}
+
 /// PipelineParameter
 ///
 /// The pipeline parameter object.
@@ -1356,6 +1947,23 @@ pub struct PipelineParameter {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PipelineParameter {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 /// EnvironmentVariable
@@ -1377,6 +1985,37 @@ pub struct EnvironmentVariable {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl EnvironmentVariable {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: None,
+            encrypted_value: None,
+            secure: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_value`.
+    pub fn with_encrypted_value(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_value = Some(value.into());
+        self
+    }
+
+    /// Sets `secure`.
+    pub fn with_secure(mut self, value: impl Into<bool>) -> Self {
+        self.secure = Some(value.into());
+        self
+    }
 }
 
 /// MaterialConfig
@@ -1417,13 +2056,23 @@ pub enum MaterialConfig {
 /// Git
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Git {
-    /// The attributes of the git material.
+    /// GitMaterialAttributes
     ///
-    /// - Schema: `#/definitions/git_attributes`
+    /// The attributes of the git material.
     pub attributes: GitMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Git {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<GitMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// GitMaterialAttributes
@@ -1462,6 +2111,72 @@ pub struct GitMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl GitMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            branch: None,
+            destination: None,
+            auto_update: None,
+            filter: None,
+            invert_filter: None,
+            submodule_folder: None,
+            shallow_clone: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `branch`.
+    pub fn with_branch(mut self, value: impl Into<String>) -> Self {
+        self.branch = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `submodule_folder`.
+    pub fn with_submodule_folder(mut self, value: impl Into<String>) -> Self {
+        self.submodule_folder = Some(value.into());
+        self
+    }
+
+    /// Sets `shallow_clone`.
+    pub fn with_shallow_clone(mut self, value: impl Into<bool>) -> Self {
+        self.shallow_clone = Some(value.into());
+        self
+    }
+}
+
 /// MaterialFilter
 ///
 /// The filter object.
@@ -1473,6 +2188,14 @@ pub struct MaterialFilter {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl MaterialFilter {
+    /// Sets `ignore`.
+    pub fn with_ignore(mut self, value: impl Into<MaterialFilterIgnore>) -> Self {
+        self.ignore = Some(value.into());
+        self
+    }
 }
 
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
@@ -1490,13 +2213,23 @@ pub enum MaterialFilterIgnore {
 /// Svn
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Svn {
-    /// The attributes of the svn material.
+    /// SvnMaterialAttributes
     ///
-    /// - Schema: `#/definitions/svn_attributes`
+    /// The attributes of the svn material.
     pub attributes: SvnMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Svn {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<SvnMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// SvnMaterialAttributes
@@ -1538,16 +2271,99 @@ pub struct SvnMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl SvnMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+            check_externals: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `check_externals`.
+    pub fn with_check_externals(mut self, value: impl Into<bool>) -> Self {
+        self.check_externals = Some(value.into());
+        self
+    }
+}
+
 /// Hg
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hg {
-    /// The attributes of the hg material.
+    /// HgMaterialAttributes
     ///
-    /// - Schema: `#/definitions/hg_attributes`
+    /// The attributes of the hg material.
     pub attributes: HgMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Hg {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<HgMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// HgMaterialAttributes
@@ -1577,16 +2393,71 @@ pub struct HgMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl HgMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// P4
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct P4 {
-    /// The attributes of the p4 material.
+    /// P4MaterialAttributes
     ///
-    /// - Schema: `#/definitions/p4_attributes`
+    /// The attributes of the p4 material.
     pub attributes: P4MaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl P4 {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<P4MaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// P4MaterialAttributes
@@ -1630,16 +2501,100 @@ pub struct P4MaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl P4MaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(port: impl Into<String>, view: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            port: port.into(),
+            use_tickets: None,
+            view: view.into(),
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            auto_update: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `use_tickets`.
+    pub fn with_use_tickets(mut self, value: impl Into<bool>) -> Self {
+        self.use_tickets = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// Tfs
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tfs {
-    /// The attributes of the tfs material.
+    /// TfsMaterialAttributes
     ///
-    /// - Schema: `#/definitions/tfs_attributes`
+    /// The attributes of the tfs material.
     pub attributes: TfsMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Tfs {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<TfsMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// TfsMaterialAttributes
@@ -1683,16 +2638,100 @@ pub struct TfsMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl TfsMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>, project_path: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: url.into(),
+            project_path: project_path.into(),
+            domain: None,
+            username: None,
+            password: None,
+            encrypted_password: None,
+            destination: None,
+            auto_update: None,
+            filter: None,
+            invert_filter: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `domain`.
+    pub fn with_domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn with_username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn with_password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_password`.
+    pub fn with_encrypted_password(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_password = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+}
+
 /// Dependency
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Dependency {
-    /// The attributes of the dependency material.
+    /// DependencyMaterialAttributes
     ///
-    /// - Schema: `#/definitions/dependency_attributes`
+    /// The attributes of the dependency material.
     pub attributes: DependencyMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Dependency {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<DependencyMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// DependencyMaterialAttributes
@@ -1715,16 +2754,51 @@ pub struct DependencyMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl DependencyMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(pipeline: impl Into<String>, stage: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            pipeline: pipeline.into(),
+            stage: stage.into(),
+            auto_update: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+}
+
 /// Package
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
-    /// The attributes of the package material.
+    /// PackageMaterialAttributes
     ///
-    /// - Schema: `#/definitions/package_attributes`
+    /// The attributes of the package material.
     pub attributes: PackageMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Package {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PackageMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// PackageMaterialAttributes
@@ -1739,16 +2813,36 @@ pub struct PackageMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PackageMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#ref: impl Into<String>) -> Self {
+        Self {
+            r#ref: r#ref.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// Plugin
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plugin {
-    /// The attributes of the plugin material.
+    /// PluginMaterialAttributes
     ///
-    /// - Schema: `#/definitions/plugin_attributes`
+    /// The attributes of the plugin material.
     pub attributes: PluginMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Plugin {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PluginMaterialAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// PluginMaterialAttributes
@@ -1772,6 +2866,37 @@ pub struct PluginMaterialAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PluginMaterialAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#ref: impl Into<String>) -> Self {
+        Self {
+            r#ref: r#ref.into(),
+            destination: None,
+            filter: None,
+            invert_filter: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn with_filter(mut self, value: impl Into<MaterialFilter>) -> Self {
+        self.filter = Some(value.into());
+        self
+    }
+
+    /// Sets `invert_filter`.
+    pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
+        self.invert_filter = Some(value.into());
+        self
+    }
+}
+
 /// StageConfig
 ///
 /// The stage object (of a pipeline or template config).
@@ -1788,9 +2913,9 @@ pub struct StageConfig {
     /// Never cleanup artifacts for this stage, if purging artifacts is configured at the Server Level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub never_cleanup_artifacts: Option<bool>,
-    /// The approval specifies how stage should be triggered. Can be one of manual, success.
+    /// StageApproval
     ///
-    /// - Schema: `#/definitions/approval`
+    /// The approval specifies how stage should be triggered. Can be one of manual, success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<StageApproval>,
     /// The list of of environment variables defined here are set on the agents and can be used within your stage.
@@ -1803,6 +2928,55 @@ pub struct StageConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl StageConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, jobs: impl Into<Vec<JobConfig>>) -> Self {
+        Self {
+            name: name.into(),
+            fetch_materials: None,
+            clean_working_directory: None,
+            never_cleanup_artifacts: None,
+            approval: None,
+            environment_variables: None,
+            jobs: jobs.into(),
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `fetch_materials`.
+    pub fn with_fetch_materials(mut self, value: impl Into<bool>) -> Self {
+        self.fetch_materials = Some(value.into());
+        self
+    }
+
+    /// Sets `clean_working_directory`.
+    pub fn with_clean_working_directory(mut self, value: impl Into<bool>) -> Self {
+        self.clean_working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `never_cleanup_artifacts`.
+    pub fn with_never_cleanup_artifacts(mut self, value: impl Into<bool>) -> Self {
+        self.never_cleanup_artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `approval`.
+    pub fn with_approval(mut self, value: impl Into<StageApproval>) -> Self {
+        self.approval = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+}
+
 /// StageApproval
 ///
 /// The approval object.
@@ -1810,14 +2984,31 @@ pub struct StageConfig {
 pub struct StageApproval {
     /// The type of the approval on which stage will trigger. Can be one of success, manual.
     pub r#type: StageApprovalType,
-    /// The authorization under an approval with a manual or success type to specify who can approve this stage.
+    /// StageAuthorization
     ///
-    /// - Schema: `#/definitions/authorization`
+    /// The authorization under an approval with a manual or success type to specify who can approve this stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<StageAuthorization>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl StageApproval {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#type: impl Into<StageApprovalType>) -> Self {
+        Self {
+            r#type: r#type.into(),
+            authorization: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `authorization`.
+    pub fn with_authorization(mut self, value: impl Into<StageAuthorization>) -> Self {
+        self.authorization = Some(value.into());
+        self
+    }
 }
 
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
@@ -1834,6 +3025,37 @@ pub enum StageApprovalType {
     Unknown(String),
 }
 
+impl StageApprovalType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Success => "success",
+            Self::Manual => "manual",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for StageApprovalType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StageApprovalType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "success" => Self::Success,
+                "manual" => Self::Manual,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// StageAuthorization
 ///
 /// The authorization object.
@@ -1848,6 +3070,20 @@ pub struct StageAuthorization {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl StageAuthorization {
+    /// Sets `users`.
+    pub fn with_users(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.users = Some(value.into());
+        self
+    }
+
+    /// Sets `roles`.
+    pub fn with_roles(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.roles = Some(value.into());
+        self
+    }
 }
 
 /// JobConfig
@@ -1889,6 +3125,85 @@ pub struct JobConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl JobConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            run_instance_count: None,
+            timeout: None,
+            environment_variables: None,
+            resources: None,
+            tasks: None,
+            tabs: None,
+            artifacts: None,
+            properties: None,
+            elastic_profile_id: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_instance_count`.
+    pub fn with_run_instance_count(
+        mut self,
+        value: impl Into<JobConfigRunInstanceCount>,
+    ) -> Self {
+        self.run_instance_count = Some(value.into());
+        self
+    }
+
+    /// Sets `timeout`.
+    pub fn with_timeout(mut self, value: impl Into<JobConfigTimeout>) -> Self {
+        self.timeout = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+
+    /// Sets `resources`.
+    pub fn with_resources(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.resources = Some(value.into());
+        self
+    }
+
+    /// Sets `tasks`.
+    pub fn with_tasks(mut self, value: impl Into<Vec<TaskConfig>>) -> Self {
+        self.tasks = Some(value.into());
+        self
+    }
+
+    /// Sets `tabs`.
+    pub fn with_tabs(mut self, value: impl Into<Vec<JobTab>>) -> Self {
+        self.tabs = Some(value.into());
+        self
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<Vec<ArtifactConfig>>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn with_properties(mut self, value: impl Into<Vec<JobPropertyConfig>>) -> Self {
+        self.properties = Some(value.into());
+        self
+    }
+
+    /// Sets `elastic_profile_id`.
+    pub fn with_elastic_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.elastic_profile_id = Some(value.into());
+        self
+    }
+}
+
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1912,6 +3227,35 @@ pub enum All {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl All {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "all",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for All {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for All {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "all" => Self::All,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
@@ -1958,13 +3302,23 @@ pub enum TaskConfig {
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exec {
-    /// The attributes of the exec task.
+    /// ExecTaskAttributes
     ///
-    /// - Schema: `#/definitions/exec_attributes`
+    /// The attributes of the exec task.
     pub attributes: ExecTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Exec {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<ExecTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// ExecTaskAttributes
@@ -1991,6 +3345,47 @@ pub struct ExecTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ExecTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            run_if: None,
+            command: command.into(),
+            arguments: None,
+            working_directory: None,
+            on_cancel: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `arguments`.
+    pub fn with_arguments(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.arguments = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ExecTaskAttributesRunIfItem {
@@ -2006,6 +3401,39 @@ pub enum ExecTaskAttributesRunIfItem {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl ExecTaskAttributesRunIfItem {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Any => "any",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ExecTaskAttributesRunIfItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ExecTaskAttributesRunIfItem {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "passed" => Self::Passed,
+                "failed" => Self::Failed,
+                "any" => Self::Any,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// CancelTask
@@ -2040,13 +3468,23 @@ pub enum CancelTask {
 /// Exec
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CancelTaskExec {
-    /// The attributes of the exec task.
+    /// CancelExecTaskAttributes
     ///
-    /// - Schema: `#/definitions/exec_attributes`
+    /// The attributes of the exec task.
     pub attributes: CancelExecTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl CancelTaskExec {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelExecTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelExecTaskAttributes
@@ -2070,16 +3508,60 @@ pub struct CancelExecTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl CancelExecTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(command: impl Into<String>) -> Self {
+        Self {
+            run_if: None,
+            command: command.into(),
+            arguments: None,
+            working_directory: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `arguments`.
+    pub fn with_arguments(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.arguments = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ant {
-    /// The attributes of the ant task.
+    /// CancelAntTaskAttributes
     ///
-    /// - Schema: `#/definitions/ant_attributes`
+    /// The attributes of the ant task.
     pub attributes: CancelAntTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Ant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelAntTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelAntTaskAttributes
@@ -2104,16 +3586,55 @@ pub struct CancelAntTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl CancelAntTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Nant {
-    /// The attributes of the nant task.
+    /// CancelNantTaskAttributes
     ///
-    /// - Schema: `#/definitions/nant_attributes`
+    /// The attributes of the nant task.
     pub attributes: CancelNantTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Nant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelNantTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelNantTaskAttributes
@@ -2141,16 +3662,61 @@ pub struct CancelNantTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl CancelNantTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `nant_path`.
+    pub fn with_nant_path(mut self, value: impl Into<String>) -> Self {
+        self.nant_path = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rake {
-    /// The attributes of the rake task.
+    /// CancelRakeTaskAttributes
     ///
-    /// - Schema: `#/definitions/rake_attributes`
+    /// The attributes of the rake task.
     pub attributes: CancelRakeTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Rake {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelRakeTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelRakeTaskAttributes
@@ -2175,16 +3741,55 @@ pub struct CancelRakeTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl CancelRakeTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+}
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fetch {
-    /// The attributes of the fetch task.
+    /// CancelFetchTaskAttributes
     ///
-    /// - Schema: `#/definitions/fetch_attributes`
+    /// The attributes of the fetch task.
     pub attributes: CancelFetchTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Fetch {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelFetchTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelFetchTaskAttributes
@@ -2215,16 +3820,73 @@ pub struct CancelFetchTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl CancelFetchTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        stage: impl Into<String>,
+        job: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            run_if: None,
+            pipeline: None,
+            stage: stage.into(),
+            job: job.into(),
+            source: source.into(),
+            is_source_a_file: None,
+            destination: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `pipeline`.
+    pub fn with_pipeline(mut self, value: impl Into<String>) -> Self {
+        self.pipeline = Some(value.into());
+        self
+    }
+
+    /// Sets `is_source_a_file`.
+    pub fn with_is_source_a_file(mut self, value: impl Into<bool>) -> Self {
+        self.is_source_a_file = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+}
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableTask {
-    /// The attributes of the pluggable_task task.
+    /// CancelPluggableTaskAttributes
     ///
-    /// - Schema: `#/definitions/pluggable_task_attributes`
+    /// The attributes of the pluggable_task task.
     pub attributes: CancelPluggableTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PluggableTask {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<CancelPluggableTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// CancelPluggableTaskAttributes
@@ -2235,9 +3897,9 @@ pub struct CancelPluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
-    /// The plugin configuration contains id of the plugin and version number.
+    /// PluginMetadata
     ///
-    /// - Schema: `plugin-metadata.json#`
+    /// The plugin configuration contains id of the plugin and version number.
     pub plugin_configuration: PluginMetadata,
     /// A list of key-value pairs which defines the plugin configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2245,6 +3907,36 @@ pub struct CancelPluggableTaskAttributes {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl CancelPluggableTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_configuration: impl Into<PluginMetadata>) -> Self {
+        Self {
+            run_if: None,
+            plugin_configuration: plugin_configuration.into(),
+            configuration: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
 }
 
 /// PluginMetadata
@@ -2260,6 +3952,23 @@ pub struct PluginMetadata {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PluginMetadata {
+    /// From the required fields; optional fields start unset.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            version: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `version`.
+    pub fn with_version(mut self, value: impl Into<String>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
 }
 
 /// ConfigurationProperty
@@ -2280,16 +3989,50 @@ pub struct ConfigurationProperty {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ConfigurationProperty {
+    /// From the required fields; optional fields start unset.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            value: None,
+            encrypted_value: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn with_value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets `encrypted_value`.
+    pub fn with_encrypted_value(mut self, value: impl Into<String>) -> Self {
+        self.encrypted_value = Some(value.into());
+        self
+    }
+}
+
 /// Ant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigAnt {
-    /// The attributes of the ant task.
+    /// AntTaskAttributes
     ///
-    /// - Schema: `#/definitions/ant_attributes`
+    /// The attributes of the ant task.
     pub attributes: AntTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl TaskConfigAnt {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<AntTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// AntTaskAttributes
@@ -2317,16 +4060,61 @@ pub struct AntTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl AntTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Nant
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigNant {
-    /// The attributes of the nant task.
+    /// NantTaskAttributes
     ///
-    /// - Schema: `#/definitions/nant_attributes`
+    /// The attributes of the nant task.
     pub attributes: NantTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl TaskConfigNant {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<NantTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// NantTaskAttributes
@@ -2357,16 +4145,67 @@ pub struct NantTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl NantTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `nant_path`.
+    pub fn with_nant_path(mut self, value: impl Into<String>) -> Self {
+        self.nant_path = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Rake
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigRake {
-    /// The attributes of the rake task.
+    /// RakeTaskAttributes
     ///
-    /// - Schema: `#/definitions/rake_attributes`
+    /// The attributes of the rake task.
     pub attributes: RakeTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl TaskConfigRake {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<RakeTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// RakeTaskAttributes
@@ -2394,16 +4233,61 @@ pub struct RakeTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl RakeTaskAttributes {
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `build_file`.
+    pub fn with_build_file(mut self, value: impl Into<String>) -> Self {
+        self.build_file = Some(value.into());
+        self
+    }
+
+    /// Sets `target`.
+    pub fn with_target(mut self, value: impl Into<String>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
+
+    /// Sets `working_directory`.
+    pub fn with_working_directory(mut self, value: impl Into<String>) -> Self {
+        self.working_directory = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// Fetch
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigFetch {
-    /// The attributes of the fetch task.
+    /// FetchTaskAttributes
     ///
-    /// - Schema: `#/definitions/fetch_attributes`
+    /// The attributes of the fetch task.
     pub attributes: FetchTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl TaskConfigFetch {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<FetchTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// FetchTaskAttributes
@@ -2437,16 +4321,80 @@ pub struct FetchTaskAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl FetchTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        stage: impl Into<String>,
+        job: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            run_if: None,
+            pipeline: None,
+            stage: stage.into(),
+            job: job.into(),
+            source: source.into(),
+            is_source_a_file: None,
+            destination: None,
+            on_cancel: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `pipeline`.
+    pub fn with_pipeline(mut self, value: impl Into<String>) -> Self {
+        self.pipeline = Some(value.into());
+        self
+    }
+
+    /// Sets `is_source_a_file`.
+    pub fn with_is_source_a_file(mut self, value: impl Into<bool>) -> Self {
+        self.is_source_a_file = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
+}
+
 /// PluggableTask
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskConfigPluggableTask {
-    /// The attributes of the pluggable_task task.
+    /// PluggableTaskAttributes
     ///
-    /// - Schema: `#/definitions/pluggable_task_attributes`
+    /// The attributes of the pluggable_task task.
     pub attributes: PluggableTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl TaskConfigPluggableTask {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<PluggableTaskAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// PluggableTaskAttributes
@@ -2457,9 +4405,9 @@ pub struct PluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_if: Option<Vec<ExecTaskAttributesRunIfItem>>,
-    /// The plugin configuration contains id of the plugin and version number.
+    /// PluginMetadata
     ///
-    /// - Schema: `plugin-metadata.json#`
+    /// The plugin configuration contains id of the plugin and version number.
     pub plugin_configuration: PluginMetadata,
     /// A list of key-value pairs which defines the plugin configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2470,6 +4418,43 @@ pub struct PluggableTaskAttributes {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PluggableTaskAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_configuration: impl Into<PluginMetadata>) -> Self {
+        Self {
+            run_if: None,
+            plugin_configuration: plugin_configuration.into(),
+            configuration: None,
+            on_cancel: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `run_if`.
+    pub fn with_run_if(
+        mut self,
+        value: impl Into<Vec<ExecTaskAttributesRunIfItem>>,
+    ) -> Self {
+        self.run_if = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `on_cancel`.
+    pub fn with_on_cancel(mut self, value: impl Into<CancelTask>) -> Self {
+        self.on_cancel = Some(value.into());
+        self
+    }
 }
 
 /// JobTab
@@ -2485,6 +4470,23 @@ pub struct JobTab {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl JobTab {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `path`.
+    pub fn with_path(mut self, value: impl Into<String>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
 }
 
 /// ArtifactConfig
@@ -2505,6 +4507,30 @@ pub struct ArtifactConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ArtifactConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(source: impl Into<String>) -> Self {
+        Self {
+            r#type: None,
+            source: source.into(),
+            destination: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `type`.
+    pub fn with_type(mut self, value: impl Into<ArtifactConfigType>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn with_destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+}
+
 /// The type of the artifact. Can be one of test, build.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArtifactConfigType {
@@ -2517,6 +4543,37 @@ pub enum ArtifactConfigType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl ArtifactConfigType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Test => "test",
+            Self::Build => "build",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactConfigType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactConfigType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "test" => Self::Test,
+                "build" => Self::Build,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// JobPropertyConfig
@@ -2535,6 +4592,30 @@ pub struct JobPropertyConfig {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl JobPropertyConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            source: None,
+            xpath: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `source`.
+    pub fn with_source(mut self, value: impl Into<String>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+
+    /// Sets `xpath`.
+    pub fn with_xpath(mut self, value: impl Into<String>) -> Self {
+        self.xpath = Some(value.into());
+        self
+    }
 }
 
 /// TrackingTool
@@ -2557,13 +4638,23 @@ pub enum TrackingTool {
 /// Generic
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Generic {
-    /// The attributes of the generic tracking tool.
+    /// GenericTrackingToolAttributes
     ///
-    /// - Schema: `#/definitions/generic_attributes`
+    /// The attributes of the generic tracking tool.
     pub attributes: GenericTrackingToolAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Generic {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<GenericTrackingToolAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// GenericTrackingToolAttributes
@@ -2580,16 +4671,37 @@ pub struct GenericTrackingToolAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl GenericTrackingToolAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url_pattern: impl Into<String>, regex: impl Into<String>) -> Self {
+        Self {
+            url_pattern: url_pattern.into(),
+            regex: regex.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// Mingle
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mingle {
-    /// The attributes of the mingle tracking tool.
+    /// MingleTrackingToolAttributes
     ///
-    /// - Schema: `#/definitions/mingle_attributes`
+    /// The attributes of the mingle tracking tool.
     pub attributes: MingleTrackingToolAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Mingle {
+    /// From the required fields; optional fields start unset.
+    pub fn new(attributes: impl Into<MingleTrackingToolAttributes>) -> Self {
+        Self {
+            attributes: attributes.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// MingleTrackingToolAttributes
@@ -2608,6 +4720,22 @@ pub struct MingleTrackingToolAttributes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl MingleTrackingToolAttributes {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        base_url: impl Into<String>,
+        project_identifier: impl Into<String>,
+        mql_grouping_conditions: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            project_identifier: project_identifier.into(),
+            mql_grouping_conditions: mql_grouping_conditions.into(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// PipelineTimer
 ///
 /// The timer object.
@@ -2623,6 +4751,23 @@ pub struct PipelineTimer {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PipelineTimer {
+    /// From the required fields; optional fields start unset.
+    pub fn new(spec: impl Into<String>) -> Self {
+        Self {
+            spec: spec.into(),
+            only_on_changes: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `only_on_changes`.
+    pub fn with_only_on_changes(mut self, value: impl Into<bool>) -> Self {
+        self.only_on_changes = Some(value.into());
+        self
+    }
+}
+
 /// PipelineConfigCreate
 ///
 /// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config. The seed has no attribute table for this wrapper (doc-inconsistencies: request-shape, 54).
@@ -2630,13 +4775,24 @@ pub struct PipelineTimer {
 pub struct PipelineConfigCreate {
     /// The name of the pipeline group the new pipeline is added to.
     pub group: String,
-    /// The pipeline config of the new pipeline.
+    /// PipelineConfig
     ///
-    /// - Schema: `pipeline-config.json#`
+    /// The pipeline config of the new pipeline.
     pub pipeline: PipelineConfig,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PipelineConfigCreate {
+    /// From the required fields; optional fields start unset.
+    pub fn new(group: impl Into<String>, pipeline: impl Into<PipelineConfig>) -> Self {
+        Self {
+            group: group.into(),
+            pipeline: pipeline.into(),
+            extra: Default::default(),
+        }
+    }
 }
 
 /// TemplateSummary
@@ -2644,7 +4800,9 @@ pub struct PipelineConfigCreate {
 /// A template in the list of all templates: its name and the pipelines that use it (described from the `GET /go/api/admin/templates` example).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateSummary {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the template.
@@ -2677,7 +4835,9 @@ pub struct TemplateSummaryEmbedded {
 /// A pipeline that uses a template.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplatePipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
@@ -2692,7 +4852,9 @@ pub struct TemplatePipeline {
 /// The template config object. Available since v16.10.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TemplateConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the template.
@@ -2705,12 +4867,41 @@ pub struct TemplateConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl TemplateConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            stages: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `stages`.
+    pub fn with_stages(mut self, value: impl Into<Vec<StageConfig>>) -> Self {
+        self.stages = Some(value.into());
+        self
+    }
+}
+
 /// Version
 ///
 /// The version object. Available since v16.6.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Version {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The GoCD server version.
@@ -2749,7 +4940,9 @@ pub enum VersionBuildNumber {
 /// The environment config object. Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of environment.
@@ -2768,12 +4961,58 @@ pub struct EnvironmentConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EnvironmentConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            pipelines: None,
+            agents: None,
+            environment_variables: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `pipelines`.
+    pub fn with_pipelines(mut self, value: impl Into<Vec<EnvironmentPipeline>>) -> Self {
+        self.pipelines = Some(value.into());
+        self
+    }
+
+    /// Sets `agents`.
+    pub fn with_agents(mut self, value: impl Into<Vec<EnvironmentAgent>>) -> Self {
+        self.agents = Some(value.into());
+        self
+    }
+
+    /// Sets `environment_variables`.
+    pub fn with_environment_variables(
+        mut self,
+        value: impl Into<Vec<EnvironmentVariable>>,
+    ) -> Self {
+        self.environment_variables = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentPipeline
 ///
 /// A pipeline in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentPipeline {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the pipeline.
@@ -2783,12 +5022,34 @@ pub struct EnvironmentPipeline {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EnvironmentPipeline {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentAgent
 ///
 /// An agent in an environment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentAgent {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The uuid of the agent.
@@ -2798,24 +5059,61 @@ pub struct EnvironmentAgent {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EnvironmentAgent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(uuid: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            uuid: uuid.into(),
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentPatch
 ///
 /// The environments patch operation attributes (`PATCH /go/api/admin/environments/:environment_name`). Atleast one of the properties must be specified; not specifying a property leaves it unchanged. Available since v16.10.0.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentPatch {
-    /// The pipelines update operation to be performed on the set of pipelines.
+    /// EnvironmentPipelinesUpdate
     ///
-    /// - Schema: `#/definitions/pipelines_update`
+    /// The pipelines update operation to be performed on the set of pipelines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<EnvironmentPipelinesUpdate>,
-    /// The agents update operation to be performed on the set of agents.
+    /// EnvironmentAgentsUpdate
     ///
-    /// - Schema: `#/definitions/agents_update`
+    /// The agents update operation to be performed on the set of agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<EnvironmentAgentsUpdate>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl EnvironmentPatch {
+    /// Sets `pipelines`.
+    pub fn with_pipelines(
+        mut self,
+        value: impl Into<EnvironmentPipelinesUpdate>,
+    ) -> Self {
+        self.pipelines = Some(value.into());
+        self
+    }
+
+    /// Sets `agents`.
+    pub fn with_agents(mut self, value: impl Into<EnvironmentAgentsUpdate>) -> Self {
+        self.agents = Some(value.into());
+        self
+    }
 }
 
 /// EnvironmentPipelinesUpdate
@@ -2834,6 +5132,20 @@ pub struct EnvironmentPipelinesUpdate {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EnvironmentPipelinesUpdate {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// EnvironmentAgentsUpdate
 ///
 /// The environments agent-update operation attributes.
@@ -2850,12 +5162,28 @@ pub struct EnvironmentAgentsUpdate {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl EnvironmentAgentsUpdate {
+    /// Sets `add`.
+    pub fn with_add(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+
+    /// Sets `remove`.
+    pub fn with_remove(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.remove = Some(value.into());
+        self
+    }
+}
+
 /// ElasticProfile
 ///
 /// The elastic agent profile object. Available since v16.11.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ElasticProfile {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The identifier of the elastic agent profile.
@@ -2871,12 +5199,51 @@ pub struct ElasticProfile {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ElasticProfile {
+    /// From the required fields; optional fields start unset.
+    pub fn new(plugin_id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            id: None,
+            plugin_id: plugin_id.into(),
+            properties: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn with_properties(
+        mut self,
+        value: impl Into<Vec<ConfigurationProperty>>,
+    ) -> Self {
+        self.properties = Some(value.into());
+        self
+    }
+}
+
 /// PluginInfo
 ///
 /// The plugin info object. Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluginInfo {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Plugin unique identifier.
@@ -2892,14 +5259,14 @@ pub struct PluginInfo {
     pub version: Option<String>,
     /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic. Real servers also send authorization and elastic-agent; any other value is kept.
     pub r#type: PluginInfoType,
-    /// List of pluggable_instance_settings settings required to configure a pluggable instance e.g PluggableTask, PluggableSCM.
+    /// PluggableInstanceSettings
     ///
-    /// - Schema: `#/definitions/pluggable_instance_settings`
+    /// List of pluggable_instance_settings settings required to configure a pluggable instance e.g PluggableTask, PluggableSCM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pluggable_instance_settings: Option<PluggableInstanceSettings>,
-    /// The plugin icon for the specific plugin. This is currently only supported by elastic agent plugins. Since v16.12.0.
+    /// PluginImage
     ///
-    /// - Schema: `#/definitions/image`
+    /// The plugin icon for the specific plugin. This is currently only supported by elastic agent plugins. Since v16.12.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PluginImage>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -2939,6 +5306,49 @@ pub enum PluginInfoType {
     Unknown(String),
 }
 
+impl PluginInfoType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Authentication => "authentication",
+            Self::Notification => "notification",
+            Self::PackageRepository => "package-repository",
+            Self::Task => "task",
+            Self::Scm => "scm",
+            Self::Elastic => "elastic",
+            Self::Authorization => "authorization",
+            Self::ElasticAgent => "elastic-agent",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PluginInfoType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PluginInfoType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "authentication" => Self::Authentication,
+                "notification" => Self::Notification,
+                "package-repository" => Self::PackageRepository,
+                "task" => Self::Task,
+                "scm" => Self::Scm,
+                "elastic" => Self::Elastic,
+                "authorization" => Self::Authorization,
+                "elastic-agent" => Self::ElasticAgent,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// PluggableInstanceSettings
 ///
 /// The pluggable_instance_settings object.
@@ -2946,9 +5356,9 @@ pub enum PluginInfoType {
 pub struct PluggableInstanceSettings {
     /// List of configurations required to configure a pluggable instance.
     pub configurations: Vec<PluginInfoConfiguration>,
-    /// The view contains the Angular view template.
+    /// PluginInfoView
     ///
-    /// - Schema: `#/definitions/view`
+    /// The view contains the Angular view template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<PluginInfoView>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -2963,9 +5373,9 @@ pub struct PluggableInstanceSettings {
 pub struct PluginInfoConfiguration {
     /// Describes the configuration key.
     pub key: String,
-    /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
+    /// PluginInfoConfigurationMetadata
     ///
-    /// - Schema: `#/definitions/metadata`
+    /// Metadata for the configuration property. For plugins of types authentication, notification, task and scm, the metadata consists of attributes secure, required and part_of_identity. Package-repository plugins add display_order and display_name; elastic plugins have secure and required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<PluginInfoConfigurationMetadata>,
     /// The plugin type the configuration belongs to (e.g. `package-repository`). Real servers send it with every configuration; the documentation does not show it.
@@ -3045,7 +5455,9 @@ pub struct PluginImage {
 /// The global scm config object (a pluggable SCM material). Available since v16.7.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PluggableScm {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// Each material is associated with an id by which it can be referenced in the pipelines. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
@@ -3056,18 +5468,63 @@ pub struct PluggableScm {
     /// Whether the material is set to poll for new changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// PluginMetadata
+    ///
     /// The plugin metadata provides information about the plugin.
-    ///
-    /// - Schema: `plugin-metadata.json#`
     pub plugin_metadata: PluginMetadata,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PluggableScm {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        plugin_metadata: impl Into<PluginMetadata>,
+    ) -> Self {
+        Self {
+            links: None,
+            id: None,
+            name: name.into(),
+            auto_update: None,
+            plugin_metadata: plugin_metadata.into(),
+            configuration: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(mut self, value: impl Into<PluginConfiguration>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
 }
 
 /// PluginConfiguration
@@ -3089,7 +5546,9 @@ pub enum PluginConfiguration {
 /// The package repository config object. Available since v16.12.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepository {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The id of the repository, as every example (request and response) names it. The attribute table calls it `id` (doc-inconsistencies: example-vs-attribute-table, 80/81); both keys are accepted. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
@@ -3100,13 +5559,13 @@ pub struct PackageRepository {
     pub id: Option<String>,
     /// The global name of the repository.
     pub name: String,
+    /// PluginMetadata
+    ///
     /// The plugin metadata provides information about the plugin.
-    ///
-    /// - Schema: `plugin-metadata.json#`
     pub plugin_metadata: PluginMetadata,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
     /// PackageRepositoryEmbedded
@@ -3117,6 +5576,58 @@ pub struct PackageRepository {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PackageRepository {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        plugin_metadata: impl Into<PluginMetadata>,
+    ) -> Self {
+        Self {
+            links: None,
+            repo_id: None,
+            id: None,
+            name: name.into(),
+            plugin_metadata: plugin_metadata.into(),
+            configuration: None,
+            embedded: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `repo_id`.
+    pub fn with_repo_id(mut self, value: impl Into<String>) -> Self {
+        self.repo_id = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(mut self, value: impl Into<PluginConfiguration>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `_embedded`.
+    pub fn with_embedded(mut self, value: impl Into<PackageRepositoryEmbedded>) -> Self {
+        self.embedded = Some(value.into());
+        self
+    }
 }
 
 /// PackageRepositoryEmbedded
@@ -3132,12 +5643,25 @@ pub struct PackageRepositoryEmbedded {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PackageRepositoryEmbedded {
+    /// Sets `packages`.
+    pub fn with_packages(
+        mut self,
+        value: impl Into<Vec<PackageRepositoryPackage>>,
+    ) -> Self {
+        self.packages = Some(value.into());
+        self
+    }
+}
+
 /// PackageRepositoryPackage
 ///
 /// A package of a package repository.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepositoryPackage {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the package.
@@ -3149,12 +5673,35 @@ pub struct PackageRepositoryPackage {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PackageRepositoryPackage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            id: id.into(),
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+}
+
 /// PackageConfig
 ///
 /// The package config object (a package material). Available since v16.12.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageConfig {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The name of the package.
@@ -3165,13 +5712,13 @@ pub struct PackageConfig {
     /// Whether the material is set to poll for new changes. Defaults to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_update: Option<bool>,
+    /// PackageRepositoryRef
+    ///
     /// The package repo object provides the id and name of the repository to which the package belongs.
-    ///
-    /// - Schema: `#/definitions/package_repo`
     pub package_repo: PackageRepositoryRef,
-    /// The list of properties (key-value pairs) to be provided for using the plugin.
+    /// PluginConfiguration
     ///
-    /// - Schema: `plugin-configuration.json#`
+    /// The list of properties (key-value pairs) to be provided for using the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PluginConfiguration>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -3179,12 +5726,59 @@ pub struct PackageConfig {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl PackageConfig {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        package_repo: impl Into<PackageRepositoryRef>,
+    ) -> Self {
+        Self {
+            links: None,
+            name: name.into(),
+            id: None,
+            auto_update: None,
+            package_repo: package_repo.into(),
+            configuration: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `id`.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+
+    /// Sets `auto_update`.
+    pub fn with_auto_update(mut self, value: impl Into<bool>) -> Self {
+        self.auto_update = Some(value.into());
+        self
+    }
+
+    /// Sets `configuration`.
+    pub fn with_configuration(mut self, value: impl Into<PluginConfiguration>) -> Self {
+        self.configuration = Some(value.into());
+        self
+    }
+}
+
 /// PackageRepositoryRef
 ///
 /// The package repository object: the repository a package belongs to.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageRepositoryRef {
-    /// - Schema: `links.json#`
+    /// Links
+    ///
+    /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The id of the package repository.
@@ -3195,4 +5789,31 @@ pub struct PackageRepositoryRef {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PackageRepositoryRef {
+    /// From the required fields; optional fields start unset.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            links: None,
+            id: id.into(),
+            name: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Sets `_links`.
+    pub fn with_links(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Link>>,
+    ) -> Self {
+        self.links = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
 }

@@ -25,6 +25,9 @@
 mod types;
 pub use types::*;
 pub mod exchanges;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Auth Service.
@@ -285,7 +288,7 @@ impl Auth {
     pub async fn create_client(
         &self,
         client_id: &str,
-        payload: &CreateClientRequest,
+        payload: &ClientRequest,
     ) -> Result<CreateClientResponse, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::PUT,
@@ -498,7 +501,7 @@ impl Auth {
     pub async fn update_client(
         &self,
         client_id: &str,
-        payload: &CreateClientRequest,
+        payload: &ClientRequest,
     ) -> Result<GetClientResponse, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,
@@ -800,7 +803,7 @@ impl Auth {
     pub async fn create_role(
         &self,
         role_id: &str,
-        payload: &CreateRoleRequest,
+        payload: &RoleRequest,
     ) -> Result<GetRoleResponse, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::PUT,
@@ -830,7 +833,7 @@ impl Auth {
     pub async fn update_role(
         &self,
         role_id: &str,
-        payload: &CreateRoleRequest,
+        payload: &RoleRequest,
     ) -> Result<GetRoleResponse, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,

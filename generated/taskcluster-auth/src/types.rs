@@ -79,7 +79,7 @@ pub struct GetClientResponse {
 ///
 /// Properties to create a client.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CreateClientRequest {
+pub struct ClientRequest {
     /// If `true`, the service may delete this client after it has expired.  If
     /// `false` (the default), the client will remain after expiration, although
     /// it cannot be used for authentication in that state.
@@ -103,6 +103,33 @@ pub struct CreateClientRequest {
     /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+}
+
+impl ClientRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        description: impl Into<String>,
+        expires: impl Into<apigen_runtime::Time>,
+    ) -> Self {
+        Self {
+            delete_on_expiration: None,
+            description: description.into(),
+            expires: expires.into(),
+            scopes: None,
+        }
+    }
+
+    /// Sets `deleteOnExpiration`.
+    pub fn with_delete_on_expiration(mut self, value: impl Into<bool>) -> Self {
+        self.delete_on_expiration = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn with_scopes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
 }
 
 /// Create Client Response
@@ -282,7 +309,7 @@ pub struct ListRoleIdsResponse {
 ///
 /// Data to create or update a role.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CreateRoleRequest {
+pub struct RoleRequest {
     /// Description of what this role is used for in markdown.
     /// Should include who is the owner, point of contact.
     ///
@@ -295,6 +322,16 @@ pub struct CreateRoleRequest {
     pub scopes: Vec<String>,
 }
 
+impl RoleRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(description: impl Into<String>, scopes: impl Into<Vec<String>>) -> Self {
+        Self {
+            description: description.into(),
+            scopes: scopes.into(),
+        }
+    }
+}
+
 /// Set of scopes
 ///
 /// A set of scopes
@@ -304,6 +341,13 @@ pub struct Scopeset {
     ///
     /// - Items are unique.
     pub scopes: Vec<String>,
+}
+
+impl Scopeset {
+    /// From the required fields; optional fields start unset.
+    pub fn new(scopes: impl Into<Vec<String>>) -> Self {
+        Self { scopes: scopes.into() }
+    }
 }
 
 /// AWS S3 Credentials Response
@@ -548,6 +592,19 @@ pub struct GithubRepoTokenRequest {
     pub repositories: Vec<String>,
 }
 
+impl GithubRepoTokenRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        permissions: impl Into<GithubRepoTokenRequestPermissions>,
+        repositories: impl Into<Vec<String>>,
+    ) -> Self {
+        Self {
+            permissions: permissions.into(),
+            repositories: repositories.into(),
+        }
+    }
+}
+
 /// Repository permissions
 ///
 /// Repository level github app permissions to request. Mapping a permission
@@ -613,6 +670,260 @@ pub struct GithubRepoTokenRequestPermissions {
     pub workflows: Option<GithubRepoTokenRequestPermissionsWorkflows>,
 }
 
+impl GithubRepoTokenRequestPermissions {
+    /// Sets `actions`.
+    pub fn with_actions(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.actions = Some(value.into());
+        self
+    }
+
+    /// Sets `administration`.
+    pub fn with_administration(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.administration = Some(value.into());
+        self
+    }
+
+    /// Sets `artifact_metadata`.
+    pub fn with_artifact_metadata(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.artifact_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `attestations`.
+    pub fn with_attestations(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.attestations = Some(value.into());
+        self
+    }
+
+    /// Sets `checks`.
+    pub fn with_checks(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.checks = Some(value.into());
+        self
+    }
+
+    /// Sets `code_quality`.
+    pub fn with_code_quality(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.code_quality = Some(value.into());
+        self
+    }
+
+    /// Sets `codespaces`.
+    pub fn with_codespaces(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.codespaces = Some(value.into());
+        self
+    }
+
+    /// Sets `contents`.
+    pub fn with_contents(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.contents = Some(value.into());
+        self
+    }
+
+    /// Sets `dependabot_secrets`.
+    pub fn with_dependabot_secrets(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.dependabot_secrets = Some(value.into());
+        self
+    }
+
+    /// Sets `deployments`.
+    pub fn with_deployments(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.deployments = Some(value.into());
+        self
+    }
+
+    /// Sets `discussions`.
+    pub fn with_discussions(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.discussions = Some(value.into());
+        self
+    }
+
+    /// Sets `environments`.
+    pub fn with_environments(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.environments = Some(value.into());
+        self
+    }
+
+    /// Sets `issues`.
+    pub fn with_issues(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.issues = Some(value.into());
+        self
+    }
+
+    /// Sets `merge_queues`.
+    pub fn with_merge_queues(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.merge_queues = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn with_metadata(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `packages`.
+    pub fn with_packages(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.packages = Some(value.into());
+        self
+    }
+
+    /// Sets `pages`.
+    pub fn with_pages(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.pages = Some(value.into());
+        self
+    }
+
+    /// Sets `pull_requests`.
+    pub fn with_pull_requests(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.pull_requests = Some(value.into());
+        self
+    }
+
+    /// Sets `repository_custom_properties`.
+    pub fn with_repository_custom_properties(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.repository_custom_properties = Some(value.into());
+        self
+    }
+
+    /// Sets `repository_hooks`.
+    pub fn with_repository_hooks(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.repository_hooks = Some(value.into());
+        self
+    }
+
+    /// Sets `repository_projects`.
+    pub fn with_repository_projects(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsRepositoryProjects>,
+    ) -> Self {
+        self.repository_projects = Some(value.into());
+        self
+    }
+
+    /// Sets `secret_scanning_alerts`.
+    pub fn with_secret_scanning_alerts(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.secret_scanning_alerts = Some(value.into());
+        self
+    }
+
+    /// Sets `secrets`.
+    pub fn with_secrets(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.secrets = Some(value.into());
+        self
+    }
+
+    /// Sets `security_events`.
+    pub fn with_security_events(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.security_events = Some(value.into());
+        self
+    }
+
+    /// Sets `single_file`.
+    pub fn with_single_file(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.single_file = Some(value.into());
+        self
+    }
+
+    /// Sets `statuses`.
+    pub fn with_statuses(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.statuses = Some(value.into());
+        self
+    }
+
+    /// Sets `vulnerability_alerts`.
+    pub fn with_vulnerability_alerts(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsActions>,
+    ) -> Self {
+        self.vulnerability_alerts = Some(value.into());
+        self
+    }
+
+    /// Sets `workflows`.
+    pub fn with_workflows(
+        mut self,
+        value: impl Into<GithubRepoTokenRequestPermissionsWorkflows>,
+    ) -> Self {
+        self.workflows = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsActions {
@@ -625,6 +936,37 @@ pub enum GithubRepoTokenRequestPermissionsActions {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl GithubRepoTokenRequestPermissionsActions {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for GithubRepoTokenRequestPermissionsActions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GithubRepoTokenRequestPermissionsActions {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "read" => Self::Read,
+                "write" => Self::Write,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/repository_projects`.
@@ -644,6 +986,39 @@ pub enum GithubRepoTokenRequestPermissionsRepositoryProjects {
     Unknown(String),
 }
 
+impl GithubRepoTokenRequestPermissionsRepositoryProjects {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for GithubRepoTokenRequestPermissionsRepositoryProjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GithubRepoTokenRequestPermissionsRepositoryProjects {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "read" => Self::Read,
+                "write" => Self::Write,
+                "admin" => Self::Admin,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/workflows`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsWorkflows {
@@ -653,6 +1028,35 @@ pub enum GithubRepoTokenRequestPermissionsWorkflows {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl GithubRepoTokenRequestPermissionsWorkflows {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Write => "write",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for GithubRepoTokenRequestPermissionsWorkflows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GithubRepoTokenRequestPermissionsWorkflows {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "write" => Self::Write,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Github token response
@@ -703,6 +1107,37 @@ pub struct AuthenticateHawkRequest {
     /// authentication. This is only used for audit logging.
     #[serde(rename = "sourceIp", default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
+}
+
+impl AuthenticateHawkRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        host: impl Into<String>,
+        method: impl Into<AuthenticateHawkRequestMethod>,
+        port: impl Into<u64>,
+        resource: impl Into<String>,
+    ) -> Self {
+        Self {
+            authorization: None,
+            host: host.into(),
+            method: method.into(),
+            port: port.into(),
+            resource: resource.into(),
+            source_ip: None,
+        }
+    }
+
+    /// Sets `authorization`.
+    pub fn with_authorization(mut self, value: impl Into<String>) -> Self {
+        self.authorization = Some(value.into());
+        self
+    }
+
+    /// Sets `sourceIp`.
+    pub fn with_source_ip(mut self, value: impl Into<String>) -> Self {
+        self.source_ip = Some(value.into());
+        self
+    }
 }
 
 /// HTTP method of the request being authenticated.
@@ -791,6 +1226,85 @@ pub enum AuthenticateHawkRequestMethod {
     Unknown(String),
 }
 
+impl AuthenticateHawkRequestMethod {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Get => "get",
+            Self::Post => "post",
+            Self::Put => "put",
+            Self::Head => "head",
+            Self::Delete => "delete",
+            Self::Options => "options",
+            Self::Trace => "trace",
+            Self::Copy => "copy",
+            Self::Lock => "lock",
+            Self::Mkcol => "mkcol",
+            Self::Move => "move",
+            Self::Purge => "purge",
+            Self::Propfind => "propfind",
+            Self::Proppatch => "proppatch",
+            Self::Unlock => "unlock",
+            Self::Report => "report",
+            Self::Mkactivity => "mkactivity",
+            Self::Checkout => "checkout",
+            Self::Merge => "merge",
+            Self::MSearch => "m-search",
+            Self::Notify => "notify",
+            Self::Subscribe => "subscribe",
+            Self::Unsubscribe => "unsubscribe",
+            Self::Patch => "patch",
+            Self::Search => "search",
+            Self::Connect => "connect",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AuthenticateHawkRequestMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuthenticateHawkRequestMethod {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "get" => Self::Get,
+                "post" => Self::Post,
+                "put" => Self::Put,
+                "head" => Self::Head,
+                "delete" => Self::Delete,
+                "options" => Self::Options,
+                "trace" => Self::Trace,
+                "copy" => Self::Copy,
+                "lock" => Self::Lock,
+                "mkcol" => Self::Mkcol,
+                "move" => Self::Move,
+                "purge" => Self::Purge,
+                "propfind" => Self::Propfind,
+                "proppatch" => Self::Proppatch,
+                "unlock" => Self::Unlock,
+                "report" => Self::Report,
+                "mkactivity" => Self::Mkactivity,
+                "checkout" => Self::Checkout,
+                "merge" => Self::Merge,
+                "m-search" => Self::MSearch,
+                "notify" => Self::Notify,
+                "subscribe" => Self::Subscribe,
+                "unsubscribe" => Self::Unsubscribe,
+                "patch" => Self::Patch,
+                "search" => Self::Search,
+                "connect" => Self::Connect,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Hawk Signature Authentication Response
 ///
 /// Response from a request to authenticate a hawk request.
@@ -859,6 +1373,35 @@ pub enum AuthenticationSuccessfulResponseScheme {
     Unknown(String),
 }
 
+impl AuthenticationSuccessfulResponseScheme {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Hawk => "hawk",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for AuthenticationSuccessfulResponseScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuthenticationSuccessfulResponseScheme {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "hawk" => Self::Hawk,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Authentication Failed Response
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthenticationFailedResponse {
@@ -899,6 +1442,35 @@ pub enum NoAuthenticationResponseScheme {
     Unknown(String),
 }
 
+impl NoAuthenticationResponseScheme {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::None => "none",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for NoAuthenticationResponseScheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NoAuthenticationResponseScheme {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "none" => Self::None,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Test Authenticate Request
 ///
 /// Details on how the test request should be authenticated.
@@ -916,6 +1488,19 @@ pub struct TestAuthenticateRequest {
     /// - Items are unique.
     #[serde(rename = "requiredScopes")]
     pub required_scopes: Vec<String>,
+}
+
+impl TestAuthenticateRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        client_scopes: impl Into<Vec<String>>,
+        required_scopes: impl Into<Vec<String>>,
+    ) -> Self {
+        Self {
+            client_scopes: client_scopes.into(),
+            required_scopes: required_scopes.into(),
+        }
+    }
 }
 
 /// Test Authenticate Response

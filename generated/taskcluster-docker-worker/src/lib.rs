@@ -100,6 +100,88 @@ pub struct Payload {
     pub superseder_url: Option<String>,
 }
 
+impl Payload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(image: impl Into<PayloadImage>, max_run_time: impl Into<u64>) -> Self {
+        Self {
+            artifacts: None,
+            cache: None,
+            capabilities: None,
+            command: None,
+            env: None,
+            features: None,
+            image: image.into(),
+            log: None,
+            max_run_time: max_run_time.into(),
+            on_exit_status: None,
+            superseder_url: None,
+        }
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Artifact>>,
+    ) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `cache`.
+    pub fn with_cache(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.cache = Some(value.into());
+        self
+    }
+
+    /// Sets `capabilities`.
+    pub fn with_capabilities(mut self, value: impl Into<PayloadCapabilities>) -> Self {
+        self.capabilities = Some(value.into());
+        self
+    }
+
+    /// Sets `command`.
+    pub fn with_command(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.command = Some(value.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn with_env(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.env = Some(value.into());
+        self
+    }
+
+    /// Sets `features`.
+    pub fn with_features(mut self, value: impl Into<PayloadFeatures>) -> Self {
+        self.features = Some(value.into());
+        self
+    }
+
+    /// Sets `log`.
+    pub fn with_log(mut self, value: impl Into<String>) -> Self {
+        self.log = Some(value.into());
+        self
+    }
+
+    /// Sets `onExitStatus`.
+    pub fn with_on_exit_status(mut self, value: impl Into<PayloadOnExitStatus>) -> Self {
+        self.on_exit_status = Some(value.into());
+        self
+    }
+
+    /// Sets `supersederUrl`.
+    pub fn with_superseder_url(mut self, value: impl Into<String>) -> Self {
+        self.superseder_url = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/definitions/artifact`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Artifact {
@@ -110,6 +192,23 @@ pub struct Artifact {
     pub path: String,
     /// Artifact upload type.
     pub r#type: ArtifactType,
+}
+
+impl Artifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(path: impl Into<String>, r#type: impl Into<ArtifactType>) -> Self {
+        Self {
+            expires: None,
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `expires`.
+    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
 }
 
 /// Artifact upload type.
@@ -127,6 +226,39 @@ pub enum ArtifactType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl ArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Directory => "directory",
+            Self::Volume => "volume",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "directory" => Self::Directory,
+                "volume" => Self::Volume,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Capabilities that must be available/enabled for the task container.
@@ -153,6 +285,26 @@ pub struct PayloadCapabilities {
     /// - Default: `false`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
+}
+
+impl PayloadCapabilities {
+    /// Sets `devices`.
+    pub fn with_devices(mut self, value: impl Into<PayloadCapabilitiesDevices>) -> Self {
+        self.devices = Some(value.into());
+        self
+    }
+
+    /// Sets `disableSeccomp`.
+    pub fn with_disable_seccomp(mut self, value: impl Into<bool>) -> Self {
+        self.disable_seccomp = Some(value.into());
+        self
+    }
+
+    /// Sets `privileged`.
+    pub fn with_privileged(mut self, value: impl Into<bool>) -> Self {
+        self.privileged = Some(value.into());
+        self
+    }
 }
 
 /// Devices to be attached to task containers
@@ -184,6 +336,32 @@ pub struct PayloadCapabilitiesDevices {
     /// Video loopback device created using v4l2loopback.
     #[serde(rename = "loopbackVideo", default, skip_serializing_if = "Option::is_none")]
     pub loopback_video: Option<bool>,
+}
+
+impl PayloadCapabilitiesDevices {
+    /// Sets `hostSharedMemory`.
+    pub fn with_host_shared_memory(mut self, value: impl Into<bool>) -> Self {
+        self.host_shared_memory = Some(value.into());
+        self
+    }
+
+    /// Sets `kvm`.
+    pub fn with_kvm(mut self, value: impl Into<bool>) -> Self {
+        self.kvm = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackAudio`.
+    pub fn with_loopback_audio(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_audio = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackVideo`.
+    pub fn with_loopback_video(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_video = Some(value.into());
+        self
+    }
 }
 
 /// Feature flags
@@ -244,6 +422,50 @@ pub struct PayloadFeatures {
     pub taskcluster_proxy: Option<bool>,
 }
 
+impl PayloadFeatures {
+    /// Sets `allowPtrace`.
+    pub fn with_allow_ptrace(mut self, value: impl Into<bool>) -> Self {
+        self.allow_ptrace = Some(value.into());
+        self
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<bool>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `bulkLog`.
+    pub fn with_bulk_log(mut self, value: impl Into<bool>) -> Self {
+        self.bulk_log = Some(value.into());
+        self
+    }
+
+    /// Sets `chainOfTrust`.
+    pub fn with_chain_of_trust(mut self, value: impl Into<bool>) -> Self {
+        self.chain_of_trust = Some(value.into());
+        self
+    }
+
+    /// Sets `interactive`.
+    pub fn with_interactive(mut self, value: impl Into<bool>) -> Self {
+        self.interactive = Some(value.into());
+        self
+    }
+
+    /// Sets `localLiveLog`.
+    pub fn with_local_live_log(mut self, value: impl Into<bool>) -> Self {
+        self.local_live_log = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxy`.
+    pub fn with_taskcluster_proxy(mut self, value: impl Into<bool>) -> Self {
+        self.taskcluster_proxy = Some(value.into());
+        self
+    }
+}
+
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
@@ -269,6 +491,19 @@ pub struct NamedDockerImage {
     pub r#type: NamedDockerImageType,
 }
 
+impl NamedDockerImage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        r#type: impl Into<NamedDockerImageType>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            r#type: r#type.into(),
+        }
+    }
+}
+
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NamedDockerImageType {
@@ -280,12 +515,56 @@ pub enum NamedDockerImageType {
     Unknown(String),
 }
 
+impl NamedDockerImageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DockerImage => "docker-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for NamedDockerImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NamedDockerImageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "docker-image" => Self::DockerImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Indexed docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndexedDockerImage {
     pub namespace: String,
     pub path: String,
     pub r#type: IndexedDockerImageType,
+}
+
+impl IndexedDockerImage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        namespace: impl Into<String>,
+        path: impl Into<String>,
+        r#type: impl Into<IndexedDockerImageType>,
+    ) -> Self {
+        Self {
+            namespace: namespace.into(),
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/2/properties/type`.
@@ -299,6 +578,35 @@ pub enum IndexedDockerImageType {
     Unknown(String),
 }
 
+impl IndexedDockerImageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::IndexedImage => "indexed-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for IndexedDockerImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IndexedDockerImageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "indexed-image" => Self::IndexedImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Docker image artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DockerImageArtifact {
@@ -306,6 +614,21 @@ pub struct DockerImageArtifact {
     #[serde(rename = "taskId")]
     pub task_id: String,
     pub r#type: DockerImageArtifactType,
+}
+
+impl DockerImageArtifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        path: impl Into<String>,
+        task_id: impl Into<String>,
+        r#type: impl Into<DockerImageArtifactType>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            task_id: task_id.into(),
+            r#type: r#type.into(),
+        }
+    }
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/3/properties/type`.
@@ -317,6 +640,35 @@ pub enum DockerImageArtifactType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl DockerImageArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::TaskImage => "task-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for DockerImageArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DockerImageArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "task-image" => Self::TaskImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Exit status handling
@@ -334,4 +686,18 @@ pub struct PayloadOnExitStatus {
     /// If the task exits with a retriable exit status, the task will be marked as an exception and a new run created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Vec<i64>>,
+}
+
+impl PayloadOnExitStatus {
+    /// Sets `purgeCaches`.
+    pub fn with_purge_caches(mut self, value: impl Into<Vec<i64>>) -> Self {
+        self.purge_caches = Some(value.into());
+        self
+    }
+
+    /// Sets `retry`.
+    pub fn with_retry(mut self, value: impl Into<Vec<i64>>) -> Self {
+        self.retry = Some(value.into());
+        self
+    }
 }

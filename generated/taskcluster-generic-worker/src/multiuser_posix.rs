@@ -3,36 +3,19 @@
 
 //! Types of `schemas/generic-worker/multiuser_posix.json`.
 
-/// Payload - multiuser, posix
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum Payload {
-    /// Generic worker payload
-    ///
-    /// This schema defines the structure of the `payload` property referred to in a
-    /// Taskcluster Task definition.
-    GenericWorkerPayload(GenericWorkerPayload),
-    /// Docker worker payload
-    ///
-    /// `.payload` field of the queue.
-    DockerWorkerPayload(DockerWorkerPayload),
-    /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
-}
-
 /// Generic worker payload
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericWorkerPayload {
+pub struct Payload {
     /// Artifacts to be published.
     ///
     /// Since: generic-worker 1.0.0
     ///
     /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<Vec<GenericWorkerPayloadArtifact>>,
+    pub artifacts: Option<Vec<PayloadArtifact>>,
     /// Commands to run
     ///
     /// One array per command (each command is an array of arguments). Several arrays
@@ -86,14 +69,14 @@ pub struct GenericWorkerPayload {
     ///
     /// Since: generic-worker 5.3.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<GenericWorkerPayloadFeatures>,
+    pub features: Option<PayloadFeatures>,
     /// Logs
     ///
     /// Configuration for task logs.
     ///
     /// Since: generic-worker 48.2.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logs: Option<GenericWorkerPayloadLogs>,
+    pub logs: Option<PayloadLogs>,
     /// Maximum run time in seconds
     ///
     /// Maximum time the task container can run in seconds.
@@ -117,7 +100,7 @@ pub struct GenericWorkerPayload {
     /// non-zero exit code. This payload property allows customsation of the task resolution
     /// based on exit code of task commands.
     #[serde(rename = "onExitStatus", default, skip_serializing_if = "Option::is_none")]
-    pub on_exit_status: Option<GenericWorkerPayloadOnExitStatus>,
+    pub on_exit_status: Option<PayloadOnExitStatus>,
     /// OS Groups
     ///
     /// A list of OS Groups that the task user should be a member of.
@@ -147,14 +130,94 @@ pub struct GenericWorkerPayload {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub taskcluster_proxy_interface: Option<
-        GenericWorkerPayloadTaskclusterProxyInterface,
-    >,
+    pub taskcluster_proxy_interface: Option<PayloadTaskclusterProxyInterface>,
+}
+
+impl Payload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        command: impl Into<Vec<Vec<String>>>,
+        max_run_time: impl Into<u64>,
+    ) -> Self {
+        Self {
+            artifacts: None,
+            command: command.into(),
+            env: None,
+            features: None,
+            logs: None,
+            max_run_time: max_run_time.into(),
+            mounts: None,
+            on_exit_status: None,
+            os_groups: None,
+            superseder_url: None,
+            taskcluster_proxy_interface: None,
+        }
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<Vec<PayloadArtifact>>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn with_env(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.env = Some(value.into());
+        self
+    }
+
+    /// Sets `features`.
+    pub fn with_features(mut self, value: impl Into<PayloadFeatures>) -> Self {
+        self.features = Some(value.into());
+        self
+    }
+
+    /// Sets `logs`.
+    pub fn with_logs(mut self, value: impl Into<PayloadLogs>) -> Self {
+        self.logs = Some(value.into());
+        self
+    }
+
+    /// Sets `mounts`.
+    pub fn with_mounts(mut self, value: impl Into<Vec<Mount>>) -> Self {
+        self.mounts = Some(value.into());
+        self
+    }
+
+    /// Sets `onExitStatus`.
+    pub fn with_on_exit_status(mut self, value: impl Into<PayloadOnExitStatus>) -> Self {
+        self.on_exit_status = Some(value.into());
+        self
+    }
+
+    /// Sets `osGroups`.
+    pub fn with_os_groups(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.os_groups = Some(value.into());
+        self
+    }
+
+    /// Sets `supersederUrl`.
+    pub fn with_superseder_url(mut self, value: impl Into<String>) -> Self {
+        self.superseder_url = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxyInterface`.
+    pub fn with_taskcluster_proxy_interface(
+        mut self,
+        value: impl Into<PayloadTaskclusterProxyInterface>,
+    ) -> Self {
+        self.taskcluster_proxy_interface = Some(value.into());
+        self
+    }
 }
 
 /// Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericWorkerPayloadArtifact {
+pub struct PayloadArtifact {
     /// Content-Encoding header when serving artifact over HTTP.
     ///
     /// Content-Encoding for the artifact. If not provided, `gzip` will be used, except for the
@@ -198,7 +261,7 @@ pub struct GenericWorkerPayloadArtifact {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub content_encoding: Option<GenericWorkerPayloadArtifactContentEncoding>,
+    pub content_encoding: Option<PayloadArtifactContentEncoding>,
     /// Content-Type header when serving artifact over HTTP
     ///
     /// Explicitly set the value of the HTTP `Content-Type` response header when the artifact(s)
@@ -256,7 +319,55 @@ pub struct GenericWorkerPayloadArtifact {
     /// potentially multiple files with recursively included subdirectories.
     ///
     /// Since: generic-worker 1.0.0
-    pub r#type: GenericWorkerPayloadArtifactType,
+    pub r#type: PayloadArtifactType,
+}
+
+impl PayloadArtifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(path: impl Into<String>, r#type: impl Into<PayloadArtifactType>) -> Self {
+        Self {
+            content_encoding: None,
+            content_type: None,
+            expires: None,
+            name: None,
+            optional: None,
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `contentEncoding`.
+    pub fn with_content_encoding(
+        mut self,
+        value: impl Into<PayloadArtifactContentEncoding>,
+    ) -> Self {
+        self.content_encoding = Some(value.into());
+        self
+    }
+
+    /// Sets `contentType`.
+    pub fn with_content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `expires`.
+    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optional`.
+    pub fn with_optional(mut self, value: impl Into<bool>) -> Self {
+        self.optional = Some(value.into());
+        self
+    }
 }
 
 /// Content-Encoding header when serving artifact over HTTP.
@@ -298,7 +409,7 @@ pub struct GenericWorkerPayloadArtifact {
 ///
 /// Since: generic-worker 16.2.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum GenericWorkerPayloadArtifactContentEncoding {
+pub enum PayloadArtifactContentEncoding {
     /// `identity`
     #[serde(rename = "identity")]
     Identity,
@@ -310,6 +421,37 @@ pub enum GenericWorkerPayloadArtifactContentEncoding {
     Unknown(String),
 }
 
+impl PayloadArtifactContentEncoding {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadArtifactContentEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadArtifactContentEncoding {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "identity" => Self::Identity,
+                "gzip" => Self::Gzip,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Artifact upload type.
 ///
 /// Artifacts can be either an individual `file` or a `directory` containing
@@ -317,7 +459,7 @@ pub enum GenericWorkerPayloadArtifactContentEncoding {
 ///
 /// Since: generic-worker 1.0.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum GenericWorkerPayloadArtifactType {
+pub enum PayloadArtifactType {
     /// `file`
     #[serde(rename = "file")]
     File,
@@ -329,11 +471,42 @@ pub enum GenericWorkerPayloadArtifactType {
     Unknown(String),
 }
 
+impl PayloadArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Directory => "directory",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "directory" => Self::Directory,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericWorkerPayloadFeatures {
+pub struct PayloadFeatures {
     /// Enable backing log
     ///
     /// The backing log feature publishes a task artifact containing the complete
@@ -484,13 +657,69 @@ pub struct GenericWorkerPayloadFeatures {
     pub taskcluster_proxy: Option<bool>,
 }
 
+impl PayloadFeatures {
+    /// Sets `backingLog`.
+    pub fn with_backing_log(mut self, value: impl Into<bool>) -> Self {
+        self.backing_log = Some(value.into());
+        self
+    }
+
+    /// Sets `chainOfTrust`.
+    pub fn with_chain_of_trust(mut self, value: impl Into<bool>) -> Self {
+        self.chain_of_trust = Some(value.into());
+        self
+    }
+
+    /// Sets `interactive`.
+    pub fn with_interactive(mut self, value: impl Into<bool>) -> Self {
+        self.interactive = Some(value.into());
+        self
+    }
+
+    /// Sets `liveLog`.
+    pub fn with_live_log(mut self, value: impl Into<bool>) -> Self {
+        self.live_log = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackAudio`.
+    pub fn with_loopback_audio(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_audio = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackVideo`.
+    pub fn with_loopback_video(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_video = Some(value.into());
+        self
+    }
+
+    /// Sets `resourceMonitor`.
+    pub fn with_resource_monitor(mut self, value: impl Into<bool>) -> Self {
+        self.resource_monitor = Some(value.into());
+        self
+    }
+
+    /// Sets `runTaskAsCurrentUser`.
+    pub fn with_run_task_as_current_user(mut self, value: impl Into<bool>) -> Self {
+        self.run_task_as_current_user = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxy`.
+    pub fn with_taskcluster_proxy(mut self, value: impl Into<bool>) -> Self {
+        self.taskcluster_proxy = Some(value.into());
+        self
+    }
+}
+
 /// Logs
 ///
 /// Configuration for task logs.
 ///
 /// Since: generic-worker 48.2.0
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericWorkerPayloadLogs {
+pub struct PayloadLogs {
     /// Backing log artifact name
     ///
     /// Specifies a custom name for the backing log artifact.
@@ -513,6 +742,20 @@ pub struct GenericWorkerPayloadLogs {
     pub live: Option<String>,
 }
 
+impl PayloadLogs {
+    /// Sets `backing`.
+    pub fn with_backing(mut self, value: impl Into<String>) -> Self {
+        self.backing = Some(value.into());
+        self
+    }
+
+    /// Sets `live`.
+    pub fn with_live(mut self, value: impl Into<String>) -> Self {
+        self.live = Some(value.into());
+        self
+    }
+}
+
 /// Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -530,8 +773,6 @@ pub struct FileMount {
     /// Content of the file to be mounted.
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     pub content: Content,
     /// File
     ///
@@ -549,6 +790,23 @@ pub struct FileMount {
     /// Since: generic-worker 55.3.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FileMountFormat>,
+}
+
+impl FileMount {
+    /// From the required fields; optional fields start unset.
+    pub fn new(content: impl Into<Content>, file: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            file: file.into(),
+            format: None,
+        }
+    }
+
+    /// Sets `format`.
+    pub fn with_format(mut self, value: impl Into<FileMountFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/definitions/content`.
@@ -612,6 +870,23 @@ pub struct ArtifactContent {
     pub task_id: String,
 }
 
+impl ArtifactContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(artifact: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            artifact: artifact.into(),
+            sha256: None,
+            task_id: task_id.into(),
+        }
+    }
+
+    /// Sets `sha256`.
+    pub fn with_sha256(mut self, value: impl Into<String>) -> Self {
+        self.sha256 = Some(value.into());
+        self
+    }
+}
+
 /// Indexed Content
 ///
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
@@ -623,6 +898,16 @@ pub struct IndexedContent {
     pub artifact: String,
     /// - Maximum length: `255`
     pub namespace: String,
+}
+
+impl IndexedContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(artifact: impl Into<String>, namespace: impl Into<String>) -> Self {
+        Self {
+            artifact: artifact.into(),
+            namespace: namespace.into(),
+        }
+    }
 }
 
 /// URL Content
@@ -649,6 +934,22 @@ pub struct UrlContent {
     pub url: String,
 }
 
+impl UrlContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            sha256: None,
+            url: url.into(),
+        }
+    }
+
+    /// Sets `sha256`.
+    pub fn with_sha256(mut self, value: impl Into<String>) -> Self {
+        self.sha256 = Some(value.into());
+        self
+    }
+}
+
 /// Raw Content
 ///
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
@@ -666,6 +967,13 @@ pub struct RawContent {
     pub raw: String,
 }
 
+impl RawContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self { raw: raw.into() }
+    }
+}
+
 /// Base64 Content
 ///
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
@@ -680,6 +988,13 @@ pub struct Base64Content {
     /// - Maximum length: `65536`
     /// - Pattern: `"^[A-Za-z0-9/+]+[=]{0,2}$"`
     pub base64: String,
+}
+
+impl Base64Content {
+    /// From the required fields; optional fields start unset.
+    pub fn new(base64: impl Into<String>) -> Self {
+        Self { base64: base64.into() }
+    }
 }
 
 /// Format
@@ -724,6 +1039,53 @@ pub enum FileMountFormat {
     Unknown(String),
 }
 
+impl FileMountFormat {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Br => "br",
+            Self::Bz2 => "bz2",
+            Self::Gz => "gz",
+            Self::Lz => "lz",
+            Self::Lz4 => "lz4",
+            Self::Mz => "mz",
+            Self::Sz => "sz",
+            Self::Xz => "xz",
+            Self::Zst => "zst",
+            Self::Zz => "zz",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for FileMountFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FileMountFormat {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "br" => Self::Br,
+                "bz2" => Self::Bz2,
+                "gz" => Self::Gz,
+                "lz" => Self::Lz,
+                "lz4" => Self::Lz4,
+                "mz" => Self::Mz,
+                "sz" => Self::Sz,
+                "xz" => Self::Xz,
+                "zst" => Self::Zst,
+                "zz" => Self::Zz,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Writable Directory Cache
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WritableDirectoryCache {
@@ -743,8 +1105,6 @@ pub struct WritableDirectoryCache {
     /// (if set, `format` must also be provided).
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
     /// Directory Volume
@@ -763,7 +1123,31 @@ pub struct WritableDirectoryCache {
     ///
     /// Since: generic-worker 5.4.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<WritableDirectoryCacheFormat>,
+    pub format: Option<Format>,
+}
+
+impl WritableDirectoryCache {
+    /// From the required fields; optional fields start unset.
+    pub fn new(cache_name: impl Into<String>, directory: impl Into<String>) -> Self {
+        Self {
+            cache_name: cache_name.into(),
+            content: None,
+            directory: directory.into(),
+            format: None,
+        }
+    }
+
+    /// Sets `content`.
+    pub fn with_content(mut self, value: impl Into<Content>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn with_format(mut self, value: impl Into<Format>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
 }
 
 /// Format
@@ -772,7 +1156,7 @@ pub struct WritableDirectoryCache {
 ///
 /// Since: generic-worker 5.4.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum WritableDirectoryCacheFormat {
+pub enum Format {
     /// `7z`
     #[serde(rename = "7z")]
     V7z,
@@ -820,14 +1204,67 @@ pub enum WritableDirectoryCacheFormat {
     Unknown(String),
 }
 
+impl Format {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V7z => "7z",
+            Self::Rar => "rar",
+            Self::Tar => "tar",
+            Self::TarBr => "tar.br",
+            Self::TarBz2 => "tar.bz2",
+            Self::TarGz => "tar.gz",
+            Self::TarLz => "tar.lz",
+            Self::TarLz4 => "tar.lz4",
+            Self::TarMz => "tar.mz",
+            Self::TarSz => "tar.sz",
+            Self::TarXz => "tar.xz",
+            Self::TarZst => "tar.zst",
+            Self::TarZz => "tar.zz",
+            Self::Zip => "zip",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "7z" => Self::V7z,
+                "rar" => Self::Rar,
+                "tar" => Self::Tar,
+                "tar.br" => Self::TarBr,
+                "tar.bz2" => Self::TarBz2,
+                "tar.gz" => Self::TarGz,
+                "tar.lz" => Self::TarLz,
+                "tar.lz4" => Self::TarLz4,
+                "tar.mz" => Self::TarMz,
+                "tar.sz" => Self::TarSz,
+                "tar.xz" => Self::TarXz,
+                "tar.zst" => Self::TarZst,
+                "tar.zz" => Self::TarZz,
+                "zip" => Self::Zip,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Read Only Directory
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     pub content: Content,
     /// Directory
     ///
@@ -844,61 +1281,22 @@ pub struct ReadOnlyDirectory {
     /// Archive format of content for read only directory.
     ///
     /// Since: generic-worker 5.4.0
-    pub format: ReadOnlyDirectoryFormat,
+    pub format: Format,
 }
 
-/// Format
-///
-/// Archive format of content for read only directory.
-///
-/// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ReadOnlyDirectoryFormat {
-    /// `7z`
-    #[serde(rename = "7z")]
-    V7z,
-    /// `rar`
-    #[serde(rename = "rar")]
-    Rar,
-    /// `tar`
-    #[serde(rename = "tar")]
-    Tar,
-    /// `tar.br`
-    #[serde(rename = "tar.br")]
-    TarBr,
-    /// `tar.bz2`
-    #[serde(rename = "tar.bz2")]
-    TarBz2,
-    /// `tar.gz`
-    #[serde(rename = "tar.gz")]
-    TarGz,
-    /// `tar.lz`
-    #[serde(rename = "tar.lz")]
-    TarLz,
-    /// `tar.lz4`
-    #[serde(rename = "tar.lz4")]
-    TarLz4,
-    /// `tar.mz`
-    #[serde(rename = "tar.mz")]
-    TarMz,
-    /// `tar.sz`
-    #[serde(rename = "tar.sz")]
-    TarSz,
-    /// `tar.xz`
-    #[serde(rename = "tar.xz")]
-    TarXz,
-    /// `tar.zst`
-    #[serde(rename = "tar.zst")]
-    TarZst,
-    /// `tar.zz`
-    #[serde(rename = "tar.zz")]
-    TarZz,
-    /// `zip`
-    #[serde(rename = "zip")]
-    Zip,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
+impl ReadOnlyDirectory {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        content: impl Into<Content>,
+        directory: impl Into<String>,
+        format: impl Into<Format>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            directory: directory.into(),
+            format: format.into(),
+        }
+    }
 }
 
 /// Exit code handling
@@ -908,7 +1306,7 @@ pub enum ReadOnlyDirectoryFormat {
 /// non-zero exit code. This payload property allows customsation of the task resolution
 /// based on exit code of task commands.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct GenericWorkerPayloadOnExitStatus {
+pub struct PayloadOnExitStatus {
     /// Purge caches exit status
     ///
     /// If the task exits with a purge caches exit status, all caches
@@ -935,6 +1333,20 @@ pub struct GenericWorkerPayloadOnExitStatus {
     pub retry: Option<Vec<u64>>,
 }
 
+impl PayloadOnExitStatus {
+    /// Sets `purgeCaches`.
+    pub fn with_purge_caches(mut self, value: impl Into<Vec<u64>>) -> Self {
+        self.purge_caches = Some(value.into());
+        self
+    }
+
+    /// Sets `retry`.
+    pub fn with_retry(mut self, value: impl Into<Vec<u64>>) -> Self {
+        self.retry = Some(value.into());
+        self
+    }
+}
+
 /// Network Interface for Taskcluster Proxy to listen on
 ///
 /// Specifies whether taskcluster-proxy should listen on
@@ -945,7 +1357,7 @@ pub struct GenericWorkerPayloadOnExitStatus {
 ///
 /// - Default: `"localhost"`
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum GenericWorkerPayloadTaskclusterProxyInterface {
+pub enum PayloadTaskclusterProxyInterface {
     /// `localhost`
     #[serde(rename = "localhost")]
     Localhost,
@@ -955,6 +1367,54 @@ pub enum GenericWorkerPayloadTaskclusterProxyInterface {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl PayloadTaskclusterProxyInterface {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Localhost => "localhost",
+            Self::DockerBridge => "docker-bridge",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadTaskclusterProxyInterface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadTaskclusterProxyInterface {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "localhost" => Self::Localhost,
+                "docker-bridge" => Self::DockerBridge,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
+/// Payload - multiuser, posix
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum AnyPayload {
+    /// Generic worker payload
+    ///
+    /// This schema defines the structure of the `payload` property referred to in a
+    /// Taskcluster Task definition.
+    GenericWorkerPayload(Payload),
+    /// Docker worker payload
+    ///
+    /// `.payload` field of the queue.
+    DockerWorkerPayload(DockerWorkerPayload),
+    /// A shape this client does not know yet (kept as sent).
+    Other(serde_json::Value),
 }
 
 /// Docker worker payload
@@ -1042,6 +1502,100 @@ pub struct DockerWorkerPayload {
     pub superseder_url: Option<String>,
 }
 
+impl DockerWorkerPayload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        image: impl Into<DockerWorkerPayloadImage>,
+        max_run_time: impl Into<u64>,
+    ) -> Self {
+        Self {
+            artifacts: None,
+            cache: None,
+            capabilities: None,
+            command: None,
+            env: None,
+            features: None,
+            image: image.into(),
+            log: None,
+            max_run_time: max_run_time.into(),
+            on_exit_status: None,
+            superseder_url: None,
+        }
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
+    ) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `cache`.
+    pub fn with_cache(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.cache = Some(value.into());
+        self
+    }
+
+    /// Sets `capabilities`.
+    pub fn with_capabilities(
+        mut self,
+        value: impl Into<DockerWorkerPayloadCapabilities>,
+    ) -> Self {
+        self.capabilities = Some(value.into());
+        self
+    }
+
+    /// Sets `command`.
+    pub fn with_command(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.command = Some(value.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn with_env(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.env = Some(value.into());
+        self
+    }
+
+    /// Sets `features`.
+    pub fn with_features(
+        mut self,
+        value: impl Into<DockerWorkerPayloadFeatures>,
+    ) -> Self {
+        self.features = Some(value.into());
+        self
+    }
+
+    /// Sets `log`.
+    pub fn with_log(mut self, value: impl Into<String>) -> Self {
+        self.log = Some(value.into());
+        self
+    }
+
+    /// Sets `onExitStatus`.
+    pub fn with_on_exit_status(
+        mut self,
+        value: impl Into<DockerWorkerPayloadOnExitStatus>,
+    ) -> Self {
+        self.on_exit_status = Some(value.into());
+        self
+    }
+
+    /// Sets `supersederUrl`.
+    pub fn with_superseder_url(mut self, value: impl Into<String>) -> Self {
+        self.superseder_url = Some(value.into());
+        self
+    }
+}
+
 /// Docker Worker Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DockerWorkerArtifact {
@@ -1052,6 +1606,26 @@ pub struct DockerWorkerArtifact {
     pub path: String,
     /// Artifact upload type.
     pub r#type: DockerWorkerArtifactType,
+}
+
+impl DockerWorkerArtifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        path: impl Into<String>,
+        r#type: impl Into<DockerWorkerArtifactType>,
+    ) -> Self {
+        Self {
+            expires: None,
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `expires`.
+    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
 }
 
 /// Artifact upload type.
@@ -1069,6 +1643,39 @@ pub enum DockerWorkerArtifactType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl DockerWorkerArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Directory => "directory",
+            Self::Volume => "volume",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for DockerWorkerArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DockerWorkerArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "directory" => Self::Directory,
+                "volume" => Self::Volume,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Capabilities that must be available/enabled for the task container.
@@ -1095,6 +1702,29 @@ pub struct DockerWorkerPayloadCapabilities {
     /// - Default: `false`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
+}
+
+impl DockerWorkerPayloadCapabilities {
+    /// Sets `devices`.
+    pub fn with_devices(
+        mut self,
+        value: impl Into<DockerWorkerPayloadCapabilitiesDevices>,
+    ) -> Self {
+        self.devices = Some(value.into());
+        self
+    }
+
+    /// Sets `disableSeccomp`.
+    pub fn with_disable_seccomp(mut self, value: impl Into<bool>) -> Self {
+        self.disable_seccomp = Some(value.into());
+        self
+    }
+
+    /// Sets `privileged`.
+    pub fn with_privileged(mut self, value: impl Into<bool>) -> Self {
+        self.privileged = Some(value.into());
+        self
+    }
 }
 
 /// Devices to be attached to task containers
@@ -1126,6 +1756,32 @@ pub struct DockerWorkerPayloadCapabilitiesDevices {
     /// Video loopback device created using v4l2loopback.
     #[serde(rename = "loopbackVideo", default, skip_serializing_if = "Option::is_none")]
     pub loopback_video: Option<bool>,
+}
+
+impl DockerWorkerPayloadCapabilitiesDevices {
+    /// Sets `hostSharedMemory`.
+    pub fn with_host_shared_memory(mut self, value: impl Into<bool>) -> Self {
+        self.host_shared_memory = Some(value.into());
+        self
+    }
+
+    /// Sets `kvm`.
+    pub fn with_kvm(mut self, value: impl Into<bool>) -> Self {
+        self.kvm = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackAudio`.
+    pub fn with_loopback_audio(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_audio = Some(value.into());
+        self
+    }
+
+    /// Sets `loopbackVideo`.
+    pub fn with_loopback_video(mut self, value: impl Into<bool>) -> Self {
+        self.loopback_video = Some(value.into());
+        self
+    }
 }
 
 /// Docker Worker feature flags
@@ -1186,6 +1842,50 @@ pub struct DockerWorkerPayloadFeatures {
     pub taskcluster_proxy: Option<bool>,
 }
 
+impl DockerWorkerPayloadFeatures {
+    /// Sets `allowPtrace`.
+    pub fn with_allow_ptrace(mut self, value: impl Into<bool>) -> Self {
+        self.allow_ptrace = Some(value.into());
+        self
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<bool>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `bulkLog`.
+    pub fn with_bulk_log(mut self, value: impl Into<bool>) -> Self {
+        self.bulk_log = Some(value.into());
+        self
+    }
+
+    /// Sets `chainOfTrust`.
+    pub fn with_chain_of_trust(mut self, value: impl Into<bool>) -> Self {
+        self.chain_of_trust = Some(value.into());
+        self
+    }
+
+    /// Sets `interactive`.
+    pub fn with_interactive(mut self, value: impl Into<bool>) -> Self {
+        self.interactive = Some(value.into());
+        self
+    }
+
+    /// Sets `localLiveLog`.
+    pub fn with_local_live_log(mut self, value: impl Into<bool>) -> Self {
+        self.local_live_log = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxy`.
+    pub fn with_taskcluster_proxy(mut self, value: impl Into<bool>) -> Self {
+        self.taskcluster_proxy = Some(value.into());
+        self
+    }
+}
+
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
@@ -1211,6 +1911,19 @@ pub struct NamedDockerImage {
     pub r#type: NamedDockerImageType,
 }
 
+impl NamedDockerImage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        name: impl Into<String>,
+        r#type: impl Into<NamedDockerImageType>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            r#type: r#type.into(),
+        }
+    }
+}
+
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NamedDockerImageType {
@@ -1222,12 +1935,56 @@ pub enum NamedDockerImageType {
     Unknown(String),
 }
 
+impl NamedDockerImageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DockerImage => "docker-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for NamedDockerImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NamedDockerImageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "docker-image" => Self::DockerImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Indexed docker image
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndexedDockerImage {
     pub namespace: String,
     pub path: String,
     pub r#type: IndexedDockerImageType,
+}
+
+impl IndexedDockerImage {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        namespace: impl Into<String>,
+        path: impl Into<String>,
+        r#type: impl Into<IndexedDockerImageType>,
+    ) -> Self {
+        Self {
+            namespace: namespace.into(),
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/2/properties/type`.
@@ -1241,6 +1998,35 @@ pub enum IndexedDockerImageType {
     Unknown(String),
 }
 
+impl IndexedDockerImageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::IndexedImage => "indexed-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for IndexedDockerImageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IndexedDockerImageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "indexed-image" => Self::IndexedImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Docker image artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DockerImageArtifact {
@@ -1248,6 +2034,21 @@ pub struct DockerImageArtifact {
     #[serde(rename = "taskId")]
     pub task_id: String,
     pub r#type: DockerImageArtifactType,
+}
+
+impl DockerImageArtifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        path: impl Into<String>,
+        task_id: impl Into<String>,
+        r#type: impl Into<DockerImageArtifactType>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            task_id: task_id.into(),
+            r#type: r#type.into(),
+        }
+    }
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/3/properties/type`.
@@ -1259,6 +2060,35 @@ pub enum DockerImageArtifactType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl DockerImageArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::TaskImage => "task-image",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for DockerImageArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DockerImageArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "task-image" => Self::TaskImage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Exit status handling
@@ -1276,4 +2106,18 @@ pub struct DockerWorkerPayloadOnExitStatus {
     /// If the task exits with a retriable exit status, the task will be marked as an exception and a new run created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Vec<i64>>,
+}
+
+impl DockerWorkerPayloadOnExitStatus {
+    /// Sets `purgeCaches`.
+    pub fn with_purge_caches(mut self, value: impl Into<Vec<i64>>) -> Self {
+        self.purge_caches = Some(value.into());
+        self
+    }
+
+    /// Sets `retry`.
+    pub fn with_retry(mut self, value: impl Into<Vec<i64>>) -> Self {
+        self.retry = Some(value.into());
+        self
+    }
 }

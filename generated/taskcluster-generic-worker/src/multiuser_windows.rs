@@ -164,6 +164,92 @@ pub struct Payload {
     pub taskcluster_proxy_interface: Option<PayloadTaskclusterProxyInterface>,
 }
 
+impl Payload {
+    /// From the required fields; optional fields start unset.
+    pub fn new(command: impl Into<Vec<String>>, max_run_time: impl Into<u64>) -> Self {
+        Self {
+            artifacts: None,
+            command: command.into(),
+            env: None,
+            features: None,
+            logs: None,
+            max_run_time: max_run_time.into(),
+            mounts: None,
+            on_exit_status: None,
+            os_groups: None,
+            rdp_info: None,
+            superseder_url: None,
+            taskcluster_proxy_interface: None,
+        }
+    }
+
+    /// Sets `artifacts`.
+    pub fn with_artifacts(mut self, value: impl Into<Vec<PayloadArtifact>>) -> Self {
+        self.artifacts = Some(value.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn with_env(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.env = Some(value.into());
+        self
+    }
+
+    /// Sets `features`.
+    pub fn with_features(mut self, value: impl Into<PayloadFeatures>) -> Self {
+        self.features = Some(value.into());
+        self
+    }
+
+    /// Sets `logs`.
+    pub fn with_logs(mut self, value: impl Into<PayloadLogs>) -> Self {
+        self.logs = Some(value.into());
+        self
+    }
+
+    /// Sets `mounts`.
+    pub fn with_mounts(mut self, value: impl Into<Vec<Mount>>) -> Self {
+        self.mounts = Some(value.into());
+        self
+    }
+
+    /// Sets `onExitStatus`.
+    pub fn with_on_exit_status(mut self, value: impl Into<PayloadOnExitStatus>) -> Self {
+        self.on_exit_status = Some(value.into());
+        self
+    }
+
+    /// Sets `osGroups`.
+    pub fn with_os_groups(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.os_groups = Some(value.into());
+        self
+    }
+
+    /// Sets `rdpInfo`.
+    pub fn with_rdp_info(mut self, value: impl Into<String>) -> Self {
+        self.rdp_info = Some(value.into());
+        self
+    }
+
+    /// Sets `supersederUrl`.
+    pub fn with_superseder_url(mut self, value: impl Into<String>) -> Self {
+        self.superseder_url = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxyInterface`.
+    pub fn with_taskcluster_proxy_interface(
+        mut self,
+        value: impl Into<PayloadTaskclusterProxyInterface>,
+    ) -> Self {
+        self.taskcluster_proxy_interface = Some(value.into());
+        self
+    }
+}
+
 /// Artifact
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PayloadArtifact {
@@ -270,6 +356,54 @@ pub struct PayloadArtifact {
     pub r#type: PayloadArtifactType,
 }
 
+impl PayloadArtifact {
+    /// From the required fields; optional fields start unset.
+    pub fn new(path: impl Into<String>, r#type: impl Into<PayloadArtifactType>) -> Self {
+        Self {
+            content_encoding: None,
+            content_type: None,
+            expires: None,
+            name: None,
+            optional: None,
+            path: path.into(),
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `contentEncoding`.
+    pub fn with_content_encoding(
+        mut self,
+        value: impl Into<PayloadArtifactContentEncoding>,
+    ) -> Self {
+        self.content_encoding = Some(value.into());
+        self
+    }
+
+    /// Sets `contentType`.
+    pub fn with_content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `expires`.
+    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn with_name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `optional`.
+    pub fn with_optional(mut self, value: impl Into<bool>) -> Self {
+        self.optional = Some(value.into());
+        self
+    }
+}
+
 /// Content-Encoding header when serving artifact over HTTP.
 ///
 /// Content-Encoding for the artifact. If not provided, `gzip` will be used, except for the
@@ -321,6 +455,37 @@ pub enum PayloadArtifactContentEncoding {
     Unknown(String),
 }
 
+impl PayloadArtifactContentEncoding {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Identity => "identity",
+            Self::Gzip => "gzip",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadArtifactContentEncoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadArtifactContentEncoding {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "identity" => Self::Identity,
+                "gzip" => Self::Gzip,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Artifact upload type.
 ///
 /// Artifacts can be either an individual `file` or a `directory` containing
@@ -338,6 +503,37 @@ pub enum PayloadArtifactType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl PayloadArtifactType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::File => "file",
+            Self::Directory => "directory",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadArtifactType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadArtifactType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file" => Self::File,
+                "directory" => Self::Directory,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Feature flags enable additional functionality.
@@ -497,6 +693,62 @@ pub struct PayloadFeatures {
     pub taskcluster_proxy: Option<bool>,
 }
 
+impl PayloadFeatures {
+    /// Sets `backingLog`.
+    pub fn with_backing_log(mut self, value: impl Into<bool>) -> Self {
+        self.backing_log = Some(value.into());
+        self
+    }
+
+    /// Sets `chainOfTrust`.
+    pub fn with_chain_of_trust(mut self, value: impl Into<bool>) -> Self {
+        self.chain_of_trust = Some(value.into());
+        self
+    }
+
+    /// Sets `hideCmdWindow`.
+    pub fn with_hide_cmd_window(mut self, value: impl Into<bool>) -> Self {
+        self.hide_cmd_window = Some(value.into());
+        self
+    }
+
+    /// Sets `interactive`.
+    pub fn with_interactive(mut self, value: impl Into<bool>) -> Self {
+        self.interactive = Some(value.into());
+        self
+    }
+
+    /// Sets `liveLog`.
+    pub fn with_live_log(mut self, value: impl Into<bool>) -> Self {
+        self.live_log = Some(value.into());
+        self
+    }
+
+    /// Sets `resourceMonitor`.
+    pub fn with_resource_monitor(mut self, value: impl Into<bool>) -> Self {
+        self.resource_monitor = Some(value.into());
+        self
+    }
+
+    /// Sets `runAsAdministrator`.
+    pub fn with_run_as_administrator(mut self, value: impl Into<bool>) -> Self {
+        self.run_as_administrator = Some(value.into());
+        self
+    }
+
+    /// Sets `runTaskAsCurrentUser`.
+    pub fn with_run_task_as_current_user(mut self, value: impl Into<bool>) -> Self {
+        self.run_task_as_current_user = Some(value.into());
+        self
+    }
+
+    /// Sets `taskclusterProxy`.
+    pub fn with_taskcluster_proxy(mut self, value: impl Into<bool>) -> Self {
+        self.taskcluster_proxy = Some(value.into());
+        self
+    }
+}
+
 /// Logs
 ///
 /// Configuration for task logs.
@@ -526,6 +778,20 @@ pub struct PayloadLogs {
     pub live: Option<String>,
 }
 
+impl PayloadLogs {
+    /// Sets `backing`.
+    pub fn with_backing(mut self, value: impl Into<String>) -> Self {
+        self.backing = Some(value.into());
+        self
+    }
+
+    /// Sets `live`.
+    pub fn with_live(mut self, value: impl Into<String>) -> Self {
+        self.live = Some(value.into());
+        self
+    }
+}
+
 /// Mount
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -543,8 +809,6 @@ pub struct FileMount {
     /// Content of the file to be mounted.
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     pub content: Content,
     /// File
     ///
@@ -562,6 +826,23 @@ pub struct FileMount {
     /// Since: generic-worker 55.3.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<FileMountFormat>,
+}
+
+impl FileMount {
+    /// From the required fields; optional fields start unset.
+    pub fn new(content: impl Into<Content>, file: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            file: file.into(),
+            format: None,
+        }
+    }
+
+    /// Sets `format`.
+    pub fn with_format(mut self, value: impl Into<FileMountFormat>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/generic-worker/multiuser_windows.json#/definitions/content`.
@@ -625,6 +906,23 @@ pub struct ArtifactContent {
     pub task_id: String,
 }
 
+impl ArtifactContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(artifact: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            artifact: artifact.into(),
+            sha256: None,
+            task_id: task_id.into(),
+        }
+    }
+
+    /// Sets `sha256`.
+    pub fn with_sha256(mut self, value: impl Into<String>) -> Self {
+        self.sha256 = Some(value.into());
+        self
+    }
+}
+
 /// Indexed Content
 ///
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
@@ -636,6 +934,16 @@ pub struct IndexedContent {
     pub artifact: String,
     /// - Maximum length: `255`
     pub namespace: String,
+}
+
+impl IndexedContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(artifact: impl Into<String>, namespace: impl Into<String>) -> Self {
+        Self {
+            artifact: artifact.into(),
+            namespace: namespace.into(),
+        }
+    }
 }
 
 /// URL Content
@@ -662,6 +970,22 @@ pub struct UrlContent {
     pub url: String,
 }
 
+impl UrlContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            sha256: None,
+            url: url.into(),
+        }
+    }
+
+    /// Sets `sha256`.
+    pub fn with_sha256(mut self, value: impl Into<String>) -> Self {
+        self.sha256 = Some(value.into());
+        self
+    }
+}
+
 /// Raw Content
 ///
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
@@ -679,6 +1003,13 @@ pub struct RawContent {
     pub raw: String,
 }
 
+impl RawContent {
+    /// From the required fields; optional fields start unset.
+    pub fn new(raw: impl Into<String>) -> Self {
+        Self { raw: raw.into() }
+    }
+}
+
 /// Base64 Content
 ///
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
@@ -693,6 +1024,13 @@ pub struct Base64Content {
     /// - Maximum length: `65536`
     /// - Pattern: `"^[A-Za-z0-9/+]+[=]{0,2}$"`
     pub base64: String,
+}
+
+impl Base64Content {
+    /// From the required fields; optional fields start unset.
+    pub fn new(base64: impl Into<String>) -> Self {
+        Self { base64: base64.into() }
+    }
 }
 
 /// Format
@@ -737,6 +1075,53 @@ pub enum FileMountFormat {
     Unknown(String),
 }
 
+impl FileMountFormat {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Br => "br",
+            Self::Bz2 => "bz2",
+            Self::Gz => "gz",
+            Self::Lz => "lz",
+            Self::Lz4 => "lz4",
+            Self::Mz => "mz",
+            Self::Sz => "sz",
+            Self::Xz => "xz",
+            Self::Zst => "zst",
+            Self::Zz => "zz",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for FileMountFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FileMountFormat {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "br" => Self::Br,
+                "bz2" => Self::Bz2,
+                "gz" => Self::Gz,
+                "lz" => Self::Lz,
+                "lz4" => Self::Lz4,
+                "mz" => Self::Mz,
+                "sz" => Self::Sz,
+                "xz" => Self::Xz,
+                "zst" => Self::Zst,
+                "zz" => Self::Zz,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Writable Directory Cache
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WritableDirectoryCache {
@@ -756,8 +1141,6 @@ pub struct WritableDirectoryCache {
     /// (if set, `format` must also be provided).
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
     /// Directory Volume
@@ -776,7 +1159,31 @@ pub struct WritableDirectoryCache {
     ///
     /// Since: generic-worker 5.4.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<WritableDirectoryCacheFormat>,
+    pub format: Option<Format>,
+}
+
+impl WritableDirectoryCache {
+    /// From the required fields; optional fields start unset.
+    pub fn new(cache_name: impl Into<String>, directory: impl Into<String>) -> Self {
+        Self {
+            cache_name: cache_name.into(),
+            content: None,
+            directory: directory.into(),
+            format: None,
+        }
+    }
+
+    /// Sets `content`.
+    pub fn with_content(mut self, value: impl Into<Content>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn with_format(mut self, value: impl Into<Format>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
 }
 
 /// Format
@@ -785,7 +1192,7 @@ pub struct WritableDirectoryCache {
 ///
 /// Since: generic-worker 5.4.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum WritableDirectoryCacheFormat {
+pub enum Format {
     /// `7z`
     #[serde(rename = "7z")]
     V7z,
@@ -833,14 +1240,67 @@ pub enum WritableDirectoryCacheFormat {
     Unknown(String),
 }
 
+impl Format {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V7z => "7z",
+            Self::Rar => "rar",
+            Self::Tar => "tar",
+            Self::TarBr => "tar.br",
+            Self::TarBz2 => "tar.bz2",
+            Self::TarGz => "tar.gz",
+            Self::TarLz => "tar.lz",
+            Self::TarLz4 => "tar.lz4",
+            Self::TarMz => "tar.mz",
+            Self::TarSz => "tar.sz",
+            Self::TarXz => "tar.xz",
+            Self::TarZst => "tar.zst",
+            Self::TarZz => "tar.zz",
+            Self::Zip => "zip",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "7z" => Self::V7z,
+                "rar" => Self::Rar,
+                "tar" => Self::Tar,
+                "tar.br" => Self::TarBr,
+                "tar.bz2" => Self::TarBz2,
+                "tar.gz" => Self::TarGz,
+                "tar.lz" => Self::TarLz,
+                "tar.lz4" => Self::TarLz4,
+                "tar.mz" => Self::TarMz,
+                "tar.sz" => Self::TarSz,
+                "tar.xz" => Self::TarXz,
+                "tar.zst" => Self::TarZst,
+                "tar.zz" => Self::TarZz,
+                "zip" => Self::Zip,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Read Only Directory
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///
     /// Since: generic-worker 5.4.0
-    ///
-    /// - Schema: `#/definitions/content`
     pub content: Content,
     /// Directory
     ///
@@ -857,61 +1317,22 @@ pub struct ReadOnlyDirectory {
     /// Archive format of content for read only directory.
     ///
     /// Since: generic-worker 5.4.0
-    pub format: ReadOnlyDirectoryFormat,
+    pub format: Format,
 }
 
-/// Format
-///
-/// Archive format of content for read only directory.
-///
-/// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ReadOnlyDirectoryFormat {
-    /// `7z`
-    #[serde(rename = "7z")]
-    V7z,
-    /// `rar`
-    #[serde(rename = "rar")]
-    Rar,
-    /// `tar`
-    #[serde(rename = "tar")]
-    Tar,
-    /// `tar.br`
-    #[serde(rename = "tar.br")]
-    TarBr,
-    /// `tar.bz2`
-    #[serde(rename = "tar.bz2")]
-    TarBz2,
-    /// `tar.gz`
-    #[serde(rename = "tar.gz")]
-    TarGz,
-    /// `tar.lz`
-    #[serde(rename = "tar.lz")]
-    TarLz,
-    /// `tar.lz4`
-    #[serde(rename = "tar.lz4")]
-    TarLz4,
-    /// `tar.mz`
-    #[serde(rename = "tar.mz")]
-    TarMz,
-    /// `tar.sz`
-    #[serde(rename = "tar.sz")]
-    TarSz,
-    /// `tar.xz`
-    #[serde(rename = "tar.xz")]
-    TarXz,
-    /// `tar.zst`
-    #[serde(rename = "tar.zst")]
-    TarZst,
-    /// `tar.zz`
-    #[serde(rename = "tar.zz")]
-    TarZz,
-    /// `zip`
-    #[serde(rename = "zip")]
-    Zip,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
+impl ReadOnlyDirectory {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        content: impl Into<Content>,
+        directory: impl Into<String>,
+        format: impl Into<Format>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            directory: directory.into(),
+            format: format.into(),
+        }
+    }
 }
 
 /// Exit code handling
@@ -948,6 +1369,20 @@ pub struct PayloadOnExitStatus {
     pub retry: Option<Vec<u64>>,
 }
 
+impl PayloadOnExitStatus {
+    /// Sets `purgeCaches`.
+    pub fn with_purge_caches(mut self, value: impl Into<Vec<u64>>) -> Self {
+        self.purge_caches = Some(value.into());
+        self
+    }
+
+    /// Sets `retry`.
+    pub fn with_retry(mut self, value: impl Into<Vec<u64>>) -> Self {
+        self.retry = Some(value.into());
+        self
+    }
+}
+
 /// Network Interface for Taskcluster Proxy to listen on
 ///
 /// Specifies whether taskcluster-proxy should listen on
@@ -968,4 +1403,35 @@ pub enum PayloadTaskclusterProxyInterface {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl PayloadTaskclusterProxyInterface {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Localhost => "localhost",
+            Self::DockerBridge => "docker-bridge",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PayloadTaskclusterProxyInterface {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PayloadTaskclusterProxyInterface {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "localhost" => Self::Localhost,
+                "docker-bridge" => Self::DockerBridge,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }

@@ -27,6 +27,9 @@
 mod types;
 pub use types::*;
 pub mod exchanges;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of GitHub Service.

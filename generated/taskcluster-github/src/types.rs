@@ -84,10 +84,39 @@ pub enum BuildListBuildEventId {
 pub enum UnknownGithubGuid {
     /// `Unknown`
     #[serde(rename = "Unknown")]
-    UnknownValue,
+    Unknown,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl UnknownGithubGuid {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unknown => "Unknown",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownGithubGuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for UnknownGithubGuid {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "Unknown" => Self::Unknown,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Github status associated with the build.
@@ -111,6 +140,43 @@ pub enum BuildListBuildState {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl BuildListBuildState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Success => "success",
+            Self::Error => "error",
+            Self::Failure => "failure",
+            Self::Cancelled => "cancelled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for BuildListBuildState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BuildListBuildState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "pending" => Self::Pending,
+                "success" => Self::Success,
+                "error" => Self::Error,
+                "failure" => Self::Failure,
+                "cancelled" => Self::Cancelled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Repository Response
@@ -141,6 +207,36 @@ pub struct CreateStatus {
     pub target_url: Option<String>,
 }
 
+impl CreateStatus {
+    /// From the required fields; optional fields start unset.
+    pub fn new(state: impl Into<CreateStatusState>) -> Self {
+        Self {
+            context: None,
+            description: None,
+            state: state.into(),
+            target_url: None,
+        }
+    }
+
+    /// Sets `context`.
+    pub fn with_context(mut self, value: impl Into<String>) -> Self {
+        self.context = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `target_url`.
+    pub fn with_target_url(mut self, value: impl Into<String>) -> Self {
+        self.target_url = Some(value.into());
+        self
+    }
+}
+
 /// The state of the status.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CreateStatusState {
@@ -161,6 +257,41 @@ pub enum CreateStatusState {
     Unknown(String),
 }
 
+impl CreateStatusState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Success => "success",
+            Self::Error => "error",
+            Self::Failure => "failure",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for CreateStatusState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CreateStatusState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "pending" => Self::Pending,
+                "success" => Self::Success,
+                "error" => Self::Error,
+                "failure" => Self::Failure,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Create Comment Request
 ///
 /// Write a new comment on a GitHub Issue or Pull Request.
@@ -169,6 +300,13 @@ pub enum CreateStatusState {
 pub struct CreateComment {
     /// The contents of the comment.
     pub body: String,
+}
+
+impl CreateComment {
+    /// From the required fields; optional fields start unset.
+    pub fn new(body: impl Into<String>) -> Self {
+        Self { body: body.into() }
+    }
 }
 
 /// Render .taskcluster.yml input
@@ -199,6 +337,33 @@ pub struct RenderTaskclusterYmlInput {
     /// - Pattern: `"^[-a-zA-Z0-9_.]{1,100}$"`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+}
+
+impl RenderTaskclusterYmlInput {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        body: impl Into<String>,
+        fake_event: impl Into<RenderTaskclusterYmlInputFakeEvent>,
+    ) -> Self {
+        Self {
+            body: body.into(),
+            fake_event: fake_event.into(),
+            organization: None,
+            repository: None,
+        }
+    }
+
+    /// Sets `organization`.
+    pub fn with_organization(mut self, value: impl Into<String>) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+
+    /// Sets `repository`.
+    pub fn with_repository(mut self, value: impl Into<String>) -> Self {
+        self.repository = Some(value.into());
+        self
+    }
 }
 
 /// Emulate one of the github events with mocked payload.
@@ -236,10 +401,39 @@ pub enum RenderTaskclusterYmlInputFakeEvent {
 /// "ref": "refs/tags/v1.0.0"
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PushEvents {
-    /// - Schema: `#/definitions/overrides`
+    /// Custom event payload
+    ///
+    /// Additional data to be mixed to the mocked event object.
+    /// This can be used to set some specific properties of the event or override the existing ones.
+    /// For example:
+    ///   "ref": "refs/heads/main"
+    ///   "before": "000"
+    ///   "after": "111"
+    /// To make sure which properties are available for each event type,
+    /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: PushEventsType,
+}
+
+impl PushEvents {
+    /// From the required fields; optional fields start unset.
+    pub fn new(r#type: impl Into<PushEventsType>) -> Self {
+        Self {
+            overrides: None,
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_overrides(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.overrides = Some(v);
+        Ok(self)
+    }
 }
 
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/0/properties/type`.
@@ -253,6 +447,35 @@ pub enum PushEventsType {
     Unknown(String),
 }
 
+impl PushEventsType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::GithubPush => "github-push",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PushEventsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PushEventsType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "github-push" => Self::GithubPush,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Pull Request events
 ///
 /// .taskcluster.yml supports `github-pull-request` and `github-pull-request-untrusted` events.
@@ -262,10 +485,43 @@ pub enum PushEventsType {
 pub struct PullRequestEvents {
     /// Pull Request action
     pub action: PullRequestEventsAction,
-    /// - Schema: `#/definitions/overrides`
+    /// Custom event payload
+    ///
+    /// Additional data to be mixed to the mocked event object.
+    /// This can be used to set some specific properties of the event or override the existing ones.
+    /// For example:
+    ///   "ref": "refs/heads/main"
+    ///   "before": "000"
+    ///   "after": "111"
+    /// To make sure which properties are available for each event type,
+    /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: PullRequestEventsType,
+}
+
+impl PullRequestEvents {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        action: impl Into<PullRequestEventsAction>,
+        r#type: impl Into<PullRequestEventsType>,
+    ) -> Self {
+        Self {
+            action: action.into(),
+            overrides: None,
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_overrides(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.overrides = Some(v);
+        Ok(self)
+    }
 }
 
 /// Pull Request action
@@ -327,6 +583,67 @@ pub enum PullRequestEventsAction {
     Unknown(String),
 }
 
+impl PullRequestEventsAction {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Opened => "opened",
+            Self::Synchronize => "synchronize",
+            Self::Reopened => "reopened",
+            Self::Assigned => "assigned",
+            Self::AutoMergeDisabled => "auto_merge_disabled",
+            Self::AutoMergeEnabled => "auto_merge_enabled",
+            Self::Closed => "closed",
+            Self::ConvertedToDraft => "converted_to_draft",
+            Self::Dequeued => "dequeued",
+            Self::Edited => "edited",
+            Self::Enqueued => "enqueued",
+            Self::Labeled => "labeled",
+            Self::ReadyForReview => "ready_for_review",
+            Self::ReviewRequested => "review_requested",
+            Self::ReviewRequestRemoved => "review_request_removed",
+            Self::Unassigned => "unassigned",
+            Self::Unlabeled => "unlabeled",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PullRequestEventsAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PullRequestEventsAction {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "opened" => Self::Opened,
+                "synchronize" => Self::Synchronize,
+                "reopened" => Self::Reopened,
+                "assigned" => Self::Assigned,
+                "auto_merge_disabled" => Self::AutoMergeDisabled,
+                "auto_merge_enabled" => Self::AutoMergeEnabled,
+                "closed" => Self::Closed,
+                "converted_to_draft" => Self::ConvertedToDraft,
+                "dequeued" => Self::Dequeued,
+                "edited" => Self::Edited,
+                "enqueued" => Self::Enqueued,
+                "labeled" => Self::Labeled,
+                "ready_for_review" => Self::ReadyForReview,
+                "review_requested" => Self::ReviewRequested,
+                "review_request_removed" => Self::ReviewRequestRemoved,
+                "unassigned" => Self::Unassigned,
+                "unlabeled" => Self::Unlabeled,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/1/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PullRequestEventsType {
@@ -341,15 +658,79 @@ pub enum PullRequestEventsType {
     Unknown(String),
 }
 
+impl PullRequestEventsType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::GithubPullRequest => "github-pull-request",
+            Self::GithubPullRequestUntrusted => "github-pull-request-untrusted",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for PullRequestEventsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PullRequestEventsType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "github-pull-request" => Self::GithubPullRequest,
+                "github-pull-request-untrusted" => Self::GithubPullRequestUntrusted,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Release events
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseEvents {
     /// Release action
     pub action: ReleaseEventsAction,
-    /// - Schema: `#/definitions/overrides`
+    /// Custom event payload
+    ///
+    /// Additional data to be mixed to the mocked event object.
+    /// This can be used to set some specific properties of the event or override the existing ones.
+    /// For example:
+    ///   "ref": "refs/heads/main"
+    ///   "before": "000"
+    ///   "after": "111"
+    /// To make sure which properties are available for each event type,
+    /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: ReleaseEventsType,
+}
+
+impl ReleaseEvents {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        action: impl Into<ReleaseEventsAction>,
+        r#type: impl Into<ReleaseEventsType>,
+    ) -> Self {
+        Self {
+            action: action.into(),
+            overrides: None,
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_overrides(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.overrides = Some(v);
+        Ok(self)
+    }
 }
 
 /// Release action
@@ -381,6 +762,47 @@ pub enum ReleaseEventsAction {
     Unknown(String),
 }
 
+impl ReleaseEventsAction {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Published => "published",
+            Self::Unpublished => "unpublished",
+            Self::Created => "created",
+            Self::Edited => "edited",
+            Self::Deleted => "deleted",
+            Self::Prereleased => "prereleased",
+            Self::Released => "released",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ReleaseEventsAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ReleaseEventsAction {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "published" => Self::Published,
+                "unpublished" => Self::Unpublished,
+                "created" => Self::Created,
+                "edited" => Self::Edited,
+                "deleted" => Self::Deleted,
+                "prereleased" => Self::Prereleased,
+                "released" => Self::Released,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/2/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseEventsType {
@@ -392,15 +814,77 @@ pub enum ReleaseEventsType {
     Unknown(String),
 }
 
+impl ReleaseEventsType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::GithubRelease => "github-release",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ReleaseEventsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ReleaseEventsType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "github-release" => Self::GithubRelease,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Issue Comment events
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IssueCommentEvents {
     /// Issue Comment action
     pub action: IssueCommentEventsAction,
-    /// - Schema: `#/definitions/overrides`
+    /// Custom event payload
+    ///
+    /// Additional data to be mixed to the mocked event object.
+    /// This can be used to set some specific properties of the event or override the existing ones.
+    /// For example:
+    ///   "ref": "refs/heads/main"
+    ///   "before": "000"
+    ///   "after": "111"
+    /// To make sure which properties are available for each event type,
+    /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     pub r#type: IssueCommentEventsType,
+}
+
+impl IssueCommentEvents {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        action: impl Into<IssueCommentEventsAction>,
+        r#type: impl Into<IssueCommentEventsType>,
+    ) -> Self {
+        Self {
+            action: action.into(),
+            overrides: None,
+            r#type: r#type.into(),
+        }
+    }
+
+    /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_overrides(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.overrides = Some(v);
+        Ok(self)
+    }
 }
 
 /// Issue Comment action
@@ -417,6 +901,37 @@ pub enum IssueCommentEventsAction {
     Unknown(String),
 }
 
+impl IssueCommentEventsAction {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Created => "created",
+            Self::Edited => "edited",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for IssueCommentEventsAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IssueCommentEventsAction {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "created" => Self::Created,
+                "edited" => Self::Edited,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/3/properties/type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum IssueCommentEventsType {
@@ -426,6 +941,35 @@ pub enum IssueCommentEventsType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl IssueCommentEventsType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::GithubIssueComment => "github-issue-comment",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for IssueCommentEventsType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IssueCommentEventsType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "github-issue-comment" => Self::GithubIssueComment,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Render .taskcluster.yml output

@@ -20,6 +20,9 @@
 mod types;
 pub use types::*;
 pub mod exchanges;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Hooks Service.
@@ -334,7 +337,7 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        payload: &CreateHookRequest,
+        payload: &HookRequest,
     ) -> Result<HookDefinition, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::PUT,
@@ -363,7 +366,7 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        payload: &CreateHookRequest,
+        payload: &HookRequest,
     ) -> Result<HookDefinition, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,

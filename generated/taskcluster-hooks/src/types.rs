@@ -30,7 +30,9 @@ pub struct ListHooksResponse {
 /// Definition of a hook that will create tasks when defined events occur.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookDefinition {
-    /// - Schema: `bindings.json#`
+    /// List of Bindings
+    ///
+    /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<Binding>>,
     /// - Minimum length: `1`
@@ -43,9 +45,16 @@ pub struct HookDefinition {
     /// - Pattern: `"^([a-zA-Z0-9-_/]*)$"`
     #[serde(rename = "hookId")]
     pub hook_id: String,
-    /// - Schema: `hook-metadata.json#`
+    /// Hook Metadata
     pub metadata: HookMetadata,
-    /// - Schema: `schedule.json#`
+    /// Schedule
+    ///
+    /// A list of cron-style definitions to represent a set of moments in (UTC) time.
+    /// If several patterns are specified, a given moment in time represented by
+    /// more than one pattern is considered only to be counted once, in other words
+    /// it is allowed for the cron patterns to overlap; duplicates are redundant.
+    ///
+    /// - Items are unique.
     pub schedule: Vec<String>,
     /// Task Template
     ///
@@ -71,6 +80,19 @@ pub struct Binding {
     /// - Minimum length: `1`
     #[serde(rename = "routingKeyPattern")]
     pub routing_key_pattern: String,
+}
+
+impl Binding {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        exchange: impl Into<String>,
+        routing_key_pattern: impl Into<String>,
+    ) -> Self {
+        Self {
+            exchange: exchange.into(),
+            routing_key_pattern: routing_key_pattern.into(),
+        }
+    }
 }
 
 /// Hook Metadata
@@ -102,6 +124,28 @@ pub struct HookMetadata {
     /// - Maximum length: `255`
     /// - Format: `email`
     pub owner: String,
+}
+
+impl HookMetadata {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        description: impl Into<String>,
+        name: impl Into<String>,
+        owner: impl Into<String>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            email_on_error: None,
+            name: name.into(),
+            owner: owner.into(),
+        }
+    }
+
+    /// Sets `emailOnError`.
+    pub fn with_email_on_error(mut self, value: impl Into<bool>) -> Self {
+        self.email_on_error = Some(value.into());
+        self
+    }
 }
 
 /// Hook status response
@@ -178,8 +222,10 @@ pub struct NoFire {}
 ///
 /// Definition of a hook that can create tasks at defined times.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CreateHookRequest {
-    /// - Schema: `bindings.json#`
+pub struct HookRequest {
+    /// List of Bindings
+    ///
+    /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<Binding>>,
     /// - Minimum length: `1`
@@ -192,7 +238,7 @@ pub struct CreateHookRequest {
     /// - Pattern: `"^([a-zA-Z0-9-_/]*)$"`
     #[serde(rename = "hookId", default, skip_serializing_if = "Option::is_none")]
     pub hook_id: Option<String>,
-    /// - Schema: `hook-metadata.json#`
+    /// Hook Metadata
     pub metadata: HookMetadata,
     /// Definition of the times at which a hook will result in creation of a task.
     /// If several patterns are specified, tasks will be created at any time
@@ -219,6 +265,65 @@ pub struct CreateHookRequest {
     /// - Default: `{"additionalProperties":false,"type":"object"}`
     #[serde(rename = "triggerSchema", default, skip_serializing_if = "Option::is_none")]
     pub trigger_schema: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+}
+
+impl HookRequest {
+    /// From the required fields; optional fields start unset. `task` starts empty: set it with [`Self::with_task`].
+    pub fn new(metadata: impl Into<HookMetadata>) -> Self {
+        Self {
+            bindings: None,
+            hook_group_id: None,
+            hook_id: None,
+            metadata: metadata.into(),
+            schedule: None,
+            task: Default::default(),
+            trigger_schema: None,
+        }
+    }
+
+    /// Sets `bindings`.
+    pub fn with_bindings(mut self, value: impl Into<Vec<Binding>>) -> Self {
+        self.bindings = Some(value.into());
+        self
+    }
+
+    /// Sets `hookGroupId`.
+    pub fn with_hook_group_id(mut self, value: impl Into<String>) -> Self {
+        self.hook_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `hookId`.
+    pub fn with_hook_id(mut self, value: impl Into<String>) -> Self {
+        self.hook_id = Some(value.into());
+        self
+    }
+
+    /// Sets `schedule`.
+    pub fn with_schedule(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.schedule = Some(value.into());
+        self
+    }
+
+    /// Sets `task` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_task(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.task = v;
+        Ok(self)
+    }
+
+    /// Sets `triggerSchema` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_trigger_schema(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.trigger_schema = Some(v);
+        Ok(self)
+    }
 }
 
 /// Trigger Hook Response
@@ -357,6 +462,41 @@ pub enum ListLastFiresResponseLastFireFiredBy {
     Unknown(String),
 }
 
+impl ListLastFiresResponseLastFireFiredBy {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::TriggerHook => "triggerHook",
+            Self::TriggerHookWithToken => "triggerHookWithToken",
+            Self::PulseMessage => "pulseMessage",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ListLastFiresResponseLastFireFiredBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListLastFiresResponseLastFireFiredBy {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "schedule" => Self::Schedule,
+                "triggerHook" => Self::TriggerHook,
+                "triggerHookWithToken" => Self::TriggerHookWithToken,
+                "pulseMessage" => Self::PulseMessage,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Information about success or failure of firing of the hook
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListLastFiresResponseLastFireResult {
@@ -371,6 +511,37 @@ pub enum ListLastFiresResponseLastFireResult {
     Unknown(String),
 }
 
+impl ListLastFiresResponseLastFireResult {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ListLastFiresResponseLastFireResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListLastFiresResponseLastFireResult {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "success" => Self::Success,
+                "error" => Self::Error,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Task state derived from tasks last run status.
 /// This value can change through time as tasks are being scheduled, run and re-run.
 /// If task doesn't exist or was just created, this value will default to `unknown`.
@@ -378,7 +549,7 @@ pub enum ListLastFiresResponseLastFireResult {
 pub enum ListLastFiresResponseLastFireTaskState {
     /// `unknown`
     #[serde(rename = "unknown")]
-    UnknownValue,
+    Unknown,
     /// `unscheduled`
     #[serde(rename = "unscheduled")]
     Unscheduled,
@@ -399,7 +570,48 @@ pub enum ListLastFiresResponseLastFireTaskState {
     Exception,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl ListLastFiresResponseLastFireTaskState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Unscheduled => "unscheduled",
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Exception => "exception",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ListLastFiresResponseLastFireTaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListLastFiresResponseLastFireTaskState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "unknown" => Self::Unknown,
+                "unscheduled" => Self::Unscheduled,
+                "pending" => Self::Pending,
+                "running" => Self::Running,
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "exception" => Self::Exception,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Hook Changed Message

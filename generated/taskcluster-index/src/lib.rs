@@ -25,6 +25,9 @@
 
 mod types;
 pub use types::*;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Index Service.

@@ -47,6 +47,14 @@ pub struct ListTasksAtIndex {
     pub indexes: Option<Vec<String>>,
 }
 
+impl ListTasksAtIndex {
+    /// Sets `indexes`.
+    pub fn with_indexes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.indexes = Some(value.into());
+        self
+    }
+}
+
 /// List Tasks Response
 ///
 /// Representation of an indexed task.
@@ -182,4 +190,30 @@ pub struct InsertTaskRequest {
     /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskId")]
     pub task_id: String,
+}
+
+impl InsertTaskRequest {
+    /// From the required fields; optional fields start unset. `data` starts empty: set it with [`Self::with_data`].
+    pub fn new(
+        expires: impl Into<apigen_runtime::Time>,
+        rank: impl Into<f64>,
+        task_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            data: Default::default(),
+            expires: expires.into(),
+            rank: rank.into(),
+            task_id: task_id.into(),
+        }
+    }
+
+    /// Sets `data` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_data(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.data = v;
+        Ok(self)
+    }
 }

@@ -39,6 +39,42 @@ pub struct EmailRequest {
     pub template: Option<EmailRequestTemplate>,
 }
 
+impl EmailRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        address: impl Into<String>,
+        content: impl Into<String>,
+        subject: impl Into<String>,
+    ) -> Self {
+        Self {
+            address: address.into(),
+            content: content.into(),
+            link: None,
+            reply_to: None,
+            subject: subject.into(),
+            template: None,
+        }
+    }
+
+    /// Sets `link`.
+    pub fn with_link(mut self, value: impl Into<EmailRequestLink>) -> Self {
+        self.link = Some(value.into());
+        self
+    }
+
+    /// Sets `replyTo`.
+    pub fn with_reply_to(mut self, value: impl Into<String>) -> Self {
+        self.reply_to = Some(value.into());
+        self
+    }
+
+    /// Sets `template`.
+    pub fn with_template(mut self, value: impl Into<EmailRequestTemplate>) -> Self {
+        self.template = Some(value.into());
+        self
+    }
+}
+
 /// Optional link that can be added as a button to the email.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmailRequestLink {
@@ -53,6 +89,16 @@ pub struct EmailRequestLink {
     /// - Minimum length: `1`
     /// - Maximum length: `40`
     pub text: String,
+}
+
+impl EmailRequestLink {
+    /// From the required fields; optional fields start unset.
+    pub fn new(href: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            text: text.into(),
+        }
+    }
 }
 
 /// E-mail html template used to format your content.
@@ -71,6 +117,37 @@ pub enum EmailRequestTemplate {
     Unknown(String),
 }
 
+impl EmailRequestTemplate {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Simple => "simple",
+            Self::Fullscreen => "fullscreen",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for EmailRequestTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EmailRequestTemplate {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "simple" => Self::Simple,
+                "fullscreen" => Self::Fullscreen,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Post Pulse Message Request
 ///
 /// Request to post a message on pulse.
@@ -83,6 +160,26 @@ pub struct PulseRequest {
     /// - Maximum length: `255`
     #[serde(rename = "routingKey")]
     pub routing_key: String,
+}
+
+impl PulseRequest {
+    /// From the required fields; optional fields start unset. `message` starts empty: set it with [`Self::with_message`].
+    pub fn new(routing_key: impl Into<String>) -> Self {
+        Self {
+            message: Default::default(),
+            routing_key: routing_key.into(),
+        }
+    }
+
+    /// Sets `message` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_message(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.message = v;
+        Ok(self)
+    }
 }
 
 /// Send Matrix Notice Request
@@ -114,6 +211,37 @@ pub struct MatrixRequest {
     pub room_id: String,
 }
 
+impl MatrixRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(body: impl Into<String>, room_id: impl Into<String>) -> Self {
+        Self {
+            body: body.into(),
+            format: None,
+            formatted_body: None,
+            msgtype: None,
+            room_id: room_id.into(),
+        }
+    }
+
+    /// Sets `format`.
+    pub fn with_format(mut self, value: impl Into<String>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets `formattedBody`.
+    pub fn with_formatted_body(mut self, value: impl Into<String>) -> Self {
+        self.formatted_body = Some(value.into());
+        self
+    }
+
+    /// Sets `msgtype`.
+    pub fn with_msgtype(mut self, value: impl Into<MatrixRequestMsgtype>) -> Self {
+        self.msgtype = Some(value.into());
+        self
+    }
+}
+
 /// Which of the `m.room.message` msgtypes to use. At the moment only the
 /// types that take `body`/`format`/`formattedBody` are supported.
 ///
@@ -132,6 +260,39 @@ pub enum MatrixRequestMsgtype {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl MatrixRequestMsgtype {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MNotice => "m.notice",
+            Self::MText => "m.text",
+            Self::MEmote => "m.emote",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for MatrixRequestMsgtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MatrixRequestMsgtype {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "m.notice" => Self::MNotice,
+                "m.text" => Self::MText,
+                "m.emote" => Self::MEmote,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Send Slack Message
@@ -168,6 +329,44 @@ pub struct SlackRequest {
     pub unfurl_media: Option<bool>,
 }
 
+impl SlackRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(channel_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            attachments: None,
+            blocks: None,
+            channel_id: channel_id.into(),
+            text: text.into(),
+            unfurl_links: None,
+            unfurl_media: None,
+        }
+    }
+
+    /// Sets `attachments`.
+    pub fn with_attachments(mut self, value: impl Into<Vec<serde_json::Value>>) -> Self {
+        self.attachments = Some(value.into());
+        self
+    }
+
+    /// Sets `blocks`.
+    pub fn with_blocks(mut self, value: impl Into<Vec<serde_json::Value>>) -> Self {
+        self.blocks = Some(value.into());
+        self
+    }
+
+    /// Sets `unfurlLinks`.
+    pub fn with_unfurl_links(mut self, value: impl Into<bool>) -> Self {
+        self.unfurl_links = Some(value.into());
+        self
+    }
+
+    /// Sets `unfurlMedia`.
+    pub fn with_unfurl_media(mut self, value: impl Into<bool>) -> Self {
+        self.unfurl_media = Some(value.into());
+        self
+    }
+}
+
 /// Notification Type And Address
 ///
 /// Type of notification and its corresponding address.
@@ -177,6 +376,19 @@ pub struct NotificationAddress {
     pub notification_address: String,
     #[serde(rename = "notificationType")]
     pub notification_type: NotificationAddressNotificationType,
+}
+
+impl NotificationAddress {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        notification_address: impl Into<String>,
+        notification_type: impl Into<NotificationAddressNotificationType>,
+    ) -> Self {
+        Self {
+            notification_address: notification_address.into(),
+            notification_type: notification_type.into(),
+        }
+    }
 }
 
 /// Generated from `schemas/notify/v1/notification-address.json#/properties/notificationType`.
@@ -197,6 +409,41 @@ pub enum NotificationAddressNotificationType {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl NotificationAddressNotificationType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Email => "email",
+            Self::Pulse => "pulse",
+            Self::MatrixRoom => "matrix-room",
+            Self::SlackChannel => "slack-channel",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for NotificationAddressNotificationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NotificationAddressNotificationType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "email" => Self::Email,
+                "pulse" => Self::Pulse,
+                "matrix-room" => Self::MatrixRoom,
+                "slack-channel" => Self::SlackChannel,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// List of notification adresses
@@ -222,7 +469,7 @@ pub struct NotificationAddressList {
 /// Notification Message
 ///
 /// This can be pretty much anything you want it to be.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NotificationMessage {
     /// Message
     ///

@@ -14,7 +14,18 @@ pub struct CreateUploadRequest {
     /// Date at which this entry expires from the object table.  The expiration cannot
     /// be changed in subsequent calls to the same method.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `hashes.json#/definitions/upload`
+    /// Object Content Hashes
+    ///
+    /// Hashes of the content of this object.  These values will be verified by
+    /// well-behaved downloaders.  The format is `{alogrithm: value}`.
+    ///
+    /// Multiple calls to `createUpload` or `finishUpload` for the same object
+    /// can specify additional hashes, but existing hashes cannot be changed;
+    /// this allows "amending" an upload with hashes after the data has been
+    /// transferred, for example.
+    ///
+    /// At least one non-deprecated algorithm must be included, preferably the
+    /// most advanced (SHA512).  Deprecated algorithms may also be included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashes: Option<ObjectContentHashes>,
     /// Project Identifier
@@ -46,6 +57,30 @@ pub struct CreateUploadRequest {
     pub upload_id: String,
 }
 
+impl CreateUploadRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        expires: impl Into<apigen_runtime::Time>,
+        project_id: impl Into<String>,
+        proposed_upload_methods: impl Into<CreateUploadRequestProposedUploadMethods>,
+        upload_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            expires: expires.into(),
+            hashes: None,
+            project_id: project_id.into(),
+            proposed_upload_methods: proposed_upload_methods.into(),
+            upload_id: upload_id.into(),
+        }
+    }
+
+    /// Sets `hashes`.
+    pub fn with_hashes(mut self, value: impl Into<ObjectContentHashes>) -> Self {
+        self.hashes = Some(value.into());
+        self
+    }
+}
+
 /// Object Content Hashes
 ///
 /// Hashes of the content of this object.  These values will be verified by
@@ -75,6 +110,20 @@ pub struct ObjectContentHashes {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl ObjectContentHashes {
+    /// Sets `sha256`.
+    pub fn with_sha256(mut self, value: impl Into<String>) -> Self {
+        self.sha256 = Some(value.into());
+        self
+    }
+
+    /// Sets `sha512`.
+    pub fn with_sha512(mut self, value: impl Into<String>) -> Self {
+        self.sha512 = Some(value.into());
+        self
+    }
+}
+
 /// Proposed Upload Methods
 ///
 /// Upload methods, with details, that the caller is prepared to execute.  If
@@ -84,12 +133,36 @@ pub struct ObjectContentHashes {
 /// any of the proposed methods at its discretion.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateUploadRequestProposedUploadMethods {
-    /// - Schema: `upload-method-data-inline.json#/definitions/request`
+    /// `dataInline` upload request
+    ///
+    /// Upload data included directly in the request.  The data has a fixed maximum length, so this should
+    /// be used only for value that are known to be of constant, fairly small size to avoid surprises as
+    /// the payload grows. In general, this is useful for testing and for metadata objects such as
+    /// separate cryptographic signatures.
     #[serde(rename = "dataInline", default, skip_serializing_if = "Option::is_none")]
     pub data_inline: Option<DataInlineUploadRequest>,
-    /// - Schema: `upload-method-put-url.json#/definitions/request`
+    /// `putUrl` upload request
+    ///
+    /// Request a URL to which a PUT request can be made.
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
     pub put_url: Option<PutUrlUploadRequest>,
+}
+
+impl CreateUploadRequestProposedUploadMethods {
+    /// Sets `dataInline`.
+    pub fn with_data_inline(
+        mut self,
+        value: impl Into<DataInlineUploadRequest>,
+    ) -> Self {
+        self.data_inline = Some(value.into());
+        self
+    }
+
+    /// Sets `putUrl`.
+    pub fn with_put_url(mut self, value: impl Into<PutUrlUploadRequest>) -> Self {
+        self.put_url = Some(value.into());
+        self
+    }
 }
 
 /// `dataInline` upload request
@@ -110,6 +183,16 @@ pub struct DataInlineUploadRequest {
     pub object_data: String,
 }
 
+impl DataInlineUploadRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(content_type: impl Into<String>, object_data: impl Into<String>) -> Self {
+        Self {
+            content_type: content_type.into(),
+            object_data: object_data.into(),
+        }
+    }
+}
+
 /// `putUrl` upload request
 ///
 /// Request a URL to which a PUT request can be made.
@@ -121,6 +204,16 @@ pub struct PutUrlUploadRequest {
     /// Content-type of the data to be uploaded.
     #[serde(rename = "contentType")]
     pub content_type: String,
+}
+
+impl PutUrlUploadRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(content_length: impl Into<i64>, content_type: impl Into<String>) -> Self {
+        Self {
+            content_length: content_length.into(),
+            content_type: content_type.into(),
+        }
+    }
 }
 
 /// Create Upload Response
@@ -159,10 +252,16 @@ pub struct CreateUploadResponse {
 /// then none of the proposed methods were selected.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateUploadResponseUploadMethod {
-    /// - Schema: `upload-method-data-inline.json#/definitions/response`
+    /// `dataInline` upload response
+    ///
+    /// Indication that the data has been uploaded.
+    ///
+    /// - Always `true`.
     #[serde(rename = "dataInline", default, skip_serializing_if = "Option::is_none")]
     pub data_inline: Option<bool>,
-    /// - Schema: `upload-method-put-url.json#/definitions/response`
+    /// `putUrl` upload response
+    ///
+    /// Response containing a URL to which to PUT the data.
     #[serde(rename = "putUrl", default, skip_serializing_if = "Option::is_none")]
     pub put_url: Option<PutUrlUploadResponse>,
 }
@@ -193,7 +292,18 @@ pub struct PutUrlUploadResponse {
 /// Finish Upload Request
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FinishUploadRequest {
-    /// - Schema: `hashes.json#/definitions/upload`
+    /// Object Content Hashes
+    ///
+    /// Hashes of the content of this object.  These values will be verified by
+    /// well-behaved downloaders.  The format is `{alogrithm: value}`.
+    ///
+    /// Multiple calls to `createUpload` or `finishUpload` for the same object
+    /// can specify additional hashes, but existing hashes cannot be changed;
+    /// this allows "amending" an upload with hashes after the data has been
+    /// transferred, for example.
+    ///
+    /// At least one non-deprecated algorithm must be included, preferably the
+    /// most advanced (SHA512).  Deprecated algorithms may also be included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashes: Option<ObjectContentHashes>,
     /// Project Identifier
@@ -214,6 +324,23 @@ pub struct FinishUploadRequest {
     pub upload_id: String,
 }
 
+impl FinishUploadRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(project_id: impl Into<String>, upload_id: impl Into<String>) -> Self {
+        Self {
+            hashes: None,
+            project_id: project_id.into(),
+            upload_id: upload_id.into(),
+        }
+    }
+
+    /// Sets `hashes`.
+    pub fn with_hashes(mut self, value: impl Into<ObjectContentHashes>) -> Self {
+        self.hashes = Some(value.into());
+        self
+    }
+}
+
 /// Download Object Request
 ///
 /// See [Download Methods](https://docs.taskcluster.net/docs/docs/reference/platform/object/download-methods) for details.
@@ -227,18 +354,43 @@ pub struct DownloadObjectRequest {
     pub accept_download_methods: DownloadObjectRequestAcceptDownloadMethods,
 }
 
+impl DownloadObjectRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        accept_download_methods: impl Into<DownloadObjectRequestAcceptDownloadMethods>,
+    ) -> Self {
+        Self {
+            accept_download_methods: accept_download_methods.into(),
+        }
+    }
+}
+
 /// Supported download methods
 ///
 /// Download methods that the caller can suport, together with parameters for each method.
 /// The server will choose one method and make the corresponding response.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DownloadObjectRequestAcceptDownloadMethods {
-    /// - Schema: `download-method-geturl.json#/definitions/request`
+    /// - Always `true`.
     #[serde(rename = "getUrl", default, skip_serializing_if = "Option::is_none")]
     pub get_url: Option<bool>,
-    /// - Schema: `download-method-simple.json#/definitions/request`
+    /// - Always `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simple: Option<bool>,
+}
+
+impl DownloadObjectRequestAcceptDownloadMethods {
+    /// Sets `getUrl`.
+    pub fn with_get_url(mut self, value: impl Into<bool>) -> Self {
+        self.get_url = Some(value.into());
+        self
+    }
+
+    /// Sets `simple`.
+    pub fn with_simple(mut self, value: impl Into<bool>) -> Self {
+        self.simple = Some(value.into());
+        self
+    }
 }
 
 /// Download Object Response
@@ -295,7 +447,11 @@ pub struct GetUrlDownloadResponse {
     /// The time after which `url` is no longer valid.
     /// If the client wishes to begin an HTTP GET request after this time, it should first call `startDownload` again to get a fresh URL.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `hashes.json#/definitions/download`
+    /// Object Content Hashes For Download
+    ///
+    /// Hashes of the content of this object.  The caller should verify all
+    /// hashes present for recognized algorithms, and verify that at least one
+    /// non-deprecated hash is present.
     pub hashes: ObjectContentHashesForDownload,
     /// The URL to which the client should make a GET request.
     ///
@@ -310,10 +466,14 @@ pub struct GetUrlDownloadResponse {
 /// non-deprecated hash is present.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectContentHashesForDownload {
-    /// - Schema: `#/definitions/upload/properties/sha256`
+    /// SHA256 hash
+    ///
+    /// - Pattern: `"^[a-z0-9]{64}$"`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// - Schema: `#/definitions/upload/properties/sha512`
+    /// SHA512 hash
+    ///
+    /// - Pattern: `"^[a-z0-9]{128}$"`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha512: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -328,7 +488,11 @@ pub struct ObjectContentHashesForDownload {
 pub struct GetObjectResponse {
     /// Expiration
     pub expires: apigen_runtime::Time,
-    /// - Schema: `hashes.json#/definitions/download`
+    /// Object Content Hashes For Download
+    ///
+    /// Hashes of the content of this object.  The caller should verify all
+    /// hashes present for recognized algorithms, and verify that at least one
+    /// non-deprecated hash is present.
     pub hashes: ObjectContentHashesForDownload,
     /// Project Identifier
     ///

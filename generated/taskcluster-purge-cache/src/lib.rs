@@ -23,6 +23,9 @@
 
 mod types;
 pub use types::*;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Purge Cache Service.

@@ -15,6 +15,15 @@ pub struct PurgeCacheRequest {
     pub cache_name: String,
 }
 
+impl PurgeCacheRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(cache_name: impl Into<String>) -> Self {
+        Self {
+            cache_name: cache_name.into(),
+        }
+    }
+}
+
 /// Open All Purge Requests List
 ///
 /// A list of currently open purge-cache requests. Should not be used by workers.
@@ -27,7 +36,9 @@ pub struct AllPurgeCacheRequestList {
         skip_serializing_if = "Option::is_none"
     )]
     pub continuation_token: Option<String>,
-    /// - Schema: `purge-cache-requests.json#`
+    /// Purge Cache Requests
+    ///
+    /// A list of Purge Cache requests that the Purge Cache service has previously received.
     pub requests: Vec<V1PurgeCacheRequest>,
 }
 
@@ -62,6 +73,8 @@ pub struct V1PurgeCacheRequest {
 /// A list of currently open purge-cache requests.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PurgeCacheRequestList {
-    /// - Schema: `purge-cache-requests.json#`
+    /// Purge Cache Requests
+    ///
+    /// A list of Purge Cache requests that the Purge Cache service has previously received.
     pub requests: Vec<V1PurgeCacheRequest>,
 }

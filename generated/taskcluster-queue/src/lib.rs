@@ -64,6 +64,9 @@
 mod types;
 pub use types::*;
 pub mod exchanges;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Queue Service.

@@ -49,7 +49,9 @@ pub struct Task {
     ///
     /// - Default: `{}`
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
-    /// - Schema: `task-metadata.json#`
+    /// Task Metadata
+    ///
+    /// Required task metadata
     pub metadata: TaskMetadata,
     /// Task Payload
     ///
@@ -64,7 +66,7 @@ pub struct Task {
     /// to define a task with `<priority>`.
     ///
     /// - Default: `"lowest"`
-    pub priority: TaskPriority,
+    pub priority: Priority,
     /// Project Identifier
     ///
     /// The name for the "project" with which this task is associated.  This
@@ -224,6 +226,23 @@ pub struct TaskMetadata {
     pub source: String,
 }
 
+impl TaskMetadata {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        description: impl Into<String>,
+        name: impl Into<String>,
+        owner: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            name: name.into(),
+            owner: owner.into(),
+            source: source.into(),
+        }
+    }
+}
+
 /// Task Priority
 ///
 /// Priority of task. This defaults to `lowest` and the scope
@@ -232,7 +251,7 @@ pub struct TaskMetadata {
 ///
 /// - Default: `"lowest"`
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum TaskPriority {
+pub enum Priority {
     /// `highest`
     #[serde(rename = "highest")]
     Highest,
@@ -259,6 +278,47 @@ pub enum TaskPriority {
     Unknown(String),
 }
 
+impl Priority {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Highest => "highest",
+            Self::VeryHigh => "very-high",
+            Self::High => "high",
+            Self::Medium => "medium",
+            Self::Low => "low",
+            Self::VeryLow => "very-low",
+            Self::Lowest => "lowest",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Priority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "highest" => Self::Highest,
+                "very-high" => Self::VeryHigh,
+                "high" => Self::High,
+                "medium" => Self::Medium,
+                "low" => Self::Low,
+                "very-low" => Self::VeryLow,
+                "lowest" => Self::Lowest,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Dependency Requirement Semantics
 ///
 /// The tasks relation to its dependencies. This property specifies the
@@ -282,6 +342,37 @@ pub enum TaskRequires {
     Unknown(String),
 }
 
+impl TaskRequires {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllCompleted => "all-completed",
+            Self::AllResolved => "all-resolved",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskRequires {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskRequires {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "all-completed" => Self::AllCompleted,
+                "all-resolved" => Self::AllResolved,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Task definitions response
 ///
 /// Request to list definitions of multiple tasks.
@@ -290,6 +381,14 @@ pub struct TasksRequest {
     /// - Default: `[]`
     #[serde(rename = "taskIds", default, skip_serializing_if = "Option::is_none")]
     pub task_ids: Option<Vec<String>>,
+}
+
+impl TasksRequest {
+    /// Sets `taskIds`.
+    pub fn with_task_ids(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.task_ids = Some(value.into());
+        self
+    }
 }
 
 /// Task Definition Response
@@ -316,7 +415,9 @@ pub struct TasksResponse {
 /// Generated from `schemas/queue/v1/tasks-response.json#/properties/tasks/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TasksResponseTask {
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
     #[serde(rename = "taskId")]
     pub task_id: String,
@@ -346,7 +447,9 @@ pub struct TasksStatusesResponse {
 /// Generated from `schemas/queue/v1/tasks-statuses-response.json#/properties/statuses/items`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TasksStatusesResponseStatus {
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     #[serde(rename = "taskId")]
     pub task_id: String,
@@ -368,13 +471,37 @@ pub struct TaskStatus {
     /// status is deleted. Notice that all artifacts for the task
     /// must have an expiration that is no later than this.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/priority`
+    /// Task Priority
+    ///
+    /// Priority of task. This defaults to `lowest` and the scope
+    /// `queue:create-task:<priority>/<provisionerId>/<workerType>` is required
+    /// to define a task with `<priority>`.
+    ///
+    /// - Default: `"lowest"`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<TaskPriority>,
-    /// - Schema: `task.json#/properties/projectId`
+    pub priority: Option<Priority>,
+    /// Project Identifier
+    ///
+    /// The name for the "project" with which this task is associated.  This
+    /// value can be used to control permission to manipulate tasks as well as
+    /// for usage reporting.  Project ids are typically simple identifiers,
+    /// optionally in a hierarchical namespace separated by `/` characters.
+    /// This value defaults to `none`.
+    ///
+    /// - Default: `"none"`
+    /// - Minimum length: `1`
+    /// - Maximum length: `500`
+    /// - Pattern: `"^([a-zA-Z0-9._/-]*)$"`
     #[serde(rename = "projectId")]
     pub project_id: String,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Retries Left
@@ -391,14 +518,37 @@ pub struct TaskStatus {
     ///
     /// - Items are unique.
     pub runs: Vec<TaskStatusRun>,
+    /// Scheduler Identifier
+    ///
+    /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
+    ///
+    /// * it can represent the entity that created the task;
+    /// * it can limit addition of new tasks to a task group: the caller of
+    ///     `createTask` must have a scope related to the `schedulerId` of the task
+    ///     group;
+    /// * it controls who can manipulate tasks, again by requiring
+    ///     `schedulerId`-related scopes; and
+    /// * it appears in the routing key for Pulse messages about the task.
+    ///
     /// - Default: `"-"`
-    /// - Schema: `task.json#/properties/schedulerId`
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
     /// State of this task. This is just an auxiliary property derived from state
     /// of latests run, or `unscheduled` if none.
     pub state: TaskStatusState,
-    /// - Schema: `task.json#/properties/taskGroupId`
+    /// Task-Group Identifier
+    ///
+    /// Identifier for a group of tasks scheduled together with this task.
+    /// Generally, all tasks related to a single event such as a version-control
+    /// push or a nightly build have the same `taskGroupId`.  This property
+    /// defaults to `taskId` if it isn't specified.  Tasks with `taskId` equal to
+    /// the `taskGroupId` are, [by convention](/docs/manual/using/task-graph),
+    /// decision tasks.
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
     /// Task Identifier
@@ -410,10 +560,21 @@ pub struct TaskStatus {
     /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskId")]
     pub task_id: String,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
@@ -529,6 +690,43 @@ pub enum TaskStatusRunReasonCreated {
     Unknown(String),
 }
 
+impl TaskStatusRunReasonCreated {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Retry => "retry",
+            Self::TaskRetry => "task-retry",
+            Self::Rerun => "rerun",
+            Self::Exception => "exception",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStatusRunReasonCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskStatusRunReasonCreated {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "scheduled" => Self::Scheduled,
+                "retry" => Self::Retry,
+                "task-retry" => Self::TaskRetry,
+                "rerun" => Self::Rerun,
+                "exception" => Self::Exception,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Reason Resolved
 ///
 /// Reason that run was resolved, this is mainly
@@ -579,6 +777,55 @@ pub enum TaskStatusRunReasonResolved {
     Unknown(String),
 }
 
+impl TaskStatusRunReasonResolved {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::DeadlineExceeded => "deadline-exceeded",
+            Self::Canceled => "canceled",
+            Self::ClaimExpired => "claim-expired",
+            Self::WorkerShutdown => "worker-shutdown",
+            Self::MalformedPayload => "malformed-payload",
+            Self::ResourceUnavailable => "resource-unavailable",
+            Self::InternalError => "internal-error",
+            Self::IntermittentTask => "intermittent-task",
+            Self::Superseded => "superseded",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStatusRunReasonResolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskStatusRunReasonResolved {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "deadline-exceeded" => Self::DeadlineExceeded,
+                "canceled" => Self::Canceled,
+                "claim-expired" => Self::ClaimExpired,
+                "worker-shutdown" => Self::WorkerShutdown,
+                "malformed-payload" => Self::MalformedPayload,
+                "resource-unavailable" => Self::ResourceUnavailable,
+                "internal-error" => Self::InternalError,
+                "intermittent-task" => Self::IntermittentTask,
+                "superseded" => Self::Superseded,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Run State
 ///
 /// State of this run
@@ -602,6 +849,43 @@ pub enum TaskStatusRunState {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl TaskStatusRunState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Exception => "exception",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStatusRunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskStatusRunState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "pending" => Self::Pending,
+                "running" => Self::Running,
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "exception" => Self::Exception,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// State of this task. This is just an auxiliary property derived from state
@@ -631,12 +915,53 @@ pub enum TaskStatusState {
     Unknown(String),
 }
 
+impl TaskStatusState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unscheduled => "unscheduled",
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Exception => "exception",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStatusState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskStatusState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "unscheduled" => Self::Unscheduled,
+                "pending" => Self::Pending,
+                "running" => Self::Running,
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "exception" => Self::Exception,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Task Status Response
 ///
 /// Response to a task status request
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskStatusResponse {
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
 }
 
@@ -660,15 +985,23 @@ pub struct ListTaskGroupResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub continuation_token: Option<String>,
-    /// - Schema: `task-group-response.json#/properties/expires`
+    /// Task group expiry date
+    ///
+    /// Date and time after the last expiration of any task in the task group.
+    /// For the unsealed task group this could change to a later date.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `task-group-response.json#/properties/schedulerId`
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
-    /// - Schema: `task-group-response.json#/properties/sealed`
+    /// Sealing timestamp
+    ///
+    /// Empty or date and time when task group was sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<apigen_runtime::Time>,
-    /// - Schema: `task-group-response.json#/properties/taskGroupId`
+    /// Task-Group Identifier
+    ///
+    /// Identifier for the task-group.
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
     /// Tasks from the Task-Group
@@ -684,9 +1017,13 @@ pub struct ListTaskGroupResponse {
 /// Task Definition and task status structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskDefinitionAndStatus {
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
 }
 
@@ -736,7 +1073,22 @@ pub struct TaskGroupResponse {
     /// Date and time after the last expiration of any task in the task group.
     /// For the unsealed task group this could change to a later date.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/schedulerId`
+    /// Scheduler Identifier
+    ///
+    /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
+    ///
+    /// * it can represent the entity that created the task;
+    /// * it can limit addition of new tasks to a task group: the caller of
+    ///     `createTask` must have a scope related to the `schedulerId` of the task
+    ///     group;
+    /// * it controls who can manipulate tasks, again by requiring
+    ///     `schedulerId`-related scopes; and
+    /// * it appears in the routing key for Pulse messages about the task.
+    ///
+    /// - Default: `"-"`
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
     /// Sealing timestamp
@@ -802,66 +1154,325 @@ pub struct CreateTaskRequest {
     /// before the deadline. After the deadline, a task is immutable. Note,
     /// deadline cannot be more than 5 days into the future
     pub deadline: apigen_runtime::Time,
+    /// Task Dependencies
+    ///
+    /// List of dependent tasks. These must either be _completed_ or _resolved_
+    /// before this task is scheduled. See `requires` for semantics.
+    /// There can be up to `max-task-dependencies` dependencies, but this value can be
+    /// overridden per-deployment to allow lower values.
+    ///
     /// - Default: `[]`
-    /// - Schema: `task.json#/properties/dependencies`
+    /// - Maximum items: `10000`
+    /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<String>>,
-    /// - Schema: `task.json#/properties/expires`
+    /// Expiration
+    ///
+    /// Task expiration, time at which task definition and status is deleted.
+    /// Notice that all artifacts for the task must have an expiration that is no
+    /// later than this. If this property isn't it will be set to `deadline`
+    /// plus one year (this default may change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<apigen_runtime::Time>,
+    /// Extra Data
+    ///
+    /// Object with properties that can hold any kind of extra data that should be
+    /// associated with the task. This can be data for the task which doesn't
+    /// fit into `payload`, or it can supplementary data for use in services
+    /// listening for events from this task. For example this could be details to
+    /// display on dashboard, or information for indexing the task. Please, try
+    /// to put all related information under one property, so `extra` data keys
+    /// don't conflict.  **Warning**, do not stuff large data-sets in here --
+    /// task definitions should not take-up multiple MiBs.
+    ///
     /// - Default: `{}`
-    /// - Schema: `task.json#/properties/extra`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<std::collections::BTreeMap<String, serde_json::Value>>,
-    /// - Schema: `task-metadata.json#`
+    /// Task Metadata
+    ///
+    /// Required task metadata
     pub metadata: TaskMetadata,
+    /// Task Payload
+    ///
+    /// Task-specific payload following worker-specific format.
+    /// Refer to the documentation for the worker implementing
+    /// `<provisionerId>/<workerType>` for details.
+    ///
     /// - Default: `[]`
-    /// - Schema: `task.json#/properties/payload`
     pub payload: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Task Priority
+    ///
+    /// Priority of task. This defaults to `lowest` and the scope
+    /// `queue:create-task:<priority>/<provisionerId>/<workerType>` is required
+    /// to define a task with `<priority>`.
+    ///
     /// - Default: `"lowest"`
-    /// - Schema: `task.json#/properties/priority`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<TaskPriority>,
+    pub priority: Option<Priority>,
+    /// Project Identifier
+    ///
+    /// The name for the "project" with which this task is associated.  This
+    /// value can be used to control permission to manipulate tasks as well as
+    /// for usage reporting.  Project ids are typically simple identifiers,
+    /// optionally in a hierarchical namespace separated by `/` characters.
+    /// This value defaults to `none`.
+    ///
     /// - Default: `"none"`
-    /// - Schema: `task.json#/properties/projectId`
+    /// - Minimum length: `1`
+    /// - Maximum length: `500`
+    /// - Pattern: `"^([a-zA-Z0-9._/-]*)$"`
     #[serde(rename = "projectId", default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId", default, skip_serializing_if = "Option::is_none")]
     pub provisioner_id: Option<String>,
+    /// Dependency Requirement Semantics
+    ///
+    /// The tasks relation to its dependencies. This property specifies the
+    /// semantics of the `task.dependencies` property.
+    /// If `all-completed` is given the task will be scheduled when all
+    /// dependencies are resolved _completed_ (successful resolution).
+    /// If `all-resolved` is given the task will be scheduled when all dependencies
+    /// have been resolved, regardless of what their resolution is.
+    ///
     /// - Default: `"all-completed"`
-    /// - Schema: `task.json#/properties/requires`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<TaskRequires>,
+    /// Retries
+    ///
+    /// Number of times to retry the task in case of infrastructure issues.
+    /// An _infrastructure issue_ is a worker node that crashes or is shutdown,
+    /// these events are to be expected.
+    ///
     /// - Default: `5`
-    /// - Schema: `task.json#/properties/retries`
+    /// - Minimum: `0`
+    /// - Maximum: `49`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u64>,
+    /// Task Specific Routes
+    ///
+    /// List of task-specific routes. Pulse messages about the task will be CC'ed to
+    /// `route.<value>` for each `<value>` in this array.
+    ///
+    /// This array has a maximum size due to a limitation of the AMQP protocol,
+    /// over which Pulse runs.  All routes must fit in the same "frame" of this
+    /// protocol, and the frames have a fixed maximum size (typically 128k).
+    ///
     /// - Default: `[]`
-    /// - Schema: `task.json#/properties/routes`
+    /// - Maximum items: `64`
+    /// - Items are unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<String>>,
+    /// Scheduler Identifier
+    ///
+    /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
+    ///
+    /// * it can represent the entity that created the task;
+    /// * it can limit addition of new tasks to a task group: the caller of
+    ///     `createTask` must have a scope related to the `schedulerId` of the task
+    ///     group;
+    /// * it controls who can manipulate tasks, again by requiring
+    ///     `schedulerId`-related scopes; and
+    /// * it appears in the routing key for Pulse messages about the task.
+    ///
     /// - Default: `"-"`
-    /// - Schema: `task.json#/properties/schedulerId`
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "schedulerId", default, skip_serializing_if = "Option::is_none")]
     pub scheduler_id: Option<String>,
+    /// Scopes
+    ///
+    /// List of scopes that the task is authorized to use during its execution.
+    ///
     /// - Default: `[]`
-    /// - Schema: `task.json#/properties/scopes`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// Tags
+    ///
+    /// Arbitrary key-value tags (only strings limited to 4k). These can be used
+    /// to attach informal metadata to a task. Use this for informal tags that
+    /// tasks can be classified by. You can also think of strings here as
+    /// candidates for formal metadata. Something like
+    /// `purpose: 'build' || 'test'` is a good example.
+    ///
     /// - Default: `{}`
-    /// - Schema: `task.json#/properties/tags`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<std::collections::BTreeMap<String, String>>,
-    /// - Schema: `task.json#/properties/taskGroupId`
+    /// Task-Group Identifier
+    ///
+    /// Identifier for a group of tasks scheduled together with this task.
+    /// Generally, all tasks related to a single event such as a version-control
+    /// push or a nightly build have the same `taskGroupId`.  This property
+    /// defaults to `taskId` if it isn't specified.  Tasks with `taskId` equal to
+    /// the `taskGroupId` are, [by convention](/docs/manual/using/task-graph),
+    /// decision tasks.
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskGroupId", default, skip_serializing_if = "Option::is_none")]
     pub task_group_id: Option<String>,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId", default, skip_serializing_if = "Option::is_none")]
     pub task_queue_id: Option<String>,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType", default, skip_serializing_if = "Option::is_none")]
     pub worker_type: Option<String>,
+}
+
+impl CreateTaskRequest {
+    /// From the required fields; optional fields start unset. `payload` starts empty: set it with [`Self::with_payload`].
+    pub fn new(
+        created: impl Into<apigen_runtime::Time>,
+        deadline: impl Into<apigen_runtime::Time>,
+        metadata: impl Into<TaskMetadata>,
+    ) -> Self {
+        Self {
+            created: created.into(),
+            deadline: deadline.into(),
+            dependencies: None,
+            expires: None,
+            extra: None,
+            metadata: metadata.into(),
+            payload: Default::default(),
+            priority: None,
+            project_id: None,
+            provisioner_id: None,
+            requires: None,
+            retries: None,
+            routes: None,
+            scheduler_id: None,
+            scopes: None,
+            tags: None,
+            task_group_id: None,
+            task_queue_id: None,
+            worker_type: None,
+        }
+    }
+
+    /// Sets `dependencies`.
+    pub fn with_dependencies(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.dependencies = Some(value.into());
+        self
+    }
+
+    /// Sets `expires`.
+    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
+
+    /// Sets `extra` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_extra(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.extra = Some(v);
+        Ok(self)
+    }
+
+    /// Sets `payload` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_payload(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.payload = v;
+        Ok(self)
+    }
+
+    /// Sets `priority`.
+    pub fn with_priority(mut self, value: impl Into<Priority>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+
+    /// Sets `projectId`.
+    pub fn with_project_id(mut self, value: impl Into<String>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+
+    /// Sets `provisionerId`.
+    pub fn with_provisioner_id(mut self, value: impl Into<String>) -> Self {
+        self.provisioner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `requires`.
+    pub fn with_requires(mut self, value: impl Into<TaskRequires>) -> Self {
+        self.requires = Some(value.into());
+        self
+    }
+
+    /// Sets `retries`.
+    pub fn with_retries(mut self, value: impl Into<u64>) -> Self {
+        self.retries = Some(value.into());
+        self
+    }
+
+    /// Sets `routes`.
+    pub fn with_routes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.routes = Some(value.into());
+        self
+    }
+
+    /// Sets `schedulerId`.
+    pub fn with_scheduler_id(mut self, value: impl Into<String>) -> Self {
+        self.scheduler_id = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn with_scopes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `tags`.
+    pub fn with_tags(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.tags = Some(value.into());
+        self
+    }
+
+    /// Sets `taskGroupId`.
+    pub fn with_task_group_id(mut self, value: impl Into<String>) -> Self {
+        self.task_group_id = Some(value.into());
+        self
+    }
+
+    /// Sets `taskQueueId`.
+    pub fn with_task_queue_id(mut self, value: impl Into<String>) -> Self {
+        self.task_queue_id = Some(value.into());
+        self
+    }
+
+    /// Sets `workerType`.
+    pub fn with_worker_type(mut self, value: impl Into<String>) -> Self {
+        self.worker_type = Some(value.into());
+        self
+    }
 }
 
 /// Change Task Priority Request
@@ -872,37 +1483,16 @@ pub struct ChangeTaskPriorityRequest {
     /// New priority to apply. Claimed runs keep their current run priority until
     /// they are retried.
     #[serde(rename = "newPriority")]
-    pub new_priority: ChangeTaskPriorityRequestNewPriority,
+    pub new_priority: Priority,
 }
 
-/// New priority to apply. Claimed runs keep their current run priority until
-/// they are retried.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ChangeTaskPriorityRequestNewPriority {
-    /// `highest`
-    #[serde(rename = "highest")]
-    Highest,
-    /// `very-high`
-    #[serde(rename = "very-high")]
-    VeryHigh,
-    /// `high`
-    #[serde(rename = "high")]
-    High,
-    /// `medium`
-    #[serde(rename = "medium")]
-    Medium,
-    /// `low`
-    #[serde(rename = "low")]
-    Low,
-    /// `very-low`
-    #[serde(rename = "very-low")]
-    VeryLow,
-    /// `lowest`
-    #[serde(rename = "lowest")]
-    Lowest,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
+impl ChangeTaskPriorityRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(new_priority: impl Into<Priority>) -> Self {
+        Self {
+            new_priority: new_priority.into(),
+        }
+    }
 }
 
 /// Task Group Priority Change Response
@@ -911,8 +1501,7 @@ pub enum ChangeTaskPriorityRequestNewPriority {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskGroupPriorityChangeResponse {
     #[serde(rename = "newPriority")]
-    pub new_priority: TaskGroupPriorityChangeResponseNewPriority,
-    /// - Schema: `task-group-response.json#/properties/schedulerId`
+    pub new_priority: Priority,
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
     /// Task-Group Identifier
@@ -928,35 +1517,6 @@ pub struct TaskGroupPriorityChangeResponse {
     /// - Minimum: `0`
     #[serde(rename = "tasksAffected")]
     pub tasks_affected: u64,
-}
-
-/// Generated from `schemas/queue/v1/task-group-priority-change-response.json#/properties/newPriority`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum TaskGroupPriorityChangeResponseNewPriority {
-    /// `highest`
-    #[serde(rename = "highest")]
-    Highest,
-    /// `very-high`
-    #[serde(rename = "very-high")]
-    VeryHigh,
-    /// `high`
-    #[serde(rename = "high")]
-    High,
-    /// `medium`
-    #[serde(rename = "medium")]
-    Medium,
-    /// `low`
-    #[serde(rename = "low")]
-    Low,
-    /// `very-low`
-    #[serde(rename = "very-low")]
-    VeryLow,
-    /// `lowest`
-    #[serde(rename = "lowest")]
-    Lowest,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
 }
 
 /// Claim Work Request
@@ -986,6 +1546,21 @@ pub struct ClaimWorkRequest {
     pub worker_id: String,
 }
 
+impl ClaimWorkRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        tasks: impl Into<u64>,
+        worker_group: impl Into<String>,
+        worker_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            tasks: tasks.into(),
+            worker_group: worker_group.into(),
+            worker_id: worker_id.into(),
+        }
+    }
+}
+
 /// Claim Work Response
 ///
 /// Response to an attempt to claim tasks for a worker to process.
@@ -1001,7 +1576,23 @@ pub struct ClaimWorkResponse {
 /// Task Claim
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClaimWorkResponseTask {
-    /// - Schema: `task-credentials.json#`
+    /// Task Credentials
+    ///
+    /// Temporary credentials granting `task.scopes` and the scope:
+    /// `queue:claim-task:<taskId>/<runId>` which allows the worker to reclaim
+    /// the task, upload artifacts and report task resolution.
+    ///
+    /// The temporary credentials are set to expire after `takenUntil`. They
+    /// won't expire exactly at `takenUntil` but shortly after, hence, requests
+    /// coming close `takenUntil` won't have problems even if there is a little
+    /// clock drift.
+    ///
+    /// Workers should use these credentials when making requests on behalf of
+    /// a task. This includes requests to create artifacts, reclaiming the task
+    /// reporting the task `completed`, `failed` or `exception`.
+    ///
+    /// Note, a new set of temporary credentials is issued when the worker
+    /// reclaims the task.
     pub credentials: TaskCredentials,
     /// `run-id` assigned to this run of the task
     ///
@@ -1009,7 +1600,9 @@ pub struct ClaimWorkResponseTask {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Time at which the run expires and is resolved as `exception`,
     /// with reason `claim-expired` if the run haven't been reclaimed.
@@ -1017,7 +1610,9 @@ pub struct ClaimWorkResponseTask {
     /// by the `queue.task_claim_timeout` configuration.
     #[serde(rename = "takenUntil")]
     pub taken_until: apigen_runtime::Time,
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
     /// Identifier for the worker-group within which this run started.
     ///
@@ -1092,12 +1687,38 @@ pub struct TaskClaimRequest {
     pub worker_id: String,
 }
 
+impl TaskClaimRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(worker_group: impl Into<String>, worker_id: impl Into<String>) -> Self {
+        Self {
+            worker_group: worker_group.into(),
+            worker_id: worker_id.into(),
+        }
+    }
+}
+
 /// Task Claim Response
 ///
 /// Response to a successful task claim
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskClaimResponse {
-    /// - Schema: `task-credentials.json#`
+    /// Task Credentials
+    ///
+    /// Temporary credentials granting `task.scopes` and the scope:
+    /// `queue:claim-task:<taskId>/<runId>` which allows the worker to reclaim
+    /// the task, upload artifacts and report task resolution.
+    ///
+    /// The temporary credentials are set to expire after `takenUntil`. They
+    /// won't expire exactly at `takenUntil` but shortly after, hence, requests
+    /// coming close `takenUntil` won't have problems even if there is a little
+    /// clock drift.
+    ///
+    /// Workers should use these credentials when making requests on behalf of
+    /// a task. This includes requests to create artifacts, reclaiming the task
+    /// reporting the task `completed`, `failed` or `exception`.
+    ///
+    /// Note, a new set of temporary credentials is issued when the worker
+    /// reclaims the task.
     pub credentials: TaskCredentials,
     /// `run-id` assigned to this run of the task
     ///
@@ -1105,13 +1726,17 @@ pub struct TaskClaimResponse {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Time at which the run expires and is resolved as `exception`,
     /// with reason `claim-expired` if the run haven't been reclaimed.
     #[serde(rename = "takenUntil")]
     pub taken_until: apigen_runtime::Time,
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
     /// Identifier for the worker-group within which this run started.
     ///
@@ -1134,7 +1759,23 @@ pub struct TaskClaimResponse {
 /// Response to a successful task claim
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskReclaimResponse {
-    /// - Schema: `task-credentials.json#`
+    /// Task Credentials
+    ///
+    /// Temporary credentials granting `task.scopes` and the scope:
+    /// `queue:claim-task:<taskId>/<runId>` which allows the worker to reclaim
+    /// the task, upload artifacts and report task resolution.
+    ///
+    /// The temporary credentials are set to expire after `takenUntil`. They
+    /// won't expire exactly at `takenUntil` but shortly after, hence, requests
+    /// coming close `takenUntil` won't have problems even if there is a little
+    /// clock drift.
+    ///
+    /// Workers should use these credentials when making requests on behalf of
+    /// a task. This includes requests to create artifacts, reclaiming the task
+    /// reporting the task `completed`, `failed` or `exception`.
+    ///
+    /// Note, a new set of temporary credentials is issued when the worker
+    /// reclaims the task.
     pub credentials: TaskCredentials,
     /// `run-id` assigned to this run of the task
     ///
@@ -1142,7 +1783,9 @@ pub struct TaskReclaimResponse {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Time at which the run expires and is resolved as `exception`,
     /// with reason `claim-expired` if the run haven't been reclaimed.
@@ -1207,6 +1850,13 @@ pub struct TaskExceptionRequest {
     pub reason: TaskExceptionRequestReason,
 }
 
+impl TaskExceptionRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(reason: impl Into<TaskExceptionRequestReason>) -> Self {
+        Self { reason: reason.into() }
+    }
+}
+
 /// Reason that the task is resolved with an exception. This is a subset
 /// of the values for `resolvedReason` given in the task status structure.
 ///
@@ -1264,6 +1914,43 @@ pub enum TaskExceptionRequestReason {
     Unknown(String),
 }
 
+impl TaskExceptionRequestReason {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::WorkerShutdown => "worker-shutdown",
+            Self::MalformedPayload => "malformed-payload",
+            Self::ResourceUnavailable => "resource-unavailable",
+            Self::InternalError => "internal-error",
+            Self::IntermittentTask => "intermittent-task",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for TaskExceptionRequestReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskExceptionRequestReason {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "worker-shutdown" => Self::WorkerShutdown,
+                "malformed-payload" => Self::MalformedPayload,
+                "resource-unavailable" => Self::ResourceUnavailable,
+                "internal-error" => Self::InternalError,
+                "intermittent-task" => Self::IntermittentTask,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Post Artifact Request
 ///
 /// Request a authorization to put and artifact or posting of a URL as an artifact. Note that the `storageType` property is referenced in the response as well.
@@ -1318,6 +2005,26 @@ pub struct S3ArtifactRequest {
     pub expires: apigen_runtime::Time,
 }
 
+impl S3ArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        content_type: impl Into<String>,
+        expires: impl Into<apigen_runtime::Time>,
+    ) -> Self {
+        Self {
+            content_length: None,
+            content_type: content_type.into(),
+            expires: expires.into(),
+        }
+    }
+
+    /// Sets `contentLength`.
+    pub fn with_content_length(mut self, value: impl Into<u64>) -> Self {
+        self.content_length = Some(value.into());
+        self
+    }
+}
+
 /// Object Artifact Request
 ///
 /// Request to create an artifact via the object service.
@@ -1337,6 +2044,26 @@ pub struct ObjectArtifactRequest {
     pub content_type: String,
     /// Date-time after which the artifact should be deleted.
     pub expires: apigen_runtime::Time,
+}
+
+impl ObjectArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        content_type: impl Into<String>,
+        expires: impl Into<apigen_runtime::Time>,
+    ) -> Self {
+        Self {
+            content_length: None,
+            content_type: content_type.into(),
+            expires: expires.into(),
+        }
+    }
+
+    /// Sets `contentLength`.
+    pub fn with_content_length(mut self, value: impl Into<u64>) -> Self {
+        self.content_length = Some(value.into());
+        self
+    }
 }
 
 /// Redirect Artifact Request
@@ -1367,6 +2094,21 @@ pub struct RedirectArtifactRequest {
     pub url: String,
 }
 
+impl RedirectArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        content_type: impl Into<String>,
+        expires: impl Into<apigen_runtime::Time>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            content_type: content_type.into(),
+            expires: expires.into(),
+            url: url.into(),
+        }
+    }
+}
+
 /// Link Artifact Request
 ///
 /// Request the queue to link this artifact to the named artifact on the same
@@ -1392,6 +2134,26 @@ pub struct LinkArtifactRequest {
     pub expires: apigen_runtime::Time,
 }
 
+impl LinkArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        artifact: impl Into<String>,
+        expires: impl Into<apigen_runtime::Time>,
+    ) -> Self {
+        Self {
+            artifact: artifact.into(),
+            content_type: None,
+            expires: expires.into(),
+        }
+    }
+
+    /// Sets `contentType`.
+    pub fn with_content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+}
+
 /// Error Artifact Request
 ///
 /// Request the queue to reply `424` (Failed Dependency) with `reason` and
@@ -1409,6 +2171,21 @@ pub struct ErrorArtifactRequest {
     pub message: String,
     /// Reason why the artifact doesn't exist.
     pub reason: ErrorArtifactRequestReason,
+}
+
+impl ErrorArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        expires: impl Into<apigen_runtime::Time>,
+        message: impl Into<String>,
+        reason: impl Into<ErrorArtifactRequestReason>,
+    ) -> Self {
+        Self {
+            expires: expires.into(),
+            message: message.into(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Reason why the artifact doesn't exist.
@@ -1429,6 +2206,41 @@ pub enum ErrorArtifactRequestReason {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl ErrorArtifactRequestReason {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::FileMissingOnWorker => "file-missing-on-worker",
+            Self::InvalidResourceOnWorker => "invalid-resource-on-worker",
+            Self::TooLargeFileOnWorker => "too-large-file-on-worker",
+            Self::FileNotReadableOnWorker => "file-not-readable-on-worker",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorArtifactRequestReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorArtifactRequestReason {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "file-missing-on-worker" => Self::FileMissingOnWorker,
+                "invalid-resource-on-worker" => Self::InvalidResourceOnWorker,
+                "too-large-file-on-worker" => Self::TooLargeFileOnWorker,
+                "file-not-readable-on-worker" => Self::FileNotReadableOnWorker,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Post Artifact Response
@@ -1496,7 +2308,12 @@ pub struct S3ArtifactResponse {
 /// object is immutable and the credentials are no longer useful.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectArtifactResponse {
-    /// - Schema: `object-credentials.json#`
+    /// Object service Credentials
+    ///
+    /// Temporary credentials for access to the object service.
+    ///
+    /// These credentials are used both to download artifacts from the object service
+    /// (`getArtifactContent`) and to upload artifacts (`createArtifact`).
     pub credentials: ObjectCredentials,
     /// Expiration time for the artifact.
     pub expires: apigen_runtime::Time,
@@ -1579,6 +2396,15 @@ pub struct FinishArtifactRequest {
     /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "uploadId")]
     pub upload_id: String,
+}
+
+impl FinishArtifactRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(upload_id: impl Into<String>) -> Self {
+        Self {
+            upload_id: upload_id.into(),
+        }
+    }
 }
 
 /// Get Artifact Response
@@ -1696,6 +2522,43 @@ pub enum ArtifactResponseStorageType {
     Unknown(String),
 }
 
+impl ArtifactResponseStorageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::S3 => "s3",
+            Self::Object => "object",
+            Self::Reference => "reference",
+            Self::Link => "link",
+            Self::Error => "error",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactResponseStorageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactResponseStorageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "s3" => Self::S3,
+                "object" => Self::Object,
+                "reference" => Self::Reference,
+                "link" => Self::Link,
+                "error" => Self::Error,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Get Artifact Content Response
 ///
 /// Response to the `artifact` and `latestArtifact` methods.  It is one of the
@@ -1720,7 +2583,7 @@ pub enum ArtifactContentResponse {
     Unknown,
 }
 
-/// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/0/#without-tag`.
+/// The fields of [`ArtifactContentResponse::S3`] (`storageType: s3`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseS3 {
     /// URL from which to download the artifact.  This may be a URL for a bucket or
@@ -1735,7 +2598,12 @@ pub struct ArtifactContentResponseS3 {
 /// retries, slow downloads, and clock skew.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseObject {
-    /// - Schema: `object-credentials.json#`
+    /// Object service Credentials
+    ///
+    /// Temporary credentials for access to the object service.
+    ///
+    /// These credentials are used both to download artifacts from the object service
+    /// (`getArtifactContent`) and to upload artifacts (`createArtifact`).
     pub credentials: ObjectCredentials,
     /// Name of the object on the object service.
     ///
@@ -1743,7 +2611,7 @@ pub struct ArtifactContentResponseObject {
     pub name: String,
 }
 
-/// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/2/#without-tag`.
+/// The fields of [`ArtifactContentResponse::Reference`] (`storageType: reference`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseReference {
     /// Referenced URL
@@ -1752,7 +2620,7 @@ pub struct ArtifactContentResponseReference {
     pub url: String,
 }
 
-/// Generated from `schemas/queue/v1/artifact-content-response.json#/oneOf/3/#without-tag`.
+/// The fields of [`ArtifactContentResponse::Error`] (`storageType: error`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArtifactContentResponseError {
     /// Error message
@@ -1798,7 +2666,14 @@ pub struct ListProvisionersResponseProvisioner {
     /// Date and time where the provisioner was last seen active
     #[serde(rename = "lastDateActive")]
     pub last_date_active: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Stability
@@ -1807,7 +2682,7 @@ pub struct ListProvisionersResponseProvisioner {
     ///  * `experimental`
     ///  * `stable`
     ///  * `deprecated`
-    pub stability: ListProvisionersResponseProvisionerStability,
+    pub stability: Stability,
 }
 
 /// Stability
@@ -1817,7 +2692,7 @@ pub struct ListProvisionersResponseProvisioner {
 ///  * `stable`
 ///  * `deprecated`
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ListProvisionersResponseProvisionerStability {
+pub enum Stability {
     /// `experimental`
     #[serde(rename = "experimental")]
     Experimental,
@@ -1830,6 +2705,39 @@ pub enum ListProvisionersResponseProvisionerStability {
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
     Unknown(String),
+}
+
+impl Stability {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Experimental => "experimental",
+            Self::Stable => "stable",
+            Self::Deprecated => "deprecated",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for Stability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Stability {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "experimental" => Self::Experimental,
+                "stable" => Self::Stable,
+                "deprecated" => Self::Deprecated,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
 }
 
 /// Provisioner Response
@@ -1851,7 +2759,14 @@ pub struct ProvisionerResponse {
     /// of when the provisioner was last seen active.
     #[serde(rename = "lastDateActive")]
     pub last_date_active: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Stability
@@ -1860,29 +2775,7 @@ pub struct ProvisionerResponse {
     ///   * `experimental`
     ///   * `stable`
     ///   * `deprecated`
-    pub stability: ProvisionerResponseStability,
-}
-
-/// Stability
-///
-/// This is the stability of the provisioner. Accepted values:
-///   * `experimental`
-///   * `stable`
-///   * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ProvisionerResponseStability {
-    /// `experimental`
-    #[serde(rename = "experimental")]
-    Experimental,
-    /// `stable`
-    #[serde(rename = "stable")]
-    Stable,
-    /// `deprecated`
-    #[serde(rename = "deprecated")]
-    Deprecated,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
+    pub stability: Stability,
 }
 
 /// Count Pending Tasks Response
@@ -1901,13 +2794,31 @@ pub struct PendingTasksResponse {
     /// - Minimum: `0`
     #[serde(rename = "pendingTasks")]
     pub pending_tasks: u64,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
@@ -1936,13 +2847,31 @@ pub struct TaskQueueCountsResponse {
     /// - Minimum: `0`
     #[serde(rename = "pendingTasks")]
     pub pending_tasks: u64,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
@@ -1992,7 +2921,9 @@ pub struct ListPendingTasksResponseTask {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
     /// Task Identifier
     ///
@@ -2049,7 +2980,9 @@ pub struct ListClaimedTasksResponseTask {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task.json#`
+    /// Task Definition Response
+    ///
+    /// Definition of a task that can be scheduled
     pub task: Task,
     /// Task Identifier
     ///
@@ -2110,7 +3043,14 @@ pub struct ListWorkertypesResponseWorkerType {
     /// Date and time where the worker-type was last seen active
     #[serde(rename = "lastDateActive")]
     pub last_date_active: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Stability
@@ -2119,35 +3059,24 @@ pub struct ListWorkertypesResponseWorkerType {
     ///  * `experimental`
     ///  * `stable`
     ///  * `deprecated`
-    pub stability: ListWorkertypesResponseWorkerTypeStability,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    pub stability: Stability,
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
-}
-
-/// Stability
-///
-/// This is the stability of the worker-type. Accepted values:
-///  * `experimental`
-///  * `stable`
-///  * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ListWorkertypesResponseWorkerTypeStability {
-    /// `experimental`
-    #[serde(rename = "experimental")]
-    Experimental,
-    /// `stable`
-    #[serde(rename = "stable")]
-    Stable,
-    /// `deprecated`
-    #[serde(rename = "deprecated")]
-    Deprecated,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
 }
 
 /// Worker-type Response
@@ -2169,7 +3098,14 @@ pub struct WorkertypeResponse {
     /// of when the worker-type was last seen active.
     #[serde(rename = "lastDateActive")]
     pub last_date_active: apigen_runtime::Time,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Stability
@@ -2178,35 +3114,24 @@ pub struct WorkertypeResponse {
     ///   * `experimental`
     ///   * `stable`
     ///   * `deprecated`
-    pub stability: WorkertypeResponseStability,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    pub stability: Stability,
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
-}
-
-/// Stability
-///
-/// This is the stability of the worker-type. Accepted values:
-///   * `experimental`
-///   * `stable`
-///   * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum WorkertypeResponseStability {
-    /// `experimental`
-    #[serde(rename = "experimental")]
-    Experimental,
-    /// `stable`
-    #[serde(rename = "stable")]
-    Stable,
-    /// `deprecated`
-    #[serde(rename = "deprecated")]
-    Deprecated,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
 }
 
 /// List Task-Queues Response
@@ -2259,32 +3184,14 @@ pub struct ListTaskqueuesResponseTaskQueue {
     ///  * `experimental`
     ///  * `stable`
     ///  * `deprecated`
-    pub stability: ListTaskqueuesResponseTaskQueueStability,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    pub stability: Stability,
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-}
-
-/// Stability
-///
-/// This is the stability of the task queue. Accepted values:
-///  * `experimental`
-///  * `stable`
-///  * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ListTaskqueuesResponseTaskQueueStability {
-    /// `experimental`
-    #[serde(rename = "experimental")]
-    Experimental,
-    /// `stable`
-    #[serde(rename = "stable")]
-    Stable,
-    /// `deprecated`
-    #[serde(rename = "deprecated")]
-    Deprecated,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
 }
 
 /// Task queue Response
@@ -2313,32 +3220,14 @@ pub struct TaskqueueResponse {
     ///   * `experimental`
     ///   * `stable`
     ///   * `deprecated`
-    pub stability: TaskqueueResponseStability,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    pub stability: Stability,
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId")]
     pub task_queue_id: String,
-}
-
-/// Stability
-///
-/// This is the stability of the task queue. Accepted values:
-///   * `experimental`
-///   * `stable`
-///   * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum TaskqueueResponseStability {
-    /// `experimental`
-    #[serde(rename = "experimental")]
-    Experimental,
-    /// `stable`
-    #[serde(rename = "stable")]
-    Stable,
-    /// `deprecated`
-    #[serde(rename = "deprecated")]
-    Deprecated,
-    /// A value this client does not know yet (kept as sent).
-    #[serde(untagged)]
-    Unknown(String),
 }
 
 /// List Workers Response
@@ -2390,8 +3279,6 @@ pub struct ListWorkersResponseWorker {
     /// Most Recent Task
     ///
     /// The most recent claimed task
-    ///
-    /// - Schema: `task-run.json#`
     #[serde(rename = "latestTask", default, skip_serializing_if = "Option::is_none")]
     pub latest_task: Option<TaskRun>,
     /// Worker Quarantine
@@ -2471,7 +3358,14 @@ pub struct WorkerResponse {
     /// is first seen.
     #[serde(rename = "lastDateActive", default, skip_serializing_if = "Option::is_none")]
     pub last_date_active: Option<apigen_runtime::Time>,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Worker Quarantine Details
@@ -2503,7 +3397,11 @@ pub struct WorkerResponse {
     /// List of 20 most recent tasks claimed by the worker.
     #[serde(rename = "recentTasks")]
     pub recent_tasks: Vec<TaskRun>,
-    /// - Schema: `task.json#/properties/taskQueueId`
+    /// Task Queue Id
+    ///
+    /// Unique identifier for a task queue
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "taskQueueId", default, skip_serializing_if = "Option::is_none")]
     pub task_queue_id: Option<String>,
     /// Worker Group
@@ -2526,7 +3424,14 @@ pub struct WorkerResponse {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `taskQueueId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
@@ -2582,6 +3487,22 @@ pub struct QuarantineWorkerRequest {
     pub quarantine_until: apigen_runtime::Time,
 }
 
+impl QuarantineWorkerRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(quarantine_until: impl Into<apigen_runtime::Time>) -> Self {
+        Self {
+            quarantine_info: None,
+            quarantine_until: quarantine_until.into(),
+        }
+    }
+
+    /// Sets `quarantineInfo`.
+    pub fn with_quarantine_info(mut self, value: impl Into<String>) -> Self {
+        self.quarantine_info = Some(value.into());
+        self
+    }
+}
+
 /// Worker Request
 ///
 /// Request to update a worker.
@@ -2594,15 +3515,29 @@ pub struct UpdateWorkerRequest {
     pub expires: apigen_runtime::Time,
 }
 
+impl UpdateWorkerRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+        Self { expires: expires.into() }
+    }
+}
+
 /// Task Defined Message
 ///
 /// Message reporting that a task has been defined. The task may or may not be
 /// _scheduled_ too.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskDefinedMessage {
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
-    /// - Schema: `task-pulse-definition.json#`
+    /// Task Definition Structure for Pulse Messages
+    ///
+    /// Subset of a task definition containing values that are useful for determining
+    /// whether a message is interesting to the receiver. Where the full task
+    /// definition is required, the receiver should call queue.task to download that
+    /// definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskPulseDefinition>,
     /// Message version
@@ -2619,7 +3554,15 @@ pub struct TaskDefinedMessage {
 /// definition.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskPulseDefinition {
-    /// - Schema: `task.json#/properties/tags`
+    /// Tags
+    ///
+    /// Arbitrary key-value tags (only strings limited to 4k). These can be used
+    /// to attach informal metadata to a task. Use this for informal tags that
+    /// tasks can be classified by. You can also think of strings here as
+    /// candidates for formal metadata. Something like
+    /// `purpose: 'build' || 'test'` is a good example.
+    ///
+    /// - Default: `{}`
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
@@ -2634,7 +3577,9 @@ pub struct TaskPendingMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Subset of a task definition
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2648,7 +3593,15 @@ pub struct TaskPendingMessage {
 /// Subset of a task definition
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskPendingMessageTask {
-    /// - Schema: `task.json#/properties/tags`
+    /// Tags
+    ///
+    /// Arbitrary key-value tags (only strings limited to 4k). These can be used
+    /// to attach informal metadata to a task. Use this for informal tags that
+    /// tasks can be classified by. You can also think of strings here as
+    /// candidates for formal metadata. Something like
+    /// `purpose: 'build' || 'test'` is a good example.
+    ///
+    /// - Default: `{}`
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
@@ -2663,13 +3616,20 @@ pub struct TaskRunningMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Time at which the run expires and is resolved as `failed`, if the run
     /// isn't reclaimed.
     #[serde(rename = "takenUntil")]
     pub taken_until: apigen_runtime::Time,
-    /// - Schema: `task-pulse-definition.json#`
+    /// Task Definition Structure for Pulse Messages
+    ///
+    /// Subset of a task definition containing values that are useful for determining
+    /// whether a message is interesting to the receiver. Where the full task
+    /// definition is required, the receiver should call queue.task to download that
+    /// definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskPulseDefinition>,
     /// Message version
@@ -2707,7 +3667,9 @@ pub struct ArtifactCreatedMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Message version
     ///
@@ -2792,6 +3754,41 @@ pub enum ArtifactCreatedMessageArtifactStorageType {
     Unknown(String),
 }
 
+impl ArtifactCreatedMessageArtifactStorageType {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Reference => "reference",
+            Self::Link => "link",
+            Self::Error => "error",
+            Self::Object => "object",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactCreatedMessageArtifactStorageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ArtifactCreatedMessageArtifactStorageType {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "reference" => Self::Reference,
+                "link" => Self::Link,
+                "error" => Self::Error,
+                "object" => Self::Object,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Task Completed Message
 ///
 /// Message reporting that a task has complete successfully.
@@ -2803,9 +3800,16 @@ pub struct TaskCompletedMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
-    /// - Schema: `task-pulse-definition.json#`
+    /// Task Definition Structure for Pulse Messages
+    ///
+    /// Subset of a task definition containing values that are useful for determining
+    /// whether a message is interesting to the receiver. Where the full task
+    /// definition is required, the receiver should call queue.task to download that
+    /// definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskPulseDefinition>,
     /// Message version
@@ -2839,9 +3843,16 @@ pub struct TaskFailedMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId")]
     pub run_id: u64,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
-    /// - Schema: `task-pulse-definition.json#`
+    /// Task Definition Structure for Pulse Messages
+    ///
+    /// Subset of a task definition containing values that are useful for determining
+    /// whether a message is interesting to the receiver. Where the full task
+    /// definition is required, the receiver should call queue.task to download that
+    /// definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskPulseDefinition>,
     /// Message version
@@ -2876,9 +3887,16 @@ pub struct TaskExceptionMessage {
     /// - Maximum: `1000`
     #[serde(rename = "runId", default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<u64>,
-    /// - Schema: `task-status.json#`
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
-    /// - Schema: `task-pulse-definition.json#`
+    /// Task Definition Structure for Pulse Messages
+    ///
+    /// Subset of a task definition containing values that are useful for determining
+    /// whether a message is interesting to the receiver. Where the full task
+    /// definition is required, the receiver should call queue.task to download that
+    /// definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskPulseDefinition>,
     /// Message version
@@ -2909,15 +3927,23 @@ pub struct TaskExceptionMessage {
 /// Message written once a task group has been sealed or resolved.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskGroupChangedMessage {
-    /// - Schema: `task-group-response.json#/properties/expires`
+    /// Task group expiry date
+    ///
+    /// Date and time after the last expiration of any task in the task group.
+    /// For the unsealed task group this could change to a later date.
     pub expires: apigen_runtime::Time,
-    /// - Schema: `task-group-response.json#/properties/schedulerId`
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
-    /// - Schema: `task-group-response.json#/properties/sealed`
+    /// Sealing timestamp
+    ///
+    /// Empty or date and time when task group was sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<apigen_runtime::Time>,
-    /// - Schema: `task-group-response.json#/properties/taskGroupId`
+    /// Task-Group Identifier
+    ///
+    /// Identifier for the task-group.
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
     /// Message version
@@ -2933,10 +3959,12 @@ pub struct TaskGroupChangedMessage {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskPriorityChangedMessage {
     #[serde(rename = "newPriority")]
-    pub new_priority: TaskGroupPriorityChangeResponseNewPriority,
+    pub new_priority: Priority,
     #[serde(rename = "oldPriority")]
-    pub old_priority: TaskGroupPriorityChangeResponseNewPriority,
-    /// - Schema: `task-status.json#`
+    pub old_priority: Priority,
+    /// Task Status Structure
+    ///
+    /// A representation of **task status** as known by the queue
     pub status: TaskStatus,
     /// Message version
     ///
@@ -2950,11 +3978,14 @@ pub struct TaskPriorityChangedMessage {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskGroupPriorityChangedMessage {
     #[serde(rename = "newPriority")]
-    pub new_priority: TaskGroupPriorityChangeResponseNewPriority,
-    /// - Schema: `task-group-response.json#/properties/schedulerId`
+    pub new_priority: Priority,
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
-    /// - Schema: `task-group-response.json#/properties/taskGroupId`
+    /// Task-Group Identifier
+    ///
+    /// Identifier for the task-group.
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
     /// Total number of tasks where priority was changed

@@ -14,6 +14,26 @@ pub struct Secret {
     pub secret: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl Secret {
+    /// From the required fields; optional fields start unset. `secret` starts empty: set it with [`Self::with_secret`].
+    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+        Self {
+            expires: expires.into(),
+            secret: Default::default(),
+        }
+    }
+
+    /// Sets `secret` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_secret(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.secret = v;
+        Ok(self)
+    }
+}
+
 /// Secrets List
 ///
 /// Message containing a list of secret names

@@ -19,6 +19,8 @@
     clippy::large_enum_variant
 )]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Web Server Service.

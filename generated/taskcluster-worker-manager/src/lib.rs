@@ -24,6 +24,9 @@
 mod types;
 pub use types::*;
 pub mod exchanges;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
 use apigen_runtime as rt;
 
 /// Client of Worker Manager Service.
@@ -953,7 +956,7 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        payload: &CreateWorkerRequest,
+        payload: &WorkerRequest,
     ) -> Result<WorkerFull, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::PUT,
@@ -987,7 +990,7 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        payload: &CreateWorkerRequest,
+        payload: &WorkerRequest,
     ) -> Result<WorkerFull, rt::Error> {
         let req = rt::Request::new(
                 rt::reqwest::Method::POST,

@@ -54,18 +54,65 @@ pub struct ProviderListProvider {
 /// by the service.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateWorkerPoolRequest {
-    /// - Schema: `worker-pool-full.json#/properties/config`
     pub config: std::collections::BTreeMap<String, serde_json::Value>,
-    /// - Schema: `worker-pool-full.json#/properties/description`
+    /// Description
+    ///
+    /// A description of this worker pool.
+    ///
+    /// - Maximum length: `10240`
     pub description: String,
-    /// - Schema: `worker-pool-full.json#/properties/emailOnError`
+    /// Wants Email
+    ///
+    /// If true, the owner should be emailed on provisioning errors
     #[serde(rename = "emailOnError")]
     pub email_on_error: bool,
-    /// - Schema: `worker-pool-full.json#/properties/owner`
+    /// Owner Email
+    ///
+    /// An email address to notify when there are provisioning errors for this
+    /// worker pool.
+    ///
+    /// - Format: `email`
     pub owner: String,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
+}
+
+impl CreateWorkerPoolRequest {
+    /// From the required fields; optional fields start unset. `config` starts empty: set it with [`Self::with_config`].
+    pub fn new(
+        description: impl Into<String>,
+        email_on_error: impl Into<bool>,
+        owner: impl Into<String>,
+        provider_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            config: Default::default(),
+            description: description.into(),
+            email_on_error: email_on_error.into(),
+            owner: owner.into(),
+            provider_id: provider_id.into(),
+        }
+    }
+
+    /// Sets `config` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_config(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.config = v;
+        Ok(self)
+    }
 }
 
 /// Worker Pool Full Definition
@@ -197,16 +244,21 @@ pub struct WorkerPoolFull {
 /// supplied, and the values of `created` and `lastModified` are ignored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateWorkerPoolRequest {
-    /// - Schema: `worker-pool-full.json#/properties/config`
     pub config: std::collections::BTreeMap<String, serde_json::Value>,
     /// Created
     ///
     /// Ignored on update
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<apigen_runtime::Time>,
-    /// - Schema: `worker-pool-full.json#/properties/description`
+    /// Description
+    ///
+    /// A description of this worker pool.
+    ///
+    /// - Maximum length: `10240`
     pub description: String,
-    /// - Schema: `worker-pool-full.json#/properties/emailOnError`
+    /// Wants Email
+    ///
+    /// If true, the owner should be emailed on provisioning errors
     #[serde(rename = "emailOnError")]
     pub email_on_error: bool,
     /// Last Modified
@@ -214,9 +266,23 @@ pub struct UpdateWorkerPoolRequest {
     /// Ignored on update
     #[serde(rename = "lastModified", default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<apigen_runtime::Time>,
-    /// - Schema: `worker-pool-full.json#/properties/owner`
+    /// Owner Email
+    ///
+    /// An email address to notify when there are provisioning errors for this
+    /// worker pool.
+    ///
+    /// - Format: `email`
     pub owner: String,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// Worker Pool ID
@@ -224,6 +290,55 @@ pub struct UpdateWorkerPoolRequest {
     /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
+}
+
+impl UpdateWorkerPoolRequest {
+    /// From the required fields; optional fields start unset. `config` starts empty: set it with [`Self::with_config`].
+    pub fn new(
+        description: impl Into<String>,
+        email_on_error: impl Into<bool>,
+        owner: impl Into<String>,
+        provider_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            config: Default::default(),
+            created: None,
+            description: description.into(),
+            email_on_error: email_on_error.into(),
+            last_modified: None,
+            owner: owner.into(),
+            provider_id: provider_id.into(),
+            worker_pool_id: None,
+        }
+    }
+
+    /// Sets `config` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_config(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.config = v;
+        Ok(self)
+    }
+
+    /// Sets `created`.
+    pub fn with_created(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+
+    /// Sets `lastModified`.
+    pub fn with_last_modified(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+
+    /// Sets `workerPoolId`.
+    pub fn with_worker_pool_id(mut self, value: impl Into<String>) -> Self {
+        self.worker_pool_id = Some(value.into());
+        self
+    }
 }
 
 /// Worker Pool Launch Config List
@@ -512,20 +627,73 @@ pub struct WorkerPoolListStatsWorkerPoolsStat {
 /// The worker's `workerGroup` and `workerId` will be added to `extra`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportWorkerErrorRequest {
-    /// - Schema: `worker-pool-error.json#/properties/description`
+    /// Description
+    ///
+    /// A longer description of what occured in the error.
+    ///
+    /// - Maximum length: `10240`
     pub description: String,
-    /// - Schema: `worker-pool-error.json#/properties/extra`
+    /// Extra
+    ///
+    /// Any extra structured information about this error
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
-    /// - Schema: `worker-pool-error.json#/properties/kind`
+    /// Kind
+    ///
+    /// A general machine-readable way to identify this sort of error.
+    ///
+    /// - Maximum length: `128`
+    /// - Pattern: `"[-a-z0-9]+"`
     pub kind: String,
-    /// - Schema: `worker-pool-error.json#/properties/title`
+    /// Title
+    ///
+    /// A human-readable version of `kind`.
+    ///
+    /// - Maximum length: `128`
     pub title: String,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup")]
     pub worker_group: String,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
+}
+
+impl ReportWorkerErrorRequest {
+    /// From the required fields; optional fields start unset. `extra` starts empty: set it with [`Self::with_extra`].
+    pub fn new(
+        description: impl Into<String>,
+        kind: impl Into<String>,
+        title: impl Into<String>,
+        worker_group: impl Into<String>,
+        worker_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            description: description.into(),
+            extra: Default::default(),
+            kind: kind.into(),
+            title: title.into(),
+            worker_group: worker_group.into(),
+            worker_id: worker_id.into(),
+        }
+    }
+
+    /// Sets `extra` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
+    pub fn with_extra(
+        mut self,
+        value: impl serde::Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        let v = apigen_runtime::json_object(value)?;
+        self.extra = v;
+        Ok(self)
+    }
 }
 
 /// Worker Pool Error
@@ -576,7 +744,11 @@ pub struct WorkerPoolError {
     ///
     /// - Maximum length: `128`
     pub title: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -765,7 +937,11 @@ pub struct WorkerFull {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -798,12 +974,51 @@ pub enum WorkerFullState {
     Unknown(String),
 }
 
+impl WorkerFullState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Requested => "requested",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for WorkerFullState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for WorkerFullState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "requested" => Self::Requested,
+                "running" => Self::Running,
+                "stopping" => Self::Stopping,
+                "stopped" => Self::Stopped,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Worker Creation/Update Request
 ///
 /// Request to create or update a worker. Capacity will default to 1 if not specified.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CreateWorkerRequest {
-    /// - Schema: `worker-full.json#/properties/capacity`
+pub struct WorkerRequest {
+    /// Worker Capacity
+    ///
+    /// Number of tasks this worker can handle at once
+    ///
+    /// - Minimum: `1`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u64>,
     /// Expires
@@ -815,6 +1030,29 @@ pub struct CreateWorkerRequest {
     /// Provider-specific information
     #[serde(rename = "providerInfo", default, skip_serializing_if = "Option::is_none")]
     pub provider_info: Option<StaticProviderType>,
+}
+
+impl WorkerRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+        Self {
+            capacity: None,
+            expires: expires.into(),
+            provider_info: None,
+        }
+    }
+
+    /// Sets `capacity`.
+    pub fn with_capacity(mut self, value: impl Into<u64>) -> Self {
+        self.capacity = Some(value.into());
+        self
+    }
+
+    /// Sets `providerInfo`.
+    pub fn with_provider_info(mut self, value: impl Into<StaticProviderType>) -> Self {
+        self.provider_info = Some(value.into());
+        self
+    }
 }
 
 /// static provider type
@@ -831,6 +1069,15 @@ pub struct StaticProviderType {
     /// - Pattern: `"^[a-zA-Z0-9_-]{44}$"`
     #[serde(rename = "staticSecret")]
     pub static_secret: String,
+}
+
+impl StaticProviderType {
+    /// From the required fields; optional fields start unset.
+    pub fn new(static_secret: impl Into<String>) -> Self {
+        Self {
+            static_secret: static_secret.into(),
+        }
+    }
 }
 
 /// Should worker terminate response
@@ -850,7 +1097,14 @@ pub struct ShouldWorkerTerminateResponse {
 /// Request body to `registerWorker`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerRequest {
-    /// - Schema: `worker-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider that had started the worker and responsible for managing it.
+    /// Can be different from the provider that's currently in the worker pool config.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// System Boot Time
@@ -861,10 +1115,18 @@ pub struct RegisterWorkerRequest {
     /// See https://github.com/taskcluster/taskcluster/issues/8232.
     #[serde(rename = "systemBootTime", default, skip_serializing_if = "Option::is_none")]
     pub system_boot_time: Option<apigen_runtime::Time>,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup")]
     pub worker_group: String,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
     /// Worker Identity Proof
@@ -873,9 +1135,42 @@ pub struct RegisterWorkerRequest {
     /// The form of this proof varies depending on the provider type.
     #[serde(rename = "workerIdentityProof")]
     pub worker_identity_proof: RegisterWorkerRequestWorkerIdentityProof,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
+}
+
+impl RegisterWorkerRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        provider_id: impl Into<String>,
+        worker_group: impl Into<String>,
+        worker_id: impl Into<String>,
+        worker_identity_proof: impl Into<RegisterWorkerRequestWorkerIdentityProof>,
+        worker_pool_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            provider_id: provider_id.into(),
+            system_boot_time: None,
+            worker_group: worker_group.into(),
+            worker_id: worker_id.into(),
+            worker_identity_proof: worker_identity_proof.into(),
+            worker_pool_id: worker_pool_id.into(),
+        }
+    }
+
+    /// Sets `systemBootTime`.
+    pub fn with_system_boot_time(
+        mut self,
+        value: impl Into<apigen_runtime::Time>,
+    ) -> Self {
+        self.system_boot_time = Some(value.into());
+        self
+    }
 }
 
 /// Worker Identity Proof
@@ -906,6 +1201,13 @@ pub struct GoogleProviderType {
     pub token: String,
 }
 
+impl GoogleProviderType {
+    /// From the required fields; optional fields start unset.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self { token: token.into() }
+    }
+}
+
 /// static provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
@@ -916,6 +1218,15 @@ pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
     /// - Pattern: `"^[a-zA-Z0-9_-]{44}$"`
     #[serde(rename = "staticSecret")]
     pub static_secret: String,
+}
+
+impl RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
+    /// From the required fields; optional fields start unset.
+    pub fn new(static_secret: impl Into<String>) -> Self {
+        Self {
+            static_secret: static_secret.into(),
+        }
+    }
 }
 
 /// aws provider type
@@ -933,6 +1244,16 @@ pub struct AwsProviderType {
     pub signature: String,
 }
 
+impl AwsProviderType {
+    /// From the required fields; optional fields start unset.
+    pub fn new(document: impl Into<String>, signature: impl Into<String>) -> Self {
+        Self {
+            document: document.into(),
+            signature: signature.into(),
+        }
+    }
+}
+
 /// azure provider type
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AzureProviderType {
@@ -941,6 +1262,13 @@ pub struct AzureProviderType {
     /// Attested data document that is obtained by
     /// curl http://169.254.169.254/metadata/attested/document on the instance
     pub document: String,
+}
+
+impl AzureProviderType {
+    /// From the required fields; optional fields start unset.
+    pub fn new(document: impl Into<String>) -> Self {
+        Self { document: document.into() }
+    }
 }
 
 /// Register Worker Response
@@ -1017,15 +1345,44 @@ pub struct ReregisterWorkerRequest {
     ///
     /// - Pattern: `"^[a-zA-Z0-9_-]{44}$"`
     pub secret: String,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup")]
     pub worker_group: String,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
+}
+
+impl ReregisterWorkerRequest {
+    /// From the required fields; optional fields start unset.
+    pub fn new(
+        secret: impl Into<String>,
+        worker_group: impl Into<String>,
+        worker_id: impl Into<String>,
+        worker_pool_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            secret: secret.into(),
+            worker_group: worker_group.into(),
+            worker_id: worker_id.into(),
+            worker_pool_id: worker_pool_id.into(),
+        }
+    }
 }
 
 /// Reregister Worker Response
@@ -1139,8 +1496,6 @@ pub struct ListWorkersResponseWorker {
     /// Most Recent Task
     ///
     /// The most recent claimed task
-    ///
-    /// - Schema: `task-run.json#`
     #[serde(rename = "latestTask", default, skip_serializing_if = "Option::is_none")]
     pub latest_task: Option<TaskRun>,
     /// Launch Configuration ID
@@ -1207,7 +1562,11 @@ pub struct ListWorkersResponseWorker {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `task.json#/properties/workerPoolId`
+    /// Worker Pool Id
+    ///
+    /// Unique identifier for a worker pool
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
 }
@@ -1269,6 +1628,43 @@ pub enum ListWorkersResponseWorkerState {
     Unknown(String),
 }
 
+impl ListWorkersResponseWorkerState {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Requested => "requested",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Standalone => "standalone",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for ListWorkersResponseWorkerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListWorkersResponseWorkerState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "requested" => Self::Requested,
+                "running" => Self::Running,
+                "stopping" => Self::Stopping,
+                "stopped" => Self::Stopped,
+                "standalone" => Self::Standalone,
+                other => Self::Unknown(other.to_owned()),
+            },
+        )
+    }
+}
+
 /// Worker Response
 ///
 /// Response containing information about a worker.
@@ -1328,7 +1724,14 @@ pub struct WorkerResponse {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId", default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
-    /// - Schema: `task.json#/properties/provisionerId`
+    /// Provisioner Id
+    ///
+    /// Unique identifier for a provisioner, that can supply specified
+    /// `workerType`. Deprecation is planned for this property as it
+    /// will be replaced, together with `workerType`, by the new
+    /// identifier `workerPoolId`.
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}$"`
     #[serde(rename = "provisionerId")]
     pub provisioner_id: String,
     /// Worker Quarantine Details
@@ -1393,10 +1796,21 @@ pub struct WorkerResponse {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `task.json#/properties/workerPoolId`
+    /// Worker Pool Id
+    ///
+    /// Unique identifier for a worker pool
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId", default, skip_serializing_if = "Option::is_none")]
     pub worker_pool_id: Option<String>,
-    /// - Schema: `task.json#/properties/workerType`
+    /// Worker Type
+    ///
+    /// Unique identifier for a worker-type within a specific
+    /// provisioner. Deprecation is planned for this property as it will
+    /// be replaced, together with `provisionerId`, by the new
+    /// identifier `workerPoolId`.
+    ///
+    /// - Pattern: `"^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerType")]
     pub worker_type: String,
 }
@@ -1449,10 +1863,23 @@ pub struct PulseWorkerPoolMessage {
         skip_serializing_if = "Option::is_none"
     )]
     pub previous_provider_id: Option<String>,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -1462,30 +1889,75 @@ pub struct PulseWorkerPoolMessage {
 /// The message that is emitted when worker pools are created/changed/deleted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PulseWorkerPoolErrorMessage {
-    /// - Schema: `worker-pool-error.json#/properties/errorId`
+    /// Error ID
+    ///
+    /// An arbitary unique identifier for this error
+    ///
+    /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "errorId")]
     pub error_id: String,
-    /// - Schema: `worker-pool-error.json#/properties/kind`
+    /// Kind
+    ///
+    /// A general machine-readable way to identify this sort of error.
+    ///
+    /// - Maximum length: `128`
+    /// - Pattern: `"[-a-z0-9]+"`
     pub kind: String,
-    /// - Schema: `worker-full.json#/properties/launchConfigId`
+    /// Launch Configuration ID
+    ///
+    /// The ID of the launch configuration. Must be unique forever within the worker pool.
+    /// Any change to the launch configuration (except `workerManager` fields) must use a new ID
+    /// to ensure proper tracking of configuration metrics.
+    /// If not provided, worker-manager will generate a unique ID.
+    /// Must be between 1 and 38 characters long and contain only alphanumeric
+    /// characters, dashes, and underscores.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "launchConfigId", default, skip_serializing_if = "Option::is_none")]
     pub launch_config_id: Option<String>,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// Event timestamp
     ///
     /// Date and time when this event occurred
     pub timestamp: apigen_runtime::Time,
-    /// - Schema: `worker-pool-error.json#/properties/title`
+    /// Title
+    ///
+    /// A human-readable version of `kind`.
+    ///
+    /// - Maximum length: `128`
     pub title: String,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup", default, skip_serializing_if = "Option::is_none")]
     pub worker_group: Option<String>,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId", default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -1495,25 +1967,61 @@ pub struct PulseWorkerPoolErrorMessage {
 /// The message that is emitted when workers requested/running/stopped.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PulseWorkerMessage {
-    /// - Schema: `worker-full.json#/properties/capacity`
+    /// Worker Capacity
+    ///
+    /// Number of tasks this worker can handle at once
+    ///
+    /// - Minimum: `1`
     pub capacity: u64,
-    /// - Schema: `worker-full.json#/properties/launchConfigId`
+    /// Launch Configuration ID
+    ///
+    /// The ID of the launch configuration. Must be unique forever within the worker pool.
+    /// Any change to the launch configuration (except `workerManager` fields) must use a new ID
+    /// to ensure proper tracking of configuration metrics.
+    /// If not provided, worker-manager will generate a unique ID.
+    /// Must be between 1 and 38 characters long and contain only alphanumeric
+    /// characters, dashes, and underscores.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "launchConfigId", default, skip_serializing_if = "Option::is_none")]
     pub launch_config_id: Option<String>,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// Event timestamp
     ///
     /// Date and time when this event occurred
     pub timestamp: apigen_runtime::Time,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup")]
     pub worker_group: String,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -1523,12 +2031,36 @@ pub struct PulseWorkerMessage {
 /// The message that is emitted when workers are being removed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PulseWorkerRemovedMessage {
-    /// - Schema: `worker-full.json#/properties/capacity`
+    /// Worker Capacity
+    ///
+    /// Number of tasks this worker can handle at once
+    ///
+    /// - Minimum: `1`
     pub capacity: u64,
-    /// - Schema: `worker-full.json#/properties/launchConfigId`
+    /// Launch Configuration ID
+    ///
+    /// The ID of the launch configuration. Must be unique forever within the worker pool.
+    /// Any change to the launch configuration (except `workerManager` fields) must use a new ID
+    /// to ensure proper tracking of configuration metrics.
+    /// If not provided, worker-manager will generate a unique ID.
+    /// Must be between 1 and 38 characters long and contain only alphanumeric
+    /// characters, dashes, and underscores.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "launchConfigId", default, skip_serializing_if = "Option::is_none")]
     pub launch_config_id: Option<String>,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// Reason
@@ -1544,13 +2076,25 @@ pub struct PulseWorkerRemovedMessage {
     ///
     /// Date and time when this event occurred
     pub timestamp: apigen_runtime::Time,
-    /// - Schema: `worker-full.json#/properties/workerGroup`
+    /// Worker group to which this worker belongs
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerGroup")]
     pub worker_group: String,
-    /// - Schema: `worker-full.json#/properties/workerId`
+    /// Worker ID
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "workerId")]
     pub worker_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }
@@ -1574,10 +2118,23 @@ pub struct PulseLaunchConfigMessage {
     /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "launchConfigId")]
     pub launch_config_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/providerId`
+    /// Provider
+    ///
+    /// The provider responsible for managing this worker pool.
+    ///
+    /// If this value is `"null-provider"`, then the worker pool is pending deletion
+    /// once all existing workers have terminated.
+    ///
+    /// - Minimum length: `1`
+    /// - Maximum length: `38`
+    /// - Pattern: `"^([a-zA-Z0-9-_]*)$"`
     #[serde(rename = "providerId")]
     pub provider_id: String,
-    /// - Schema: `worker-pool-full.json#/properties/workerPoolId`
+    /// Worker Pool ID
+    ///
+    /// The ID of this worker pool (of the form `providerId/workerType` for compatibility)
+    ///
+    /// - Pattern: `"^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$"`
     #[serde(rename = "workerPoolId")]
     pub worker_pool_id: String,
 }

@@ -7,9 +7,9 @@ use apigen_runtime::{Binding, Client, Credentials, Time};
 use fake_servers::taskcluster::{Reply, TaskclusterServer};
 use futures_util::TryStreamExt as _;
 use serde_json::{json, Value};
-use taskcluster_generic_worker::multiuser_posix::{GenericWorkerPayload, Payload};
+use taskcluster_generic_worker::multiuser_posix::{AnyPayload, Payload};
 use taskcluster_queue::exchanges::{ArtifactCreated, TaskDefined};
-use taskcluster_queue::{CreateTaskRequest, Queue, TaskMetadata, TaskStatusState};
+use taskcluster_queue::{CreateTaskRequest, Priority, Queue, TaskMetadata, TaskStatusState};
 
 async fn server_and_client() -> (TaskclusterServer, Client) {
     let server = TaskclusterServer::start().await;
@@ -23,19 +23,8 @@ async fn server_and_client() -> (TaskclusterServer, Client) {
 }
 
 fn typed_payload() -> Payload {
-    Payload::GenericWorkerPayload(GenericWorkerPayload {
-        command: vec![vec!["/bin/bash".into(), "-c".into(), "echo hello".into()]],
-        max_run_time: 600,
-        env: Some([("LANG".to_owned(), "C".to_owned())].into()),
-        artifacts: None,
-        features: None,
-        logs: None,
-        mounts: None,
-        on_exit_status: None,
-        os_groups: None,
-        superseder_url: None,
-        taskcluster_proxy_interface: None,
-    })
+    Payload::new(vec![vec!["/bin/bash".into(), "-c".into(), "echo hello".into()]], 600u64)
+        .with_env([("LANG".to_owned(), "C".to_owned())])
 }
 
 #[tokio::test]
@@ -45,8 +34,8 @@ async fn create_task_with_a_typed_payload_round_trips() {
     server.on("PUT", &format!("/api/queue/v1/task/{task_id}"), move |req| {
         let task = req.json().unwrap();
         // The server side reads the payload back with the worker's own type.
-        let payload: Payload = serde_json::from_value(task["payload"].clone()).unwrap();
-        assert!(matches!(payload, Payload::GenericWorkerPayload(ref p) if p.max_run_time == 600));
+        let payload: AnyPayload = serde_json::from_value(task["payload"].clone()).unwrap();
+        assert!(matches!(payload, AnyPayload::GenericWorkerPayload(ref p) if p.max_run_time == 600));
         Reply::json(
             200,
             json!({"status": {
@@ -60,32 +49,16 @@ async fn create_task_with_a_typed_payload_round_trips() {
         )
     });
     let now = Time::now();
-    let task = CreateTaskRequest {
-        created: now,
-        deadline: now.offset("3 hours").unwrap(),
-        expires: Some(now.offset("1 day").unwrap()),
-        metadata: TaskMetadata {
-            name: "example".into(),
-            description: "an end-to-end test".into(),
-            owner: "tester@example.com".into(),
-            source: "https://example.com/source".into(),
-        },
-        payload: serde_json::from_value(serde_json::to_value(typed_payload()).unwrap()).unwrap(),
-        provisioner_id: Some("proj".into()),
-        worker_type: Some("linux".into()),
-        task_group_id: Some(task_id.clone()),
-        dependencies: None,
-        extra: None,
-        priority: None,
-        project_id: None,
-        requires: None,
-        retries: None,
-        routes: None,
-        scheduler_id: None,
-        scopes: None,
-        tags: None,
-        task_queue_id: None,
-    };
+    // The constructor takes the required fields; a typed worker payload plugs straight in.
+    let metadata = TaskMetadata::new("an end-to-end test", "example", "tester@example.com", "https://example.com/source");
+    let task = CreateTaskRequest::new(now, now.offset("3 hours").unwrap(), metadata)
+        .with_expires(now.offset("1 day").unwrap())
+        .with_provisioner_id("proj")
+        .with_worker_type("linux")
+        .with_task_group_id(task_id.clone())
+        .with_priority("very-high".parse::<Priority>().unwrap())
+        .with_payload(typed_payload())
+        .unwrap();
     let queue = Queue::new(&client);
     let status = queue.create_task(&task_id, &task).await.unwrap();
     assert_eq!(status.status.task_id, task_id);
@@ -97,6 +70,10 @@ async fn create_task_with_a_typed_payload_round_trips() {
     // Times go out with exactly three fraction digits.
     let body = sent.json().unwrap();
     assert_eq!(body["deadline"].as_str().unwrap().len(), "2015-10-27T20:36:19.255Z".len());
+    // Unset optional fields stay out of the body; the typed payload went out as an object.
+    assert_eq!(body["priority"], "very-high");
+    assert!(body.get("routes").is_none() && body.get("taskQueueId").is_none());
+    assert_eq!(body["payload"]["env"]["LANG"], "C");
 }
 
 #[tokio::test]
@@ -270,4 +247,29 @@ async fn dot_path_parameters_reach_their_route_or_are_refused() {
         assert!(queue.task_url(value).ends_with(&format!("/task/{}", value.replace('.', "%2E"))));
     }
     assert_eq!(server.requests().len(), before, "nothing was sent");
+}
+
+#[test]
+fn a_payload_that_is_not_an_object_is_refused_naming_what_it_got() {
+    let now = Time::now();
+    let metadata = TaskMetadata::new("d", "n", "o", "s");
+    let err = CreateTaskRequest::new(now, now, metadata).with_payload(vec!["not", "an", "object"]).unwrap_err();
+    assert_eq!(err.to_string(), "expected a JSON object, got an array");
+}
+
+#[test]
+fn string_enums_print_parse_and_keep_unknown_values() {
+    // One `Priority` for the task, the priority-change request and its response.
+    let p: Priority = "very-high".parse().unwrap();
+    assert_eq!(p, Priority::VeryHigh);
+    assert_eq!(p.to_string(), "very-high");
+    assert_eq!(p.as_str(), "very-high");
+    let change = taskcluster_queue::ChangeTaskPriorityRequest::new(Priority::Low);
+    assert_eq!(serde_json::to_value(&change).unwrap(), json!({"newPriority": "low"}));
+    let future: Priority = "urgent".parse().unwrap();
+    assert_eq!(future, Priority::Unknown("urgent".into()));
+    assert_eq!(serde_json::to_value(&future).unwrap(), json!("urgent"));
+    // Six provisioner, worker-type and task-queue responses share one `Stability`.
+    let s: taskcluster_queue::Stability = serde_json::from_value(json!("experimental")).unwrap();
+    assert_eq!(s.to_string(), "experimental");
 }

@@ -26,6 +26,50 @@ pub struct AdditionalProperties {
     pub field_named_extra: Option<AdditionalPropertiesFieldNamedExtra>,
 }
 
+impl AdditionalProperties {
+    /// Sets `absent`.
+    pub fn with_absent(mut self, value: impl Into<AdditionalPropertiesAbsent>) -> Self {
+        self.absent = Some(value.into());
+        self
+    }
+
+    /// Sets `open`.
+    pub fn with_open(mut self, value: impl Into<AdditionalPropertiesOpen>) -> Self {
+        self.open = Some(value.into());
+        self
+    }
+
+    /// Sets `closed`.
+    pub fn with_closed(mut self, value: impl Into<AdditionalPropertiesClosed>) -> Self {
+        self.closed = Some(value.into());
+        self
+    }
+
+    /// Sets `typed`.
+    pub fn with_typed(mut self, value: impl Into<AdditionalPropertiesTyped>) -> Self {
+        self.typed = Some(value.into());
+        self
+    }
+
+    /// Sets `map`.
+    pub fn with_map(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, String>>,
+    ) -> Self {
+        self.map = Some(value.into());
+        self
+    }
+
+    /// Sets `fieldNamedExtra`.
+    pub fn with_field_named_extra(
+        mut self,
+        value: impl Into<AdditionalPropertiesFieldNamedExtra>,
+    ) -> Self {
+        self.field_named_extra = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/constructs/additional-properties.json#/properties/absent`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalPropertiesAbsent {
@@ -34,6 +78,14 @@ pub struct AdditionalPropertiesAbsent {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl AdditionalPropertiesAbsent {
+    /// Sets `a`.
+    pub fn with_a(mut self, value: impl Into<String>) -> Self {
+        self.a = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/open`.
@@ -46,11 +98,27 @@ pub struct AdditionalPropertiesOpen {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl AdditionalPropertiesOpen {
+    /// Sets `a`.
+    pub fn with_a(mut self, value: impl Into<String>) -> Self {
+        self.a = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/constructs/additional-properties.json#/properties/closed`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalPropertiesClosed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
+}
+
+impl AdditionalPropertiesClosed {
+    /// Sets `a`.
+    pub fn with_a(mut self, value: impl Into<String>) -> Self {
+        self.a = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/typed`.
@@ -63,6 +131,14 @@ pub struct AdditionalPropertiesTyped {
     pub extra: std::collections::BTreeMap<String, i64>,
 }
 
+impl AdditionalPropertiesTyped {
+    /// Sets `a`.
+    pub fn with_a(mut self, value: impl Into<String>) -> Self {
+        self.a = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/constructs/additional-properties.json#/properties/fieldNamedExtra`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AdditionalPropertiesFieldNamedExtra {
@@ -71,4 +147,12 @@ pub struct AdditionalPropertiesFieldNamedExtra {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl AdditionalPropertiesFieldNamedExtra {
+    /// Sets `extra`.
+    pub fn with_extra(mut self, value: impl Into<String>) -> Self {
+        self.extra = Some(value.into());
+        self
+    }
 }

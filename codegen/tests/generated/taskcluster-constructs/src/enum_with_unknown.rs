@@ -16,11 +16,46 @@ pub enum EnumWithUnknown {
     Running,
     /// `unknown`
     #[serde(rename = "unknown")]
-    UnknownValue,
+    Unknown,
     /// `exception`
     #[serde(rename = "exception")]
     Exception,
     /// A value this client does not know yet (kept as sent).
     #[serde(untagged)]
-    Unknown(String),
+    Other(String),
+}
+
+impl EnumWithUnknown {
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Unknown => "unknown",
+            Self::Exception => "exception",
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl std::fmt::Display for EnumWithUnknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EnumWithUnknown {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            match s {
+                "pending" => Self::Pending,
+                "running" => Self::Running,
+                "unknown" => Self::Unknown,
+                "exception" => Self::Exception,
+                other => Self::Other(other.to_owned()),
+            },
+        )
+    }
 }

@@ -12,9 +12,32 @@ pub struct NameCollision {
     pub left: Option<NameCollisionLeft>,
     #[serde(rename = "leftItem", default, skip_serializing_if = "Option::is_none")]
     pub left_item: Option<ConstructsNameCollisionLeftItem>,
-    /// - Schema: `#/definitions/collision`
+    /// Collision
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<Collision>,
+}
+
+impl NameCollision {
+    /// Sets `left`.
+    pub fn with_left(mut self, value: impl Into<NameCollisionLeft>) -> Self {
+        self.left = Some(value.into());
+        self
+    }
+
+    /// Sets `leftItem`.
+    pub fn with_left_item(
+        mut self,
+        value: impl Into<ConstructsNameCollisionLeftItem>,
+    ) -> Self {
+        self.left_item = Some(value.into());
+        self
+    }
+
+    /// Sets `other`.
+    pub fn with_other(mut self, value: impl Into<Collision>) -> Self {
+        self.other = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/constructs/name-collision.json#/properties/left`.
@@ -24,11 +47,27 @@ pub struct NameCollisionLeft {
     pub item: Option<NameCollisionLeftItem>,
 }
 
+impl NameCollisionLeft {
+    /// Sets `item`.
+    pub fn with_item(mut self, value: impl Into<NameCollisionLeftItem>) -> Self {
+        self.item = Some(value.into());
+        self
+    }
+}
+
 /// Generated from `schemas/constructs/name-collision.json#/properties/left/properties/item`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NameCollisionLeftItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
+}
+
+impl NameCollisionLeftItem {
+    /// Sets `a`.
+    pub fn with_a(mut self, value: impl Into<String>) -> Self {
+        self.a = Some(value.into());
+        self
+    }
 }
 
 /// Generated from `schemas/constructs/name-collision.json#/properties/leftItem`.
@@ -38,9 +77,25 @@ pub struct ConstructsNameCollisionLeftItem {
     pub b: Option<i64>,
 }
 
+impl ConstructsNameCollisionLeftItem {
+    /// Sets `b`.
+    pub fn with_b(mut self, value: impl Into<i64>) -> Self {
+        self.b = Some(value.into());
+        self
+    }
+}
+
 /// Collision
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Collision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c: Option<bool>,
+}
+
+impl Collision {
+    /// Sets `c`.
+    pub fn with_c(mut self, value: impl Into<bool>) -> Self {
+        self.c = Some(value.into());
+        self
+    }
 }

@@ -20,9 +20,53 @@ pub struct Nullable {
     pub nullable_array: Option<Vec<String>>,
 }
 
+impl Nullable {
+    /// From the required fields; optional fields start unset.
+    pub fn new(required_but_null: impl Into<Option<bool>>) -> Self {
+        Self {
+            type_list: None,
+            one_of_null: None,
+            any_of_null_ref: None,
+            required_but_null: required_but_null.into(),
+            nullable_array: None,
+        }
+    }
+
+    /// Sets `typeList`.
+    pub fn with_type_list(mut self, value: impl Into<String>) -> Self {
+        self.type_list = Some(value.into());
+        self
+    }
+
+    /// Sets `oneOfNull`.
+    pub fn with_one_of_null(mut self, value: impl Into<i64>) -> Self {
+        self.one_of_null = Some(value.into());
+        self
+    }
+
+    /// Sets `anyOfNullRef`.
+    pub fn with_any_of_null_ref(mut self, value: impl Into<Point>) -> Self {
+        self.any_of_null_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `nullableArray`.
+    pub fn with_nullable_array(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.nullable_array = Some(value.into());
+        self
+    }
+}
+
 /// Point
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Point {
     pub x: f64,
     pub y: f64,
+}
+
+impl Point {
+    /// From the required fields; optional fields start unset.
+    pub fn new(x: impl Into<f64>, y: impl Into<f64>) -> Self {
+        Self { x: x.into(), y: y.into() }
+    }
 }

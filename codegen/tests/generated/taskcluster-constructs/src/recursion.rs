@@ -13,10 +13,51 @@ pub struct Recursion {
     pub children: Option<Vec<Recursion>>,
     #[serde(rename = "byName", default, skip_serializing_if = "Option::is_none")]
     pub by_name: Option<std::collections::BTreeMap<String, Recursion>>,
-    /// - Schema: `#`
+    /// Tree
+    ///
+    /// A node whose children are nodes: the cycle closes through an array, a map and an optional field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Recursion>>,
-    /// - Schema: `#/definitions/nodeAlias`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<Box<Recursion>>,
+}
+
+impl Recursion {
+    /// From the required fields; optional fields start unset.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            children: None,
+            by_name: None,
+            parent: None,
+            alias: None,
+        }
+    }
+
+    /// Sets `children`.
+    pub fn with_children(mut self, value: impl Into<Vec<Recursion>>) -> Self {
+        self.children = Some(value.into());
+        self
+    }
+
+    /// Sets `byName`.
+    pub fn with_by_name(
+        mut self,
+        value: impl Into<std::collections::BTreeMap<String, Recursion>>,
+    ) -> Self {
+        self.by_name = Some(value.into());
+        self
+    }
+
+    /// Sets `parent`.
+    pub fn with_parent(mut self, value: impl Into<Box<Recursion>>) -> Self {
+        self.parent = Some(value.into());
+        self
+    }
+
+    /// Sets `alias`.
+    pub fn with_alias(mut self, value: impl Into<Box<Recursion>>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
 }

@@ -26,8 +26,22 @@ pub struct Circle {
     pub radius: f64,
 }
 
+impl Circle {
+    /// From the required fields; optional fields start unset.
+    pub fn new(radius: impl Into<f64>) -> Self {
+        Self { radius: radius.into() }
+    }
+}
+
 /// Square
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Square {
     pub side: f64,
+}
+
+impl Square {
+    /// From the required fields; optional fields start unset.
+    pub fn new(side: impl Into<f64>) -> Self {
+        Self { side: side.into() }
+    }
 }

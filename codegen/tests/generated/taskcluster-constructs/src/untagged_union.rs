@@ -23,3 +23,10 @@ pub enum UntaggedUnion {
 pub struct InlineSource {
     pub content: String,
 }
+
+impl InlineSource {
+    /// From the required fields; optional fields start unset.
+    pub fn new(content: impl Into<String>) -> Self {
+        Self { content: content.into() }
+    }
+}
