@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::client::{Client, ClientBuilder, Request, Response};
-use crate::error::{CallSummary, Error};
+use crate::error::{decode_value, CallSummary, Error};
 use crate::retry::{RetryMethods, RetryPolicy};
 
 /// A value read together with its `ETag`, to send back as `If-Match` when updating it.
@@ -53,8 +53,7 @@ impl<T: DeserializeOwned> HalCollection<T> {
         }
         let doc: Doc = resp.json()?;
         let list = doc.embedded.get(key).cloned().unwrap_or(serde_json::Value::Array(Vec::new()));
-        let items = Vec::<T>::deserialize(list)
-            .map_err(|source| Error::Decode { summary: resp.summary_with_body(), source })?;
+        let items = decode_value(list, &format!("/_embedded/{key}"), || resp.summary_with_body())?;
         Ok(HalCollection { items, links: doc.links })
     }
 }
@@ -176,7 +175,7 @@ async fn stream_body<W: AsyncWrite + Unpin>(
     let mut written = 0u64;
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+        let chunk = chunk.map_err(|source| Error::transport(&summary, source))?;
         out.write_all(&chunk).await.map_err(|source| Error::Io { summary: Box::new(summary.clone()), source })?;
         written += chunk.len() as u64;
     }

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod config;
 mod credentials;
 mod error;
 pub mod gocd;
