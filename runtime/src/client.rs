@@ -125,6 +125,18 @@ impl ClientBuilder {
         self
     }
 
+    /// A builder configured as [`Client::from_env`] configures a client, to change before
+    /// `build()`: e.g. the deployment of the environment with other credentials.
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientBuilder::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder, Error> {
+        let root = config::root_url_from_lookup(&lookup)?;
+        Ok(Client::builder(root).credentials(Credentials::from_lookup(&lookup)?))
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let root = config::check_root_url(&self.root_url).map_err(Error::Config)?;
@@ -439,13 +451,12 @@ impl Client {
     /// [`Credentials::from_env`].
     /// Configuration mistakes are [`Error::Config`]s naming the variable.
     pub fn from_env() -> Result<Client, Error> {
-        Client::from_lookup(|name| std::env::var(name).ok())
+        ClientBuilder::from_env()?.build()
     }
 
     /// Like [`Client::from_env`], reading variables through `lookup` (useful in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, Error> {
-        let root = config::root_url_from_lookup(&lookup)?;
-        Client::builder(root).credentials(Credentials::from_lookup(&lookup)?).build()
+        ClientBuilder::from_lookup(lookup)?.build()
     }
 
     /// The root URL, without trailing `/`.
@@ -554,10 +565,7 @@ impl Client {
             Received::Open(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp
-                    .bytes()
-                    .await
-                    .map_err(|source| Error::transport(&summary, source))?;
+                let body = resp.bytes().await.map_err(|source| Error::transport(&summary, source))?;
                 (status, headers, body)
             }
         };

@@ -81,9 +81,7 @@ impl Credentials {
             return Ok(None);
         };
         let access_token = non_empty("TASKCLUSTER_ACCESS_TOKEN").ok_or_else(|| {
-            Error::config(format!(
-                "TASKCLUSTER_CLIENT_ID is set ({client_id:?}) but TASKCLUSTER_ACCESS_TOKEN is not"
-            ))
+            Error::config(format!("TASKCLUSTER_CLIENT_ID is set ({client_id:?}) but TASKCLUSTER_ACCESS_TOKEN is not"))
         })?;
         let certificate = non_empty("TASKCLUSTER_CERTIFICATE");
         if let Some(cert) = &certificate {

@@ -194,7 +194,9 @@ async fn configuration_mistakes_are_caught_before_anything_is_sent() {
     assert!(shown.contains("TASKCLUSTER_ROOT_URL: root URL \"htp://tc.example.com\" has scheme"), "{shown}");
     let shown = config_error(Client::from_lookup(env(&[("TASKCLUSTER_PROXY_URL", "http://tc/api/queue/v1")])));
     assert!(shown.contains("TASKCLUSTER_PROXY_URL: root URL"), "{shown}");
-    assert!(config_error(Client::from_lookup(env(&[]))).contains("neither TASKCLUSTER_PROXY_URL nor TASKCLUSTER_ROOT_URL"));
+    assert!(
+        config_error(Client::from_lookup(env(&[]))).contains("neither TASKCLUSTER_PROXY_URL nor TASKCLUSTER_ROOT_URL")
+    );
     // A good environment gives a working client.
     let ok = Client::from_lookup(env(&[("TASKCLUSTER_ROOT_URL", "https://tc.example.com/")])).unwrap();
     assert_eq!(ok.root_url(), "https://tc.example.com");
