@@ -17,8 +17,9 @@ use serde::Serialize;
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::config;
 use crate::credentials::Credentials;
-use crate::error::{excerpt, CallSummary, Error, FieldError};
+use crate::error::{decode_json, excerpt, CallSummary, Error, FieldError};
 use crate::hawk::{payload_hash, resource_of, HawkRequest, Signer};
 use crate::retry::RetryPolicy;
 use crate::urls;
@@ -124,11 +125,23 @@ impl ClientBuilder {
         self
     }
 
+    /// A builder configured as [`Client::from_env`] configures a client, to change before
+    /// `build()`: e.g. the deployment of the environment with other credentials.
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientBuilder::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder, Error> {
+        let root = config::root_url_from_lookup(&lookup)?;
+        Ok(Client::builder(root).credentials(Credentials::from_lookup(&lookup)?))
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let root = urls::normalize_root_url(&self.root_url).to_owned();
-        if !root.is_empty() {
-            Url::parse(&root).map_err(|e| Error::invalid(format!("root URL {root:?} is not a URL: {e}")))?;
+        let root = config::check_root_url(&self.root_url).map_err(Error::Config)?;
+        if let Auth::Hawk(c) = &self.auth {
+            config::check_credentials(c)?;
         }
         let http = match self.http {
             Some(c) => c,
@@ -373,7 +386,7 @@ impl Response {
 
     /// Decodes the body as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::Decode { summary: self.summary_with_body(), source })
+        decode_json(&self.body, || self.summary_with_body())
     }
 
     /// The body as text (lossy UTF-8), whatever the Content-Type claims.
@@ -482,10 +495,14 @@ impl Client {
 
     /// A Taskcluster client from `TASKCLUSTER_PROXY_URL` or `TASKCLUSTER_ROOT_URL` and
     /// [`Credentials::from_env`].
+    /// Configuration mistakes are [`Error::Config`]s naming the variable.
     pub fn from_env() -> Result<Client, Error> {
-        let root = root_url_from_env()
-            .ok_or_else(|| Error::invalid("neither TASKCLUSTER_PROXY_URL nor TASKCLUSTER_ROOT_URL is set"))?;
-        Client::builder(root).credentials(Credentials::from_env()).build()
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// Like [`Client::from_env`], reading variables through `lookup` (useful in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, Error> {
+        ClientBuilder::from_lookup(lookup)?.build()
     }
 
     /// The root URL, without trailing `/`.
@@ -508,12 +525,7 @@ impl Client {
     }
 
     /// The full URL of `path` (already encoded) with `query`.
-    /// With an empty root URL, a `path` that is already a full URL is used as it is (the
-    /// taskcluster-proxy style of calling).
     pub fn url<K: AsRef<str>, V: AsRef<str>>(&self, path: &str, query: &[(K, V)]) -> String {
-        if self.base.is_empty() && path.contains("://") {
-            return urls::with_query(path.to_owned(), query);
-        }
         urls::with_query(format!("{}/{}", self.base, path.trim_start_matches('/')), query)
     }
 
@@ -600,10 +612,7 @@ impl Client {
             Received::Open(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
-                let body = resp
-                    .bytes()
-                    .await
-                    .map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+                let body = resp.bytes().await.map_err(|source| Error::transport(&summary, source))?;
                 (status, headers, body)
             }
         };
@@ -650,10 +659,14 @@ impl Client {
                 used_session_fallback = true;
                 continue;
             }
-            let retryable = status.is_none_or(|s| s >= 500);
+            let retryable = match (&outcome, status) {
+                (Err(e), _) => crate::retry::may_succeed_later(e),
+                (_, Some(s)) => s >= 500,
+                (_, None) => false,
+            };
             let delay = if retryable && may_retry { retry.delay(retries_done) } else { None };
             let Some(delay) = delay else {
-                return outcome.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source });
+                return outcome.map_err(|source| Error::transport(summary, source));
             };
             tracing::debug!(
                 attempt = summary.attempts,

@@ -67,22 +67,28 @@ impl Credentials {
 
     /// Reads `TASKCLUSTER_CLIENT_ID`, `TASKCLUSTER_ACCESS_TOKEN` and `TASKCLUSTER_CERTIFICATE`.
     ///
-    /// Returns `None` when no client id is set: such a client makes unauthenticated calls
-    /// (an empty Hawk id would be rejected even on public endpoints).
-    pub fn from_env() -> Option<Self> {
+    /// `Ok(None)` when no client id is set: such a client makes unauthenticated calls (an empty
+    /// Hawk id would be rejected even on public endpoints). A client id without an access token,
+    /// or a certificate that does not parse, is an [`Error::Config`] naming the variable.
+    pub fn from_env() -> Result<Option<Self>, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Like [`Credentials::from_env`], reading variables through `lookup` (useful in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, Error> {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let client_id = non_empty("TASKCLUSTER_CLIENT_ID")?;
-        Some(Credentials {
-            client_id,
-            access_token: lookup("TASKCLUSTER_ACCESS_TOKEN").unwrap_or_default(),
-            certificate: non_empty("TASKCLUSTER_CERTIFICATE"),
-            authorized_scopes: None,
-        })
+        let Some(client_id) = non_empty("TASKCLUSTER_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let access_token = non_empty("TASKCLUSTER_ACCESS_TOKEN").ok_or_else(|| {
+            Error::config(format!("TASKCLUSTER_CLIENT_ID is set ({client_id:?}) but TASKCLUSTER_ACCESS_TOKEN is not"))
+        })?;
+        let certificate = non_empty("TASKCLUSTER_CERTIFICATE");
+        if let Some(cert) = &certificate {
+            Certificate::parse(cert)
+                .map_err(|e| Error::config(format!("TASKCLUSTER_CERTIFICATE: {}", crate::config::detail(e))))?;
+        }
+        Ok(Some(Credentials { client_id, access_token, certificate, authorized_scopes: None }))
     }
 
     /// Restricts these credentials to `scopes` for every call made with them.

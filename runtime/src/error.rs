@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::de::DeserializeOwned;
+
 /// The longest body excerpt kept in a [`CallSummary`].
 const EXCERPT_LEN: usize = 500;
 
@@ -46,25 +48,35 @@ pub struct FieldError {
 }
 
 /// Everything that can go wrong in a call.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` is one paragraph a person can act on: the call (method, URL, attempts) and what
+/// went wrong, with the server's whole message. `Debug` (what `fn main() -> Result<_, Box<dyn
+/// Error>>` prints) is the same text followed by the causes not already in it; `source()` chains
+/// to the underlying transport, decoding or I/O error, so `anyhow` shows them as "Caused by".
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The caller's input or the client's configuration is unusable; nothing was sent.
+    /// The caller's input is unusable; nothing was sent.
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
-    /// The request could not be completed: connection refused or reset, TLS, timeout.
-    #[error("{summary}: transport error: {source}")]
+    /// The client's configuration (root URL, credentials, environment variables) is unusable;
+    /// nothing was sent. Such errors are found by `build()` / `from_env()`, before any call.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// The request could not be completed: connection refused or reset, DNS, TLS, timeout.
+    #[error("{summary}: {}", transport_cause(source))]
     Transport {
         /// The call.
         summary: Box<CallSummary>,
-        /// The underlying error.
+        /// The underlying error (without the URL, which `summary` carries redacted).
         #[source]
         source: reqwest::Error,
     },
 
     /// The server answered with an error status.
-    #[error("{summary}: HTTP {status}{}{}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), message.as_deref().map(|m| format!(": {}", first_line(m))).unwrap_or_default(), body_hint(summary, message))]
+    #[error("{summary}: HTTP {status}{}", status_text(code, message, field_errors, summary))]
     Status {
         /// The call.
         summary: Box<CallSummary>,
@@ -72,18 +84,21 @@ pub enum Error {
         status: u16,
         /// Taskcluster's error `code` (`ResourceNotFound`, `InsufficientScopes`, ...).
         code: Option<String>,
-        /// The server's error message.
+        /// The server's error message, whole.
         message: Option<String>,
         /// Field errors (GoCD's `data.errors`).
         field_errors: Vec<FieldError>,
     },
 
     /// The server answered successfully, but the body is not what the API promises.
-    #[error("{summary}: cannot decode the response: {source}{}", summary.response_body.as_deref().map(|b| format!("; body starts {:?}", b)).unwrap_or_default())]
+    #[error("{summary}: cannot decode the response{}: {}{}", at_pointer(pointer), decode_message(source), summary.response_body.as_deref().map(|b| format!("; body starts {b:?}")).unwrap_or_default())]
     Decode {
         /// The call.
         summary: Box<CallSummary>,
-        /// The decoding error.
+        /// Where in the body decoding failed, as a JSON pointer (`/status/runs/0/state`;
+        /// empty for the whole body).
+        pointer: String,
+        /// The decoding error: what was found and which type was expected.
         #[source]
         source: serde_json::Error,
     },
@@ -99,14 +114,124 @@ pub enum Error {
     },
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
+/// The longest server message kept whole; longer ones are cut (a scope expression can be long,
+/// but not this long).
+const MESSAGE_LEN: usize = 8000;
+
+/// ` <code>: <message>` with continuation lines indented, then GoCD's field errors; or the
+/// body excerpt when the server sent no message.
+fn status_text(
+    code: &Option<String>,
+    message: &Option<String>,
+    field_errors: &[FieldError],
+    summary: &CallSummary,
+) -> String {
+    let mut out = String::new();
+    if let Some(code) = code {
+        out.push(' ');
+        out.push_str(code);
+    }
+    match message.as_deref().map(str::trim) {
+        Some(m) if !m.is_empty() => {
+            out.push_str(": ");
+            out.push_str(&indent_continuation(&cut(m, MESSAGE_LEN)));
+        }
+        _ => {
+            if let Some(body) = summary.response_body.as_deref().filter(|b| !b.is_empty()) {
+                out.push_str(&format!("; body starts {body:?}"));
+            }
+        }
+    }
+    for fe in field_errors {
+        out.push_str(&format!("\n  {}: {}", fe.field, fe.messages.join("; ")));
+    }
+    out
 }
 
-fn body_hint(summary: &CallSummary, message: &Option<String>) -> String {
-    match (&summary.response_body, message) {
-        (Some(body), None) if !body.is_empty() => format!("; body starts {body:?}"),
-        _ => String::new(),
+/// Lines after the first are indented, so a multi-line server message stays one readable block.
+fn indent_continuation(text: &str) -> String {
+    let mut lines = text.lines();
+    let mut out = lines.next().unwrap_or("").to_owned();
+    for line in lines {
+        out.push('\n');
+        if !line.trim().is_empty() {
+            out.push_str("  ");
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// What a transport failure was, named by reqwest's classification, followed by the distinct
+/// messages of its cause chain (hyper, the connector, the OS): `cannot connect: tcp connect
+/// error: Connection refused (os error 111)`, `timed out`, `cannot connect: dns error: ...`.
+fn transport_cause(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_builder() {
+        "cannot build the request"
+    } else if e.is_body() || e.is_decode() {
+        "the response body broke off"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else {
+        "transport error"
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = std::error::Error::source(e);
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // hyper-util's wrappers ("client error (Connect)") say nothing the kind does not.
+        let generic = text.starts_with("client error (") || text == "operation timed out";
+        if !text.is_empty() && !generic && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    if parts.is_empty() {
+        // No deeper cause: reqwest's own message (it carries no URL, see `Error::transport`).
+        let own = e.to_string();
+        return if own.is_empty() { kind.to_owned() } else { format!("{kind}: {own}") };
+    }
+    format!("{kind}: {}", parts.join(": "))
+}
+
+fn at_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at {pointer}")
+    }
+}
+
+/// serde_json's message without its `at line L column C` suffix: the pointer says where.
+fn decode_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_owned)
+}
+
+impl fmt::Debug for Error {
+    /// The `Display` text, then each cause of the `source()` chain not already in it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.to_string();
+        f.write_str(&shown)?;
+        let mut next = std::error::Error::source(self);
+        let mut n = 0;
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !shown.contains(&text) {
+                if n == 0 {
+                    f.write_str("\n\nCaused by:")?;
+                }
+                write!(f, "\n    {n}: {text}")?;
+                n += 1;
+            }
+            next = cause.source();
+        }
+        Ok(())
     }
 }
 
@@ -115,10 +240,21 @@ impl Error {
         Error::InvalidInput(msg.into())
     }
 
-    /// The call summary, for every error that happened during a call.
+    pub(crate) fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+
+    /// A transport error of `summary`'s call. The URL is dropped from reqwest's error: the
+    /// summary carries it, redacted.
+    pub(crate) fn transport(summary: &CallSummary, source: reqwest::Error) -> Self {
+        Error::Transport { summary: Box::new(summary.clone()), source: source.without_url() }
+    }
+
+    /// The summary of every error that happened during a call (`None` for input and
+    /// configuration errors: nothing was sent).
     pub fn summary(&self) -> Option<&CallSummary> {
         match self {
-            Error::InvalidInput(_) => None,
+            Error::InvalidInput(_) | Error::Config(_) => None,
             Error::Transport { summary, .. }
             | Error::Status { summary, .. }
             | Error::Decode { summary, .. }
@@ -142,6 +278,14 @@ impl Error {
         }
     }
 
+    /// The server's whole error message, when it sent one.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Error::Status { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the call failed because its time ran out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport { source, .. } if source.is_timeout())
@@ -151,6 +295,45 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         self.summary().map_or(0, |s| s.attempts)
     }
+}
+
+/// Decodes JSON `body`, naming the JSON pointer of the first mismatch.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    body: &[u8],
+    summary: impl FnOnce() -> Box<CallSummary>,
+) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| decode_error(e, "", summary()))
+}
+
+/// Decodes a value taken from `base` (a JSON pointer) in a response body.
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    base: &str,
+    summary: impl FnOnce() -> Box<CallSummary>,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| decode_error(e, base, summary()))
+}
+
+fn decode_error(e: serde_path_to_error::Error<serde_json::Error>, base: &str, summary: Box<CallSummary>) -> Error {
+    let pointer = format!("{base}{}", json_pointer(e.path()));
+    Error::Decode { summary, pointer, source: e.into_inner() }
+}
+
+/// A serde path as an RFC 6901 JSON pointer (`/status/runs/0/state`).
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(&variant.replace('~', "~0").replace('/', "~1")),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
 }
 
 /// The URL without a `bewit` query parameter and without user info.

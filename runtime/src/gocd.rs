@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::client::{Client, ClientBuilder, Request, Response};
-use crate::error::{CallSummary, Error};
+use crate::error::{decode_value, CallSummary, Error};
 use crate::retry::{RetryMethods, RetryPolicy};
 
 /// A value read together with its `ETag`, to send back as `If-Match` when updating it.
@@ -58,18 +58,19 @@ impl<T: DeserializeOwned> HalCollection<T> {
             top: BTreeMap<String, serde_json::Value>,
         }
         let mut doc: Doc = resp.json()?;
-        let list = match (doc.embedded.as_mut(), doc.top.remove(key)) {
-            (Some(embedded), _) => embedded.remove(key).unwrap_or(serde_json::Value::Array(Vec::new())),
-            (None, Some(list)) => list,
+        let (list, base) = match (doc.embedded.as_mut(), doc.top.remove(key)) {
+            (Some(embedded), _) => {
+                (embedded.remove(key).unwrap_or(serde_json::Value::Array(Vec::new())), format!("/_embedded/{key}"))
+            }
+            (None, Some(list)) => (list, format!("/{key}")),
             (None, None) => {
                 let missing = <serde_json::Error as serde::de::Error>::custom(format!(
                     "the collection has neither `_embedded.{key}` nor `{key}`"
                 ));
-                return Err(Error::Decode { summary: resp.summary_with_body(), source: missing });
+                return Err(Error::Decode { summary: resp.summary_with_body(), pointer: String::new(), source: missing });
             }
         };
-        let items = Vec::<T>::deserialize(list)
-            .map_err(|source| Error::Decode { summary: resp.summary_with_body(), source })?;
+        let items = decode_value(list, &base, || resp.summary_with_body())?;
         Ok(HalCollection { items, links: doc.links })
     }
 }
@@ -204,7 +205,7 @@ impl Client {
 /// The call summary of an error, to add earlier polls to its attempts.
 fn summary_mut(e: &mut Error) -> Option<&mut CallSummary> {
     match e {
-        Error::InvalidInput(_) => None,
+        Error::InvalidInput(_) | Error::Config(_) => None,
         Error::Transport { summary, .. }
         | Error::Status { summary, .. }
         | Error::Decode { summary, .. }
@@ -220,7 +221,7 @@ async fn stream_body<W: AsyncWrite + Unpin>(
     let mut written = 0u64;
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|source| Error::Transport { summary: Box::new(summary.clone()), source })?;
+        let chunk = chunk.map_err(|source| Error::transport(&summary, source))?;
         out.write_all(&chunk).await.map_err(|source| Error::Io { summary: Box::new(summary.clone()), source })?;
         written += chunk.len() as u64;
     }

@@ -20,6 +20,7 @@
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
+mod config;
 mod credentials;
 mod error;
 pub mod gocd;

@@ -74,3 +74,30 @@ impl RetryPolicy {
         }
     }
 }
+
+/// Whether retrying after this transport error could help. A request reqwest cannot even build
+/// (a URL it refuses, a bad header) fails the same way every time, so it is not retried.
+pub(crate) fn may_succeed_later(e: &reqwest::Error) -> bool {
+    !e.is_builder()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn requests_reqwest_cannot_build_are_not_retried() {
+        // reqwest refuses the scheme before any I/O: a builder error.
+        let err = reqwest::Client::new().get("htp://127.0.0.1:9/").send().await.unwrap_err();
+        assert!(err.is_builder(), "{err:?}");
+        assert!(!may_succeed_later(&err));
+        // A refused connection may succeed later. Port 9 (discard) on loopback is closed here;
+        // whatever the outcome, it is not a builder error.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let err = reqwest::Client::new().get(format!("http://{addr}/")).send().await.unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        assert!(may_succeed_later(&err));
+    }
+}

@@ -25,7 +25,21 @@ pub fn encode_nice(mut uuid: [u8; 16]) -> String {
     encode(uuid)
 }
 
-/// The 44-character seed of temporary credentials: two slug ids.
-pub(crate) fn seed() -> String {
+/// A random 44-character seed for temporary credentials (two v4 slug ids), as
+/// [`Credentials::create_temporary_credentials`](crate::Credentials::create_temporary_credentials)
+/// makes; pass it to [`Credentials::temporary`](crate::Credentials::temporary) to build
+/// temporary credentials with every other input chosen by the caller.
+pub fn seed() -> String {
     format!("{}{}", v4(), v4())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seeds_are_two_url_safe_slugs() {
+        let (a, b) = (super::seed(), super::seed());
+        assert_eq!(a.len(), 44);
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{a}");
+    }
 }

@@ -79,10 +79,51 @@ impl From<OffsetDateTime> for Time {
     }
 }
 
+impl Time {
+    /// `self + d`, or `None` past the representable range (year 9999).
+    pub fn checked_add(self, d: Duration) -> Option<Time> {
+        time::Duration::try_from(d).ok().and_then(|d| self.0.checked_add(d)).map(|t| Time(normalize(t)))
+    }
+
+    /// `self - d`, or `None` before the representable range.
+    pub fn checked_sub(self, d: Duration) -> Option<Time> {
+        time::Duration::try_from(d).ok().and_then(|d| self.0.checked_sub(d)).map(|t| Time(normalize(t)))
+    }
+
+    /// How long after `earlier` this is; `None` when `earlier` is later (like
+    /// `SystemTime::duration_since`, a `std::time::Duration` cannot be negative).
+    pub fn duration_since(self, earlier: Time) -> Option<Duration> {
+        Duration::try_from(self.0 - earlier.0).ok()
+    }
+}
+
+/// Panics past the representable range, as `SystemTime + Duration` does; see
+/// [`Time::checked_add`].
 impl std::ops::Add<Duration> for Time {
     type Output = Time;
     fn add(self, d: Duration) -> Time {
         Time(normalize(self.0 + d))
+    }
+}
+
+/// Panics before the representable range, as `SystemTime - Duration` does; see
+/// [`Time::checked_sub`].
+impl std::ops::Sub<Duration> for Time {
+    type Output = Time;
+    fn sub(self, d: Duration) -> Time {
+        Time(normalize(self.0 - d))
+    }
+}
+
+impl std::ops::AddAssign<Duration> for Time {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
+    }
+}
+
+impl std::ops::SubAssign<Duration> for Time {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = *self - d;
     }
 }
 
@@ -179,4 +220,27 @@ fn unit_seconds(unit: &str) -> Option<i64> {
         "s" | "sec" | "secs" | "second" | "seconds" => 1,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_add_and_subtract() {
+        let t: Time = "2024-01-31T23:59:59.500Z".parse().unwrap();
+        let d = Duration::from_millis(1500);
+        assert_eq!((t + d).to_string(), "2024-02-01T00:00:01.000Z");
+        assert_eq!((t - d).to_string(), "2024-01-31T23:59:58.000Z");
+        assert_eq!(t + d - d, t);
+        let mut u = t;
+        u += d;
+        u -= Duration::from_secs(1);
+        assert_eq!(u.to_string(), "2024-02-01T00:00:00.000Z");
+        assert_eq!((t + d).duration_since(t), Some(d));
+        assert_eq!(t.duration_since(t + d), None);
+        assert_eq!(t.checked_add(Duration::from_secs(u64::MAX)), None);
+        assert_eq!(t.checked_sub(Duration::from_secs(20_000 * 366 * 86_400)), None);
+        assert_eq!(t.checked_sub(d), Some(t - d));
+    }
 }

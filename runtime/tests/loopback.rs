@@ -236,7 +236,7 @@ async fn unauthenticated_clients_send_no_authorization() {
     assert_eq!(v["scopes"], json!([]));
     assert!(s.last_request().unwrap().header("authorization").is_none());
     // Credentials::from_lookup with no client id gives an unauthenticated client as well.
-    let none = Credentials::from_lookup(|_| None);
+    let none = Credentials::from_lookup(|_| None).unwrap();
     assert!(none.is_none());
     whoami(&client(&s, none)).await;
     assert!(s.last_request().unwrap().header("authorization").is_none());

@@ -154,7 +154,8 @@ async fn errors_are_typed() {
         shown.contains("GET") && shown.contains("/api/queue/v1/task/missing") && shown.contains("no such task"),
         "{shown}"
     );
-    assert!(!shown.contains('\n'), "one line: {shown}");
+    // The whole message, continuation lines indented.
+    assert!(shown.ends_with("HTTP 404 ResourceNotFound: no such task\n  more detail"), "{shown}");
 
     // A body that does not match the schema is a decode error with an excerpt.
     server.on("GET", "/api/queue/v1/task/garbled", |_| Reply::json(200, json!({"unexpected": "shape"})));

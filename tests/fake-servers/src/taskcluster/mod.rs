@@ -175,7 +175,8 @@ impl TaskclusterServer {
         lock(&self.state().clients).insert(client_id.to_owned(), record);
     }
 
-    /// Answers `method path` (exact path, query ignored) with `handler`, after authentication.
+    /// Answers `method path` (exact path, query ignored; a path ending in `*` matches every
+    /// path it is a prefix of, for ids a client makes up) with `handler`, after authentication.
     pub fn on<F>(&self, method: &str, path: &str, handler: F)
     where
         F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
@@ -360,7 +361,7 @@ fn answer(state: &State, req: &Recorded) -> Reply {
     }
     let (handler, scopes) = {
         let routes = lock(&state.routes);
-        match routes.iter().find(|r| r.method == req.method && r.path == req.path) {
+        match routes.iter().find(|r| r.method == req.method && path_matches(&r.path, &req.path)) {
             Some(r) => (r.handler.clone(), r.scopes.clone()),
             None => (None, Vec::new()),
         }
@@ -378,6 +379,14 @@ fn answer(state: &State, req: &Recorded) -> Reply {
         Some(h) => h(req),
         None if req.path.starts_with("/api/") => Reply::json(200, echo(req)),
         None => Reply::error(404, "ResourceNotFound", &format!("no route for {} {}", req.method, req.path)),
+    }
+}
+
+/// A route's path is the request's, or a prefix of it ending in `*`.
+fn path_matches(route: &str, path: &str) -> bool {
+    match route.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => route == path,
     }
 }
 
@@ -399,6 +408,13 @@ fn echo(req: &Recorded) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_paths() {
+        assert!(path_matches("/api/queue/v1/task/*", "/api/queue/v1/task/abc"));
+        assert!(!path_matches("/api/queue/v1/task/*", "/api/queue/v1/tasks"));
+        assert!(path_matches("/a", "/a") && !path_matches("/a", "/a/b"));
+    }
 
     #[test]
     fn host_header_split() {
