@@ -13,7 +13,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn bundle() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/taskcluster/references.json")
+    fake_servers::shared::references()
 }
 
 fn fixture_inputs() -> Inputs {
@@ -30,6 +30,7 @@ fn fixture_snapshots() {
             "gocd/Cargo.toml",
             "gocd/src/lib.rs",
             "gocd/src/types.rs",
+            "rustfmt.toml",
             "taskcluster-fake/Cargo.toml",
             "taskcluster-fake/src/exchanges.rs",
             "taskcluster-fake/src/lib.rs",

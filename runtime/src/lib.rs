@@ -22,6 +22,7 @@ mod credentials;
 mod error;
 pub mod gocd;
 pub mod hawk;
+pub mod http;
 mod pagination;
 mod retry;
 mod routing;
@@ -37,7 +38,8 @@ pub use gocd::{HalCollection, Link, Links, Versioned};
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};
 pub use routing::{
-    decode_event, exchange_name, parse_routing_key, routing_key, Binding, Event, EventError, RoutingKeyPart, RoutingKeySpec,
+    decode_event, exchange_name, parse_routing_key, routing_key, Binding, Event, EventError, RoutingKeyPart,
+    RoutingKeySpec,
 };
 pub use time::Time;
 

@@ -167,7 +167,8 @@ pub fn decode_event<K, T: DeserializeOwned>(
         body: body.clone(),
         reason,
     };
-    let key = parse(routing_key).ok_or_else(|| fail("routing key does not fit the exchange's routing-key shape".into()))?;
+    let key =
+        parse(routing_key).ok_or_else(|| fail("routing key does not fit the exchange's routing-key shape".into()))?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     let message = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -231,7 +232,10 @@ mod tests {
     #[test]
     fn parses_single_and_multi_word_elements() {
         assert_eq!(parse_routing_key(TASK, "primary.abc.0._"), Some(vec!["abc".into(), "0".into(), "_".into()]));
-        assert_eq!(parse_routing_key(TASK, "primary.abc.0.a.b.c"), Some(vec!["abc".into(), "0".into(), "a.b.c".into()]));
+        assert_eq!(
+            parse_routing_key(TASK, "primary.abc.0.a.b.c"),
+            Some(vec!["abc".into(), "0".into(), "a.b.c".into()])
+        );
         assert_eq!(parse_routing_key(TASK, "primary.abc.0"), Some(vec!["abc".into(), "0".into(), String::new()]));
         assert_eq!(parse_routing_key(TASK, "route.abc.0._"), None);
         assert_eq!(parse_routing_key(TASK, "primary.abc"), None);
@@ -239,11 +243,8 @@ mod tests {
 
     #[test]
     fn multi_word_element_in_the_middle() {
-        let spec: &RoutingKeySpec = &[
-            RoutingKeyPart::Word("a", None),
-            RoutingKeyPart::Words("m", None),
-            RoutingKeyPart::Word("z", None),
-        ];
+        let spec: &RoutingKeySpec =
+            &[RoutingKeyPart::Word("a", None), RoutingKeyPart::Words("m", None), RoutingKeyPart::Word("z", None)];
         assert_eq!(parse_routing_key(spec, "1.x.y.2"), Some(vec!["1".into(), "x.y".into(), "2".into()]));
         let fixed: &RoutingKeySpec = &[RoutingKeyPart::Word("a", None), RoutingKeyPart::Word("b", None)];
         assert_eq!(parse_routing_key(fixed, "1.2.3"), None);

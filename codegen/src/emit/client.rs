@@ -346,9 +346,9 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> TokenStrea
         quote!()
     };
 
-    let pages = pagination_type(t, space).map(|_| {
+    // A pager exists only for a function with an output type (pagination_type found one).
+    let pages = out_ty.as_ref().filter(|_| pagination_type(t, space).is_some()).map(|o| {
         let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
-        let o = out_ty.clone().unwrap_or_default();
         let (params, pass) = arg_params(f, &quote!('a), true);
         let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
         let payload_pass = input_ty.as_ref().map(|_| quote!(payload));

@@ -22,7 +22,8 @@ pub fn module(ex: &Exchanges, messages: &[Ty], space: &TypeSpace<'_>) -> TokenSt
     let prefix = &ex.prefix;
     let items = ex.entries.iter().zip(messages).map(|(e, m)| {
         let name = ident(&names::camel(&e.name));
-        let exchange = apigen_runtime::exchange_name(&ex.prefix, &e.exchange);
+        // For the doc only; the generated `Binding::exchange` joins them at run time.
+        let exchange = format!("{}/{}", ex.prefix.trim_end_matches('/'), e.exchange.trim_start_matches('/'));
         let mut doc =
             format!("{}\n\n{}\n\nExchange `{exchange}`; routing key:\n", e.title.trim(), docs::clean(&e.description));
         for r in &e.routing_key {
