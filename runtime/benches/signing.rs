@@ -134,6 +134,10 @@ fn main() {
     bench_sync("Client::builder(..).build(), permanent credentials", 20, 200, 1, || {
         black_box(Client::builder("https://tc.example.com").credentials(perm.clone()).build().unwrap());
     });
+    // The first client of a process (or one given its own HTTP stack) builds a reqwest::Client.
+    bench_sync("reqwest::Client with the runtime's TLS (first client / own stack)", 5, 100, 1, || {
+        black_box(apigen_runtime::http::client_builder().unwrap().build().unwrap());
+    });
     // Payload hashing (on by default): SHA-256 over the content type and body of each request.
     let mib = vec![b'x'; 1 << 20];
     bench_sync("hawk::payload_hash, 1 MiB body", 5, 200, 1, || {
