@@ -121,7 +121,7 @@ impl ClientBuilder {
 
     /// Send a Hawk payload hash with each request body, so the server can check that the body
     /// it received is the one signed (on by default, as Taskcluster's official Python and Rust
-    /// clients always send it; hashing 1 MB costs about a millisecond, see the `signing` bench).
+    /// clients always send it; SHA-256 over 1 MiB takes about 0.7 ms, see the `signing` bench).
     pub fn hash_payloads(mut self, enabled: bool) -> Self {
         self.hash_payloads = enabled;
         self
