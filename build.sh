@@ -3,7 +3,8 @@
 #
 #   ./build.sh           regenerate generated/ (only changed files are rewritten) and build everything
 #   ./build.sh --check   drift check: regenerate in memory; exit 1 naming every stale file in generated/
-#   ./build.sh --test    what CI runs: drift check, lints, docs, and every test
+#   ./build.sh --test    what CI runs: drift check, formatting, lints, docs, and every test, with
+#                        the lockfiles as committed (--locked)
 #
 # Taskcluster references come from $TASKCLUSTER_REFERENCES (a bundle file or a directory laid out
 # like a deployment), else schemas/taskcluster/ (written by `codegen fetch`), else
@@ -31,7 +32,9 @@ MSG
   fi
 fi
 
-codegen() { cargo run -q -p codegen -- "$@"; }
+locked=()
+[ "$mode" = --test ] && locked=(--locked)
+codegen() { cargo run -q "${locked[@]}" -p codegen -- "$@"; }
 
 case "$mode" in
   build)
@@ -46,8 +49,22 @@ case "$mode" in
   --test)
     codegen generate --references "$refs" --gocd schemas/gocd --out generated --check
     codegen gocd-schema --check
-    cargo clippy --workspace --all-targets -- -D warnings
-    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps -q
-    cargo test --workspace
+    # generated/rustfmt.toml keeps rustfmt off the generated crates (prettyplease formats them).
+    cargo fmt --all --check
+    cargo fmt --check --all --manifest-path tests/e2e/Cargo.toml
+    cargo clippy --locked --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps -q
+    # codegen enables serde_json/preserve_order; tested in the same cargo invocation, that
+    # feature would leak into the runtime under test. Users never get it, so neither do the
+    # runtime's tests: codegen is tested on its own.
+    cargo test --locked --workspace --exclude codegen
+    cargo test --locked -p codegen
+    # What needs our services (the Taskcluster and Pulse end-to-end tests, the examples, the
+    # artifact transfer crate) is a workspace of its own, rooted at tests/e2e.
+    e2e=(--locked --manifest-path tests/e2e/Cargo.toml --workspace --target-dir "${CARGO_TARGET_DIR:-target}")
+    cargo clippy "${e2e[@]}" --all-targets -- -D warnings
+    cargo test "${e2e[@]}"
+    # The main job for a deployment with other services than ours.
+    tests/any-deployment.sh
     ;;
 esac

@@ -14,7 +14,7 @@ fn peak_rss_mb() -> Option<f64> {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let inputs = codegen::Inputs {
-        taskcluster: Some(root.join("../../shared/taskcluster/references.json")),
+        taskcluster: Some(fake_servers::shared::references()),
         gocd: Some(root.join("../schemas/gocd")),
     };
     let runs = 15;

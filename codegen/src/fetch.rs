@@ -21,6 +21,9 @@ pub const WORKER_PAYLOAD_SCHEMAS: &[&str] = &[
 /// Fetches everything below `out`; `progress` gets one line per file.
 pub fn fetch(root_url: &str, out: &Path, extra: &[&str], progress: &mut dyn FnMut(&str)) -> Result<usize> {
     let root = root_url.trim_end_matches('/');
+    // reqwest is built without a crypto provider (no aws-lc C build): make ring the process's
+    // provider; one already installed by an embedding program is kept.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -1,7 +1,5 @@
 //! `codegen fetch` against a loopback server that serves the bundle's files.
 
-use std::path::Path;
-
 use codegen::{fetch, generate, Inputs};
 use fake_servers::taskcluster::{Fault, Reply, TaskclusterServer};
 
@@ -9,7 +7,7 @@ mod common;
 use common::TempDir;
 
 fn bundle() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/taskcluster/references.json")
+    fake_servers::shared::path("taskcluster/references.json")
 }
 
 async fn serve_bundle() -> TaskclusterServer {

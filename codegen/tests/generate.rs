@@ -13,7 +13,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn bundle() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/taskcluster/references.json")
+    fake_servers::shared::references()
 }
 
 fn fixture_inputs() -> Inputs {
@@ -31,6 +31,7 @@ fn fixture_snapshots() {
             "gocd/src/blocking.rs",
             "gocd/src/lib.rs",
             "gocd/src/types.rs",
+            "rustfmt.toml",
             "taskcluster-fake/Cargo.toml",
             "taskcluster-fake/src/blocking.rs",
             "taskcluster-fake/src/exchanges.rs",

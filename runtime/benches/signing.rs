@@ -130,6 +130,19 @@ fn main() {
     bench_sync("Signer::new, temporary credentials (once per client)", 1000, 2000, 5, || {
         black_box(Signer::new(black_box(&temp)).unwrap());
     });
+    // What building a client costs: the HTTP stack (TLS configuration, trust roots) and the signer.
+    bench_sync("Client::builder(..).build(), permanent credentials", 20, 200, 1, || {
+        black_box(Client::builder("https://tc.example.com").credentials(perm.clone()).build().unwrap());
+    });
+    // The first client of a process (or one given its own HTTP stack) builds a reqwest::Client.
+    bench_sync("reqwest::Client with the runtime's TLS (first client / own stack)", 5, 100, 1, || {
+        black_box(apigen_runtime::http::client_builder().unwrap().build().unwrap());
+    });
+    // Payload hashing (on by default): SHA-256 over the content type and body of each request.
+    let mib = vec![b'x'; 1 << 20];
+    bench_sync("hawk::payload_hash, 1 MiB body", 5, 200, 1, || {
+        black_box(apigen_runtime::hawk::payload_hash("application/json", black_box(&mib)).unwrap());
+    });
     println!(
         "  temporary / permanent header signing: {:.2}x\n",
         sign_temp.median.as_secs_f64() / sign_perm.median.as_secs_f64()
@@ -138,7 +151,7 @@ fn main() {
     // (b) Full round trips on loopback.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        let plain = reqwest::Client::new();
+        let plain = apigen_runtime::http::client_builder().unwrap().build().unwrap();
         let warmup = 200;
 
         for (label, root, verifying) in [
@@ -164,12 +177,24 @@ fn main() {
             let signed_client = build(Some(perm.clone()));
             let temp_client = build(Some(temp.clone()));
             let anon_client = build(None);
-            let url = format!("{root}/api/queue/v1/task/abc/status?limit=10");
+            let url = format!("{root}/api/queue/v1/task/abc/status");
+            let url_query = format!("{root}/api/queue/v1/task-group/abc/list?limit=10&continuationToken=a%2Fb%20c");
 
             let call = |c: &Client| -> Pin<Box<dyn Future<Output = ()> + '_>> {
                 let c = c.clone();
                 Box::pin(async move {
-                    let r = c.send(Request::new(Method::GET, "task/abc/status").query("limit", 10)).await.unwrap();
+                    let r = c.send(Request::new(Method::GET, "task/abc/status")).await.unwrap();
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    black_box(r);
+                })
+            };
+            let call_query = |c: &Client| -> Pin<Box<dyn Future<Output = ()> + '_>> {
+                let c = c.clone();
+                Box::pin(async move {
+                    let req = Request::new(Method::GET, "task-group/abc/list")
+                        .query("limit", 10)
+                        .query("continuationToken", "a/b c");
+                    let r = c.send(req).await.unwrap();
                     assert_eq!(r.status, 200, "{}", r.text());
                     black_box(r);
                 })
@@ -189,15 +214,33 @@ fn main() {
                 ("  Client::send GET, no credentials", Box::new(|| call(&anon_client))),
                 ("  Client::send GET, Hawk (permanent)", Box::new(|| call(&signed_client))),
                 ("  Client::send GET, Hawk (temporary)", Box::new(|| call(&temp_client))),
+                (
+                    "  plain reqwest GET with query (unsigned)",
+                    Box::new(|| {
+                        let fut = plain.get(&url_query).send();
+                        Box::pin(async move {
+                            let resp = fut.await.unwrap();
+                            assert_eq!(resp.status().as_u16(), 200);
+                            black_box(resp.bytes().await.unwrap());
+                        })
+                    }),
+                ),
+                ("  Client::send GET with query, Hawk (permanent)", Box::new(|| call_query(&signed_client))),
             ];
             let results = bench_interleaved(warmup, iters, &mut ops).await;
-            let [plain_get, anon, signed, signed_temp] = &results[..] else { unreachable!() };
+            let [plain_get, anon, signed, signed_temp, plain_query, signed_query] = &results[..] else {
+                unreachable!()
+            };
             let ratio = |s: &Stats| s.median.as_secs_f64() / plain_get.median.as_secs_f64();
             println!(
                 "  median ratio vs plain reqwest: Client unsigned {:.2}x, signed permanent {:.2}x, signed temporary {:.2}x",
                 ratio(anon),
                 ratio(signed),
                 ratio(signed_temp)
+            );
+            println!(
+                "  with query: signed permanent {:.2}x plain reqwest with the same query",
+                signed_query.median.as_secs_f64() / plain_query.median.as_secs_f64()
             );
             println!(
                 "  signing overhead per call (median signed - median unsigned Client): {:.2?}\n",

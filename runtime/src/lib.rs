@@ -25,6 +25,7 @@ mod credentials;
 mod error;
 pub mod gocd;
 pub mod hawk;
+pub mod http;
 mod json;
 mod pagination;
 #[cfg(feature = "pulse")]

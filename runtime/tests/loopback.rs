@@ -178,7 +178,7 @@ async fn query_parameters_are_signed_as_sent() {
 #[tokio::test]
 async fn signed_urls_carry_their_own_authentication() {
     let s = server().await;
-    let plain = reqwest::Client::new();
+    let plain = apigen_runtime::http::client_builder().unwrap().build().unwrap();
     for creds in [
         perm(),
         perm().with_authorized_scopes(["b"]),
@@ -409,7 +409,7 @@ async fn payload_hashes_verify_and_mismatches_are_rejected() {
     let hawk_req = HawkRequest::from_url("POST", &url, &resource).unwrap();
     let signed_hash = payload_hash("application/json", br#"{"a":1}"#).unwrap();
     let header = signer.header(&hawk_req, Some(&signed_hash)).unwrap();
-    let plain = reqwest::Client::new();
+    let plain = apigen_runtime::http::client_builder().unwrap().build().unwrap();
     let send = |body: &'static str| {
         plain
             .post(url.clone())

@@ -12,10 +12,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/taskcluster/vectors.json");
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (../shared must sit beside the checkout)"));
-    serde_json::from_str::<Value>(&text).unwrap()["vectors"].clone()
+    serde_json::from_str::<Value>(&fake_servers::shared::read("taskcluster/vectors.json")).unwrap()["vectors"].clone()
 }
 
 fn s(v: &Value) -> &str {

@@ -516,13 +516,13 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
         quote!()
     };
 
+    // A pager exists only for a function with an output type (pagination_type found one).
     let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
     let (page_params, page_pass) = arg_params(f, &quote!('a), true);
     let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
     let payload_pass = input_ty.as_ref().map(|_| quote!(payload));
-    let o = out_ty.clone().unwrap_or_default();
-    let paged = pagination_type(t, space).is_some();
-    let pages = paged.then(|| {
+    let paged_out = out_ty.as_ref().filter(|_| pagination_type(t, space).is_some());
+    let pages = paged_out.map(|o| {
         let (params, pass) = (&page_params, &page_pass);
         let doc = format!(" Every page of [`Self::{fname}`], following `continuationToken` until the last page.");
         quote! {
@@ -565,7 +565,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
             }
         });
     }
-    if paged {
+    if let Some(o) = paged_out {
         let page_names = arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
         let pages_doc =
             format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");

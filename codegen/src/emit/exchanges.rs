@@ -24,7 +24,7 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
     let prefix = &ex.prefix;
     let items = ex.entries.iter().zip(messages).map(|(e, m)| {
         let name = ident(&names::camel(&e.name));
-        let exchange = apigen_runtime::exchange_name(&ex.prefix, &e.exchange);
+        let exchange = exchange_name(&ex.prefix, &e.exchange);
         let mut doc =
             format!("{}\n\n{}\n\nExchange `{exchange}`; routing key:\n", e.title.trim(), docs::clean(&e.description));
         for r in &e.routing_key {
@@ -131,6 +131,12 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
     }
 }
 
+/// `exchangePrefix` + `exchange`, with exactly one `/` between them (as
+/// `apigen_runtime::exchange_name` joins them).
+fn exchange_name(prefix: &str, exchange: &str) -> String {
+    format!("{}/{}", prefix.trim_end_matches('/'), exchange.trim_start_matches('/'))
+}
+
 /// `Queue` → `QueueEvent`.
 fn event_name(client_name: &str) -> String {
     format!("{client_name}Event")
@@ -145,7 +151,7 @@ fn event_enum(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
     let mut exchanges = Vec::new();
     for (e, m) in ex.entries.iter().zip(messages) {
         let variant = ident(&names::camel(&e.name));
-        let exchange = apigen_runtime::exchange_name(&ex.prefix, &e.exchange);
+        let exchange = exchange_name(&ex.prefix, &e.exchange);
         let message = ty_qualified(space, m);
         let doc = docs::attrs(&format!("{} (`{exchange}`).", e.title.trim().trim_end_matches('.')));
         variants.push(quote! {

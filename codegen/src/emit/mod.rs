@@ -72,8 +72,25 @@ fn space_items(code: &str) -> String {
     out
 }
 
+/// A TOML basic string (quoted, escaped) of `text`.
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `description` is the crate's one-line summary; its first line is kept.
 fn cargo_toml(crate_name: &str, description: &str) -> String {
-    let description = serde_json::to_string(description.lines().next().unwrap_or("").trim()).unwrap_or_default();
+    let description = toml_string(description.lines().next().unwrap_or(description).trim());
     format!(
         "# {MARKER}. Do not edit: run ./build.sh to regenerate.\n\
          [package]\n\
@@ -91,7 +108,10 @@ fn cargo_toml(crate_name: &str, description: &str) -> String {
          [dependencies]\n\
          apigen-runtime.workspace = true\n\
          serde.workspace = true\n\
-         serde_json.workspace = true\n"
+         serde_json.workspace = true\n\
+         \n\
+         [lints]\n\
+         workspace = true\n"
     )
 }
 

@@ -575,10 +575,10 @@ impl<'d> TypeSpace<'d> {
         }
         // The parent's own properties (a common base) make a union of objects awkward;
         // branches then describe alternatives of the same object.
-        if let Some(tag) = discriminator(resolved.iter().map(|(_, _, _, s)| *s)) {
+        if let Some((tag, values)) = discriminator(resolved.iter().map(|(_, _, _, s)| *s)) {
             let mut variants = Vec::new();
-            for (at, b, target, s) in &resolved {
-                let value = tag_value(s, &tag).unwrap_or_default();
+            // `discriminator` found one distinct value per branch, in branch order.
+            for ((at, b, target, s), value) in resolved.iter().zip(values) {
                 let title = b.get("title").or_else(|| s.get("title")).and_then(Value::as_str);
                 let vname = names::camel(&value);
                 let struct_name = title.map(names::camel).unwrap_or_else(|| format!("{}{vname}", hint.name));
@@ -710,23 +710,21 @@ fn ty_word(ty: &Ty) -> &'static str {
 }
 
 /// The property every branch fixes to a distinct constant (`const` or a one-value `enum`),
-/// if there is one.
-fn discriminator<'a>(branches: impl Iterator<Item = &'a Value> + Clone) -> Option<String> {
+/// if there is one, with each branch's value in branch order.
+fn discriminator<'a>(branches: impl Iterator<Item = &'a Value> + Clone) -> Option<(String, Vec<String>)> {
     let first = branches.clone().next()?;
     let props = first.get("properties")?.as_object()?;
     'candidates: for name in props.keys() {
-        let mut values = BTreeSet::new();
+        let mut values = Vec::new();
         for b in branches.clone() {
             let required = b.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == name));
             match tag_value(b, name) {
-                Some(v) if required && !values.contains(&v) => {
-                    values.insert(v);
-                }
+                Some(v) if required && !values.contains(&v) => values.push(v),
                 _ => continue 'candidates,
             }
         }
         if values.len() > 1 || branches.clone().count() == 1 {
-            return Some(name.clone());
+            return Some((name.clone(), values));
         }
     }
     None

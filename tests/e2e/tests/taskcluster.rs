@@ -109,7 +109,8 @@ async fn a_signed_url_is_accepted_without_an_authorization_header() {
     let auth = taskcluster_auth::Auth::new(&client);
     let url = auth.test_authenticate_get_signed_url(Duration::from_secs(300)).unwrap();
     assert!(url.contains("/api/auth/v1/test-authenticate-get/?bewit="), "{url}");
-    let resp = reqwest::get(&url).await.unwrap();
+    let plain = apigen_runtime::http::client_builder().unwrap().build().unwrap();
+    let resp = plain.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
     assert_eq!(body["clientId"], "tester");

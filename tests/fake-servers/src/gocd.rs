@@ -159,7 +159,7 @@ pub fn examples_dir() -> PathBuf {
 
 /// `../shared/gocd/endpoints.json` beside the checkout (the endpoint checklist).
 pub fn checklist_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/gocd/endpoints.json")
+    crate::shared::path("gocd/endpoints.json")
 }
 
 /// `schemas/gocd/endpoints` (the endpoint descriptions).

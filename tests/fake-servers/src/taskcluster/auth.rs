@@ -467,9 +467,7 @@ mod tests {
     use super::*;
 
     fn vectors() -> Value {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/taskcluster/vectors.json");
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-        serde_json::from_str(&text).expect("vectors.json is JSON")
+        serde_json::from_str(&crate::shared::read("taskcluster/vectors.json")).expect("vectors.json is JSON")
     }
 
     /// The cases of a vectors section; there is at least one.
