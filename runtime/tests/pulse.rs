@@ -16,12 +16,11 @@ use apigen_runtime::{
     decode_event, parse_routing_key, routing_key, Binding, Event, EventError, RoutingKeyPart, RoutingKeySpec,
 };
 use lapin::options::{
-    BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicGetOptions, BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
-use lapin::types::{AMQPValue, FieldArray, FieldTable};
+use lapin::types::FieldTable;
 use lapin::{BasicProperties, ExchangeKind};
-use test_broker::{Broker, User};
+use test_broker::{admin_channel, publish, Broker, User};
 use tokio::sync::RwLock;
 
 const ADMIN: (&str, &str) = ("admin", "admin-pw-1234");
@@ -162,29 +161,7 @@ fn conn(b: &Broker, (user, password): (&str, &str)) -> Connection {
 
 /// An administrator's channel with publisher confirms and the test exchanges declared.
 async fn admin(b: &Broker) -> (lapin::Connection, lapin::Channel) {
-    let c = lapin::Connection::connect(&b.url(ADMIN.0, ADMIN.1), lapin::ConnectionProperties::default()).await.unwrap();
-    let ch = c.create_channel().await.unwrap();
-    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
-    for ex in [PINGS, OTHER] {
-        let opts = ExchangeDeclareOptions { durable: true, ..Default::default() };
-        ch.exchange_declare(ex.into(), ExchangeKind::Topic, opts, FieldTable::default()).await.unwrap();
-    }
-    (c, ch)
-}
-
-async fn publish(ch: &lapin::Channel, exchange: &str, key: &str, body: &[u8], cc: &[&str]) {
-    let mut props = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
-    if !cc.is_empty() {
-        let routes: Vec<AMQPValue> = cc.iter().map(|r| AMQPValue::LongString((*r).into())).collect();
-        let mut headers = FieldTable::default();
-        headers.insert("CC".into(), AMQPValue::FieldArray(FieldArray::from(routes)));
-        props = props.with_headers(headers);
-    }
-    ch.basic_publish(exchange.into(), key.into(), BasicPublishOptions::default(), body, props)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    admin_channel(&b.url(ADMIN.0, ADMIN.1), &[PINGS, OTHER]).await
 }
 
 fn collector() -> (Received, impl Handler<TestEvent>) {
