@@ -415,6 +415,14 @@ fn classify_connect_error(c: &Connection, e: &lapin::Error) -> Error {
             };
             Error::Connect { endpoint, reason }
         }
+        // Something answered, but not in AMQP 0-9-1: a wrong port, a TLS port spoken to
+        // without TLS (or the reverse), a proxy.
+        (_, lapin::ErrorKind::ParsingError(_) | lapin::ErrorKind::InvalidProtocolVersion(_)) => Error::Connect {
+            endpoint,
+            reason: format!(
+                "the server does not speak AMQP 0-9-1 on that port (wrong port, or TLS on one side only?): {reason}"
+            ),
+        },
         _ => Error::Connect { endpoint, reason },
     }
 }

@@ -17,6 +17,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
+use lapin::types::{AMQPValue, FieldArray, FieldTable};
+use lapin::{BasicProperties, ExchangeKind};
 use sha2::{Digest, Sha256};
 
 /// How long a (re)start may take: about 6 s on an idle machine, several times that on a busy one.
@@ -371,6 +374,36 @@ fn definitions(users: &[User]) -> String {
         ));
     }
     format!(r#"{{"users":[{}],"vhosts":[{{"name":"/"}}],"permissions":[{}]}}"#, u.join(","), p.join(","))
+}
+
+/// An administrator's channel with publisher confirms, every exchange in `names` declared
+/// (durable topic exchanges, as Taskcluster's services declare them).
+pub async fn admin_channel(url: &str, names: &[&str]) -> (lapin::Connection, lapin::Channel) {
+    let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await.unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    for name in names {
+        let opts = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        ch.exchange_declare((*name).into(), ExchangeKind::Topic, opts, FieldTable::default()).await.unwrap();
+    }
+    (conn, ch)
+}
+
+/// Publishes one persistent JSON message, CC'd to `cc` (full `route.` keys, as Taskcluster
+/// sends them), and waits for the broker's confirmation.
+pub async fn publish(ch: &lapin::Channel, exchange: &str, key: &str, body: &[u8], cc: &[&str]) {
+    let mut props = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
+    if !cc.is_empty() {
+        let routes: Vec<AMQPValue> = cc.iter().map(|r| AMQPValue::LongString((*r).into())).collect();
+        let mut headers = FieldTable::default();
+        headers.insert("CC".into(), AMQPValue::FieldArray(FieldArray::from(routes)));
+        props = props.with_headers(headers);
+    }
+    ch.basic_publish(exchange.into(), key.into(), BasicPublishOptions::default(), body, props)
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 }
 
 #[cfg(test)]

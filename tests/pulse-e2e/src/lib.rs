@@ -5,12 +5,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
-use lapin::types::{AMQPValue, FieldArray, FieldTable};
-use lapin::{BasicProperties, ExchangeKind};
 use serde_json::{json, Map, Value};
 
-pub use test_broker::{Broker, User};
+pub use test_broker::{admin_channel, publish, Broker, User};
 
 /// One exchange of the references.
 #[derive(Debug, Clone)]
@@ -182,34 +179,4 @@ impl Minimal<'_> {
         };
         (target.clone(), id)
     }
-}
-
-/// An administrator's channel with publisher confirms, every exchange in `names` declared
-/// (durable topic exchanges, as Taskcluster's services declare them).
-pub async fn admin_channel(url: &str, names: &[&str]) -> (lapin::Connection, lapin::Channel) {
-    let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await.unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
-    for name in names {
-        let opts = ExchangeDeclareOptions { durable: true, ..Default::default() };
-        ch.exchange_declare((*name).into(), ExchangeKind::Topic, opts, FieldTable::default()).await.unwrap();
-    }
-    (conn, ch)
-}
-
-/// Publishes one persistent JSON message, CC'd to `cc` (full `route.` keys, as Taskcluster
-/// sends them), and waits for the broker's confirmation.
-pub async fn publish(ch: &lapin::Channel, exchange: &str, key: &str, body: &[u8], cc: &[&str]) {
-    let mut props = BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into());
-    if !cc.is_empty() {
-        let routes: Vec<AMQPValue> = cc.iter().map(|r| AMQPValue::LongString((*r).into())).collect();
-        let mut headers = FieldTable::default();
-        headers.insert("CC".into(), AMQPValue::FieldArray(FieldArray::from(routes)));
-        props = props.with_headers(headers);
-    }
-    ch.basic_publish(exchange.into(), key.into(), BasicPublishOptions::default(), body, props)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
 }
