@@ -13,4 +13,5 @@
 
 pub mod gocd;
 pub mod loopback;
+pub mod store;
 pub mod taskcluster;
