@@ -125,7 +125,7 @@ impl Artifacts {
     ) -> Result<Downloaded, ArtifactError> {
         let mut attempts = 0u32;
         loop {
-            if let (Some(expires), Some((service, name))) = (target.expires, object) {
+            if let (true, Some(expires), Some((service, name))) = (attempts > 0, target.expires, object) {
                 if expires <= Time::now() {
                     target = negotiate(service, name).await?;
                 }

@@ -257,7 +257,7 @@ impl Artifacts {
         let mut target = negotiate_put(object, upload, data).await?;
         let mut attempts = 0u32;
         loop {
-            if target.expires <= Time::now() {
+            if attempts > 0 && target.expires <= Time::now() {
                 target = negotiate_put(object, upload, data).await?;
             }
             attempts += 1;

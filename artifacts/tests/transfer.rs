@@ -345,3 +345,24 @@ async fn objects_with_the_callers_own_credentials() {
     let err = artifacts.download_object("other/thing", &mut Vec::new()).await.unwrap_err();
     assert!(matches!(&err, ArtifactError::Api(e) if e.status() == Some(403)), "{err}");
 }
+
+#[tokio::test]
+async fn expired_urls_are_renegotiated_before_a_retry() {
+    let w = world().await;
+    let original = data(50_000, 14);
+    w.fake.set_url_ttl(-1000);
+    w.store.inject("PUT", StoreFault::Status(503), 1);
+    let up = w.upload("public/e.bin", &original).await;
+    let create_uploads =
+        |w: &World| w.server.requests().iter().filter(|r| r.path.starts_with("/api/object/v1/upload/")).count();
+    assert_eq!(create_uploads(&w), 2, "one putUrl, and a fresh one for the retry");
+
+    w.store.inject("GET", StoreFault::Status(503), 1);
+    let mut buf = Vec::new();
+    w.artifacts.download_artifact(TASK, None, "public/e.bin", &mut buf).await.unwrap();
+    assert!(buf == original);
+    let starts = w.server.requests().iter().filter(|r| r.path.starts_with("/api/object/v1/start-download/")).count();
+    assert_eq!(starts, 2, "one getUrl, and a fresh one for the retry");
+    assert_eq!(w.store.hits("GET"), 2);
+    assert!(w.fake.object(&up.object_name).unwrap().finished);
+}

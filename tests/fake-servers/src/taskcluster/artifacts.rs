@@ -72,6 +72,8 @@ struct Inner {
     artifacts: HashMap<(String, u64, String), ArtifactRecord>,
     objects: HashMap<String, ObjectRecord>,
     download_methods: Option<Vec<String>>,
+    /// How long `getUrl` and `putUrl` URLs live (default one hour).
+    url_ttl_ms: Option<i64>,
     next: u64,
 }
 
@@ -113,6 +115,11 @@ impl Artifacts {
         let present = storage_type != "object";
         let record = ArtifactRecord { storage_type, request, object: None, present };
         lock(&self.inner).artifacts.insert((task_id.to_owned(), run_id, name.to_owned()), record);
+    }
+
+    /// Sets how long the `getUrl` and `putUrl` URLs handed out live (negative: already expired).
+    pub fn set_url_ttl(&self, ttl_ms: i64) {
+        lock(&self.inner).url_ttl_ms = Some(ttl_ms);
     }
 
     /// Replaces the hashes of object `name` (to make the service report wrong ones).
@@ -349,6 +356,7 @@ fn create_upload(a: &Artifacts, req: &Recorded, name: &str) -> Reply {
         return r;
     }
     let mut inner = lock(&a.inner);
+    let ttl = inner.url_ttl_ms.unwrap_or(3_600_000);
     let key = format!("obj{}", inner.next_id());
     let object = inner.objects.entry(name.to_owned()).or_insert_with(|| ObjectRecord {
         project_id: project.to_owned(),
@@ -394,7 +402,7 @@ fn create_upload(a: &Artifacts, req: &Recorded, name: &str) -> Reply {
         object.method = Some("putUrl".into());
         object.content_type = Some(ct.clone());
         let url = format!("{}{}", a.store_base, object.key);
-        let url_expires = time_text(now_ms_plain() + 3600 * 1000);
+        let url_expires = time_text(now_ms_plain() + ttl);
         return Reply::json(
             200,
             json!({"projectId": project, "uploadId": upload_id, "expires": expires, "uploadMethod": {"putUrl": {
@@ -438,6 +446,7 @@ fn start_download(a: &Artifacts, req: &Recorded, name: &str) -> Reply {
     let Some(object) = inner.objects.get(name).filter(|o| o.finished) else {
         return not_found(&format!("no object {name:?}"));
     };
+    let ttl = inner.url_ttl_ms.unwrap_or(3_600_000);
     let offered = inner.download_methods.clone().unwrap_or_else(|| vec!["getUrl".into(), "simple".into()]);
     let accepted = &body["acceptDownloadMethods"];
     let url = format!("{}{}", a.store_base, object.key);
@@ -449,7 +458,7 @@ fn start_download(a: &Artifacts, req: &Recorded, name: &str) -> Reply {
             "getUrl" => Reply::json(
                 200,
                 json!({"method": "getUrl", "url": url, "hashes": object.hashes,
-                       "expires": time_text(now_ms_plain() + 3600 * 1000)}),
+                       "expires": time_text(now_ms_plain() + ttl)}),
             ),
             _ => Reply::json(200, json!({"method": method, "url": url})),
         };
