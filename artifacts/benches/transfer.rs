@@ -6,7 +6,8 @@
 //! This process runs the fake Taskcluster and the store (which streams to and from files on
 //! disk); each transfer runs in a child process (this binary again), so its peak RSS (`VmHWM`) is
 //! the client's alone. The child times the library call (queue and object service calls
-//! included); curl's time is its own `time_total` for the bare store URL. Flat peak RSS between
+//! included); curl's time is its own `time_total` for the bare store URL, downloading into a
+//! file as ours does. Flat peak RSS between
 //! sizes means the data is streamed, not buffered.
 
 use std::io::Write as _;
@@ -17,7 +18,7 @@ use std::time::Instant;
 use apigen_runtime::{Client, Credentials, Time};
 use fake_servers::store::ObjectStore;
 use fake_servers::taskcluster::TaskclusterServer;
-use taskcluster_artifacts::{Artifacts, UploadSource};
+use taskcluster_artifacts::{Artifacts, Unrewindable, UploadSource};
 
 const TASK: &str = "fN1SbArXTPSVFNUvaOlinQ";
 
@@ -63,6 +64,7 @@ fn make_file(path: &Path, mb: u64) {
 struct Run {
     seconds: f64,
     peak_rss_kb: u64,
+    cpu: f64,
 }
 
 fn run_child(mode: &str, root: &str, file: &Path, name: &str) -> Run {
@@ -80,12 +82,14 @@ fn run_child(mode: &str, root: &str, file: &Path, name: &str) -> Run {
     let mut fields = text.split_whitespace();
     let seconds = fields.next().and_then(|s| s.parse().ok()).expect("seconds");
     let peak_rss_kb = fields.next().and_then(|s| s.parse().ok()).expect("rss");
-    Run { seconds, peak_rss_kb }
+    let cpu = fields.next().and_then(|s| s.parse().ok()).expect("cpu");
+    Run { seconds, peak_rss_kb, cpu }
 }
 
-fn curl(args: &[&str]) -> f64 {
+/// curl's own `time_total` for one transfer, its output going to `out`.
+fn curl(out: &str, args: &[&str]) -> f64 {
     let out = Command::new("curl")
-        .args(["-s", "-f", "-o", "/dev/null", "-w", "%{time_total}"])
+        .args(["-s", "-f", "-o", out, "-w", "%{time_total}"])
         .args(args)
         .output()
         .expect("curl must be installed");
@@ -110,7 +114,8 @@ async fn parent() {
         let source = dir.path().join(format!("source-{mb}"));
         make_file(&source, mb);
         let (mut up, mut up_curl, mut down, mut down_curl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut up_rss, mut down_rss) = (0, 0);
+        let (mut up_rss, mut down_rss, mut sink_rss) = (0, 0, 0);
+        let (mut sink, mut sink_curl, mut sink_cpu) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds() {
             let name = format!("public/bench-{mb}-{round}");
             let r = run_child("upload", &root, &source, &name);
@@ -120,7 +125,9 @@ async fn parent() {
             let url = store.url(&key);
             let src = source.to_string_lossy().into_owned();
             let curl_url = store.url(&format!("curl-{mb}-{round}"));
-            up_curl.push(mb as f64 / curl(&["-T", &src, "-H", "content-type: application/octet-stream", &curl_url]));
+            up_curl.push(
+                mb as f64 / curl("/dev/null", &["-T", &src, "-H", "content-type: application/octet-stream", &curl_url]),
+            );
 
             let target: PathBuf = dir.path().join(format!("copy-{mb}-{round}"));
             let r = run_child("download", &root, &target, &name);
@@ -128,12 +135,27 @@ async fn parent() {
             down_rss = down_rss.max(r.peak_rss_kb);
             assert_eq!(std::fs::metadata(&target).expect("downloaded").len(), mb << 20);
             let _ = std::fs::remove_file(&target);
-            down_curl.push(mb as f64 / curl(&[&url]));
+            let r = run_child("download-sink", &root, &target, &name);
+            sink.push(mb as f64 / r.seconds);
+            sink_rss = sink_rss.max(r.peak_rss_kb);
+            sink_cpu.push(r.cpu);
+            sink_curl.push(mb as f64 / curl("/dev/null", &[&url]));
+            // Like ours, curl writes the data to a file (ours also fsyncs it before the rename).
+            down_curl.push(mb as f64 / curl(&target.to_string_lossy(), &[&url]));
+            let _ = std::fs::remove_file(&target);
         }
-        for (op, ours, theirs, rss) in [("upload", up, up_curl, up_rss), ("download", down, down_curl, down_rss)] {
+        let ops = [
+            ("upload", up, up_curl, up_rss),
+            ("download", down, down_curl, down_rss),
+            ("to-sink", sink, sink_curl, sink_rss),
+        ];
+        for (op, ours, theirs, rss) in ops {
             let (o, t) = (median(ours), median(theirs));
             println!("{mb:>4}  {op:<8}  {o:>9.0}  {t:>9.0}  {:>9.2}  {:>8.1} MB", o / t, rss as f64 / 1024.0);
         }
+        // Our CPU is mostly hashing (sha256 + sha512 of every byte); curl does none. On a
+        // loaded machine that, not the network path, sets the ratio.
+        println!("{mb:>4}  to-sink CPU time (user+sys, whole child process): {:.2} s", median(sink_cpu));
         let _ = std::fs::remove_file(&source);
     }
 }
@@ -157,13 +179,26 @@ fn child(mode: &str) {
                     .await
                     .expect("upload");
             }
+            "download-sink" => {
+                let mut sink = Unrewindable::new(tokio::io::sink());
+                artifacts.download_artifact(TASK, Some(0), &name, &mut sink).await.expect("download");
+            }
             _ => {
                 artifacts.download_artifact_to_file(TASK, Some(0), &name, &file).await.expect("download");
             }
         }
         started.elapsed().as_secs_f64()
     });
-    println!("{seconds} {}", peak_rss_kb());
+    println!("{seconds} {} {}", peak_rss_kb(), cpu_seconds());
+}
+
+/// User + system CPU time of this process so far (from `/proc/self/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Numeric fields after the command name and state: utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    f.get(10).zip(f.get(11)).map_or(0.0, |(u, s)| (u + s) / 100.0)
 }
 
 fn peak_rss_kb() -> u64 {

@@ -1,5 +1,6 @@
 //! One HTTP transfer to or from a store URL, and what a failed attempt means for retrying.
 
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
@@ -75,8 +76,13 @@ pub(crate) struct Fetched {
     pub(crate) content_type: Option<String>,
 }
 
-/// GETs `url` into `dest`, hashing on the way. A body shorter than its `Content-Length` is a
-/// (retryable) failure even when the connection closed cleanly.
+/// Bytes gathered before one write to the destination and one hand-over to the hasher (a
+/// `tokio::fs::File` write is a trip to a blocking thread, so small writes are slow).
+const BATCH: usize = 1 << 20;
+
+/// GETs `url` into `dest`. The data is hashed on a blocking thread while the next batch arrives
+/// (hashing sha256 and sha512 costs more CPU than receiving). A body shorter than its
+/// `Content-Length` is a (retryable) failure even when the connection closed cleanly.
 pub(crate) async fn get_once<W: Restartable>(
     http: &reqwest::Client,
     url: &str,
@@ -88,17 +94,48 @@ pub(crate) async fn get_once<W: Restartable>(
     }
     let expected = resp.content_length();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut hasher = Hasher::default();
-    let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Failure::transport(&e))?;
-        hasher.update(&chunk);
-        dest.write_all(&chunk).await.map_err(Failure::Destination)?;
-    }
-    dest.flush().await.map_err(Failure::Destination)?;
+    let (to_hasher, mut batches) = tokio::sync::mpsc::channel::<Bytes>(2);
+    let hashing = tokio::task::spawn_blocking(move || {
+        let mut hasher = Hasher::default();
+        while let Some(batch) = batches.blocking_recv() {
+            hasher.update(&batch);
+        }
+        hasher
+    });
+    let received = receive(resp, dest, &to_hasher).await;
+    drop(to_hasher);
+    let hasher = hashing.await.map_err(|e| Failure::Destination(std::io::Error::other(e)))?;
+    received?;
     if let Some(n) = expected.filter(|n| *n != hasher.length()) {
         let problem = format!("the body ended after {} of {n} bytes", hasher.length());
         return Err(Failure::Http { status: None, problem, body: None, retryable: true });
     }
     Ok(Fetched { hasher, content_type })
+}
+
+/// Streams the body into `dest` in batches, handing each batch to the hasher too.
+async fn receive<W: Restartable>(
+    resp: reqwest::Response,
+    dest: &mut W,
+    to_hasher: &tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<(), Failure> {
+    let mut body = resp.bytes_stream();
+    let mut batch = BytesMut::with_capacity(BATCH);
+    loop {
+        let chunk = body.next().await.transpose().map_err(|e| Failure::transport(&e))?;
+        let done = chunk.is_none();
+        if let Some(c) = chunk {
+            batch.extend_from_slice(&c);
+        }
+        if batch.len() >= BATCH || (done && !batch.is_empty()) {
+            let full = batch.split().freeze();
+            batch.reserve(BATCH);
+            dest.write_all(&full).await.map_err(Failure::Destination)?;
+            // The hasher only stops early when this task is gone; nothing to report then.
+            let _ = to_hasher.send(full).await;
+        }
+        if done {
+            return dest.flush().await.map_err(Failure::Destination);
+        }
+    }
 }

@@ -64,37 +64,53 @@ impl UploadSource {
         UploadSource::Reader(Box::new(reader))
     }
 
-    /// Hashes the data (spooling a reader), ready to send any number of times.
+    /// Makes the data ready to send any number of times: its length known, its hashes known or
+    /// (for a file) being computed on a blocking thread while the upload proceeds.
     async fn prepare(self) -> Result<Prepared, ArtifactError> {
         match self {
             UploadSource::Bytes(data) => {
                 let mut h = Hasher::default();
                 h.update(&data);
-                Ok(Prepared { data: Data::Bytes(data), hashes: h.finish() })
+                let hashes = h.finish();
+                Ok(Prepared { data: Data::Bytes(data), length: hashes.length, hashes: Hashes::Ready(hashes) })
             }
             UploadSource::File(path) => {
-                let file = tokio::fs::File::open(&path).await.map_err(|e| ArtifactError::file(&path, e))?;
-                let hashes = hash_reader(file, None).await.map_err(|e| ArtifactError::file(&path, e))?;
-                Ok(Prepared { data: Data::File(path), hashes })
+                let meta = tokio::fs::metadata(&path).await.map_err(|e| ArtifactError::file(&path, e))?;
+                let hashing = tokio::task::spawn_blocking({
+                    let path = path.clone();
+                    move || hash_file(&path)
+                });
+                Ok(Prepared { data: Data::File(path), length: meta.len(), hashes: Hashes::Running(hashing) })
             }
             UploadSource::Reader(reader) => {
                 let temp = tempfile::NamedTempFile::new().map_err(|e| ArtifactError::file(std::env::temp_dir(), e))?;
                 let spool = temp.as_file().try_clone().map_err(|e| ArtifactError::file(temp.path(), e))?;
                 let mut spool = tokio::fs::File::from_std(spool);
-                let hashes =
-                    hash_reader(reader, Some(&mut spool)).await.map_err(|e| ArtifactError::file(temp.path(), e))?;
+                let hashes = hash_reader(reader, &mut spool).await.map_err(|e| ArtifactError::file(temp.path(), e))?;
                 spool.flush().await.map_err(|e| ArtifactError::file(temp.path(), e))?;
-                Ok(Prepared { data: Data::Spooled(temp), hashes })
+                Ok(Prepared { data: Data::Spooled(temp), length: hashes.length, hashes: Hashes::Ready(hashes) })
             }
         }
     }
 }
 
+/// Hashes a file with plain blocking reads (on a blocking thread: no trip per read).
+fn hash_file(path: &std::path::Path) -> std::io::Result<ContentHashes> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut h = Hasher::default();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finish());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
 /// Reads `reader` to the end, hashing it and copying it to `copy`.
-async fn hash_reader(
-    mut reader: impl AsyncRead + Unpin,
-    mut copy: Option<&mut tokio::fs::File>,
-) -> std::io::Result<ContentHashes> {
+async fn hash_reader(mut reader: impl AsyncRead + Unpin, copy: &mut tokio::fs::File) -> std::io::Result<ContentHashes> {
     let mut h = Hasher::default();
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -103,9 +119,7 @@ async fn hash_reader(
             return Ok(h.finish());
         }
         h.update(&buf[..n]);
-        if let Some(f) = copy.as_deref_mut() {
-            f.write_all(&buf[..n]).await?;
-        }
+        copy.write_all(&buf[..n]).await?;
     }
 }
 
@@ -116,12 +130,40 @@ enum Data {
     Spooled(tempfile::NamedTempFile),
 }
 
+/// The hashes of the data: known, or still being computed.
+enum Hashes {
+    Ready(ContentHashes),
+    Running(tokio::task::JoinHandle<std::io::Result<ContentHashes>>),
+}
+
 struct Prepared {
     data: Data,
-    hashes: ContentHashes,
+    length: u64,
+    hashes: Hashes,
 }
 
 impl Prepared {
+    /// The hashes, waiting for them if need be; a file that changed length meanwhile is an error.
+    async fn hashes(&mut self) -> Result<ContentHashes, ArtifactError> {
+        let path = match &self.data {
+            Data::File(p) => p.clone(),
+            _ => PathBuf::new(),
+        };
+        let hashes = match &mut self.hashes {
+            Hashes::Ready(h) => h.clone(),
+            Hashes::Running(task) => {
+                let done = task.await.map_err(|e| ArtifactError::file(&path, std::io::Error::other(e)))?;
+                done.map_err(|e| ArtifactError::file(&path, e))?
+            }
+        };
+        if hashes.length != self.length {
+            let msg = format!("the file changed during the upload ({} bytes, then {})", self.length, hashes.length);
+            return Err(ArtifactError::file(path, std::io::Error::other(msg)));
+        }
+        self.hashes = Hashes::Ready(hashes.clone());
+        Ok(hashes)
+    }
+
     /// A fresh request body for one attempt.
     async fn body(&self) -> Result<reqwest::Body, ArtifactError> {
         let path = match &self.data {
@@ -135,7 +177,7 @@ impl Prepared {
 
     /// The data, if small enough to go inline.
     async fn inline(&self) -> Result<Option<Vec<u8>>, ArtifactError> {
-        if self.hashes.length > DATA_INLINE_MAX as u64 {
+        if self.length > DATA_INLINE_MAX as u64 {
             return Ok(None);
         }
         let path = match &self.data {
@@ -170,11 +212,11 @@ impl Artifacts {
         content_type: &str,
         expires: Time,
     ) -> Result<Uploaded, ArtifactError> {
-        let prepared = source.prepare().await?;
+        let mut prepared = source.prepare().await?;
         let queue = self.queue();
         let run = run_id.to_string();
         let request = PostArtifactRequest::Object(ObjectArtifactRequest {
-            content_length: Some(prepared.hashes.length),
+            content_length: Some(prepared.length),
             content_type: content_type.to_owned(),
             expires,
         });
@@ -191,10 +233,10 @@ impl Artifacts {
             expires: created.expires,
             content_type,
         };
-        let method = self.send_object(&object, &upload, &prepared).await?;
+        let (method, hashes) = self.send_object(&object, &upload, &mut prepared).await?;
         let finish = FinishArtifactRequest { upload_id: created.upload_id.clone() };
         queue.finish_artifact(task_id, &run, name, &finish).await?;
-        Ok(Uploaded { object_name: created.name, method, hashes: prepared.hashes })
+        Ok(Uploaded { object_name: created.name, method, hashes })
     }
 
     /// Uploads `source` as object `name` of `project_id` with the client's own credentials
@@ -207,11 +249,11 @@ impl Artifacts {
         content_type: &str,
         expires: Time,
     ) -> Result<Uploaded, ArtifactError> {
-        let prepared = source.prepare().await?;
+        let mut prepared = source.prepare().await?;
         let upload_id = slug::nice();
         let upload = ObjectUpload { name, project_id, upload_id: &upload_id, expires, content_type };
-        let method = self.send_object(&self.object_service(), &upload, &prepared).await?;
-        Ok(Uploaded { object_name: name.to_owned(), method, hashes: prepared.hashes })
+        let (method, hashes) = self.send_object(&self.object_service(), &upload, &mut prepared).await?;
+        Ok(Uploaded { object_name: name.to_owned(), method, hashes })
     }
 
     /// `createUpload` (inline when small, else `putUrl`), the PUT, and `finishUpload`.
@@ -219,8 +261,8 @@ impl Artifacts {
         &self,
         object: &Object,
         upload: &ObjectUpload<'_>,
-        data: &Prepared,
-    ) -> Result<&'static str, ArtifactError> {
+        data: &mut Prepared,
+    ) -> Result<(&'static str, ContentHashes), ArtifactError> {
         let mut method = None;
         if let Some(bytes) = data.inline().await? {
             let inline = DataInlineUploadRequest {
@@ -237,9 +279,10 @@ impl Artifacts {
             self.put(object, upload, data).await?;
             method = Some("putUrl");
         }
+        let content_hashes = data.hashes().await?;
         let hashes = ObjectContentHashes {
-            sha256: Some(data.hashes.sha256.clone()),
-            sha512: Some(data.hashes.sha512.clone()),
+            sha256: Some(content_hashes.sha256.clone()),
+            sha512: Some(content_hashes.sha512.clone()),
             extra: Default::default(),
         };
         let finish = FinishUploadRequest {
@@ -248,7 +291,7 @@ impl Artifacts {
             upload_id: upload.upload_id.to_owned(),
         };
         object.finish_upload(upload.name, &finish).await?;
-        Ok(method.unwrap_or("putUrl"))
+        Ok((method.unwrap_or("putUrl"), content_hashes))
     }
 
     /// Negotiates a `putUrl` and PUTs the data there, starting over after a retryable failure
@@ -261,7 +304,7 @@ impl Artifacts {
                 target = negotiate_put(object, upload, data).await?;
             }
             attempts += 1;
-            let headers = put_headers(&target, data.hashes.length)?;
+            let headers = put_headers(&target, data.length)?;
             let sent = self.direct.put(&target.url).headers(headers).body(data.body().await?).send().await;
             let failure = match sent {
                 Ok(resp) if resp.status().is_success() => return Ok(()),
@@ -301,7 +344,7 @@ async fn negotiate_put(
     upload: &ObjectUpload<'_>,
     data: &Prepared,
 ) -> Result<PutUrlUploadResponse, ArtifactError> {
-    let length = i64::try_from(data.hashes.length)
+    let length = i64::try_from(data.length)
         .map_err(|_| ArtifactError::Unsupported("the upload is too large to describe".into()))?;
     let put = PutUrlUploadRequest { content_length: length, content_type: upload.content_type.to_owned() };
     let methods = CreateUploadRequestProposedUploadMethods { data_inline: None, put_url: Some(put) };
