@@ -571,6 +571,33 @@ impl Client {
         &self.base
     }
 
+    /// The retry policy this client's calls follow (for transfers outside the request loop, such
+    /// as artifact downloads, which retry a whole transfer rather than one request).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The underlying HTTP client (it does not follow redirects).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The same client (root URL, base URL, HTTP client, retry policy, timeout) with other
+    /// Taskcluster credentials, e.g. the temporary credentials the queue hands out for an object.
+    pub fn with_credentials(&self, credentials: impl Into<Option<Credentials>>) -> Result<Client, Error> {
+        let signer = credentials.into().as_ref().map(Signer::new).transpose()?;
+        let inner = Inner {
+            http: self.inner.http.clone(),
+            signer,
+            authorization: None,
+            retry: self.inner.retry.clone(),
+            timeout: self.inner.timeout,
+            session: None,
+            hash_payloads: self.inner.hash_payloads,
+        };
+        Ok(Client { root: self.root.clone(), base: self.base.clone(), inner: Arc::new(inner) })
+    }
+
     /// The client of one Taskcluster service: calls go to `<rootUrl>/api/<service>/<version>/`.
     pub fn service(&self, service: &str, version: &str) -> Client {
         Client {

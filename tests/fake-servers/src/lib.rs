@@ -14,4 +14,5 @@
 pub mod gocd;
 pub mod loopback;
 pub mod shared;
+pub mod store;
 pub mod taskcluster;

@@ -15,6 +15,7 @@
 //! `testAuthenticate`: who the caller is and its effective scopes, with the method, path, query
 //! and body it sent. Authentication failures answer 401 `AuthenticationFailed` with the reason.
 
+pub mod artifacts;
 pub mod auth;
 
 use std::collections::HashMap;
@@ -127,6 +128,8 @@ type Handler = Arc<dyn Fn(&Recorded) -> Reply + Send + Sync + 'static>;
 struct Route {
     method: String,
     path: String,
+    /// Whether `path` is a prefix (routes with path parameters) rather than the exact path.
+    prefix: bool,
     handler: Option<Handler>,
     scopes: Vec<String>,
 }
@@ -181,17 +184,39 @@ impl TaskclusterServer {
     where
         F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
     {
+        if let Some(prefix) = path.strip_suffix('*') {
+            return self.on_prefix(method, prefix, handler);
+        }
         let mut routes = lock(&self.state().routes);
         let handler: Handler = Arc::new(handler);
-        match routes.iter_mut().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path) {
+        match routes.iter_mut().find(|r| !r.prefix && r.method.eq_ignore_ascii_case(method) && r.path == path) {
             Some(r) => r.handler = Some(handler),
             None => routes.push(Route {
                 method: method.to_ascii_uppercase(),
                 path: path.to_owned(),
+                prefix: false,
                 handler: Some(handler),
                 scopes: Vec::new(),
             }),
         }
+    }
+
+    /// Answers `method` on every path starting with `prefix` (for routes with parameters) with
+    /// `handler`, after authentication. Exact routes of [`Self::on`] take precedence; among
+    /// prefixes, the longest wins.
+    pub fn on_prefix<F>(&self, method: &str, prefix: &str, handler: F)
+    where
+        F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    {
+        let mut routes = lock(&self.state().routes);
+        routes.retain(|r| !(r.prefix && r.method.eq_ignore_ascii_case(method) && r.path == prefix));
+        routes.push(Route {
+            method: method.to_ascii_uppercase(),
+            path: prefix.to_owned(),
+            prefix: true,
+            handler: Some(Arc::new(handler)),
+            scopes: Vec::new(),
+        });
     }
 
     /// Requires `scopes` (all of them) for `method path`: callers without them get 403
@@ -199,11 +224,15 @@ impl TaskclusterServer {
     pub fn require_scopes(&self, method: &str, path: &str, scopes: &[&str]) {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
         let mut routes = lock(&self.state().routes);
-        match routes.iter_mut().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path) {
+        match routes.iter_mut().find(|r| !r.prefix && r.method.eq_ignore_ascii_case(method) && r.path == path) {
             Some(r) => r.scopes = scopes,
-            None => {
-                routes.push(Route { method: method.to_ascii_uppercase(), path: path.to_owned(), handler: None, scopes })
-            }
+            None => routes.push(Route {
+                method: method.to_ascii_uppercase(),
+                path: path.to_owned(),
+                prefix: false,
+                handler: None,
+                scopes,
+            }),
         }
     }
 
@@ -361,7 +390,14 @@ fn answer(state: &State, req: &Recorded) -> Reply {
     }
     let (handler, scopes) = {
         let routes = lock(&state.routes);
-        match routes.iter().find(|r| r.method == req.method && path_matches(&r.path, &req.path)) {
+        let exact = routes.iter().find(|r| !r.prefix && r.method == req.method && r.path == req.path);
+        let by_prefix = || {
+            routes
+                .iter()
+                .filter(|r| r.prefix && r.method == req.method && req.path.starts_with(r.path.as_str()))
+                .max_by_key(|r| r.path.len())
+        };
+        match exact.or_else(by_prefix) {
             Some(r) => (r.handler.clone(), r.scopes.clone()),
             None => (None, Vec::new()),
         }
@@ -379,14 +415,6 @@ fn answer(state: &State, req: &Recorded) -> Reply {
         Some(h) => h(req),
         None if req.path.starts_with("/api/") => Reply::json(200, echo(req)),
         None => Reply::error(404, "ResourceNotFound", &format!("no route for {} {}", req.method, req.path)),
-    }
-}
-
-/// A route's path is the request's, or a prefix of it ending in `*`.
-fn path_matches(route: &str, path: &str) -> bool {
-    match route.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => route == path,
     }
 }
 
@@ -408,13 +436,6 @@ fn echo(req: &Recorded) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn route_paths() {
-        assert!(path_matches("/api/queue/v1/task/*", "/api/queue/v1/task/abc"));
-        assert!(!path_matches("/api/queue/v1/task/*", "/api/queue/v1/tasks"));
-        assert!(path_matches("/a", "/a") && !path_matches("/a", "/a/b"));
-    }
 
     #[test]
     fn host_header_split() {
