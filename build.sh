@@ -52,17 +52,21 @@ case "$mode" in
     # generated/rustfmt.toml keeps rustfmt off the generated crates (prettyplease formats them).
     cargo fmt --all --check
     cargo fmt --check --all --manifest-path tests/e2e/Cargo.toml
-    cargo clippy --locked --workspace --all-targets -- -D warnings
-    RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps -q
+    # --all-features: the runtime's `pulse` and `blocking` parts and every blocking twin too.
+    cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features -q
     # codegen enables serde_json/preserve_order; tested in the same cargo invocation, that
     # feature would leak into the runtime under test. Users never get it, so neither do the
     # runtime's tests: codegen is tested on its own.
     cargo test --locked --workspace --exclude codegen
+    # The Pulse consumer against a real RabbitMQ (the feature is off by default).
+    cargo test --locked -p apigen-runtime --features pulse --lib --test pulse
     cargo test --locked -p codegen
     # What needs our services (the Taskcluster and Pulse end-to-end tests, the examples, the
     # artifact transfer crate) is a workspace of its own, rooted at tests/e2e.
     e2e=(--locked --manifest-path tests/e2e/Cargo.toml --workspace --target-dir "${CARGO_TARGET_DIR:-target}")
     cargo clippy "${e2e[@]}" --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc "${e2e[@]}" --no-deps -q
     cargo test "${e2e[@]}"
     # The main job for a deployment with other services than ours.
     tests/any-deployment.sh

@@ -13,8 +13,8 @@ use taskcluster_constructs as c;
 #[test]
 fn the_committed_construct_crate_is_what_the_generator_makes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let files =
-        generate(&Inputs { taskcluster: Some(root.join("fixtures/constructs")), gocd: None }).expect("fixtures generate");
+    let files = generate(&Inputs { taskcluster: Some(root.join("fixtures/constructs")), gocd: None })
+        .expect("fixtures generate");
     let out = root.join("generated");
     if std::env::var_os("UPDATE_CONSTRUCTS").is_some() {
         output::write(&out, &files).unwrap();

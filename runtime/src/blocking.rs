@@ -25,9 +25,8 @@ pub fn block_on<T>(call: impl Future<Output = Result<T, Error>>) -> Result<T, Er
             "a blocking client was called from inside an async runtime; use the async client there".into(),
         ));
     }
-    let runtime = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
-    });
+    let runtime = RUNTIME
+        .get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string()));
     match runtime {
         Ok(rt) => rt.block_on(call),
         Err(e) => Err(Error::InvalidInput(format!("cannot start the runtime of the blocking clients: {e}"))),
@@ -35,7 +34,9 @@ pub fn block_on<T>(call: impl Future<Output = Result<T, Error>>) -> Result<T, Er
 }
 
 /// The items of a stream of pages, each fetched when the iterator is advanced.
-pub fn iter<'a, T: 'a>(pages: impl Stream<Item = Result<T, Error>> + 'a) -> impl Iterator<Item = Result<T, Error>> + 'a {
+pub fn iter<'a, T: 'a>(
+    pages: impl Stream<Item = Result<T, Error>> + 'a,
+) -> impl Iterator<Item = Result<T, Error>> + 'a {
     let mut pages = Box::pin(pages);
     let mut done = false;
     std::iter::from_fn(move || {

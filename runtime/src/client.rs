@@ -154,7 +154,9 @@ impl ClientBuilder {
             Auth::None | Auth::Hawk(_) => None,
             Auth::Basic { username, .. } if username.contains(':') => {
                 // RFC 7617: the server splits at the first `:`, so the name would be cut.
-                return Err(Error::invalid(format!("the user name {username:?} contains `:`, which basic auth cannot carry")));
+                return Err(Error::invalid(format!(
+                    "the user name {username:?} contains `:`, which basic auth cannot carry"
+                )));
             }
             Auth::Basic { username, password } => {
                 Some(secret_header(&format!("Basic {}", STANDARD.encode(format!("{username}:{password}"))))?)
@@ -700,8 +702,7 @@ impl Client {
             Received::Open(mut resp) => {
                 let status = resp.status().as_u16();
                 let headers = std::mem::take(resp.headers_mut());
-                let body =
-                    resp.bytes().await.map_err(|source| Error::transport(&call.summary(attempts), source))?;
+                let body = resp.bytes().await.map_err(|source| Error::transport(&call.summary(attempts), source))?;
                 (status, headers, body)
             }
         };
@@ -873,7 +874,10 @@ mod tests {
         let e = Client::builder("http://127.0.0.1:1/go").basic_auth("a:b", "secret").build().expect_err("refused");
         assert!(e.to_string().contains("\"a:b\" contains `:`"), "{e}");
         assert!(!e.to_string().contains("secret"));
-        Client::builder("http://127.0.0.1:1/go").basic_auth("a", "pass:word").build().expect("a colon in the password is fine");
+        Client::builder("http://127.0.0.1:1/go")
+            .basic_auth("a", "pass:word")
+            .build()
+            .expect("a colon in the password is fine");
     }
 
     /// GoCD's scheduling fields: `materials[NAME]=revision`, `variables[NAME]=value`.
@@ -901,7 +905,10 @@ mod tests {
             parse_error_body(b"Not Found { Pipeline x not found }\n").1.as_deref(),
             Some("Not Found { Pipeline x not found }")
         );
-        assert_eq!(parse_error_body(br#""Pipeline named [x] is not known""#).1.as_deref(), Some("Pipeline named [x] is not known"));
+        assert_eq!(
+            parse_error_body(br#""Pipeline named [x] is not known""#).1.as_deref(),
+            Some("Pipeline named [x] is not known")
+        );
         assert_eq!(parse_error_body(br#"{"message": "m"}"#).1.as_deref(), Some("m"));
         assert_eq!(parse_error_body(b"<html><body>Error</body></html>").1, None);
         assert_eq!(parse_error_body(b"  ").1, None);

@@ -67,7 +67,11 @@ impl<T: DeserializeOwned> HalCollection<T> {
                 let missing = <serde_json::Error as serde::de::Error>::custom(format!(
                     "the collection has neither `_embedded.{key}` nor `{key}`"
                 ));
-                return Err(Error::Decode { summary: resp.summary_with_body(), pointer: String::new(), source: missing });
+                return Err(Error::Decode {
+                    summary: resp.summary_with_body(),
+                    pointer: String::new(),
+                    source: missing,
+                });
             }
         };
         let items = decode_value(list, &base, || resp.summary_with_body())?;

@@ -40,8 +40,8 @@ pub use client::{root_url_from_env, Auth, Body, Client, ClientBuilder, Request, 
 pub use credentials::{Certificate, Credentials, MAX_TEMPORARY_DURATION};
 pub use error::{CallSummary, Error, FieldError};
 pub use gocd::Upload;
-pub use json::json_object;
 pub use gocd::{HalCollection, Link, Links, Versioned};
+pub use json::json_object;
 pub use pagination::{pages, Paginated};
 pub use retry::{RetryMethods, RetryPolicy};
 pub use routing::{

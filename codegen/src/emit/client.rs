@@ -566,9 +566,9 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
         });
     }
     if let Some(o) = paged_out {
-        let page_names = arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
-        let pages_doc =
-            format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
+        let page_names =
+            arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
+        let pages_doc = format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
         twin.extend(quote! {
             #[doc = #pages_doc]
             #allow_deprecated

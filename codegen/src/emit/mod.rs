@@ -272,7 +272,8 @@ pub fn schema_crate(folder: &str, paths: &[String], docs_in: &Documents) -> Resu
         // A worker's `Payload` is always its own payload struct: where the schema is a choice of
         // payloads (generic-worker's posix one also takes a docker-worker payload), the first
         // branch is `Payload` and the choice `AnyPayload`.
-        let root_is_union = docs_in.get(path).is_some_and(|d| d.get("oneOf").is_some() && d.get("properties").is_none());
+        let root_is_union =
+            docs_in.get(path).is_some_and(|d| d.get("oneOf").is_some() && d.get("properties").is_none());
         if folder.ends_with("-worker") && root_is_union {
             roots.push(space.type_of(&root.child("oneOf").child("0"), Some("Payload"))?);
             roots.push(space.type_of(&root, Some("AnyPayload"))?);

@@ -270,11 +270,8 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
                     quote! { #fdoc #serde_attr pub #fname: #fty, }
                 })
                 .collect();
-            let extra_name = if names.contains("extra") {
-                format_ident!("additional_properties")
-            } else {
-                format_ident!("extra")
-            };
+            let extra_name =
+                if names.contains("extra") { format_ident!("additional_properties") } else { format_ident!("extra") };
             let extra_ts = extra.as_ref().map(|t| {
                 let fname = &extra_name;
                 let t = ty(space, t);

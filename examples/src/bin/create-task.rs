@@ -10,8 +10,12 @@ use taskcluster_queue::{CreateTaskRequest, Queue, TaskMetadata};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let task_queue_id = std::env::args().nth(1).unwrap_or_else(|| "proj-example/win2022".into());
     let now = Time::now();
-    let metadata =
-        TaskMetadata::new("An example task", "Hello World", "someone@example.com", "https://github.com/example/example");
+    let metadata = TaskMetadata::new(
+        "An example task",
+        "Hello World",
+        "someone@example.com",
+        "https://github.com/example/example",
+    );
     let task = CreateTaskRequest::new(now, now + Duration::from_secs(3 * 3600), metadata)
         .with_expires(now + Duration::from_secs(24 * 3600))
         .with_task_queue_id(task_queue_id)

@@ -50,7 +50,8 @@ async fn create_task_with_a_typed_payload_round_trips() {
     });
     let now = Time::now();
     // The constructor takes the required fields; a typed worker payload plugs straight in.
-    let metadata = TaskMetadata::new("an end-to-end test", "example", "tester@example.com", "https://example.com/source");
+    let metadata =
+        TaskMetadata::new("an end-to-end test", "example", "tester@example.com", "https://example.com/source");
     let task = CreateTaskRequest::new(now, now.offset("3 hours").unwrap(), metadata)
         .with_expires(now.offset("1 day").unwrap())
         .with_provisioner_id("proj")

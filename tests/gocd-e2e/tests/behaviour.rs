@@ -449,7 +449,8 @@ async fn the_fake_server_checks_what_the_documentation_requires() {
     }
 
     // No Confirm header.
-    let req = rt::Request::new(Method::POST, "api/pipelines/pipeline1/releaseLock").header("accept", "text/html").unwrap();
+    let req =
+        rt::Request::new(Method::POST, "api/pipelines/pipeline1/releaseLock").header("accept", "text/html").unwrap();
     let (status, fields, _) = rejected(&server, req).await;
     assert_eq!((status, fields), (400, vec!["Confirm".to_owned()]));
 

@@ -64,10 +64,18 @@ fn the_descriptions_cover_exactly_the_checklist() {
             let method = c["method"].as_str().expect("method").to_ascii_uppercase();
             let mut path = c["path"].as_str().expect("path");
             if let Some((_, listed, real)) = CORRECTED.iter().find(|(i, ..)| c["index"].as_u64() == Some(*i)) {
-                assert_eq!(path, *listed, "checklist entry {} changed; drop it from CORRECTED if it is fixed", c["index"]);
+                assert_eq!(
+                    path, *listed,
+                    "checklist entry {} changed; drop it from CORRECTED if it is fixed",
+                    c["index"]
+                );
                 let notes = c["notes"].to_string();
                 let curl = real.split(':').next().unwrap_or(real);
-                assert!(notes.contains(curl), "entry {}: the checklist's notes no longer show the curl path {curl}", c["index"]);
+                assert!(
+                    notes.contains(curl),
+                    "entry {}: the checklist's notes no longer show the curl path {curl}",
+                    c["index"]
+                );
                 path = real;
             }
             (method, path.split('?').next().unwrap_or(path).to_owned())
@@ -146,7 +154,8 @@ fn every_endpoint_sends_the_media_type_the_seed_shows() {
     for file in json_files(&descriptions_dir()) {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for e in doc["entries"].as_array().unwrap() {
-            let key = (e["method"].as_str().unwrap().to_ascii_uppercase(), checklist_notation(e["route"].as_str().unwrap()));
+            let key =
+                (e["method"].as_str().unwrap().to_ascii_uppercase(), checklist_notation(e["route"].as_str().unwrap()));
             described.insert(key, (e["name"].as_str().unwrap().to_owned(), e["accept"].as_str().map(str::to_owned)));
         }
     }

@@ -31,10 +31,7 @@ async fn free_space_arrives_as_a_number_or_as_text() {
     assert_eq!(lost.free_space, Some(AgentFreeSpace::Text("unknown".into())));
     let all = g.get_all_agents().await.expect("the agents list decodes");
     let spaces: Vec<_> = all.items.iter().map(|a| a.free_space.clone()).collect();
-    assert_eq!(
-        spaces,
-        [Some(AgentFreeSpace::Number(84983328768)), Some(AgentFreeSpace::Text("unknown".into()))]
-    );
+    assert_eq!(spaces, [Some(AgentFreeSpace::Number(84983328768)), Some(AgentFreeSpace::Text("unknown".into()))]);
     // Sent back as it came.
     assert_eq!(serde_json::to_value(&lost).unwrap()["free_space"], json!("unknown"));
 }
@@ -79,7 +76,10 @@ async fn a_stage_that_has_not_run_decodes() {
     assert_eq!((&waiting.approval_type, &waiting.approved_by, &waiting.result), (&None, &None, &None));
     assert_eq!(waiting.id, None);
     assert_eq!(history.pipelines[0].counter, PipelineInstanceCounter::Text("3".into()));
-    assert_eq!(stages[0].jobs.as_ref().unwrap()[0].pipeline_counter, Some(JobInstancePipelineCounter::Text("3".into())));
+    assert_eq!(
+        stages[0].jobs.as_ref().unwrap()[0].pipeline_counter,
+        Some(JobInstancePipelineCounter::Text("3".into()))
+    );
 }
 
 #[tokio::test]
