@@ -67,7 +67,10 @@ impl Artifacts {
     /// Transfers for the deployment and credentials of `client`, retried with its policy.
     pub fn new(client: &Client) -> Result<Self, ArtifactError> {
         let build = |redirects| {
-            reqwest::Client::builder()
+            // The runtime's TLS setup (rustls with ring, the platform's roots): reqwest itself is
+            // built without a crypto provider.
+            apigen_runtime::http::client_builder()
+                .map_err(|e| ArtifactError::Unsupported(e.to_string()))?
                 .redirect(redirects)
                 .connect_timeout(Duration::from_secs(30))
                 .read_timeout(READ_TIMEOUT)

@@ -88,7 +88,9 @@ mod tests {
     #[tokio::test]
     async fn requests_reqwest_cannot_build_are_not_retried() {
         // reqwest refuses the scheme before any I/O: a builder error.
-        let err = reqwest::Client::new().get("htp://127.0.0.1:9/").send().await.unwrap_err();
+        // reqwest is built without a crypto provider: start from the runtime's TLS setup.
+        let http = crate::http::client_builder().unwrap().build().unwrap();
+        let err = http.get("htp://127.0.0.1:9/").send().await.unwrap_err();
         assert!(err.is_builder(), "{err:?}");
         assert!(!may_succeed_later(&err));
         // A refused connection may succeed later. Port 9 (discard) on loopback is closed here;
@@ -96,7 +98,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let err = reqwest::Client::new().get(format!("http://{addr}/")).send().await.unwrap_err();
+        let err = http.get(format!("http://{addr}/")).send().await.unwrap_err();
         assert!(err.is_connect(), "{err:?}");
         assert!(may_succeed_later(&err));
     }
