@@ -122,3 +122,17 @@ fn additional_properties_absent_true_and_schema_keep_unknown_fields_false_drops_
     let bad = json!({"typed": {"n": "three"}});
     assert!(serde_json::from_value::<c::additional_properties::AdditionalProperties>(bad).is_err());
 }
+
+#[test]
+fn secrets_never_reach_debug_output() {
+    let v = json!({"clientId": "me", "accessToken": "tok-SECRET", "certificate": "{\"sig\":\"SECRET\"}",
+                   "encrypted_password": "pw-SECRET", "continuationToken": "page-2", "secrets": ["name-a"]});
+    let (t, back) = round_trip::<c::credentials::Credentials>(v.clone());
+    assert_eq!(back, v, "serialization keeps every value");
+    let shown = format!("{t:?} {t:#?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("\"me\"") && shown.contains("page-2") && shown.contains("name-a"), "{shown}");
+    assert!(shown.contains("access_token: \"***\""), "{shown}");
+    let none = c::credentials::Credentials { certificate: None, ..t };
+    assert!(format!("{none:?}").contains("certificate: None"));
+}

@@ -281,10 +281,14 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
                     pub #fname: std::collections::BTreeMap<String, #t>,
                 }
             });
+            // Credentials (a client's `accessToken`, an object's `secretAccessKey`, a GoCD
+            // password) never reach Debug output: such structs print `***` in their place.
+            let secret_debug = secret_debug(&name, fields, extra.as_ref().map(|_| &extra_name));
+            let debug = if secret_debug.is_some() { quote!() } else { quote!(Debug,) };
             let derives = if default {
-                quote!(#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)])
+                quote!(#[derive(#debug Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)])
             } else {
-                quote!(#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)])
+                quote!(#[derive(#debug Clone, PartialEq, serde::Serialize, serde::Deserialize)])
             };
             let build = buildable.then(|| builder(space, &name, fields, extra.as_ref().map(|_| &extra_name)));
             quote! {
@@ -295,6 +299,7 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
                     #extra_ts
                 }
                 #build
+                #secret_debug
             }
         }
         Kind::Enum { values, catch_all } => {
@@ -357,4 +362,48 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
             }
         }
     }
+}
+
+/// Whether a property holds a credential, by its JSON name: the names Taskcluster and GoCD use
+/// for tokens, keys and passwords (a `continuationToken` is no secret, nor is a list of the
+/// names of `secrets`).
+fn is_secret(json: &str) -> bool {
+    let k = json.to_ascii_lowercase().replace(['_', '-'], "");
+    if k == "secrets" {
+        return false;
+    }
+    k == "token"
+        || k == "certificate"
+        || ["accesstoken", "password", "secret", "sessiontoken", "privatekey", "encryptedvalue"]
+            .iter()
+            .any(|s| k.contains(s))
+}
+
+/// A `Debug` impl that prints `***` for every secret field, or `None` when the struct has none
+/// (it then derives `Debug`).
+fn secret_debug(name: &Ident, fields: &[Field], extra: Option<&Ident>) -> Option<TokenStream> {
+    if !fields.iter().any(|f| is_secret(&f.json)) {
+        return None;
+    }
+    let shown = name.to_string();
+    let entries = fields.iter().map(|f| {
+        let fname = ident(&f.rust);
+        let label = crate::names::unraw(&f.rust);
+        match (is_secret(&f.json), f.ty.is_option()) {
+            (false, _) => quote!(.field(#label, &self.#fname)),
+            (true, true) => quote!(.field(#label, &self.#fname.as_ref().map(|_| "***"))),
+            (true, false) => quote!(.field(#label, &"***")),
+        }
+    });
+    let extra = extra.map(|e| {
+        let label = e.to_string();
+        quote!(.field(#label, &self.#e))
+    });
+    Some(quote! {
+        impl std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(#shown) #(#entries)* #extra .finish()
+            }
+        }
+    })
 }

@@ -1780,7 +1780,7 @@ impl EncryptRequest {
 /// EncryptedValue
 ///
 /// The cipher text of a plain text value. Available since v17.1.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptedValue {
     /// Links
     ///
@@ -1792,6 +1792,16 @@ pub struct EncryptedValue {
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for EncryptedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptedValue")
+            .field("links", &self.links)
+            .field("encrypted_value", &"***")
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 /// PipelineConfig
@@ -1969,7 +1979,7 @@ impl PipelineParameter {
 /// EnvironmentVariable
 ///
 /// The environment variable object (used by pipeline, stage and job configs and by environment configs).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentVariable {
     /// The name of the environment variable.
     pub name: String,
@@ -2015,6 +2025,18 @@ impl EnvironmentVariable {
     pub fn with_secure(mut self, value: impl Into<bool>) -> Self {
         self.secure = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for EnvironmentVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvironmentVariable")
+            .field("name", &self.name)
+            .field("value", &self.value)
+            .field("encrypted_value", &self.encrypted_value.as_ref().map(|_| "***"))
+            .field("secure", &self.secure)
+            .field("extra", &self.extra)
+            .finish()
     }
 }
 
@@ -2235,7 +2257,7 @@ impl Svn {
 /// SvnMaterialAttributes
 ///
 /// The subversion material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SvnMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2341,6 +2363,27 @@ impl SvnMaterialAttributes {
     pub fn with_check_externals(mut self, value: impl Into<bool>) -> Self {
         self.check_externals = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for SvnMaterialAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SvnMaterialAttributes")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field(
+                "encrypted_password",
+                &self.encrypted_password.as_ref().map(|_| "***"),
+            )
+            .field("destination", &self.destination)
+            .field("filter", &self.filter)
+            .field("invert_filter", &self.invert_filter)
+            .field("auto_update", &self.auto_update)
+            .field("check_externals", &self.check_externals)
+            .field("extra", &self.extra)
+            .finish()
     }
 }
 
@@ -2463,7 +2506,7 @@ impl P4 {
 /// P4MaterialAttributes
 ///
 /// The perforce material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct P4MaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2575,6 +2618,28 @@ impl P4MaterialAttributes {
     }
 }
 
+impl std::fmt::Debug for P4MaterialAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("P4MaterialAttributes")
+            .field("name", &self.name)
+            .field("port", &self.port)
+            .field("use_tickets", &self.use_tickets)
+            .field("view", &self.view)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field(
+                "encrypted_password",
+                &self.encrypted_password.as_ref().map(|_| "***"),
+            )
+            .field("destination", &self.destination)
+            .field("filter", &self.filter)
+            .field("invert_filter", &self.invert_filter)
+            .field("auto_update", &self.auto_update)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
 /// Tfs
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tfs {
@@ -2600,7 +2665,7 @@ impl Tfs {
 /// TfsMaterialAttributes
 ///
 /// The tfs material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TfsMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2709,6 +2774,28 @@ impl TfsMaterialAttributes {
     pub fn with_invert_filter(mut self, value: impl Into<bool>) -> Self {
         self.invert_filter = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for TfsMaterialAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TfsMaterialAttributes")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("project_path", &self.project_path)
+            .field("domain", &self.domain)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field(
+                "encrypted_password",
+                &self.encrypted_password.as_ref().map(|_| "***"),
+            )
+            .field("destination", &self.destination)
+            .field("auto_update", &self.auto_update)
+            .field("filter", &self.filter)
+            .field("invert_filter", &self.invert_filter)
+            .field("extra", &self.extra)
+            .finish()
     }
 }
 
@@ -3974,7 +4061,7 @@ impl PluginMetadata {
 /// ConfigurationProperty
 ///
 /// The configuration property object: a key and a plain or encrypted value.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigurationProperty {
     /// The name of the property key.
     pub key: String,
@@ -4010,6 +4097,17 @@ impl ConfigurationProperty {
     pub fn with_encrypted_value(mut self, value: impl Into<String>) -> Self {
         self.encrypted_value = Some(value.into());
         self
+    }
+}
+
+impl std::fmt::Debug for ConfigurationProperty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigurationProperty")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .field("encrypted_value", &self.encrypted_value.as_ref().map(|_| "***"))
+            .field("extra", &self.extra)
+            .finish()
     }
 }
 

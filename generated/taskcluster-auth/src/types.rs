@@ -135,7 +135,7 @@ impl ClientRequest {
 /// Create Client Response
 ///
 /// All details about a client including the `accessToken`
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateClientResponse {
     /// AccessToken used for authenticating requests, you should store this
     /// you won't be able to retrive it again!
@@ -187,6 +187,25 @@ pub struct CreateClientResponse {
     /// - Default: `[]`
     /// - Items are unique.
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for CreateClientResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateClientResponse")
+            .field("access_token", &"***")
+            .field("client_id", &self.client_id)
+            .field("created", &self.created)
+            .field("delete_on_expiration", &self.delete_on_expiration)
+            .field("description", &self.description)
+            .field("disabled", &self.disabled)
+            .field("expanded_scopes", &self.expanded_scopes)
+            .field("expires", &self.expires)
+            .field("last_date_used", &self.last_date_used)
+            .field("last_modified", &self.last_modified)
+            .field("last_rotated", &self.last_rotated)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// Get Entity History Response
@@ -366,7 +385,7 @@ pub struct AwsS3CredentialsResponse {
 /// Temporary Security Credentials
 ///
 /// Temporary STS credentials for use when operating on S3
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AwsS3CredentialsResponseCredentials {
     /// AccessKeyId
     ///
@@ -385,6 +404,16 @@ pub struct AwsS3CredentialsResponseCredentials {
     /// security credentials.
     #[serde(rename = "sessionToken")]
     pub session_token: String,
+}
+
+impl std::fmt::Debug for AwsS3CredentialsResponseCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsS3CredentialsResponseCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("session_token", &"***")
+            .finish()
+    }
 }
 
 /// Azure List Account Response
@@ -508,7 +537,7 @@ pub struct SentryDsnResponse {
 /// Access credentials and urls for the Sentry project.
 /// Credentials will expire in 24-48 hours, you should refresh them within
 /// 24 hours.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SentryDsnResponseDsn {
     /// Access credential and URL for public error reports.
     /// These credentials can be used for up-to 24 hours.
@@ -525,10 +554,19 @@ pub struct SentryDsnResponseDsn {
     pub secret: String,
 }
 
+impl std::fmt::Debug for SentryDsnResponseDsn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentryDsnResponseDsn")
+            .field("public", &self.public)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
 /// Websocktunnel Token Response
 ///
 /// Token for connecting a worker to websocktunnel proxy
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebsocktunnelTokenResponse {
     /// Expires
     ///
@@ -555,10 +593,21 @@ pub struct WebsocktunnelTokenResponse {
     pub wst_client: String,
 }
 
+impl std::fmt::Debug for WebsocktunnelTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebsocktunnelTokenResponse")
+            .field("expires", &self.expires)
+            .field("token", &"***")
+            .field("wst_audience", &self.wst_audience)
+            .field("wst_client", &self.wst_client)
+            .finish()
+    }
+}
+
 /// GCP Credentials Response
 ///
 /// Response for a request to get a GCP temporary credential.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GcpCredentialsResponse {
     /// Temporary access token
     ///
@@ -570,6 +619,15 @@ pub struct GcpCredentialsResponse {
     /// The access token expire time
     #[serde(rename = "expireTime")]
     pub expire_time: apigen_runtime::Time,
+}
+
+impl std::fmt::Debug for GcpCredentialsResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcpCredentialsResponse")
+            .field("access_token", &"***")
+            .field("expire_time", &self.expire_time)
+            .finish()
+    }
 }
 
 /// Github repository token request
@@ -610,7 +668,7 @@ impl GithubRepoTokenRequest {
 /// Repository level github app permissions to request. Mapping a permission
 /// name to the desired level of access. Names and levels are a direct mapping
 /// from [github API permissions](https://docs.github.com/en/rest/apps/apps?apiVersion=2026-03-10#create-an-installation-access-token-for-an-app).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GithubRepoTokenRequestPermissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<GithubRepoTokenRequestPermissionsActions>,
@@ -924,6 +982,47 @@ impl GithubRepoTokenRequestPermissions {
     }
 }
 
+impl std::fmt::Debug for GithubRepoTokenRequestPermissions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubRepoTokenRequestPermissions")
+            .field("actions", &self.actions)
+            .field("administration", &self.administration)
+            .field("artifact_metadata", &self.artifact_metadata)
+            .field("attestations", &self.attestations)
+            .field("checks", &self.checks)
+            .field("code_quality", &self.code_quality)
+            .field("codespaces", &self.codespaces)
+            .field("contents", &self.contents)
+            .field(
+                "dependabot_secrets",
+                &self.dependabot_secrets.as_ref().map(|_| "***"),
+            )
+            .field("deployments", &self.deployments)
+            .field("discussions", &self.discussions)
+            .field("environments", &self.environments)
+            .field("issues", &self.issues)
+            .field("merge_queues", &self.merge_queues)
+            .field("metadata", &self.metadata)
+            .field("packages", &self.packages)
+            .field("pages", &self.pages)
+            .field("pull_requests", &self.pull_requests)
+            .field("repository_custom_properties", &self.repository_custom_properties)
+            .field("repository_hooks", &self.repository_hooks)
+            .field("repository_projects", &self.repository_projects)
+            .field(
+                "secret_scanning_alerts",
+                &self.secret_scanning_alerts.as_ref().map(|_| "***"),
+            )
+            .field("secrets", &self.secrets)
+            .field("security_events", &self.security_events)
+            .field("single_file", &self.single_file)
+            .field("statuses", &self.statuses)
+            .field("vulnerability_alerts", &self.vulnerability_alerts)
+            .field("workflows", &self.workflows)
+            .finish()
+    }
+}
+
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/actions`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsActions {
@@ -1062,7 +1161,7 @@ impl std::str::FromStr for GithubRepoTokenRequestPermissionsWorkflows {
 /// Github token response
 ///
 /// A github app installation access token.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GithubTokenResponse {
     /// Expiry time
     ///
@@ -1072,6 +1171,15 @@ pub struct GithubTokenResponse {
     ///
     /// The installation access token
     pub token: String,
+}
+
+impl std::fmt::Debug for GithubTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubTokenResponse")
+            .field("expires", &self.expires)
+            .field("token", &"***")
+            .finish()
+    }
 }
 
 /// Hawk Signature Authentication Request

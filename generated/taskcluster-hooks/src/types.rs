@@ -376,10 +376,16 @@ pub struct TriggerHookResponseEmpty {}
 /// trigger token response
 ///
 /// Secret token for a trigger
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TriggerTokenResponse {
     /// Token
     pub token: String,
+}
+
+impl std::fmt::Debug for TriggerTokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriggerTokenResponse").field("token", &"***").finish()
+    }
 }
 
 /// LastFires list

@@ -1647,7 +1647,7 @@ pub struct ClaimWorkResponseTask {
 ///
 /// Note, a new set of temporary credentials is issued when the worker
 /// reclaims the task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskCredentials {
     /// The `accessToken` for the temporary credentials.
     ///
@@ -1664,6 +1664,16 @@ pub struct TaskCredentials {
     /// - Minimum length: `1`
     #[serde(rename = "clientId")]
     pub client_id: String,
+}
+
+impl std::fmt::Debug for TaskCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskCredentials")
+            .field("access_token", &"***")
+            .field("certificate", &"***")
+            .field("client_id", &self.client_id)
+            .finish()
+    }
 }
 
 /// Task Claim Request
@@ -2347,7 +2357,7 @@ pub struct ObjectArtifactResponse {
 ///
 /// These credentials are used both to download artifacts from the object service
 /// (`getArtifactContent`) and to upload artifacts (`createArtifact`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectCredentials {
     /// The `accessToken` for the temporary credentials.
     ///
@@ -2363,6 +2373,16 @@ pub struct ObjectCredentials {
     /// - Minimum length: `1`
     #[serde(rename = "clientId")]
     pub client_id: String,
+}
+
+impl std::fmt::Debug for ObjectCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectCredentials")
+            .field("access_token", &"***")
+            .field("certificate", &"***")
+            .field("client_id", &self.client_id)
+            .finish()
+    }
 }
 
 /// Redirect Artifact Response

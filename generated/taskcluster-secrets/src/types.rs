@@ -6,7 +6,7 @@
 /// Secret
 ///
 /// Message containing a Taskcluster Secret
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Secret {
     /// An expiration date for this secret.
     pub expires: apigen_runtime::Time,
@@ -31,6 +31,15 @@ impl Secret {
         let v = apigen_runtime::json_object(value)?;
         self.secret = v;
         Ok(self)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secret")
+            .field("expires", &self.expires)
+            .field("secret", &"***")
+            .finish()
     }
 }
 

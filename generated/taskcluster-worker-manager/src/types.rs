@@ -1056,7 +1056,7 @@ impl WorkerRequest {
 }
 
 /// static provider type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StaticProviderType {
     /// Secret
     ///
@@ -1077,6 +1077,12 @@ impl StaticProviderType {
         Self {
             static_secret: static_secret.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for StaticProviderType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticProviderType").field("static_secret", &"***").finish()
     }
 }
 
@@ -1193,7 +1199,7 @@ pub enum RegisterWorkerRequestWorkerIdentityProof {
 }
 
 /// google provider type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GoogleProviderType {
     /// Token
     ///
@@ -1208,8 +1214,14 @@ impl GoogleProviderType {
     }
 }
 
+impl std::fmt::Debug for GoogleProviderType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleProviderType").field("token", &"***").finish()
+    }
+}
+
 /// static provider type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
     /// Secret
     ///
@@ -1226,6 +1238,14 @@ impl RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
         Self {
             static_secret: static_secret.into(),
         }
+    }
+}
+
+impl std::fmt::Debug for RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterWorkerRequestWorkerIdentityProofStaticProviderType")
+            .field("static_secret", &"***")
+            .finish()
     }
 }
 
@@ -1274,7 +1294,7 @@ impl AzureProviderType {
 /// Register Worker Response
 ///
 /// Response body to `registerWorker`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerResponse {
     /// Credentials
     ///
@@ -1311,6 +1331,17 @@ pub struct RegisterWorkerResponse {
     pub worker_config: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl std::fmt::Debug for RegisterWorkerResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterWorkerResponse")
+            .field("credentials", &self.credentials)
+            .field("expires", &self.expires)
+            .field("secret", &"***")
+            .field("worker_config", &self.worker_config)
+            .finish()
+    }
+}
+
 /// Credentials
 ///
 /// The credentials the worker
@@ -1321,7 +1352,7 @@ pub struct RegisterWorkerResponse {
 /// * `secrets:get:worker-pool:<workerPoolId>`
 /// * `queue:claim-work:<workerPoolId>`
 /// * `worker-manager:remove-worker:<workerPoolId>/<workerGroup>/<workerId>`
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterWorkerResponseCredentials {
     #[serde(rename = "accessToken")]
     pub access_token: String,
@@ -1332,10 +1363,20 @@ pub struct RegisterWorkerResponseCredentials {
     pub client_id: String,
 }
 
+impl std::fmt::Debug for RegisterWorkerResponseCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterWorkerResponseCredentials")
+            .field("access_token", &"***")
+            .field("certificate", &self.certificate.as_ref().map(|_| "***"))
+            .field("client_id", &self.client_id)
+            .finish()
+    }
+}
+
 /// Reregister Worker Request
 ///
 /// Request body to `reregisterWorker`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReregisterWorkerRequest {
     /// Secret
     ///
@@ -1385,10 +1426,21 @@ impl ReregisterWorkerRequest {
     }
 }
 
+impl std::fmt::Debug for ReregisterWorkerRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReregisterWorkerRequest")
+            .field("secret", &"***")
+            .field("worker_group", &self.worker_group)
+            .field("worker_id", &self.worker_id)
+            .field("worker_pool_id", &self.worker_pool_id)
+            .finish()
+    }
+}
+
 /// Reregister Worker Response
 ///
 /// Response body to `reregisterWorker`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReregisterWorkerResponse {
     /// Credentials
     ///
@@ -1416,6 +1468,16 @@ pub struct ReregisterWorkerResponse {
     pub secret: String,
 }
 
+impl std::fmt::Debug for ReregisterWorkerResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReregisterWorkerResponse")
+            .field("credentials", &self.credentials)
+            .field("expires", &self.expires)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+
 /// Credentials
 ///
 /// The credentials the worker
@@ -1427,7 +1489,7 @@ pub struct ReregisterWorkerResponse {
 /// * `queue:claim-work:<workerPoolId>`
 /// * `worker-manager:remove-worker:<workerPoolId>/<workerGroup>/<workerId>`
 /// * `worker-manager:reregister-worker:<workerPoolId>/<workerGroup>/<workerId>`
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReregisterWorkerResponseCredentials {
     #[serde(rename = "accessToken")]
     pub access_token: String,
@@ -1436,6 +1498,16 @@ pub struct ReregisterWorkerResponseCredentials {
     pub certificate: Option<String>,
     #[serde(rename = "clientId")]
     pub client_id: String,
+}
+
+impl std::fmt::Debug for ReregisterWorkerResponseCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReregisterWorkerResponseCredentials")
+            .field("access_token", &"***")
+            .field("certificate", &self.certificate.as_ref().map(|_| "***"))
+            .field("client_id", &self.client_id)
+            .finish()
+    }
 }
 
 /// List Workers Response
