@@ -114,6 +114,27 @@ fn the_committed_generated_directory_is_up_to_date() {
 }
 
 #[test]
+fn gocd_docs_carry_no_maintainer_notes() {
+    // Notes about our sources (the scraped documentation, the endpoints checklist, the
+    // doc-inconsistencies list) belong in `$comment` or `decisions`, never in a doc comment.
+    let inputs =
+        Inputs { taskcluster: None, gocd: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/gocd")) };
+    let files = generate(&inputs).unwrap();
+    let mut offending = Vec::new();
+    for (name, content) in files.iter().filter(|(name, _)| name.starts_with("gocd/")) {
+        for (i, line) in content.lines().enumerate() {
+            let doc = line.trim_start();
+            let is_doc = doc.starts_with("///") || doc.starts_with("//!") || doc.starts_with("#[doc");
+            let lower = doc.to_lowercase();
+            if is_doc && ["seed", "checklist", "doc-inconsistenc"].iter().any(|w| lower.contains(w)) {
+                offending.push(format!("{name}:{}: {doc}", i + 1));
+            }
+        }
+    }
+    assert!(offending.is_empty(), "maintainer notes in gocd doc comments:\n{}", offending.join("\n"));
+}
+
+#[test]
 fn write_rewrites_only_changed_files_and_check_names_drift() {
     let dir = TempDir::new("write");
     let files = generate(&fixture_inputs()).unwrap();

@@ -39,7 +39,7 @@ pub struct Agent {
     /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<AgentConfigState>,
-    /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
+    /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown. Since v15.3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_state: Option<AgentState>,
     /// The set of resources that this agent is tagged with. This attribute is only available if the agent is NOT an elastic agent.
@@ -145,7 +145,7 @@ impl std::str::FromStr for AgentConfigState {
     }
 }
 
-/// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown (the seed lists Building twice). Since v15.3.0.
+/// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown. Since v15.3.0.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AgentState {
     /// `Idle`
@@ -262,7 +262,7 @@ impl std::str::FromStr for AgentBuildState {
 
 /// BuildDetails
 ///
-/// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0. The seed's attribute table names the attributes `pipeline`, `stage`, `job`, but both examples send `pipeline_name`, `stage_name`, `job_name`; all six are accepted and all are optional (doc-inconsistencies: object-example-vs-table, 'The build details object').
+/// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0. The GoCD documentation's attribute table names the attributes `pipeline`, `stage`, `job`, but both examples send `pipeline_name`, `stage_name`, `job_name`; all six are accepted and all are optional.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BuildDetails {
     /// Links to the `job`, `stage` and `pipeline` being built.
@@ -447,7 +447,7 @@ pub struct AgentBulkUpdateRequest {
     /// The bulk update operations performed on the set of agents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<AgentBulkUpdateRequestOperations>,
-    /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Documented values: Enabled, Disabled; the seed's example sends lower-case `enabled`, so this is a plain string (doc-inconsistencies: enum-example-mismatch, 05 Bulk update agents).
+    /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Documented values: Enabled, Disabled; the GoCD documentation's example sends lower-case `enabled`, so this is a plain string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_state: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -571,7 +571,7 @@ impl AgentBulkDeleteRequest {
 
 /// JobHistory
 ///
-/// A page of job instances (job history, agent job run history). The seed's 'Returns' says 'An array of job objects'; the examples show this wrapper object (doc-inconsistencies: returns-vs-example, 07 Agent job run history).
+/// A page of job instances (job history, agent job run history).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobHistory {
     /// The job instances, newest first.
@@ -585,7 +585,7 @@ pub struct JobHistory {
 
 /// JobInstance
 ///
-/// A job instance, as it appears in pipeline instances, stage instances and job histories. Many attributes are absent in the abbreviated form inside pipeline instances and stage histories, and `pipeline_name`, `pipeline_counter`, `stage_name`, `stage_counter`, `agent_uuid`, `original_job_id` may be null (doc-inconsistencies: nullable-fields).
+/// A job instance, as it appears in pipeline instances, stage instances and job histories. Many attributes are absent in the abbreviated form inside pipeline instances and stage histories, and `pipeline_name`, `pipeline_counter`, `stage_name`, `stage_counter`, `agent_uuid`, `original_job_id` may be null.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobInstance {
     /// The identifier of the job instance.
@@ -623,7 +623,7 @@ pub struct JobInstance {
     /// The name of the stage (null inside stage instances).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_name: Option<String>,
-    /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
+    /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_counter: Option<JobInstanceStageCounter>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -661,7 +661,7 @@ pub enum JobInstancePipelineCounter {
     Other(serde_json::Value),
 }
 
-/// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too (doc-inconsistencies: type-drift-across-examples, stage.counter).
+/// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum JobInstanceStageCounter {
@@ -927,7 +927,7 @@ impl std::str::FromStr for MaterialType {
 
 /// MaterialModifications
 ///
-/// A page of modifications of a material. The seed's 'Returns' says 'A list of modification objects'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
+/// A page of modifications of a material.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaterialModifications {
     /// The modification objects, newest first.
@@ -1106,7 +1106,7 @@ pub struct PipelineGroupStage {
 
 /// ArtifactListing
 ///
-/// All artifacts of a job. The seed's 'Returns' says 'An array of artifact objects' but its example is a single folder object; both shapes are accepted (doc-inconsistencies: returns-vs-example, 20 Get all artifacts).
+/// All artifacts of a job. The GoCD documentation says it returns 'An array of artifact objects' but its example is a single folder object; both shapes are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ArtifactListing {
@@ -1323,7 +1323,7 @@ pub struct MaterialRevision {
 
 /// StageInstance
 ///
-/// A stage instance, as returned by 'Get stage Instance', listed by 'Get stage history' and embedded in pipeline instances. `counter` is a string in pipeline instances and stage histories but an integer in 'Get stage Instance': both are accepted (doc-inconsistencies: type-drift-across-examples, stage.counter).
+/// A stage instance, as returned by 'Get stage Instance', listed by 'Get stage history' and embedded in pipeline instances. `counter` is a string in pipeline instances and stage histories but an integer in 'Get stage Instance': both are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageInstance {
     /// The identifier of the stage instance.
@@ -1404,7 +1404,7 @@ pub enum StageInstancePipelineCounter {
 
 /// PipelineHistory
 ///
-/// A page of pipeline instances. The seed's 'Returns' says 'An array of pipeline instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
+/// A page of pipeline instances.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PipelineHistory {
     /// The pipeline instances, newest first.
@@ -1427,10 +1427,10 @@ pub struct PipelineStatus {
     pub paused: bool,
     /// Whether the pipeline can be scheduled.
     pub schedulable: bool,
-    /// Why the pipeline was paused. Not in the seed: the endpoints checklist notes that real servers send it (camelCase).
+    /// Why the pipeline was paused. Not in the GoCD documentation, but real servers send it (camelCase).
     #[serde(rename = "pausedCause", default, skip_serializing_if = "Option::is_none")]
     pub paused_cause: Option<String>,
-    /// Who paused the pipeline. Not in the seed: the endpoints checklist notes that real servers send it (camelCase).
+    /// Who paused the pipeline. Not in the GoCD documentation, but real servers send it (camelCase).
     #[serde(rename = "pausedBy", default, skip_serializing_if = "Option::is_none")]
     pub paused_by: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
@@ -1508,7 +1508,7 @@ impl PipelineScheduleRequest {
 
 /// StageHistory
 ///
-/// A page of stage instances. The seed's 'Returns' says 'An array of stage instances'; the example shows this wrapper object (doc-inconsistencies: returns-vs-example).
+/// A page of stage instances.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageHistory {
     /// The stage instances, newest first.
@@ -1574,7 +1574,7 @@ pub struct ConfigRevision {
 
 /// DashboardPipelineGroup
 ///
-/// A pipeline group on the dashboard, with its pipelines embedded. The seed has no attribute table for the dashboard; properties are described from the `GET /go/api/dashboard` example. Available since v15.3.0.
+/// A pipeline group on the dashboard, with its pipelines embedded. Available since v15.3.0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardPipelineGroup {
     /// Links
@@ -1828,7 +1828,7 @@ pub struct PipelineConfig {
     /// The list of parameters to be used for substitution in a pipeline or pipeline template. (The attribute table's name; the create response uses it.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<PipelineParameter>>,
-    /// The list of parameters to be used for substitution in a pipeline or pipeline template. The GET and PUT response examples name this key `params` instead of the table's `parameters` (doc-inconsistencies: example-vs-attribute-table, 52/53); both keys are accepted.
+    /// The list of parameters to be used for substitution in a pipeline or pipeline template. The GET and PUT response examples name this key `params` instead of the table's `parameters`; both keys are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<Vec<PipelineParameter>>,
     /// The list of environment variables that will be passed to all tasks (commands) that are part of this pipeline.
@@ -3183,7 +3183,7 @@ pub struct JobConfig {
     /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_instance_count: Option<JobConfigRunInstanceCount>,
-    /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
+    /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"`; a server may also send null. All three are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<JobConfigTimeout>,
     /// The list of environment variables defined here are set on the agents and can be used within your tasks.
@@ -3345,7 +3345,7 @@ impl std::str::FromStr for All {
     }
 }
 
-/// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"` (doc-inconsistencies: type-drift-across-examples, job.timeout); a server may also send null. All three are accepted.
+/// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"`; a server may also send null. All three are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum JobConfigTimeout {
@@ -3525,7 +3525,7 @@ impl std::str::FromStr for ExecTaskAttributesRunIfItem {
 
 /// CancelTask
 ///
-/// A task run when a stage is cancelled (the `on_cancel` of a task). Same shape as the task object, without a nested `on_cancel` (the seed never nests one; this keeps the type non-recursive).
+/// A task run when a stage is cancelled (the `on_cancel` of a task). Same shape as the task object, without a nested `on_cancel` (this keeps the type non-recursive).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 pub enum CancelTask {
@@ -4868,7 +4868,7 @@ impl PipelineTimer {
 
 /// PipelineConfigCreate
 ///
-/// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config. The seed has no attribute table for this wrapper (doc-inconsistencies: request-shape, 54).
+/// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PipelineConfigCreate {
     /// The name of the pipeline group the new pipeline is added to.
@@ -5004,7 +5004,7 @@ pub struct Version {
     pub links: Option<std::collections::BTreeMap<String, Link>>,
     /// The GoCD server version.
     pub version: String,
-    /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"` (doc-inconsistencies: example-vs-attribute-table, 61); both are accepted.
+    /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"`; both are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build_number: Option<VersionBuildNumber>,
     /// The git SHA from which this server version was built.
@@ -5021,7 +5021,7 @@ pub struct Version {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-/// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"` (doc-inconsistencies: example-vs-attribute-table, 61); both are accepted.
+/// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"`; both are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum VersionBuildNumber {
@@ -5627,7 +5627,7 @@ impl PluggableScm {
 
 /// PluginConfiguration
 ///
-/// The list of properties (key-value pairs) to be provided for using the plugin. The attribute tables say Object, but every example sends an array of configuration property objects (doc-inconsistencies: example-vs-attribute-table, 76/77/80/81/85/86); both forms are accepted.
+/// The list of properties (key-value pairs) to be provided for using the plugin. The GoCD documentation's attribute tables say Object, but every example sends an array of configuration property objects; both forms are accepted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum PluginConfiguration {
@@ -5649,7 +5649,7 @@ pub struct PackageRepository {
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<std::collections::BTreeMap<String, Link>>,
-    /// The id of the repository, as every example (request and response) names it. The attribute table calls it `id` (doc-inconsistencies: example-vs-attribute-table, 80/81); both keys are accepted. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
+    /// The id of the repository, as every example (request and response) names it. The GoCD documentation's attribute table calls it `id`; both keys are accepted. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo_id: Option<String>,
     /// Each repository is associated with an id by which it can be referenced. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update. (The attribute table's name; the examples use `repo_id`.)
