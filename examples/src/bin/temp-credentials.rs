@@ -2,8 +2,6 @@
 //! from the permanent ones in the environment, restricted further by authorized scopes:
 //! `temp-credentials <taskId> [<runId>]`. The permanent client needs
 //! `auth:create-client:demo-client/taskcluster-client-rust`.
-use std::time::Duration;
-
 use apigen_runtime::{ClientBuilder, Credentials};
 use taskcluster_queue::Queue;
 
@@ -16,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("TASKCLUSTER_CLIENT_ID is not set")?
         .create_named_temporary_credentials(
             "demo-client/taskcluster-client-rust",
-            Duration::from_secs(24 * 3600),
+            std::time::Duration::from_secs(24 * 3600),
             ["queue:get-artifact:*", "queue:list-artifacts:*"],
         )?
         .with_authorized_scopes(["queue:list-artifacts:*"]);
