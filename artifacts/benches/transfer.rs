@@ -167,7 +167,8 @@ fn child(mode: &str) {
     let name = std::env::var("TRANSFER_NAME").expect("TRANSFER_NAME");
     let seconds = rt.block_on(async {
         let root = std::env::var("TASKCLUSTER_ROOT_URL").expect("root URL");
-        let client = Client::builder(root).credentials(Credentials::from_env()).build().expect("client");
+        let client =
+            Client::builder(root).credentials(Credentials::from_env().expect("credentials")).build().expect("client");
         let artifacts = Artifacts::new(&client).expect("artifacts");
         let started = Instant::now();
         match mode {

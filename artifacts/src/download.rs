@@ -67,8 +67,9 @@ impl Artifacts {
                 reason: serde_text(&e.reason),
                 message: e.message,
             }),
-            ArtifactContentResponse::Unknown => Err(ArtifactError::Unsupported(format!(
-                "artifact {name:?} has a storage type this client does not know"
+            ArtifactContentResponse::Other(v) => Err(ArtifactError::Unsupported(format!(
+                "artifact {name:?} has a storage type this client does not know: {}",
+                v.get("storageType").unwrap_or(&serde_json::Value::Null)
             ))),
         }
     }
@@ -164,8 +165,9 @@ async fn negotiate(object: &Object, name: &str) -> Result<Target, ArtifactError>
             let hashes = object.object(name).await?.hashes;
             Ok(Target { url: s.url, hashes: Some(hashes), expires: None, follow: true })
         }
-        DownloadObjectResponse::Unknown => Err(ArtifactError::Unsupported(format!(
-            "the object service chose a download method for {name:?} this client does not know"
+        DownloadObjectResponse::Other(v) => Err(ArtifactError::Unsupported(format!(
+            "the object service chose a download method for {name:?} this client does not know: {}",
+            v.get("method").unwrap_or(&serde_json::Value::Null)
         ))),
     }
 }

@@ -58,8 +58,13 @@ fn tagged_unions_dispatch_on_the_tag_and_tolerate_new_tags() {
     let (t, back) = round_trip::<c::tagged_union::TaggedUnion>(json!({"kind": "circle", "radius": 2.0}));
     assert!(matches!(t, c::tagged_union::TaggedUnion::Circle(ref x) if x.radius == 2.0));
     assert_eq!(back, json!({"kind": "circle", "radius": 2.0}));
-    let t: c::tagged_union::TaggedUnion = serde_json::from_value(json!({"kind": "hexagon", "side": 1})).unwrap();
-    assert!(matches!(t, c::tagged_union::TaggedUnion::Unknown));
+    // A tag this client does not know is kept whole and sent back as it came.
+    let hexagon = json!({"kind": "hexagon", "side": 1, "corners": 6});
+    let (t, back) = round_trip::<c::tagged_union::TaggedUnion>(hexagon.clone());
+    assert!(matches!(t, c::tagged_union::TaggedUnion::Other(_)));
+    assert_eq!(back, hexagon);
+    // A known tag with a body that does not fit is an error, not a silent catch-all.
+    assert!(serde_json::from_value::<c::tagged_union::TaggedUnion>(json!({"kind": "circle", "radius": "x"})).is_err());
 }
 
 #[test]

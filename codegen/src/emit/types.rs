@@ -323,26 +323,7 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
                 #impls
             }
         }
-        Kind::Union { tag: Some(tag), variants } => {
-            let vs = variants.iter().map(|v| {
-                let vname = ident(&v.name);
-                let vty = ty(space, &v.ty);
-                let value = v.tag_value.clone().unwrap_or_default();
-                let vdoc = docs::attrs(&format!("`{tag}: {value}`"));
-                quote! { #vdoc #[serde(rename = #value)] #vname(#vty), }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                #[serde(tag = #tag)]
-                pub enum #name {
-                    #(#vs)*
-                    /// A kind this client does not know yet.
-                    #[serde(other)]
-                    Unknown,
-                }
-            }
-        }
+        Kind::Union { tag: Some(tag), variants } => tagged_union(space, &name, &doc, tag, variants),
         Kind::Union { tag: None, variants } => {
             let vs = variants.iter().map(|v| {
                 let vname = ident(&v.name);
@@ -406,4 +387,78 @@ fn secret_debug(name: &Ident, fields: &[Field], extra: Option<&Ident>) -> Option
             }
         }
     })
+}
+
+/// An internally tagged union. A `tag` value this client does not know is kept whole in the
+/// catch-all variant, so a value read, changed and sent back loses nothing (serde's own
+/// `#[serde(other)]` could only keep a unit variant). Serde's derive still does the work for the
+/// known tags, through a private mirror enum.
+fn tagged_union(
+    space: &TypeSpace<'_>,
+    name: &Ident,
+    doc: &TokenStream,
+    tag: &str,
+    variants: &[crate::schema::Variant],
+) -> TokenStream {
+    let catch_all = if variants.iter().any(|v| v.name == "Other") { ident("Unrecognized") } else { ident("Other") };
+    let mut vs = Vec::new();
+    let mut known_de = Vec::new();
+    let mut known_ser = Vec::new();
+    let mut to_public = Vec::new();
+    let mut to_known = Vec::new();
+    let mut values = Vec::new();
+    for v in variants {
+        let vname = ident(&v.name);
+        let vty = ty(space, &v.ty);
+        // The converter gives every variant of a tagged union its tag value.
+        let Some(value) = v.tag_value.as_deref() else { continue };
+        let vdoc = docs::attrs(&format!("`{tag}: {value}`"));
+        vs.push(quote! { #vdoc #vname(#vty), });
+        known_de.push(quote! { #[serde(rename = #value)] #vname(#vty), });
+        known_ser.push(quote! { #[serde(rename = #value)] #vname(&'a #vty), });
+        to_public.push(quote! { Known::#vname(x) => Self::#vname(x), });
+        to_known.push(quote! { Self::#vname(x) => serde::Serialize::serialize(&Known::#vname(x), serializer), });
+        values.push(value.to_owned());
+    }
+    let catch_doc = format!(" A `{tag}` this client does not know yet, kept as sent.");
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#vs)*
+            #[doc = #catch_doc]
+            #catch_all(serde_json::Value),
+        }
+
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #[derive(serde::Serialize)]
+                #[serde(tag = #tag)]
+                enum Known<'a> {
+                    #(#known_ser)*
+                }
+                match self {
+                    #(#to_known)*
+                    Self::#catch_all(v) => serde::Serialize::serialize(v, serializer),
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #[derive(serde::Deserialize)]
+                #[serde(tag = #tag)]
+                enum Known {
+                    #(#known_de)*
+                }
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                match value.get(#tag).and_then(serde_json::Value::as_str) {
+                    Some(#(#values)|*) => Ok(match <Known as serde::Deserialize>::deserialize(value).map_err(serde::de::Error::custom)? {
+                        #(#to_public)*
+                    }),
+                    _ => Ok(Self::#catch_all(value)),
+                }
+            }
+        }
+    }
 }

@@ -2043,36 +2043,116 @@ impl std::fmt::Debug for EnvironmentVariable {
 /// MaterialConfig
 ///
 /// The pipeline material object: a `type` (git, svn, hg, p4, tfs, dependency, package, plugin) and the `attributes` of that type.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MaterialConfig {
     /// `type: git`
-    #[serde(rename = "git")]
     Git(Git),
     /// `type: svn`
-    #[serde(rename = "svn")]
     Svn(Svn),
     /// `type: hg`
-    #[serde(rename = "hg")]
     Hg(Hg),
     /// `type: p4`
-    #[serde(rename = "p4")]
     P4(P4),
     /// `type: tfs`
-    #[serde(rename = "tfs")]
     Tfs(Tfs),
     /// `type: dependency`
-    #[serde(rename = "dependency")]
     Dependency(Dependency),
     /// `type: package`
-    #[serde(rename = "package")]
     Package(Package),
     /// `type: plugin`
-    #[serde(rename = "plugin")]
     Plugin(Plugin),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `type` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for MaterialConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "type")]
+        enum Known<'a> {
+            #[serde(rename = "git")]
+            Git(&'a Git),
+            #[serde(rename = "svn")]
+            Svn(&'a Svn),
+            #[serde(rename = "hg")]
+            Hg(&'a Hg),
+            #[serde(rename = "p4")]
+            P4(&'a P4),
+            #[serde(rename = "tfs")]
+            Tfs(&'a Tfs),
+            #[serde(rename = "dependency")]
+            Dependency(&'a Dependency),
+            #[serde(rename = "package")]
+            Package(&'a Package),
+            #[serde(rename = "plugin")]
+            Plugin(&'a Plugin),
+        }
+        match self {
+            Self::Git(x) => serde::Serialize::serialize(&Known::Git(x), serializer),
+            Self::Svn(x) => serde::Serialize::serialize(&Known::Svn(x), serializer),
+            Self::Hg(x) => serde::Serialize::serialize(&Known::Hg(x), serializer),
+            Self::P4(x) => serde::Serialize::serialize(&Known::P4(x), serializer),
+            Self::Tfs(x) => serde::Serialize::serialize(&Known::Tfs(x), serializer),
+            Self::Dependency(x) => {
+                serde::Serialize::serialize(&Known::Dependency(x), serializer)
+            }
+            Self::Package(x) => {
+                serde::Serialize::serialize(&Known::Package(x), serializer)
+            }
+            Self::Plugin(x) => serde::Serialize::serialize(&Known::Plugin(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for MaterialConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "type")]
+        enum Known {
+            #[serde(rename = "git")]
+            Git(Git),
+            #[serde(rename = "svn")]
+            Svn(Svn),
+            #[serde(rename = "hg")]
+            Hg(Hg),
+            #[serde(rename = "p4")]
+            P4(P4),
+            #[serde(rename = "tfs")]
+            Tfs(Tfs),
+            #[serde(rename = "dependency")]
+            Dependency(Dependency),
+            #[serde(rename = "package")]
+            Package(Package),
+            #[serde(rename = "plugin")]
+            Plugin(Plugin),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("type").and_then(serde_json::Value::as_str) {
+            Some(
+                "git" | "svn" | "hg" | "p4" | "tfs" | "dependency" | "package" | "plugin",
+            ) => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Git(x) => Self::Git(x),
+                        Known::Svn(x) => Self::Svn(x),
+                        Known::Hg(x) => Self::Hg(x),
+                        Known::P4(x) => Self::P4(x),
+                        Known::Tfs(x) => Self::Tfs(x),
+                        Known::Dependency(x) => Self::Dependency(x),
+                        Known::Package(x) => Self::Package(x),
+                        Known::Plugin(x) => Self::Plugin(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Git
@@ -3360,30 +3440,96 @@ pub enum JobConfigTimeout {
 /// TaskConfig
 ///
 /// The task object: a `type` (exec, ant, nant, rake, fetch, pluggable_task) and the `attributes` of that type.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TaskConfig {
     /// `type: exec`
-    #[serde(rename = "exec")]
     Exec(Exec),
     /// `type: ant`
-    #[serde(rename = "ant")]
     Ant(TaskConfigAnt),
     /// `type: nant`
-    #[serde(rename = "nant")]
     Nant(TaskConfigNant),
     /// `type: rake`
-    #[serde(rename = "rake")]
     Rake(TaskConfigRake),
     /// `type: fetch`
-    #[serde(rename = "fetch")]
     Fetch(TaskConfigFetch),
     /// `type: pluggable_task`
-    #[serde(rename = "pluggable_task")]
     PluggableTask(TaskConfigPluggableTask),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `type` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for TaskConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "type")]
+        enum Known<'a> {
+            #[serde(rename = "exec")]
+            Exec(&'a Exec),
+            #[serde(rename = "ant")]
+            Ant(&'a TaskConfigAnt),
+            #[serde(rename = "nant")]
+            Nant(&'a TaskConfigNant),
+            #[serde(rename = "rake")]
+            Rake(&'a TaskConfigRake),
+            #[serde(rename = "fetch")]
+            Fetch(&'a TaskConfigFetch),
+            #[serde(rename = "pluggable_task")]
+            PluggableTask(&'a TaskConfigPluggableTask),
+        }
+        match self {
+            Self::Exec(x) => serde::Serialize::serialize(&Known::Exec(x), serializer),
+            Self::Ant(x) => serde::Serialize::serialize(&Known::Ant(x), serializer),
+            Self::Nant(x) => serde::Serialize::serialize(&Known::Nant(x), serializer),
+            Self::Rake(x) => serde::Serialize::serialize(&Known::Rake(x), serializer),
+            Self::Fetch(x) => serde::Serialize::serialize(&Known::Fetch(x), serializer),
+            Self::PluggableTask(x) => {
+                serde::Serialize::serialize(&Known::PluggableTask(x), serializer)
+            }
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for TaskConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "type")]
+        enum Known {
+            #[serde(rename = "exec")]
+            Exec(Exec),
+            #[serde(rename = "ant")]
+            Ant(TaskConfigAnt),
+            #[serde(rename = "nant")]
+            Nant(TaskConfigNant),
+            #[serde(rename = "rake")]
+            Rake(TaskConfigRake),
+            #[serde(rename = "fetch")]
+            Fetch(TaskConfigFetch),
+            #[serde(rename = "pluggable_task")]
+            PluggableTask(TaskConfigPluggableTask),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("type").and_then(serde_json::Value::as_str) {
+            Some("exec" | "ant" | "nant" | "rake" | "fetch" | "pluggable_task") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Exec(x) => Self::Exec(x),
+                        Known::Ant(x) => Self::Ant(x),
+                        Known::Nant(x) => Self::Nant(x),
+                        Known::Rake(x) => Self::Rake(x),
+                        Known::Fetch(x) => Self::Fetch(x),
+                        Known::PluggableTask(x) => Self::PluggableTask(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Exec
@@ -3526,30 +3672,96 @@ impl std::str::FromStr for ExecTaskAttributesRunIfItem {
 /// CancelTask
 ///
 /// A task run when a stage is cancelled (the `on_cancel` of a task). Same shape as the task object, without a nested `on_cancel` (this keeps the type non-recursive).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CancelTask {
     /// `type: exec`
-    #[serde(rename = "exec")]
     Exec(CancelTaskExec),
     /// `type: ant`
-    #[serde(rename = "ant")]
     Ant(Ant),
     /// `type: nant`
-    #[serde(rename = "nant")]
     Nant(Nant),
     /// `type: rake`
-    #[serde(rename = "rake")]
     Rake(Rake),
     /// `type: fetch`
-    #[serde(rename = "fetch")]
     Fetch(Fetch),
     /// `type: pluggable_task`
-    #[serde(rename = "pluggable_task")]
     PluggableTask(PluggableTask),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `type` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for CancelTask {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "type")]
+        enum Known<'a> {
+            #[serde(rename = "exec")]
+            Exec(&'a CancelTaskExec),
+            #[serde(rename = "ant")]
+            Ant(&'a Ant),
+            #[serde(rename = "nant")]
+            Nant(&'a Nant),
+            #[serde(rename = "rake")]
+            Rake(&'a Rake),
+            #[serde(rename = "fetch")]
+            Fetch(&'a Fetch),
+            #[serde(rename = "pluggable_task")]
+            PluggableTask(&'a PluggableTask),
+        }
+        match self {
+            Self::Exec(x) => serde::Serialize::serialize(&Known::Exec(x), serializer),
+            Self::Ant(x) => serde::Serialize::serialize(&Known::Ant(x), serializer),
+            Self::Nant(x) => serde::Serialize::serialize(&Known::Nant(x), serializer),
+            Self::Rake(x) => serde::Serialize::serialize(&Known::Rake(x), serializer),
+            Self::Fetch(x) => serde::Serialize::serialize(&Known::Fetch(x), serializer),
+            Self::PluggableTask(x) => {
+                serde::Serialize::serialize(&Known::PluggableTask(x), serializer)
+            }
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for CancelTask {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "type")]
+        enum Known {
+            #[serde(rename = "exec")]
+            Exec(CancelTaskExec),
+            #[serde(rename = "ant")]
+            Ant(Ant),
+            #[serde(rename = "nant")]
+            Nant(Nant),
+            #[serde(rename = "rake")]
+            Rake(Rake),
+            #[serde(rename = "fetch")]
+            Fetch(Fetch),
+            #[serde(rename = "pluggable_task")]
+            PluggableTask(PluggableTask),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("type").and_then(serde_json::Value::as_str) {
+            Some("exec" | "ant" | "nant" | "rake" | "fetch" | "pluggable_task") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Exec(x) => Self::Exec(x),
+                        Known::Ant(x) => Self::Ant(x),
+                        Known::Nant(x) => Self::Nant(x),
+                        Known::Rake(x) => Self::Rake(x),
+                        Known::Fetch(x) => Self::Fetch(x),
+                        Known::PluggableTask(x) => Self::PluggableTask(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Exec
@@ -4719,18 +4931,64 @@ impl JobPropertyConfig {
 /// TrackingTool
 ///
 /// The tracking tool object: links to an issue tracker. `type` is one of mingle, generic; `attributes` depend on it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TrackingTool {
     /// `type: generic`
-    #[serde(rename = "generic")]
     Generic(Generic),
     /// `type: mingle`
-    #[serde(rename = "mingle")]
     Mingle(Mingle),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `type` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for TrackingTool {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "type")]
+        enum Known<'a> {
+            #[serde(rename = "generic")]
+            Generic(&'a Generic),
+            #[serde(rename = "mingle")]
+            Mingle(&'a Mingle),
+        }
+        match self {
+            Self::Generic(x) => {
+                serde::Serialize::serialize(&Known::Generic(x), serializer)
+            }
+            Self::Mingle(x) => serde::Serialize::serialize(&Known::Mingle(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for TrackingTool {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "type")]
+        enum Known {
+            #[serde(rename = "generic")]
+            Generic(Generic),
+            #[serde(rename = "mingle")]
+            Mingle(Mingle),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("type").and_then(serde_json::Value::as_str) {
+            Some("generic" | "mingle") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Generic(x) => Self::Generic(x),
+                        Known::Mingle(x) => Self::Mingle(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Generic

@@ -1416,21 +1416,74 @@ impl std::str::FromStr for AuthenticateHawkRequestMethod {
 /// Hawk Signature Authentication Response
 ///
 /// Response from a request to authenticate a hawk request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "status")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AuthenticateHawkResponse {
     /// `status: auth-success`
-    #[serde(rename = "auth-success")]
     AuthSuccess(AuthenticationSuccessfulResponse),
     /// `status: auth-failed`
-    #[serde(rename = "auth-failed")]
     AuthFailed(AuthenticationFailedResponse),
     /// `status: no-auth`
-    #[serde(rename = "no-auth")]
     NoAuth(NoAuthenticationResponse),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `status` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for AuthenticateHawkResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "status")]
+        enum Known<'a> {
+            #[serde(rename = "auth-success")]
+            AuthSuccess(&'a AuthenticationSuccessfulResponse),
+            #[serde(rename = "auth-failed")]
+            AuthFailed(&'a AuthenticationFailedResponse),
+            #[serde(rename = "no-auth")]
+            NoAuth(&'a NoAuthenticationResponse),
+        }
+        match self {
+            Self::AuthSuccess(x) => {
+                serde::Serialize::serialize(&Known::AuthSuccess(x), serializer)
+            }
+            Self::AuthFailed(x) => {
+                serde::Serialize::serialize(&Known::AuthFailed(x), serializer)
+            }
+            Self::NoAuth(x) => serde::Serialize::serialize(&Known::NoAuth(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for AuthenticateHawkResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "status")]
+        enum Known {
+            #[serde(rename = "auth-success")]
+            AuthSuccess(AuthenticationSuccessfulResponse),
+            #[serde(rename = "auth-failed")]
+            AuthFailed(AuthenticationFailedResponse),
+            #[serde(rename = "no-auth")]
+            NoAuth(NoAuthenticationResponse),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("status").and_then(serde_json::Value::as_str) {
+            Some("auth-success" | "auth-failed" | "no-auth") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::AuthSuccess(x) => Self::AuthSuccess(x),
+                        Known::AuthFailed(x) => Self::AuthFailed(x),
+                        Known::NoAuth(x) => Self::NoAuth(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Authentication Successful Response

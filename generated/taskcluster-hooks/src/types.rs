@@ -170,21 +170,72 @@ pub struct HookStatus {
 
 /// Information about the last time this hook fired.  This property is only present
 /// if the hook has fired at least once.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "result")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum HookStatusLastFire {
     /// `result: success`
-    #[serde(rename = "success")]
     Success(SuccessfulFire),
     /// `result: error`
-    #[serde(rename = "error")]
     Error(FailedFire),
     /// `result: no-fire`
-    #[serde(rename = "no-fire")]
     NoFire(NoFire),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `result` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for HookStatusLastFire {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "result")]
+        enum Known<'a> {
+            #[serde(rename = "success")]
+            Success(&'a SuccessfulFire),
+            #[serde(rename = "error")]
+            Error(&'a FailedFire),
+            #[serde(rename = "no-fire")]
+            NoFire(&'a NoFire),
+        }
+        match self {
+            Self::Success(x) => {
+                serde::Serialize::serialize(&Known::Success(x), serializer)
+            }
+            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
+            Self::NoFire(x) => serde::Serialize::serialize(&Known::NoFire(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for HookStatusLastFire {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "result")]
+        enum Known {
+            #[serde(rename = "success")]
+            Success(SuccessfulFire),
+            #[serde(rename = "error")]
+            Error(FailedFire),
+            #[serde(rename = "no-fire")]
+            NoFire(NoFire),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("result").and_then(serde_json::Value::as_str) {
+            Some("success" | "error" | "no-fire") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Success(x) => Self::Success(x),
+                        Known::Error(x) => Self::Error(x),
+                        Known::NoFire(x) => Self::NoFire(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Successful Fire

@@ -396,18 +396,62 @@ impl DownloadObjectRequestAcceptDownloadMethods {
 /// Download Object Response
 ///
 /// See [Download Methods](https://docs.taskcluster.net/docs/docs/reference/platform/object/download-methods) for details.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "method")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DownloadObjectResponse {
     /// `method: simple`
-    #[serde(rename = "simple")]
     Simple(SimpleDownloadResponse),
     /// `method: getUrl`
-    #[serde(rename = "getUrl")]
     GetUrl(GetUrlDownloadResponse),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `method` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for DownloadObjectResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "method")]
+        enum Known<'a> {
+            #[serde(rename = "simple")]
+            Simple(&'a SimpleDownloadResponse),
+            #[serde(rename = "getUrl")]
+            GetUrl(&'a GetUrlDownloadResponse),
+        }
+        match self {
+            Self::Simple(x) => serde::Serialize::serialize(&Known::Simple(x), serializer),
+            Self::GetUrl(x) => serde::Serialize::serialize(&Known::GetUrl(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for DownloadObjectResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "method")]
+        enum Known {
+            #[serde(rename = "simple")]
+            Simple(SimpleDownloadResponse),
+            #[serde(rename = "getUrl")]
+            GetUrl(GetUrlDownloadResponse),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("method").and_then(serde_json::Value::as_str) {
+            Some("simple" | "getUrl") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Simple(x) => Self::Simple(x),
+                        Known::GetUrl(x) => Self::GetUrl(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// simple Download Response

@@ -1964,27 +1964,88 @@ impl std::str::FromStr for TaskExceptionRequestReason {
 /// Post Artifact Request
 ///
 /// Request a authorization to put and artifact or posting of a URL as an artifact. Note that the `storageType` property is referenced in the response as well.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "storageType")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PostArtifactRequest {
     /// `storageType: s3`
-    #[serde(rename = "s3")]
     S3(S3ArtifactRequest),
     /// `storageType: object`
-    #[serde(rename = "object")]
     Object(ObjectArtifactRequest),
     /// `storageType: reference`
-    #[serde(rename = "reference")]
     Reference(RedirectArtifactRequest),
     /// `storageType: link`
-    #[serde(rename = "link")]
     Link(LinkArtifactRequest),
     /// `storageType: error`
-    #[serde(rename = "error")]
     Error(ErrorArtifactRequest),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `storageType` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for PostArtifactRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "storageType")]
+        enum Known<'a> {
+            #[serde(rename = "s3")]
+            S3(&'a S3ArtifactRequest),
+            #[serde(rename = "object")]
+            Object(&'a ObjectArtifactRequest),
+            #[serde(rename = "reference")]
+            Reference(&'a RedirectArtifactRequest),
+            #[serde(rename = "link")]
+            Link(&'a LinkArtifactRequest),
+            #[serde(rename = "error")]
+            Error(&'a ErrorArtifactRequest),
+        }
+        match self {
+            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => {
+                serde::Serialize::serialize(&Known::Reference(x), serializer)
+            }
+            Self::Link(x) => serde::Serialize::serialize(&Known::Link(x), serializer),
+            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for PostArtifactRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "storageType")]
+        enum Known {
+            #[serde(rename = "s3")]
+            S3(S3ArtifactRequest),
+            #[serde(rename = "object")]
+            Object(ObjectArtifactRequest),
+            #[serde(rename = "reference")]
+            Reference(RedirectArtifactRequest),
+            #[serde(rename = "link")]
+            Link(LinkArtifactRequest),
+            #[serde(rename = "error")]
+            Error(ErrorArtifactRequest),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("storageType").and_then(serde_json::Value::as_str) {
+            Some("s3" | "object" | "reference" | "link" | "error") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::S3(x) => Self::S3(x),
+                        Known::Object(x) => Self::Object(x),
+                        Known::Reference(x) => Self::Reference(x),
+                        Known::Link(x) => Self::Link(x),
+                        Known::Error(x) => Self::Error(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// S3 Artifact Request
@@ -2257,27 +2318,88 @@ impl std::str::FromStr for ErrorArtifactRequestReason {
 ///
 /// Response to a request for posting an artifact.
 /// Note that the `storageType` property is referenced in the request as well.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "storageType")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PostArtifactResponse {
     /// `storageType: s3`
-    #[serde(rename = "s3")]
     S3(S3ArtifactResponse),
     /// `storageType: object`
-    #[serde(rename = "object")]
     Object(ObjectArtifactResponse),
     /// `storageType: reference`
-    #[serde(rename = "reference")]
     Reference(RedirectArtifactResponse),
     /// `storageType: link`
-    #[serde(rename = "link")]
     Link(LinkArtifactResponse),
     /// `storageType: error`
-    #[serde(rename = "error")]
     Error(ErrorArtifactResponse),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `storageType` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for PostArtifactResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "storageType")]
+        enum Known<'a> {
+            #[serde(rename = "s3")]
+            S3(&'a S3ArtifactResponse),
+            #[serde(rename = "object")]
+            Object(&'a ObjectArtifactResponse),
+            #[serde(rename = "reference")]
+            Reference(&'a RedirectArtifactResponse),
+            #[serde(rename = "link")]
+            Link(&'a LinkArtifactResponse),
+            #[serde(rename = "error")]
+            Error(&'a ErrorArtifactResponse),
+        }
+        match self {
+            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => {
+                serde::Serialize::serialize(&Known::Reference(x), serializer)
+            }
+            Self::Link(x) => serde::Serialize::serialize(&Known::Link(x), serializer),
+            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for PostArtifactResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "storageType")]
+        enum Known {
+            #[serde(rename = "s3")]
+            S3(S3ArtifactResponse),
+            #[serde(rename = "object")]
+            Object(ObjectArtifactResponse),
+            #[serde(rename = "reference")]
+            Reference(RedirectArtifactResponse),
+            #[serde(rename = "link")]
+            Link(LinkArtifactResponse),
+            #[serde(rename = "error")]
+            Error(ErrorArtifactResponse),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("storageType").and_then(serde_json::Value::as_str) {
+            Some("s3" | "object" | "reference" | "link" | "error") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::S3(x) => Self::S3(x),
+                        Known::Object(x) => Self::Object(x),
+                        Known::Reference(x) => Self::Reference(x),
+                        Known::Link(x) => Self::Link(x),
+                        Known::Error(x) => Self::Error(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// S3 Artifact Response
@@ -2583,24 +2705,80 @@ impl std::str::FromStr for ArtifactResponseStorageType {
 ///
 /// Response to the `artifact` and `latestArtifact` methods.  It is one of the
 /// following types, as identified by the `storageType` property.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "storageType")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ArtifactContentResponse {
     /// `storageType: s3`
-    #[serde(rename = "s3")]
     S3(ArtifactContentResponseS3),
     /// `storageType: object`
-    #[serde(rename = "object")]
     Object(ArtifactContentResponseObject),
     /// `storageType: reference`
-    #[serde(rename = "reference")]
     Reference(ArtifactContentResponseReference),
     /// `storageType: error`
-    #[serde(rename = "error")]
     Error(ArtifactContentResponseError),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `storageType` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for ArtifactContentResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "storageType")]
+        enum Known<'a> {
+            #[serde(rename = "s3")]
+            S3(&'a ArtifactContentResponseS3),
+            #[serde(rename = "object")]
+            Object(&'a ArtifactContentResponseObject),
+            #[serde(rename = "reference")]
+            Reference(&'a ArtifactContentResponseReference),
+            #[serde(rename = "error")]
+            Error(&'a ArtifactContentResponseError),
+        }
+        match self {
+            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => {
+                serde::Serialize::serialize(&Known::Reference(x), serializer)
+            }
+            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for ArtifactContentResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "storageType")]
+        enum Known {
+            #[serde(rename = "s3")]
+            S3(ArtifactContentResponseS3),
+            #[serde(rename = "object")]
+            Object(ArtifactContentResponseObject),
+            #[serde(rename = "reference")]
+            Reference(ArtifactContentResponseReference),
+            #[serde(rename = "error")]
+            Error(ArtifactContentResponseError),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("storageType").and_then(serde_json::Value::as_str) {
+            Some("s3" | "object" | "reference" | "error") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::S3(x) => Self::S3(x),
+                        Known::Object(x) => Self::Object(x),
+                        Known::Reference(x) => Self::Reference(x),
+                        Known::Error(x) => Self::Error(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// The fields of [`ArtifactContentResponse::S3`] (`storageType: s3`).

@@ -210,9 +210,10 @@ fn old_clients_survive_new_servers() {
     assert_eq!(back["status"]["runs"][0]["reasonCreated"], "a-new-reason");
 
     // A tagged union with a kind this client does not know.
-    let unknown: taskcluster_queue::PostArtifactResponse =
-        serde_json::from_value(json!({"storageType": "teleport", "anything": 1})).unwrap();
-    assert_eq!(unknown, taskcluster_queue::PostArtifactResponse::Unknown);
+    let teleport = json!({"storageType": "teleport", "anything": 1});
+    let unknown: taskcluster_queue::PostArtifactResponse = serde_json::from_value(teleport.clone()).unwrap();
+    assert_eq!(unknown, taskcluster_queue::PostArtifactResponse::Other(teleport.clone()));
+    assert_eq!(serde_json::to_value(&unknown).unwrap(), teleport, "kept as sent");
     let s3: taskcluster_queue::PostArtifactResponse = serde_json::from_value(json!({
         "storageType": "s3", "putUrl": "https://s3/x", "expires": "2030-01-01T00:00:00.000Z", "contentType": "text/plain"
     }))

@@ -249,3 +249,22 @@ async fn a_zip_that_never_gets_ready_reports_every_poll_and_the_real_time() {
     assert!((reported - elapsed.as_secs_f64()).abs() < 0.2, "reported {reported} s, measured {elapsed:?}");
     assert!(e.to_string().contains(&format!("({polls} attempts)")), "{e}");
 }
+
+/// A material, task or tracking tool of a type this client does not know (a plugin's, or a
+/// newer server's) is kept whole: read, changed elsewhere and sent back, it loses nothing.
+#[test]
+fn unknown_material_task_and_tracking_tool_types_survive_a_round_trip() {
+    let material = json!({"type": "svn-ng", "attributes": {"url": "svn://x", "shiny": true}, "fingerprint": "abc"});
+    let m: gocd::MaterialConfig = serde_json::from_value(material.clone()).expect("unknown type decodes");
+    assert!(matches!(m, gocd::MaterialConfig::Other(_)), "{m:?}");
+    assert_eq!(serde_json::to_value(&m).unwrap(), material);
+    let task = json!({"type": "docker-run", "attributes": {"image": "alpine"}});
+    let t: gocd::TaskConfig = serde_json::from_value(task.clone()).expect("unknown task type decodes");
+    assert_eq!(serde_json::to_value(&t).unwrap(), task);
+    // Known types still decode to their variant, and a known type with a wrong body is an error.
+    let git = json!({"type": "git", "attributes": {"url": "https://example.com/r.git"}});
+    let m: gocd::MaterialConfig = serde_json::from_value(git.clone()).unwrap();
+    assert!(matches!(m, gocd::MaterialConfig::Git(_)), "{m:?}");
+    assert_eq!(serde_json::to_value(&m).unwrap()["attributes"]["url"], git["attributes"]["url"]);
+    assert!(serde_json::from_value::<gocd::MaterialConfig>(json!({"type": "git", "attributes": 3})).is_err());
+}

@@ -6,18 +6,62 @@
 /// Shape
 ///
 /// Object branches that fix `kind` to distinct constants: an internally tagged enum.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TaggedUnion {
     /// `kind: circle`
-    #[serde(rename = "circle")]
     Circle(Circle),
     /// `kind: square`
-    #[serde(rename = "square")]
     Square(Square),
-    /// A kind this client does not know yet.
-    #[serde(other)]
-    Unknown,
+    /// A `kind` this client does not know yet, kept as sent.
+    Other(serde_json::Value),
+}
+
+impl serde::Serialize for TaggedUnion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "kind")]
+        enum Known<'a> {
+            #[serde(rename = "circle")]
+            Circle(&'a Circle),
+            #[serde(rename = "square")]
+            Square(&'a Square),
+        }
+        match self {
+            Self::Circle(x) => serde::Serialize::serialize(&Known::Circle(x), serializer),
+            Self::Square(x) => serde::Serialize::serialize(&Known::Square(x), serializer),
+            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+        }
+    }
+}
+impl<'de> serde::Deserialize<'de> for TaggedUnion {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "kind")]
+        enum Known {
+            #[serde(rename = "circle")]
+            Circle(Circle),
+            #[serde(rename = "square")]
+            Square(Square),
+        }
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        match value.get("kind").and_then(serde_json::Value::as_str) {
+            Some("circle" | "square") => {
+                Ok(
+                    match <Known as serde::Deserialize>::deserialize(value)
+                        .map_err(serde::de::Error::custom)?
+                    {
+                        Known::Circle(x) => Self::Circle(x),
+                        Known::Square(x) => Self::Square(x),
+                    },
+                )
+            }
+            _ => Ok(Self::Other(value)),
+        }
+    }
 }
 
 /// Circle
