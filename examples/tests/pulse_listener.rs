@@ -68,26 +68,3 @@ fn listens_to_one_task_group() {
     assert!(!stderr.contains("listener-pw-5678"));
     finished.store(true, Ordering::SeqCst);
 }
-
-/// The README's listener, compiled here so that it stays true.
-#[allow(dead_code)]
-async fn readme_listener() -> Result<(), Box<dyn std::error::Error>> {
-    use apigen_runtime::pulse::{Connection, Consumer, Message, QueueSpec};
-    use taskcluster_queue::exchanges::{QueueEvent, TaskDefined, TaskRunning};
-
-    let group = Some("Ez3e5PvPQHmGDtIjO4dXnw".to_owned());
-    Consumer::builder(Connection::from_env()?) // PULSE_USERNAME, PULSE_PASSWORD, PULSE_HOSTNAME; amqps
-        .queue(QueueSpec::durable("task-watcher")) // queue/<username>/task-watcher, shared by its consumers
-        .bind(&TaskDefined { task_group_id: group.clone(), ..Default::default() })?
-        .bind(&TaskRunning { task_group_id: group, ..Default::default() })?
-        .run(|msg: Result<Message<QueueEvent>, apigen_runtime::EventError>| async move {
-            match msg?.event {
-                QueueEvent::TaskDefined { body, .. } => println!("defined {}", body.status.task_id),
-                QueueEvent::TaskRunning { key, .. } => println!("running {:?}", key.task_id),
-                _ => {}
-            }
-            Ok::<_, apigen_runtime::EventError>(())
-        })
-        .await?;
-    Ok(())
-}
