@@ -20,13 +20,20 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{Connection, Error};
+use crate::retry::{RetryMethods, RetryPolicy};
 use crate::routing::{Binding, Event, EventError};
 
 /// Longest name AMQP carries (queue, exchange, routing key, vhost): a "short string".
 const MAX_NAME: usize = 255;
-/// First reconnection delay; doubles per failed attempt up to [`RECONNECT_MAX`].
-const RECONNECT_FIRST: Duration = Duration::from_millis(250);
-const RECONNECT_MAX: Duration = Duration::from_secs(15);
+/// Reconnection waits: 250 ms doubling per failed attempt up to 15 s, ±25 % jitter so that many
+/// consumers do not come back in lockstep; never gives up (only `stop` or a refused login end it).
+const RECONNECT: RetryPolicy = RetryPolicy {
+    retries: u32::MAX,
+    delay_factor: Duration::from_millis(250),
+    randomization_factor: 0.25,
+    max_delay: Duration::from_secs(15),
+    methods: RetryMethods::All,
+};
 const DEFAULT_PREFETCH: u16 = 10;
 
 /// One message as the handler sees it: the typed event and where it came from.
@@ -493,11 +500,11 @@ where
 /// broker refuses the login (anything else may heal: a restarting broker, a network
 /// outage, a missing exchange).
 async fn reconnect(settings: &Settings, stop: &mut watch::Receiver<bool>) -> Option<Result<Session, Error>> {
-    let mut delay = RECONNECT_FIRST;
-    loop {
+    for attempt in 0.. {
         if *stop.borrow() {
             return None;
         }
+        let delay = RECONNECT.delay(attempt).unwrap_or(RECONNECT.max_delay);
         match Session::open(settings).await {
             Ok(s) => return Some(Ok(s)),
             Err(e @ Error::AccessRefused { .. }) => return Some(Err(e)),
@@ -505,14 +512,12 @@ async fn reconnect(settings: &Settings, stop: &mut watch::Receiver<bool>) -> Opt
                 tracing::warn!(queue = %settings.queue, error = %e, retry_in = ?delay, "Pulse reconnection failed")
             }
         }
-        // ±25 % jitter, so that many consumers do not come back in lockstep.
-        let jittered = delay.mul_f64(0.75 + fastrand::f64() * 0.5);
         tokio::select! {
-            _ = tokio::time::sleep(jittered) => {}
+            _ = tokio::time::sleep(delay) => {}
             _ = stop.changed() => return None,
         }
-        delay = (delay * 2).min(RECONNECT_MAX);
     }
+    None
 }
 
 async fn consume<E, H>(
