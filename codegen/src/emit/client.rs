@@ -20,7 +20,7 @@ pub struct Typed<'a> {
 }
 
 /// The client struct, its methods, and `Paginated` impls; and the `blocking` module.
-pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>) -> (TokenStream, TokenStream) {
+pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> (TokenStream, TokenStream) {
     let name = ident(&service.client_name);
     let title = if service.title.is_empty() { service.client_name.clone() } else { service.title.clone() };
     let struct_doc = docs::attrs(&format!(
@@ -216,7 +216,7 @@ fn families_enum(families: &[(String, u32)]) -> TokenStream {
 
 /// Whether a request body may be left out: a form whose fields are all optional (sending
 /// none means "the defaults", as in GoCD's "no parameter" scheduling).
-fn optional_form(t: &Typed<'_>, space: &TypeSpace<'_>) -> bool {
+fn optional_form(t: &Typed<'_>, space: &TypeSpace) -> bool {
     match &t.input {
         Some(Ty::Map(_)) => true,
         Some(Ty::Named(id)) => match &space.defs[*id].kind {
@@ -228,7 +228,7 @@ fn optional_form(t: &Typed<'_>, space: &TypeSpace<'_>) -> bool {
 }
 
 /// Whether a function pages with `continuationToken` into an output struct that carries one.
-fn pagination_type(t: &Typed<'_>, space: &TypeSpace<'_>) -> Option<(String, String)> {
+fn pagination_type(t: &Typed<'_>, space: &TypeSpace) -> Option<(String, String)> {
     if !t.f.query.iter().any(|q| q == "continuationToken") {
         return None;
     }
@@ -238,7 +238,7 @@ fn pagination_type(t: &Typed<'_>, space: &TypeSpace<'_>) -> Option<(String, Stri
     Some((space.name(*id).to_owned(), field.rust.clone()))
 }
 
-fn paginated_impl(t: &Typed<'_>, space: &TypeSpace<'_>) -> Option<(String, TokenStream)> {
+fn paginated_impl(t: &Typed<'_>, space: &TypeSpace) -> Option<(String, TokenStream)> {
     let (type_name, field) = pagination_type(t, space)?;
     let tn = ident(&type_name);
     let field = ident(&field);
@@ -359,7 +359,7 @@ fn method_doc(service: &Service, f: &Function) -> String {
 }
 
 /// One endpoint's async method (with URL helpers and pager), and its blocking twin.
-fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStream, TokenStream) {
+fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace) -> (TokenStream, TokenStream) {
     let f = t.f;
     let fname = ident(&names::snake(&f.name));
     let doc = docs::attrs(&method_doc(service, f));
@@ -581,7 +581,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
 }
 
 /// The multipart field name: the one property of the input schema, else `file`.
-fn multipart_field(t: &Typed<'_>, space: &TypeSpace<'_>) -> String {
+fn multipart_field(t: &Typed<'_>, space: &TypeSpace) -> String {
     if let Some(Ty::Named(id)) = &t.input {
         if let Kind::Struct { fields, .. } = &space.defs[*id].kind {
             if let [one] = fields.as_slice() {

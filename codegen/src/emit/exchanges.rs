@@ -11,7 +11,7 @@ use crate::schema::{Ty, TypeSpace};
 
 /// The `exchanges` module: bindings and their `Binding` impls. `messages[i]` is the message
 /// type of `ex.entries[i]`.
-pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSpace<'_>) -> TokenStream {
+pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSpace) -> TokenStream {
     let described = docs::clean(&ex.description);
     let intro = if ex.title.is_empty() { described } else { format!("{}\n\n{described}", ex.title.trim()) };
     let module_doc = docs::inner_attrs(&format!(
@@ -144,7 +144,7 @@ fn event_name(client_name: &str) -> String {
 
 /// The enum over every exchange of the service, so that one consumer bound to several of its
 /// exchanges stays typed, and its `Event` impl (the exchange name picks the variant).
-fn event_enum(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSpace<'_>) -> TokenStream {
+fn event_enum(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSpace) -> TokenStream {
     let name = ident(&event_name(client_name));
     let mut variants = Vec::new();
     let mut arms = Vec::new();

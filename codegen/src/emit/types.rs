@@ -17,17 +17,17 @@ pub fn ident(name: &str) -> Ident {
 }
 
 /// The Rust type of a type expression, in the module that defines the types.
-pub fn ty(space: &TypeSpace<'_>, t: &Ty) -> TokenStream {
+pub fn ty(space: &TypeSpace, t: &Ty) -> TokenStream {
     ty_with(space, t, &quote!())
 }
 
 /// The Rust type of a type expression, naming generated types with `crate::` (for modules
 /// whose own items could shadow them).
-pub fn ty_qualified(space: &TypeSpace<'_>, t: &Ty) -> TokenStream {
+pub fn ty_qualified(space: &TypeSpace, t: &Ty) -> TokenStream {
     ty_with(space, t, &quote!(crate::))
 }
 
-fn ty_with(space: &TypeSpace<'_>, t: &Ty, prefix: &TokenStream) -> TokenStream {
+fn ty_with(space: &TypeSpace, t: &Ty, prefix: &TokenStream) -> TokenStream {
     let ty = |inner: &Ty| ty_with(space, inner, prefix);
     match t {
         Ty::Named(id) => {
@@ -63,18 +63,13 @@ fn ty_with(space: &TypeSpace<'_>, t: &Ty, prefix: &TokenStream) -> TokenStream {
 
 /// Every type of the space, in creation order (which follows the references, so the output
 /// is deterministic). Structs in `buildable` (what users send) get a constructor and setters.
-pub fn all(space: &TypeSpace<'_>, buildable: &BTreeSet<TypeId>) -> TokenStream {
-    let items = space
-        .defs
-        .iter()
-        .enumerate()
-        .filter(|(id, _)| !space.is_inlined(*id))
-        .map(|(id, d)| one(space, d, buildable.contains(&id)));
+pub fn all(space: &TypeSpace, buildable: &BTreeSet<TypeId>) -> TokenStream {
+    let items = space.emitted().map(|(id, d)| one(space, d, buildable.contains(&id)));
     quote!(#(#items)*)
 }
 
 /// The generated types reachable from `roots` (the request bodies): the types users build.
-pub fn reachable(space: &TypeSpace<'_>, roots: &[&Ty]) -> BTreeSet<TypeId> {
+pub fn reachable(space: &TypeSpace, roots: &[&Ty]) -> BTreeSet<TypeId> {
     let mut seen = BTreeSet::new();
     let mut todo: Vec<&Ty> = roots.to_vec();
     while let Some(t) = todo.pop() {
@@ -88,7 +83,8 @@ pub fn reachable(space: &TypeSpace<'_>, roots: &[&Ty]) -> BTreeSet<TypeId> {
                         todo.extend(fields.iter().map(|f| &f.ty));
                         todo.extend(extra.iter());
                     }
-                    Kind::Union { variants, .. } => todo.extend(variants.iter().map(|v| &v.ty)),
+                    Kind::Union { variants } => todo.extend(variants.iter().map(|v| &v.ty)),
+                    Kind::Tagged { variants, .. } => todo.extend(variants.iter().map(|v| &v.ty)),
                     Kind::Alias(inner) => todo.push(inner),
                     Kind::Enum { .. } => {}
                 }
@@ -108,7 +104,7 @@ fn is_free_object(t: &Ty) -> bool {
 /// `new` (required fields) and one `with_*` setter per optional or free-form field. A
 /// free-form object (a task's `payload`) is no parameter of `new`: it starts empty and its
 /// setter takes any `Serialize` value (a typed worker payload).
-fn builder(space: &TypeSpace<'_>, name: &Ident, fields: &[Field], extra: Option<&Ident>) -> TokenStream {
+fn builder(space: &TypeSpace, name: &Ident, fields: &[Field], extra: Option<&Ident>) -> TokenStream {
     let mut params = Vec::new();
     let mut inits = Vec::new();
     let mut setters = Vec::new();
@@ -229,7 +225,7 @@ fn enum_impls(name: &Ident, values: &[crate::schema::EnumValue], catch_all: &Ide
     }
 }
 
-fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
+fn one(space: &TypeSpace, def: &TypeDef, buildable: bool) -> TokenStream {
     let name = ident(&def.name);
     let mut text = docs::schema_text(&def.docs);
     if text.is_empty() {
@@ -323,8 +319,8 @@ fn one(space: &TypeSpace<'_>, def: &TypeDef, buildable: bool) -> TokenStream {
                 #impls
             }
         }
-        Kind::Union { tag: Some(tag), variants } => tagged_union(space, &name, &doc, tag, variants),
-        Kind::Union { tag: None, variants } => {
+        Kind::Tagged { tag, variants } => tagged_union(space, &name, &doc, tag, variants),
+        Kind::Union { variants } => {
             let vs = variants.iter().map(|v| {
                 let vname = ident(&v.name);
                 let vty = ty(space, &v.ty);
@@ -394,11 +390,11 @@ fn secret_debug(name: &Ident, fields: &[Field], extra: Option<&Ident>) -> Option
 /// `#[serde(other)]` could only keep a unit variant). Serde's derive still does the work for the
 /// known tags, through a private mirror enum.
 fn tagged_union(
-    space: &TypeSpace<'_>,
+    space: &TypeSpace,
     name: &Ident,
     doc: &TokenStream,
     tag: &str,
-    variants: &[crate::schema::Variant],
+    variants: &[crate::schema::TaggedVariant],
 ) -> TokenStream {
     let catch_all = if variants.iter().any(|v| v.name == "Other") { ident("Unrecognized") } else { ident("Other") };
     let mut vs = Vec::new();
@@ -410,8 +406,7 @@ fn tagged_union(
     for v in variants {
         let vname = ident(&v.name);
         let vty = ty(space, &v.ty);
-        // The converter gives every variant of a tagged union its tag value.
-        let Some(value) = v.tag_value.as_deref() else { continue };
+        let value = v.tag_value.as_str();
         let vdoc = docs::attrs(&format!("`{tag}: {value}`"));
         vs.push(quote! { #vdoc #vname(#vty), });
         known_de.push(quote! { #[serde(rename = #value)] #vname(#vty), });

@@ -1,9 +1,58 @@
 //! The typed intermediate model of generated Rust types.
 
+use std::ops::{Index, IndexMut};
+
 use crate::model::SchemaRef;
 
-/// Index of a [`TypeDef`] in its [`crate::schema::TypeSpace`].
-pub type TypeId = usize;
+/// A generated type: its index in the [`Defs`] of its [`crate::schema::TypeSpace`]. Only the
+/// type space hands these out, so every `TypeId` names a type of the space it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(usize);
+
+/// The types of a type space, in creation order, indexed by [`TypeId`].
+#[derive(Debug, Clone, Default)]
+pub struct Defs(Vec<TypeDef>);
+
+impl Defs {
+    /// Appends a type and returns its id.
+    pub(super) fn push(&mut self, def: TypeDef) -> TypeId {
+        self.0.push(def);
+        TypeId(self.0.len() - 1)
+    }
+
+    /// Every type with its id, in creation order.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &TypeDef)> {
+        self.0.iter().enumerate().map(|(i, d)| (TypeId(i), d))
+    }
+
+    /// Every id, in creation order.
+    pub fn ids(&self) -> impl Iterator<Item = TypeId> {
+        (0..self.0.len()).map(TypeId)
+    }
+
+    /// The number of types (emitted or inlined).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Index<TypeId> for Defs {
+    type Output = TypeDef;
+    fn index(&self, id: TypeId) -> &TypeDef {
+        &self.0[id.0]
+    }
+}
+
+impl IndexMut<TypeId> for Defs {
+    fn index_mut(&mut self, id: TypeId) -> &mut TypeDef {
+        &mut self.0[id.0]
+    }
+}
 
 /// A type expression, as used by a field or a variant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -84,11 +133,16 @@ pub enum Kind {
         /// Name of the `(String)` variant that keeps values this client does not know.
         catch_all: String,
     },
-    /// `oneOf`/`anyOf`: internally tagged by `tag` if every branch has a distinct constant
-    /// for it, untagged otherwise (then with a catch-all `Other(Value)`).
-    Union {
+    /// `oneOf`/`anyOf` where every branch fixes the property `tag` to a distinct constant:
+    /// internally tagged, with a catch-all `Other(Value)` for tags this client does not know.
+    Tagged {
         /// The discriminator property.
-        tag: Option<String>,
+        tag: String,
+        /// The branches, each with its tag value.
+        variants: Vec<TaggedVariant>,
+    },
+    /// Other `oneOf`/`anyOf`: untagged, with a catch-all `Other(Value)`.
+    Union {
         /// The branches.
         variants: Vec<Variant>,
     },
@@ -122,14 +176,25 @@ pub struct EnumValue {
     pub rust: String,
 }
 
-/// One branch of a union.
+/// One branch of an untagged union.
 #[derive(Debug, Clone)]
 pub struct Variant {
     /// Rust variant name.
     pub name: String,
-    /// The tag value, for tagged unions.
-    pub tag_value: Option<String>,
     /// The payload type.
+    pub ty: Ty,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// One branch of a tagged union: always with its tag value.
+#[derive(Debug, Clone)]
+pub struct TaggedVariant {
+    /// Rust variant name.
+    pub name: String,
+    /// The value of the union's tag property that selects this branch.
+    pub tag_value: String,
+    /// The payload type (a struct of the branch's other properties).
     pub ty: Ty,
     /// Documentation.
     pub docs: Docs,
