@@ -292,3 +292,97 @@ impl<'d> Converter<'d> {
         self.resolver.follow(at, prop).ok().flatten().and_then(|(_, s)| s.as_object())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{convert, fields, kind, named};
+    use super::*;
+
+    #[test]
+    fn plain_schemas_are_plain_types() {
+        let (space, _) = convert(
+            "p",
+            json!({"properties": {
+                "count": {"type": "integer", "minimum": 0}, "delta": {"type": "integer"},
+                "ratio": {"type": "number"}, "at": {"type": "string", "format": "date-time"},
+                "tags": {"type": "array", "items": {"type": "string"}}, "any": {},
+                "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                "fixed": {"const": "x"}, "nothing": {"type": "null"}
+            }, "required": ["count", "delta", "ratio", "at", "tags", "any", "env", "fixed", "nothing"]}),
+            "P",
+        );
+        let tys: Vec<Ty> = fields(&space, "P").into_iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            tys,
+            [
+                Ty::U64,
+                Ty::I64,
+                Ty::F64,
+                Ty::Time,
+                Ty::Vec(Box::new(Ty::String)),
+                Ty::Value,
+                Ty::Map(Box::new(Ty::String)),
+                Ty::String,
+                Ty::Unit
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_schema_that_is_a_plain_type_is_inlined_not_aliased() {
+        let (space, ty) = convert(
+            "l",
+            json!({"properties": {"ids": {"$ref": "#/definitions/ids"}}, "required": ["ids"],
+                   "definitions": {"ids": {"type": "array", "items": {"type": "string"}}}}),
+            "L",
+        );
+        assert_eq!(ty, named(&space, "L"));
+        assert_eq!(fields(&space, "L")[0].1, Ty::Vec(Box::new(Ty::String)));
+        assert_eq!(space.by_name().keys().copied().collect::<Vec<_>>(), ["L"]);
+    }
+
+    #[test]
+    fn enums_with_the_same_values_are_one_type_named_by_what_the_names_share() {
+        let (space, _) = convert(
+            "e",
+            json!({"properties": {
+                "taskPriority": {"enum": ["high", "low"]},
+                "newPriority": {"enum": ["high", "low"], "description": "Not the same schema, the same values."},
+                "state": {"enum": ["unknown", "idle"]}
+            }}),
+            "E",
+        );
+        let f = fields(&space, "E");
+        assert_eq!(f[0].1, Ty::Option(Box::new(named(&space, "Priority"))));
+        assert_eq!(f[1].1, f[0].1);
+        let Kind::Enum { catch_all, .. } = kind(&space, "EState") else { panic!("enum") };
+        assert_eq!(catch_all, "Other");
+    }
+
+    #[test]
+    fn a_name_taken_falls_back_to_more_of_the_path() {
+        let (space, _) = convert(
+            "c",
+            json!({"properties": {
+                "a": {"properties": {"item": {"properties": {"x": {"type": "string"}}}}},
+                "aItem": {"properties": {"y": {"type": "string"}}}
+            }}),
+            "C",
+        );
+        let names: Vec<&str> = space.by_name().keys().copied().collect();
+        // `aItem` wants `CAItem` too and gets the folder's word first (then path words, never numbers).
+        assert_eq!(names, ["C", "CA", "CAItem", "TCAItem"]);
+    }
+
+    #[test]
+    fn bad_input_names_file_and_pointer() {
+        let mut docs = Documents::default();
+        docs.insert("schemas/t/bad.json", json!({"properties": {"x": {"type": "tuple"}, "y": {"$ref": "gone.json"}}}));
+        let r = SchemaRef { doc: "schemas/t/bad.json".into(), pointer: String::new() };
+        let e = Converter::new(&docs, false).type_of(&r, None).unwrap_err();
+        assert_eq!((e.file.as_str(), e.pointer.as_str()), ("schemas/t/bad.json", "/properties/x/type"));
+        assert!(e.message.contains("unsupported type"), "{}", e.message);
+    }
+}

@@ -74,3 +74,57 @@ fn box_direct(ty: &mut Ty, closing: &BTreeSet<TypeId>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{convert, fields, kind, named};
+    use super::*;
+
+    #[test]
+    fn a_cycle_is_boxed_once_where_it_closes_and_never_behind_a_vec_or_map() {
+        let (space, _) = convert(
+            "node",
+            json!({"properties": {
+                "name": {"type": "string"},
+                "parent": {"$ref": "#"},
+                "children": {"type": "array", "items": {"$ref": "#"}},
+                "byName": {"type": "object", "additionalProperties": {"$ref": "#"}}
+            }, "required": ["name"]}),
+            "Node",
+        );
+        let id = space.by_name()["Node"];
+        let f = fields(&space, "Node");
+        assert_eq!(f[1].1, Ty::Option(Box::new(Ty::Boxed(id))));
+        assert_eq!(f[2].1, Ty::Option(Box::new(Ty::Vec(Box::new(Ty::Named(id))))));
+        assert_eq!(f[3].1, Ty::Option(Box::new(Ty::Map(Box::new(Ty::Named(id))))));
+    }
+
+    #[test]
+    fn a_cycle_through_two_types_is_boxed_on_the_way_back() {
+        let (space, _) = convert(
+            "a",
+            json!({"properties": {"b": {"$ref": "#/definitions/b"}}, "required": ["b"],
+                   "definitions": {"b": {"properties": {"a": {"$ref": "#"}}}}}),
+            "A",
+        );
+        // `A` holds a `B` inline; the edge back from `B` to `A` is the boxed one.
+        assert_eq!(fields(&space, "A")[0].1, named(&space, "B"));
+        let a = space.by_name()["A"];
+        assert_eq!(fields(&space, "B")[0].1, Ty::Option(Box::new(Ty::Boxed(a))));
+    }
+
+    #[test]
+    fn a_union_that_contains_itself_boxes_the_variant() {
+        let (space, _) = convert(
+            "expr",
+            json!({"oneOf": [{"type": "string"}, {"title": "Not", "properties": {"not": {"$ref": "#"}}, "required": ["not"]}]}),
+            "Expr",
+        );
+        let expr = space.by_name()["Expr"];
+        assert_eq!(fields(&space, "Not")[0].1, Ty::Boxed(expr));
+        let Kind::Union { variants } = kind(&space, "Expr") else { panic!("a union") };
+        assert_eq!(variants[1].ty, named(&space, "Not"));
+    }
+}

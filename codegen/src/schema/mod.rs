@@ -66,3 +66,44 @@ impl Index<TypeId> for TypeSpace {
         &self.defs[id]
     }
 }
+
+/// Converting small inline schemas, for the converter modules' tests.
+#[cfg(test)]
+mod testing {
+    use serde_json::Value;
+
+    use super::convert::Converter;
+    use super::{Kind, Ty, TypeSpace};
+    use crate::model::SchemaRef;
+    use crate::source::Documents;
+
+    /// The finished type space of `schema` (file `schemas/t/<file>.json`), converted as
+    /// the root named `name`, and the root's type.
+    pub(super) fn convert(file: &str, schema: Value, name: &str) -> (TypeSpace, Ty) {
+        let mut docs = Documents::default();
+        let path = format!("schemas/t/{file}.json");
+        docs.insert(&path, schema);
+        let mut c = Converter::new(&docs, false);
+        let ty = c.type_of(&SchemaRef { doc: path, pointer: String::new() }, Some(name)).expect("converts");
+        (c.finish(), ty)
+    }
+
+    /// The emitted type named `name`.
+    pub(super) fn kind<'s>(space: &'s TypeSpace, name: &str) -> &'s Kind {
+        let id = space.by_name().get(name).copied().unwrap_or_else(|| panic!("no type {name}: {:?}", space.by_name()));
+        &space[id].kind
+    }
+
+    /// A struct's fields as (json name, type).
+    pub(super) fn fields(space: &TypeSpace, name: &str) -> Vec<(String, Ty)> {
+        match kind(space, name) {
+            Kind::Struct { fields, .. } => fields.iter().map(|f| (f.json.clone(), f.ty.clone())).collect(),
+            other => panic!("{name} is no struct: {other:?}"),
+        }
+    }
+
+    /// The type named `name`, as a field or variant would use it.
+    pub(super) fn named(space: &TypeSpace, name: &str) -> Ty {
+        Ty::Named(space.by_name()[name])
+    }
+}

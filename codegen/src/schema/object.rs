@@ -125,3 +125,85 @@ impl Converter<'_> {
         Ok(Kind::Struct { fields, extra })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{convert, kind, named};
+    use super::*;
+
+    fn extra(schema: serde_json::Value) -> Option<Ty> {
+        let (space, _) = convert("o", schema, "O");
+        match kind(&space, "O") {
+            Kind::Struct { extra, .. } => extra.clone(),
+            other => panic!("no struct: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn additional_properties_absent_true_and_empty_keep_a_map_false_closes_a_schema_types_it() {
+        let props = json!({"a": {"type": "string"}});
+        assert_eq!(extra(json!({"properties": props})), Some(Ty::Value));
+        assert_eq!(extra(json!({"properties": props, "additionalProperties": true})), Some(Ty::Value));
+        assert_eq!(extra(json!({"properties": props, "additionalProperties": {}})), Some(Ty::Value));
+        assert_eq!(extra(json!({"properties": props, "additionalProperties": false})), None);
+        assert_eq!(extra(json!({"properties": props, "additionalProperties": {"type": "integer"}})), Some(Ty::I64));
+    }
+
+    #[test]
+    fn required_fields_are_plain_optional_ones_options_and_rust_names_stay_unique() {
+        let (space, _) = convert(
+            "o",
+            json!({"properties": {"taskId": {"type": "string"}, "task_id": {"type": "boolean"},
+                   "when": {"type": "string", "format": "date-time"}}, "required": ["taskId"]}),
+            "O",
+        );
+        let Kind::Struct { fields, .. } = kind(&space, "O") else { panic!() };
+        let got: Vec<(&str, &str, &Ty)> = fields.iter().map(|f| (f.json.as_str(), f.rust.as_str(), &f.ty)).collect();
+        assert_eq!(
+            got,
+            [
+                ("taskId", "task_id", &Ty::String),
+                ("task_id", "task_id_", &Ty::Option(Box::new(Ty::Bool))),
+                ("when", "when", &Ty::Option(Box::new(Ty::Time)))
+            ]
+        );
+    }
+
+    #[test]
+    fn all_of_merges_objects_and_flattens_the_rest_closed() {
+        let (space, _) = convert(
+            "m",
+            json!({"allOf": [
+                {"properties": {"a": {"type": "string"}}, "required": ["a"]},
+                {"$ref": "#/definitions/b"},
+                {"oneOf": [{"properties": {"x": {"type": "integer"}}, "required": ["x"]},
+                           {"properties": {"y": {"type": "integer"}}, "required": ["y"]}]},
+                {"pattern": "^only constrains"}
+            ], "definitions": {"b": {"properties": {"b": {"type": "boolean"}}}}}),
+            "Merged",
+        );
+        let Kind::Struct { fields, extra } = kind(&space, "Merged") else { panic!() };
+        let names: Vec<(&str, bool, bool)> = fields.iter().map(|f| (f.rust.as_str(), f.required, f.flatten)).collect();
+        assert_eq!(names, [("a", true, false), ("b", false, false), ("variant", true, true)]);
+        // The flattened part takes the properties this struct does not name.
+        assert_eq!(*extra, None);
+        assert_eq!(fields[2].ty, named(&space, "MergedVariant"));
+        assert!(matches!(kind(&space, "MergedVariant"), Kind::Union { .. }));
+    }
+
+    #[test]
+    fn a_ref_propertys_docs_come_from_behind_the_ref_its_own_first() {
+        let (space, _) = convert(
+            "d",
+            json!({"properties": {"n": {"$ref": "#/definitions/n", "default": 5}},
+                   "definitions": {"n": {"type": "integer", "description": "How many.", "default": 1}}}),
+            "D",
+        );
+        let Kind::Struct { fields, .. } = kind(&space, "D") else { panic!() };
+        assert_eq!(fields[0].docs.description.as_deref(), Some("How many."));
+        assert_eq!(fields[0].docs.notes, ["Default: `5`"]);
+        assert_eq!(fields.len(), 1);
+    }
+}

@@ -175,3 +175,83 @@ fn tag_value(schema: &Value, prop: &str) -> Option<String> {
     let p = schema.get("properties")?.get(prop)?;
     p.get("const").or_else(|| p.as_object().and_then(single_enum)).and_then(Value::as_str).map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{convert, fields, kind, named};
+    use super::*;
+
+    #[test]
+    fn every_nullable_form_is_an_option_of_the_rest() {
+        let (space, _) = convert(
+            "n",
+            json!({"properties": {
+                "list": {"type": ["string", "null"]},
+                "oneOf": {"oneOf": [{"type": "null"}, {"type": "integer", "minimum": 0}]},
+                "anyOfRef": {"anyOf": [{"$ref": "#/definitions/p"}, {"type": "null"}]},
+                "twoAndNull": {"oneOf": [{"type": "string"}, {"type": "boolean"}, {"type": "null"}]}
+            }, "required": ["list", "oneOf", "anyOfRef", "twoAndNull"],
+               "definitions": {"p": {"properties": {"x": {"type": "number"}}}}}),
+            "N",
+        );
+        let f = fields(&space, "N");
+        let opt = |t: Ty| Ty::Option(Box::new(t));
+        assert_eq!(f[0].1, opt(Ty::String));
+        assert_eq!(f[1].1, opt(Ty::U64));
+        assert_eq!(f[2].1, opt(named(&space, "P")));
+        assert_eq!(f[3].1, opt(named(&space, "NTwoAndNull")));
+    }
+
+    #[test]
+    fn distinct_constants_make_a_tagged_union_of_structs_without_the_tag() {
+        let (space, ty) = convert(
+            "shape",
+            json!({"oneOf": [
+                {"properties": {"kind": {"const": "circle"}, "r": {"type": "number"}}, "required": ["kind", "r"]},
+                {"title": "Box shape", "properties": {"kind": {"enum": ["box"]}, "w": {"type": "number"}}, "required": ["kind"]}
+            ]}),
+            "Shape",
+        );
+        assert_eq!(ty, named(&space, "Shape"));
+        let Kind::Tagged { tag, variants } = kind(&space, "Shape") else { panic!("tagged") };
+        assert_eq!(tag, "kind");
+        let got: Vec<(&str, &str)> = variants.iter().map(|v| (v.name.as_str(), v.tag_value.as_str())).collect();
+        assert_eq!(got, [("Circle", "circle"), ("Box", "box")]);
+        assert_eq!(variants[0].ty, named(&space, "ShapeCircle"));
+        assert_eq!(variants[1].ty, named(&space, "BoxShape"));
+        assert_eq!(fields(&space, "ShapeCircle"), [("r".to_owned(), Ty::F64)]);
+    }
+
+    #[test]
+    fn untagged_variants_are_named_by_title_ref_or_what_they_hold() {
+        let (space, _) = convert(
+            "u",
+            json!({"anyOf": [
+                {"title": "By name", "type": "string"},
+                {"$ref": "#/definitions/thing"},
+                {"properties": {"taskId": {"type": "string"}}, "required": ["taskId"]},
+                {"type": "integer"},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "string", "format": "date-time"}
+            ], "definitions": {"thing": {"properties": {"a": {"type": "string"}}}}}),
+            "U",
+        );
+        let Kind::Union { variants } = kind(&space, "U") else { panic!("untagged") };
+        let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["ByName", "Thing", "WithTaskId", "Integer", "List", "Time"]);
+        assert_eq!(variants[2].ty, named(&space, "UWithTaskId"));
+    }
+
+    #[test]
+    fn one_real_branch_or_one_plain_type_is_no_union() {
+        let (space, ty) =
+            convert("p", json!({"oneOf": [{"type": "string", "pattern": "^a"}, {"type": "string"}]}), "P");
+        assert_eq!(ty, Ty::String);
+        assert!(space.by_name().is_empty(), "nothing emitted: {:?}", space.by_name());
+        // Branches that only constrain leave the parent's type.
+        let (_, ty) = convert("q", json!({"type": "boolean", "anyOf": [{"required": ["x"]}, {"pattern": "y"}]}), "Q");
+        assert_eq!(ty, Ty::Bool);
+    }
+}
