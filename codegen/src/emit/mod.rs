@@ -173,8 +173,8 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
         );
     }
     if has_types {
-        let inputs: Vec<&crate::schema::Ty> = graph.functions.iter().filter_map(|t| t.input.as_ref()).collect();
-        let types_ts = types::all(space, &types::reachable(space, &inputs));
+        let buildable = space.reachable(graph.functions.iter().filter_map(|t| t.input.as_ref()));
+        let types_ts = types::all(space, &buildable);
         let types_file = quote! {
             //! Types of the request, response and message bodies.
             #types_ts
@@ -188,7 +188,8 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
 }
 
 /// A crate of the types of a folder of schemas (worker payloads): one module per file, or the
-/// types at the crate root when there is one file. A worker's root type is named `Payload`.
+/// types at the crate root when there is one file. Types several files share are emitted once,
+/// in the module `shared`, and re-exported by each file's module that uses them.
 pub fn schema_crate(folder: &str, paths: &[String], graph: &SchemaCrateTypes) -> Result<Files> {
     let dir = format!("taskcluster-{folder}");
     let mut files = Files::new();
@@ -198,30 +199,52 @@ pub fn schema_crate(folder: &str, paths: &[String], graph: &SchemaCrateTypes) ->
         paths.join(", ")
     ));
     let allows = crate_allows();
-    let single = paths.len() == 1;
+    let space = &graph.space;
+    // What users build: every type a file's root reaches.
+    let buildable = space.reachable(graph.modules.iter().flat_map(|m| &m.roots));
+    if let [SchemaModule { path, own, .. }] = &graph.modules[..] {
+        let body = types::all(&space.only(own), &buildable);
+        let lib = quote! { #crate_doc #allows #body };
+        files.insert(
+            format!("{dir}/src/lib.rs"),
+            render(&format!("{dir}/src/lib.rs"), std::slice::from_ref(path), lib)?,
+        );
+        return Ok(files);
+    }
     let mut mods = Vec::new();
-    for SchemaModule { path, space, roots } in &graph.modules {
-        let body = types::all(space, &types::reachable(space, &roots.iter().collect::<Vec<_>>()));
-        if single {
-            let lib = quote! { #crate_doc #allows #body };
-            files.insert(
-                format!("{dir}/src/lib.rs"),
-                render(&format!("{dir}/src/lib.rs"), std::slice::from_ref(path), lib)?,
-            );
-        } else {
-            let m = names::snake(path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json"));
-            let mdoc = format!(" Types of `{path}`.");
-            let file = quote! { #![doc = #mdoc] #body };
-            files.insert(
-                format!("{dir}/src/{}.rs", names::unraw(&m)),
-                render(&format!("{dir}/src/{m}.rs"), std::slice::from_ref(path), file)?,
-            );
-            mods.push(types::ident(&m));
+    if !graph.shared.is_empty() {
+        let body = types::all(&space.only(&graph.shared), &buildable);
+        let file = quote! { #![doc = " Types that several of the schema files share (each file's module re-exports those it uses)."] #body };
+        files.insert(format!("{dir}/src/{SHARED}.rs"), render(&format!("{dir}/src/{SHARED}.rs"), paths, file)?);
+        mods.push(types::ident(SHARED));
+    }
+    for SchemaModule { path, own, uses, .. } in &graph.modules {
+        let m = names::snake(path.rsplit('/').next().unwrap_or(path).trim_end_matches(".json"));
+        if m == SHARED && !graph.shared.is_empty() {
+            return Err(Error::at(
+                path,
+                "",
+                format!("a schema file's module would be `{SHARED}`, the module of the shared types"),
+            ));
         }
+        let shared_names = uses.iter().map(|id| types::ident(space.name(*id)));
+        let reexport = (!graph.shared.is_empty() && !uses.is_empty()).then(|| {
+            let shared = types::ident(SHARED);
+            quote! { pub use crate::#shared::{#(#shared_names),*}; }
+        });
+        let body = types::all(&space.only(own), &buildable);
+        let mdoc = format!(" Types of `{path}`.");
+        let file = quote! { #![doc = #mdoc] #reexport #body };
+        files.insert(
+            format!("{dir}/src/{}.rs", names::unraw(&m)),
+            render(&format!("{dir}/src/{m}.rs"), std::slice::from_ref(path), file)?,
+        );
+        mods.push(types::ident(&m));
     }
-    if !single {
-        let lib = quote! { #crate_doc #allows #(pub mod #mods;)* };
-        files.insert(format!("{dir}/src/lib.rs"), render(&format!("{dir}/src/lib.rs"), &[], lib)?);
-    }
+    let lib = quote! { #crate_doc #allows #(pub mod #mods;)* };
+    files.insert(format!("{dir}/src/lib.rs"), render(&format!("{dir}/src/lib.rs"), &[], lib)?);
     Ok(files)
 }
+
+/// The module of the types several schema files of a crate share.
+const SHARED: &str = "shared";

@@ -1,8 +1,11 @@
 //! One crate's complete type graph, built before anything is emitted: every schema the
 //! crate's functions and exchanges name (or, for a crate of payload schemas, every file).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::convert::Converter;
-use super::ir::Ty;
+use super::ir::{Ty, TypeId};
+use super::merge;
 use super::TypeSpace;
 use crate::error::Result;
 use crate::model::{Flavor, SchemaRef, Service};
@@ -53,11 +56,16 @@ pub fn service(service: &Service, docs: &Documents) -> Result<ServiceTypes> {
     Ok(ServiceTypes { space: c.finish(), functions, messages })
 }
 
-/// The types of a crate of payload schemas: one module per file.
+/// The types of a crate of payload schemas: one type space, one module per file, and the
+/// types several files share in a module of their own.
 #[derive(Debug)]
 pub struct SchemaCrateTypes {
-    /// The modules, in file order.
+    /// Every type of the crate.
+    pub space: TypeSpace,
+    /// The files, in path order.
     pub modules: Vec<SchemaModule>,
+    /// Types that several files reach, emitted once (in creation order).
+    pub shared: BTreeSet<TypeId>,
 }
 
 /// The types of one schema file.
@@ -65,16 +73,19 @@ pub struct SchemaCrateTypes {
 pub struct SchemaModule {
     /// The file.
     pub path: String,
-    /// Its types.
-    pub space: TypeSpace,
     /// The types the file's root stands for (`Payload`, and `AnyPayload` where the root is a
     /// choice of payloads).
     pub roots: Vec<Ty>,
+    /// The types only this file reaches: emitted in its module.
+    pub own: BTreeSet<TypeId>,
+    /// The shared types this file reaches.
+    pub uses: BTreeSet<TypeId>,
 }
 
-/// Converts every file of a schema folder. A worker's root type is named `Payload`.
+/// Converts every file of a schema folder into one type space. Names are chosen per file (a
+/// worker's root type is always `Payload`); types identical across files are one type.
 pub fn schema_crate(folder: &str, paths: &[String], docs: &Documents) -> Result<SchemaCrateTypes> {
-    let mut modules = Vec::with_capacity(paths.len());
+    let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let mut c = Converter::new(docs, false);
         let root = SchemaRef { doc: path.clone(), pointer: String::new() };
@@ -90,7 +101,26 @@ pub fn schema_crate(folder: &str, paths: &[String], docs: &Documents) -> Result<
             let name = if folder.ends_with("-worker") { "Payload".to_owned() } else { names::from_file(path) };
             roots.push(c.type_of(&root, Some(&name))?);
         }
-        modules.push(SchemaModule { path: path.clone(), space: c.finish(), roots });
+        files.push((c.finish(), roots));
     }
-    Ok(SchemaCrateTypes { modules })
+    let merged = merge::merge(files);
+    let emitted: BTreeSet<TypeId> = merged.space.emitted().map(|(id, _)| id).collect();
+    // A type two files reach is shared; what one file alone reaches is its own.
+    let mut seen_by: BTreeMap<TypeId, usize> = BTreeMap::new();
+    for reach in &merged.reach {
+        for id in reach.intersection(&emitted) {
+            *seen_by.entry(*id).or_default() += 1;
+        }
+    }
+    let shared: BTreeSet<TypeId> = seen_by.iter().filter(|(_, &n)| n > 1).map(|(&id, _)| id).collect();
+    let modules = paths
+        .iter()
+        .zip(merged.roots)
+        .zip(&merged.reach)
+        .map(|((path, roots), reach)| {
+            let (uses, own) = reach.intersection(&emitted).partition(|id| shared.contains(id));
+            SchemaModule { path: path.clone(), roots, own, uses }
+        })
+        .collect();
+    Ok(SchemaCrateTypes { space: merged.space, modules, shared })
 }

@@ -65,7 +65,7 @@ impl<'d> Converter<'d> {
     pub(super) fn finish(self) -> TypeSpace {
         let mut defs = self.defs;
         cycles::box_cycles(&mut defs, &|id| self.inlined.contains_key(&id));
-        TypeSpace { defs, inlined: self.inlined.into_keys().collect() }
+        TypeSpace { defs, hidden: self.inlined.into_keys().collect() }
     }
 
     /// The type of the schema `$ref` points to (named by its location).

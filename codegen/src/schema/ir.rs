@@ -9,6 +9,18 @@ use crate::model::SchemaRef;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TypeId(usize);
 
+impl TypeId {
+    /// The id's position in its [`Defs`].
+    pub(super) fn index(self) -> usize {
+        self.0
+    }
+
+    /// The id at position `index` (for ids moved into another [`Defs`]).
+    pub(super) fn at(index: usize) -> TypeId {
+        TypeId(index)
+    }
+}
+
 /// The types of a type space, in creation order, indexed by [`TypeId`].
 #[derive(Debug, Clone, Default)]
 pub struct Defs(Vec<TypeDef>);
@@ -23,6 +35,13 @@ impl Defs {
     /// Every type with its id, in creation order.
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &TypeDef)> {
         self.0.iter().enumerate().map(|(i, d)| (TypeId(i), d))
+    }
+
+    /// Appends the types of `other`, whose ids are then `offset` higher.
+    pub(super) fn append(&mut self, other: Defs) -> usize {
+        let offset = self.0.len();
+        self.0.extend(other.0);
+        offset
     }
 
     /// Every id, in creation order.

@@ -15,6 +15,7 @@ mod convert;
 mod cycles;
 mod docs;
 pub mod ir;
+mod merge;
 mod naming;
 mod object;
 mod resolve;
@@ -34,8 +35,9 @@ pub use resolve::{dir_of, normalize};
 pub struct TypeSpace {
     /// Every type, in creation order; the inlined ones are not emitted.
     pub defs: Defs,
-    /// Named locations that turned out to be plain types (or another type): not emitted.
-    inlined: BTreeSet<TypeId>,
+    /// Types not emitted here: named locations that turned out to be plain types (or another
+    /// type), types merged into an identical one, or those of another module.
+    hidden: BTreeSet<TypeId>,
 }
 
 impl TypeSpace {
@@ -44,14 +46,49 @@ impl TypeSpace {
         &self.defs[id].name
     }
 
-    /// Whether type `id` was inlined (it is not emitted).
+    /// Whether type `id` is not emitted (it was inlined, or is emitted elsewhere).
     pub fn is_inlined(&self, id: TypeId) -> bool {
-        self.inlined.contains(&id)
+        self.hidden.contains(&id)
+    }
+
+    /// The part of this space one module emits: the same types, only `ids` emitted.
+    pub fn only(&self, ids: &BTreeSet<TypeId>) -> TypeSpace {
+        let hidden = self.defs.ids().filter(|id| !ids.contains(id)).collect();
+        TypeSpace { defs: self.defs.clone(), hidden }
     }
 
     /// The types that are emitted, in creation order.
     pub fn emitted(&self) -> impl Iterator<Item = (TypeId, &TypeDef)> {
         self.defs.iter().filter(|(id, _)| !self.is_inlined(*id))
+    }
+
+    /// The types reachable from `roots`, through every kind of reference (what users build,
+    /// when the roots are request bodies).
+    pub fn reachable<'t>(&self, roots: impl IntoIterator<Item = &'t Ty>) -> BTreeSet<TypeId> {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<&Ty> = roots.into_iter().collect();
+        while let Some(t) = todo.pop() {
+            match t {
+                Ty::Named(id) | Ty::Boxed(id) => {
+                    if !seen.insert(*id) {
+                        continue;
+                    }
+                    match &self.defs[*id].kind {
+                        Kind::Struct { fields, extra } => {
+                            todo.extend(fields.iter().map(|f| &f.ty));
+                            todo.extend(extra.iter());
+                        }
+                        Kind::Union { variants } => todo.extend(variants.iter().map(|v| &v.ty)),
+                        Kind::Tagged { variants, .. } => todo.extend(variants.iter().map(|v| &v.ty)),
+                        Kind::Alias(inner) => todo.push(inner),
+                        Kind::Enum { .. } => {}
+                    }
+                }
+                Ty::Vec(inner) | Ty::Map(inner) | Ty::Option(inner) => todo.push(inner),
+                _ => {}
+            }
+        }
+        seen
     }
 
     /// All emitted types by name (for lookups in tests).

@@ -15,6 +15,7 @@
     clippy::large_enum_variant
 )]
 
+pub mod shared;
 pub mod insecure_posix;
 pub mod multiuser_posix;
 pub mod multiuser_windows;
