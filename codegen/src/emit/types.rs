@@ -68,34 +68,6 @@ pub fn all(space: &TypeSpace, buildable: &BTreeSet<TypeId>) -> TokenStream {
     quote!(#(#items)*)
 }
 
-/// The generated types reachable from `roots` (the request bodies): the types users build.
-pub fn reachable(space: &TypeSpace, roots: &[&Ty]) -> BTreeSet<TypeId> {
-    let mut seen = BTreeSet::new();
-    let mut todo: Vec<&Ty> = roots.to_vec();
-    while let Some(t) = todo.pop() {
-        match t {
-            Ty::Named(id) | Ty::Boxed(id) => {
-                if !seen.insert(*id) {
-                    continue;
-                }
-                match &space.defs[*id].kind {
-                    Kind::Struct { fields, extra } => {
-                        todo.extend(fields.iter().map(|f| &f.ty));
-                        todo.extend(extra.iter());
-                    }
-                    Kind::Union { variants } => todo.extend(variants.iter().map(|v| &v.ty)),
-                    Kind::Tagged { variants, .. } => todo.extend(variants.iter().map(|v| &v.ty)),
-                    Kind::Alias(inner) => todo.push(inner),
-                    Kind::Enum { .. } => {}
-                }
-            }
-            Ty::Vec(inner) | Ty::Map(inner) | Ty::Option(inner) => todo.push(inner),
-            _ => {}
-        }
-    }
-    seen
-}
-
 /// A free-form JSON object (a task's `payload`): filled from any `Serialize` value.
 fn is_free_object(t: &Ty) -> bool {
     matches!(t, Ty::Map(inner) if **inner == Ty::Value)
