@@ -141,3 +141,20 @@ fn secrets_never_reach_debug_output() {
     let none = c::credentials::Credentials { certificate: None, ..t };
     assert!(format!("{none:?}").contains("certificate: None"));
 }
+
+#[test]
+fn types_named_like_imports_stay_apart_from_the_imported_names() {
+    use c::imported_names as m;
+    let v = json!({"value": {"raw": [1]}, "time": {"at": "2024-01-02T03:04:05.000Z"}, "map": {"size": 1, "k": 2},
+                   "serialize": "yes", "infallible": "never", "freeForm": {"a": 1}, "at": "2024-01-02T03:04:05.000Z",
+                   "labels": {"a": "b"}});
+    let (t, back) = round_trip::<m::ImportedNames>(v.clone());
+    assert_eq!(back, v);
+    // The generated types and the runtime's / serde_json's types of the same name, side by side.
+    let _: m::Value = t.value;
+    let _: Option<serde_json::Value> = t.free_form;
+    assert_eq!(t.time.and_then(|x: m::Time| x.at), Some(t.at));
+    assert_eq!(t.map.map(|x: m::BTreeMap| x.extra["k"]), Some(2));
+    assert_eq!(t.serialize, Some(m::Serialize::Yes));
+    assert_eq!("never".parse::<m::Infallible>().unwrap(), m::Infallible::Never);
+}

@@ -3,7 +3,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::docs;
+use super::{docs, imports};
 use std::collections::BTreeSet;
 
 use crate::schema::{Field, Kind, Ty, TypeDef, TypeId, TypeSpace};
@@ -70,7 +70,7 @@ pub fn all(space: &TypeSpace<'_>, buildable: &BTreeSet<TypeId>) -> TokenStream {
         .enumerate()
         .filter(|(id, _)| !space.is_inlined(*id))
         .map(|(id, d)| one(space, d, buildable.contains(&id)));
-    quote!(#(#items)*)
+    imports::file(quote!(#(#items)*), &BTreeSet::new())
 }
 
 /// The generated types reachable from `roots` (the request bodies): the types users build.

@@ -24,22 +24,30 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{
+    urls, Body, Client, Error, HalCollection, Request, Upload, Versioned,
+};
+use apigen_runtime::bytes::Bytes;
+use apigen_runtime::reqwest::Method;
+use apigen_runtime::tokio::io::AsyncWrite;
 
 /// Client of GoCD API.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct GoCd {
-    client: rt::Client,
+    client: Client,
     versions: [u32; 14],
 }
 
 impl GoCd {
     /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
-    /// build it with [`rt::Client::gocd_builder`]), speaking the API versions the GoCD
+    /// build it with [`apigen_runtime::Client::gocd_builder`]), speaking the API versions the GoCD
     /// documentation shows (see [`ApiFamily::default_version`]).
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
             versions: ApiFamily::ALL.map(ApiFamily::default_version),
@@ -65,7 +73,7 @@ impl GoCd {
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -76,8 +84,8 @@ impl GoCd {
     /// Returns an array of agent objects.
     ///
     /// `GET /go/api/agents`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn get_all_agents(&self) -> Result<rt::HalCollection<Agent>, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/agents"))
+    pub async fn get_all_agents(&self) -> Result<HalCollection<Agent>, Error> {
+        let req = Request::new(Method::GET, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_hal(req, "agents").await
     }
@@ -89,10 +97,10 @@ impl GoCd {
     /// Returns an agent object.
     ///
     /// `GET /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn get_agent(&self, uuid: &str) -> Result<Agent, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    pub async fn get_agent(&self, uuid: &str) -> Result<Agent, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_json(req).await
@@ -109,10 +117,10 @@ impl GoCd {
         &self,
         uuid: &str,
         payload: &AgentUpdateRequest,
-    ) -> Result<Agent, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    ) -> Result<Agent, Error> {
+        let req = Request::new(
+                Method::PATCH,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
@@ -126,10 +134,10 @@ impl GoCd {
     /// Returns a message confirmation if the agent was deleted.
     ///
     /// `DELETE /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn delete_agent(&self, uuid: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    pub async fn delete_agent(&self, uuid: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_json(req).await
@@ -145,11 +153,8 @@ impl GoCd {
     pub async fn bulk_update_agents(
         &self,
         payload: &AgentBulkUpdateRequest,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                String::from("api/agents"),
-            )
+    ) -> Result<Message, Error> {
+        let req = Request::new(Method::PATCH, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -165,11 +170,8 @@ impl GoCd {
     pub async fn bulk_delete_agents(
         &self,
         payload: &AgentBulkDeleteRequest,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                String::from("api/agents"),
-            )
+    ) -> Result<Message, Error> {
+        let req = Request::new(Method::DELETE, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -186,21 +188,21 @@ impl GoCd {
         &self,
         uuid: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<JobHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/agents/{}/job_run_history/{}",
-                            rt::urls::encode_path_segment(uuid),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(uuid),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/agents/{}/job_run_history",
-                            rt::urls::encode_path_segment(uuid)
+                            urls::encode_path_segment(uuid)
                         )
                     }
                 },
@@ -216,8 +218,8 @@ impl GoCd {
     /// Returns an array of user objects.
     ///
     /// `GET /go/api/users`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn get_all_users(&self) -> Result<rt::HalCollection<User>, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/users"))
+    pub async fn get_all_users(&self) -> Result<HalCollection<User>, Error> {
+        let req = Request::new(Method::GET, String::from("api/users"))
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_hal(req, "users").await
     }
@@ -229,10 +231,10 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `GET /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn get_user(&self, login_name: &str) -> Result<User, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    pub async fn get_user(&self, login_name: &str) -> Result<User, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_json(req).await
@@ -245,11 +247,8 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `POST /go/api/users`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.3.0)
-    pub async fn create_user(
-        &self,
-        payload: &UserCreateRequest,
-    ) -> Result<User, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("api/users"))
+    pub async fn create_user(&self, payload: &UserCreateRequest) -> Result<User, Error> {
+        let req = Request::new(Method::POST, String::from("api/users"))
             .header("accept", &self.accept(ApiFamily::Users))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -266,10 +265,10 @@ impl GoCd {
         &self,
         login_name: &str,
         payload: &UserUpdateRequest,
-    ) -> Result<User, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    ) -> Result<User, Error> {
+        let req = Request::new(
+                Method::PATCH,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?
             .json(payload)?;
@@ -283,10 +282,10 @@ impl GoCd {
     /// Returns a message confirmation if the user was deleted.
     ///
     /// `DELETE /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn delete_user(&self, login_name: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    pub async fn delete_user(&self, login_name: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_json(req).await
@@ -299,11 +298,8 @@ impl GoCd {
     /// Returns an array of material objects.
     ///
     /// `GET /go/api/config/materials`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn get_all_materials(&self) -> Result<Vec<Material>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/materials"),
-            )
+    pub async fn get_all_materials(&self) -> Result<Vec<Material>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/materials"))
             .header("accept", "application/json")?;
         self.client.call_json(req).await
     }
@@ -319,21 +315,21 @@ impl GoCd {
         &self,
         fingerprint: &str,
         offset: Option<&str>,
-    ) -> Result<MaterialModifications, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<MaterialModifications, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/materials/{}/modifications/{}",
-                            rt::urls::encode_path_segment(fingerprint),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(fingerprint),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/materials/{}/modifications",
-                            rt::urls::encode_path_segment(fingerprint)
+                            urls::encode_path_segment(fingerprint)
                         )
                     }
                 },
@@ -352,14 +348,11 @@ impl GoCd {
     pub async fn notify_svn_materials(
         &self,
         payload: &SvnNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/svn"),
-            )
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/svn"))
             .header("accept", "text/plain")?
             .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -373,14 +366,11 @@ impl GoCd {
     pub async fn notify_git_materials(
         &self,
         payload: &GitNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/git"),
-            )
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/git"))
             .header("accept", "text/plain")?
             .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -394,14 +384,11 @@ impl GoCd {
     pub async fn notify_mercurial_materials(
         &self,
         payload: &MercurialNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/hg"),
-            )
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/hg"))
             .header("accept", "text/plain")?
             .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -412,11 +399,8 @@ impl GoCd {
     /// Returns a new backup object.
     ///
     /// `POST /go/api/backups`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Backups`]), `Confirm: true` (since GoCD v15.2.0)
-    pub async fn create_backup(&self) -> Result<Backup, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/backups"),
-            )
+    pub async fn create_backup(&self) -> Result<Backup, Error> {
+        let req = Request::new(Method::POST, String::from("api/backups"))
             .header("accept", &self.accept(ApiFamily::Backups))?
             .header("confirm", "true")?;
         self.client.call_json(req).await
@@ -429,13 +413,8 @@ impl GoCd {
     /// Returns a list of pipeline groups, pipelines in each group, stages and materials in each pipeline.
     ///
     /// `GET /go/api/config/pipeline_groups`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn get_pipeline_groups_config(
-        &self,
-    ) -> Result<Vec<PipelineGroup>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/pipeline_groups"),
-            )
+    pub async fn get_pipeline_groups_config(&self) -> Result<Vec<PipelineGroup>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/pipeline_groups"))
             .header("accept", "application/json")?;
         self.client.call_json(req).await
     }
@@ -454,16 +433,16 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<ArtifactListing, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<ArtifactListing, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "files/{}/{}/{}/{}/{}.json",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name)
                 ),
             )
             .header("accept", "application/json")?;
@@ -477,7 +456,7 @@ impl GoCd {
     /// Returns the contents of the requested file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_file>` (since GoCD v14.3.0)
-    pub async fn get_artifact_file<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub async fn get_artifact_file<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -486,16 +465,15 @@ impl GoCd {
         job_name: &str,
         path_to_file: &str,
         out: &mut W,
-    ) -> Result<u64, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Result<u64, Error> {
+        let req = Request::new(
+            Method::GET,
             format!(
-                "files/{}/{}/{}/{}/{}/{}", rt::urls::encode_path_segment(pipeline_name),
-                rt::urls::encode_path_segment(pipeline_counter),
-                rt::urls::encode_path_segment(stage_name),
-                rt::urls::encode_path_segment(stage_counter),
-                rt::urls::encode_path_segment(job_name),
-                rt::urls::encode_path(path_to_file)
+                "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                urls::encode_path_segment(pipeline_counter),
+                urls::encode_path_segment(stage_name),
+                urls::encode_path_segment(stage_counter),
+                urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
             ),
         );
         self.client.download(req, out).await
@@ -510,7 +488,7 @@ impl GoCd {
     /// - the requested directory contents in the form of a zip file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>.zip` (since GoCD v14.3.0)
-    pub async fn get_artifact_directory<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub async fn get_artifact_directory<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -519,18 +497,16 @@ impl GoCd {
         job_name: &str,
         path_to_directory: &str,
         out: &mut W,
-        timeout: std::time::Duration,
-    ) -> Result<u64, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
+        timeout: Duration,
+    ) -> Result<u64, Error> {
+        let req = Request::new(
+            Method::GET,
             format!(
-                "files/{}/{}/{}/{}/{}/{}.zip",
-                rt::urls::encode_path_segment(pipeline_name),
-                rt::urls::encode_path_segment(pipeline_counter),
-                rt::urls::encode_path_segment(stage_name),
-                rt::urls::encode_path_segment(stage_counter),
-                rt::urls::encode_path_segment(job_name),
-                rt::urls::encode_path(path_to_directory)
+                "files/{}/{}/{}/{}/{}/{}.zip", urls::encode_path_segment(pipeline_name),
+                urls::encode_path_segment(pipeline_counter),
+                urls::encode_path_segment(stage_name),
+                urls::encode_path_segment(stage_counter),
+                urls::encode_path_segment(job_name), urls::encode_path(path_to_directory)
             ),
         );
         self.client.download_when_ready(req, out, timeout).await
@@ -551,18 +527,16 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        upload: Upload,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_file)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
             .header("accept", "text/plain")?
@@ -586,18 +560,17 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_directory: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        upload: Upload,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_directory)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path(path_to_directory)
                 ),
             )
             .header("accept", "text/plain")?
@@ -621,22 +594,20 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        data: rt::bytes::Bytes,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+        data: Bytes,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_file)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
             .header("accept", "text/plain")?
-            .body(rt::Body::Bytes {
+            .body(Body::Bytes {
                 content_type: "application/octet-stream".into(),
                 data,
             });
@@ -654,13 +625,13 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
-    ) -> Result<PipelineInstance, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineInstance, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/pipelines/{}/instance/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter)
                 ),
             )
             .header("accept", "application/json")?;
@@ -678,21 +649,21 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         offset: Option<&str>,
-    ) -> Result<PipelineHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/pipelines/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/pipelines/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name)
+                            urls::encode_path_segment(pipeline_name)
                         )
                     }
                 },
@@ -711,12 +682,11 @@ impl GoCd {
     pub async fn get_pipeline_status(
         &self,
         pipeline_name: &str,
-    ) -> Result<PipelineStatus, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineStatus, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/pipelines/{}/status",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/status", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", "application/json")?;
@@ -734,17 +704,16 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: &PipelinePauseRequest,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/pipelines/{}/pause",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/pause", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", "text/html")?
             .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .body(Body::form(payload)?);
         self.client.call(req).await.map(drop)
     }
 
@@ -755,12 +724,11 @@ impl GoCd {
     /// Returns nothing.
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/unpause`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    pub async fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    pub async fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/pipelines/{}/unpause",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/unpause", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", "text/html")?
@@ -778,12 +746,12 @@ impl GoCd {
     pub async fn release_pipeline_lock(
         &self,
         pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
                     "api/pipelines/{}/releaseLock",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", "text/html")?
@@ -812,19 +780,19 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: Option<&PipelineScheduleRequest>,
-    ) -> Result<String, rt::Error> {
+    ) -> Result<String, Error> {
         let req = {
-            let req = rt::Request::new(
-                    rt::reqwest::Method::POST,
+            let req = Request::new(
+                    Method::POST,
                     format!(
                         "api/pipelines/{}/schedule",
-                        rt::urls::encode_path_segment(pipeline_name)
+                        urls::encode_path_segment(pipeline_name)
                     ),
                 )
                 .header("accept", "text/html")?
                 .header("confirm", "true")?;
             match payload {
-                Some(p) => req.body(rt::Body::form(p)?),
+                Some(p) => req.body(Body::form(p)?),
                 None => req,
             }
         };
@@ -842,13 +810,12 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         stage_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/stages/{}/{}/cancel",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(stage_name)
+                    "api/stages/{}/{}/cancel", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(stage_name)
                 ),
             )
             .header("accept", "text/html")?
@@ -869,15 +836,15 @@ impl GoCd {
         stage_name: &str,
         pipeline_counter: &str,
         stage_counter: &str,
-    ) -> Result<StageInstance, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<StageInstance, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/stages/{}/{}/instance/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_counter)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_counter)
                 ),
             )
             .header("accept", "application/json")?;
@@ -896,23 +863,23 @@ impl GoCd {
         pipeline_name: &str,
         stage_name: &str,
         offset: Option<&str>,
-    ) -> Result<StageHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<StageHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/stages/{}/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/stages/{}/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name)
                         )
                     }
                 },
@@ -928,11 +895,8 @@ impl GoCd {
     /// Returns an array of scheduled job instances (XML `<scheduledJobs>`).
     ///
     /// `GET /go/api/jobs/scheduled.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_scheduled_jobs(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/jobs/scheduled.xml"),
-            )
+    pub async fn get_scheduled_jobs(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/jobs/scheduled.xml"))
             .header("accept", "application/xml")?;
         self.client.call_text(req).await
     }
@@ -950,25 +914,25 @@ impl GoCd {
         stage_name: &str,
         job_name: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<JobHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/jobs/{}/{}/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(job_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(job_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/jobs/{}/{}/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(job_name)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(job_name)
                         )
                     }
                 },
@@ -991,16 +955,16 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "properties/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name)
                 ),
             )
             .header("accept", "text/csv")?;
@@ -1022,17 +986,17 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         property_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "properties/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path_segment(property_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path_segment(property_name)
                 ),
             )
             .header("accept", "text/csv")?;
@@ -1053,11 +1017,8 @@ impl GoCd {
         job_name: Option<&str>,
         limit_pipeline: Option<&str>,
         limit_count: Option<&str>,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("properties/search"),
-            )
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("properties/search"))
             .query_opt("pipelineName", pipeline_name)
             .query_opt("stageName", stage_name)
             .query_opt("jobName", job_name)
@@ -1083,22 +1044,22 @@ impl GoCd {
         job_name: &str,
         property_name: &str,
         payload: &JobPropertyCreateRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
                     "properties/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path_segment(property_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path_segment(property_name)
                 ),
             )
             .header("accept", "text/plain")?
             .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -1109,13 +1070,8 @@ impl GoCd {
     /// Returns an array of repository modifications.
     ///
     /// `GET /go/api/config/revisions`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn list_config_modifications(
-        &self,
-    ) -> Result<Vec<ConfigRevision>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/revisions"),
-            )
+    pub async fn list_config_modifications(&self) -> Result<Vec<ConfigRevision>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/revisions"))
             .header("accept", "application/json")?;
         self.client.call_json(req).await
     }
@@ -1131,13 +1087,12 @@ impl GoCd {
         &self,
         from_commit_sha: &str,
         to_commit_sha: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/config/diff/{}/{}",
-                    rt::urls::encode_path_segment(from_commit_sha),
-                    rt::urls::encode_path_segment(to_commit_sha)
+                    "api/config/diff/{}/{}", urls::encode_path_segment(from_commit_sha),
+                    urls::encode_path_segment(to_commit_sha)
                 ),
             )
             .header("accept", "text/plain")?;
@@ -1153,11 +1108,8 @@ impl GoCd {
     /// Returns the contents of the configuration file.
     ///
     /// `GET /go/api/admin/config.xml`, `Accept: text/xml` (since GoCD v14.3.0)
-    pub async fn get_config_xml(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/config.xml"),
-            )
+    pub async fn get_config_xml(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/config.xml"))
             .header("accept", "text/xml")?;
         self.client.call_text(req).await
     }
@@ -1169,11 +1121,8 @@ impl GoCd {
     /// Returns an array of pipelines (XML).
     ///
     /// `GET /go/api/pipelines.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_all_pipelines_xml(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/pipelines.xml"),
-            )
+    pub async fn get_all_pipelines_xml(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/pipelines.xml"))
             .header("accept", "application/xml")?;
         self.client.call_text(req).await
     }
@@ -1188,12 +1137,12 @@ impl GoCd {
     pub async fn get_pipeline_stages_feed(
         &self,
         pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/pipelines/{}/stages.xml",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", "application/xml")?;
@@ -1211,13 +1160,12 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_id: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/pipelines/{}/{}.xml",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_id)
+                    "api/pipelines/{}/{}.xml", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_id)
                 ),
             )
             .header("accept", "application/xml")?;
@@ -1233,10 +1181,10 @@ impl GoCd {
     /// Returns a stage object (XML).
     ///
     /// `GET /go/api/stages/<stage_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_stage_xml(&self, stage_id: &str) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/stages/{}.xml", rt::urls::encode_path_segment(stage_id)),
+    pub async fn get_stage_xml(&self, stage_id: &str) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/stages/{}.xml", urls::encode_path_segment(stage_id)),
             )
             .header("accept", "application/xml")?;
         self.client.call_text(req).await
@@ -1249,10 +1197,10 @@ impl GoCd {
     /// Returns a job object (XML).
     ///
     /// `GET /go/api/jobs/<job_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_job_xml(&self, job_id: &str) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/jobs/{}.xml", rt::urls::encode_path_segment(job_id)),
+    pub async fn get_job_xml(&self, job_id: &str) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/jobs/{}.xml", urls::encode_path_segment(job_id)),
             )
             .header("accept", "application/xml")?;
         self.client.call_text(req).await
@@ -1267,11 +1215,8 @@ impl GoCd {
     /// `GET /go/api/dashboard`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Dashboard`]) (since GoCD v15.3.0)
     pub async fn get_dashboard(
         &self,
-    ) -> Result<rt::HalCollection<DashboardPipelineGroup>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/dashboard"),
-            )
+    ) -> Result<HalCollection<DashboardPipelineGroup>, Error> {
+        let req = Request::new(Method::GET, String::from("api/dashboard"))
             .header("accept", &self.accept(ApiFamily::Dashboard))?;
         self.client.call_hal(req, "pipeline_groups").await
     }
@@ -1286,11 +1231,8 @@ impl GoCd {
     pub async fn encrypt_value(
         &self,
         payload: &EncryptRequest,
-    ) -> Result<EncryptedValue, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/encrypt"),
-            )
+    ) -> Result<EncryptedValue, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/encrypt"))
             .header("accept", &self.accept(ApiFamily::Encryption))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1304,12 +1246,11 @@ impl GoCd {
     pub async fn get_pipeline_config(
         &self,
         pipeline_name: &str,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?;
@@ -1328,12 +1269,11 @@ impl GoCd {
         pipeline_name: &str,
         etag: &str,
         payload: &PipelineConfig,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?
@@ -1352,11 +1292,8 @@ impl GoCd {
     pub async fn create_pipeline_config(
         &self,
         payload: &PipelineConfigCreate,
-    ) -> Result<PipelineConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/pipelines"),
-            )
+    ) -> Result<PipelineConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/pipelines"))
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1372,12 +1309,11 @@ impl GoCd {
     pub async fn delete_pipeline_config(
         &self,
         pipeline_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?;
@@ -1393,11 +1329,8 @@ impl GoCd {
     /// `GET /go/api/admin/templates`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
     pub async fn get_all_templates(
         &self,
-    ) -> Result<rt::HalCollection<TemplateSummary>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/templates"),
-            )
+    ) -> Result<HalCollection<TemplateSummary>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/templates"))
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
         self.client.call_hal(req, "templates").await
     }
@@ -1412,12 +1345,11 @@ impl GoCd {
     pub async fn get_template_config(
         &self,
         template_name: &str,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
@@ -1434,11 +1366,8 @@ impl GoCd {
     pub async fn create_template_config(
         &self,
         payload: &TemplateConfig,
-    ) -> Result<TemplateConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/templates"),
-            )
+    ) -> Result<TemplateConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/templates"))
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1456,12 +1385,11 @@ impl GoCd {
         template_name: &str,
         etag: &str,
         payload: &TemplateConfig,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?
@@ -1480,12 +1408,11 @@ impl GoCd {
     pub async fn delete_template_config(
         &self,
         template_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
@@ -1499,8 +1426,8 @@ impl GoCd {
     /// Returns the version object.
     ///
     /// `GET /go/api/version`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Version`]) (since GoCD v16.6.0)
-    pub async fn get_version(&self) -> Result<Version, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/version"))
+    pub async fn get_version(&self) -> Result<Version, Error> {
+        let req = Request::new(Method::GET, String::from("api/version"))
             .header("accept", &self.accept(ApiFamily::Version))?;
         self.client.call_json(req).await
     }
@@ -1514,11 +1441,8 @@ impl GoCd {
     /// `GET /go/api/admin/environments`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
     pub async fn get_all_environments(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<EnvironmentConfig>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/environments"),
-            )
+    ) -> Result<Versioned<HalCollection<EnvironmentConfig>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/environments"))
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
         self.client.call_hal_versioned(req, "environments").await
     }
@@ -1533,12 +1457,12 @@ impl GoCd {
     pub async fn get_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
@@ -1553,11 +1477,8 @@ impl GoCd {
     pub async fn create_environment_config(
         &self,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/environments"),
-            )
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/environments"))
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
             .json(payload)?;
         self.client.call_versioned(req).await
@@ -1575,12 +1496,12 @@ impl GoCd {
         environment_name: &str,
         etag: &str,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
@@ -1600,12 +1521,12 @@ impl GoCd {
         &self,
         environment_name: &str,
         payload: &EnvironmentPatch,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::PATCH,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
@@ -1623,12 +1544,12 @@ impl GoCd {
     pub async fn delete_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
@@ -1644,11 +1565,8 @@ impl GoCd {
     /// `GET /go/api/elastic/profiles`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
     pub async fn get_all_elastic_profiles(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<ElasticProfile>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/elastic/profiles"),
-            )
+    ) -> Result<Versioned<HalCollection<ElasticProfile>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/elastic/profiles"))
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_hal_versioned(req, "profiles").await
     }
@@ -1663,12 +1581,10 @@ impl GoCd {
     pub async fn get_elastic_profile(
         &self,
         profile_id: &str,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_versioned(req).await
@@ -1684,11 +1600,8 @@ impl GoCd {
     pub async fn create_elastic_profile(
         &self,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/elastic/profiles"),
-            )
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(Method::POST, String::from("api/elastic/profiles"))
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?
             .json(payload)?;
         self.client.call_versioned(req).await
@@ -1706,12 +1619,10 @@ impl GoCd {
         profile_id: &str,
         etag: &str,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?
             .header("if-match", etag)?
@@ -1729,12 +1640,10 @@ impl GoCd {
     pub async fn delete_elastic_profile(
         &self,
         profile_id: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_json(req).await
@@ -1749,11 +1658,8 @@ impl GoCd {
     /// `GET /go/api/admin/plugin_info`, `Accept: application/vnd.go.cd.v2+json` (the default of [`ApiFamily::PluginInfo`]) (since GoCD v16.7.0)
     pub async fn get_all_plugin_info(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<PluginInfo>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/plugin_info"),
-            )
+    ) -> Result<Versioned<HalCollection<PluginInfo>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/plugin_info"))
             .header("accept", &self.accept(ApiFamily::PluginInfo))?;
         self.client.call_hal_versioned(req, "plugin_info").await
     }
@@ -1768,10 +1674,10 @@ impl GoCd {
     pub async fn get_plugin_info(
         &self,
         id: &str,
-    ) -> Result<rt::Versioned<PluginInfo>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/admin/plugin_info/{}", rt::urls::encode_path_segment(id)),
+    ) -> Result<Versioned<PluginInfo>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/plugin_info/{}", urls::encode_path_segment(id)),
             )
             .header("accept", &self.accept(ApiFamily::PluginInfo))?;
         self.client.call_versioned(req).await
@@ -1784,13 +1690,8 @@ impl GoCd {
     /// Returns a list of SCM objects.
     ///
     /// `GET /go/api/admin/scms`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    pub async fn get_all_scms(
-        &self,
-    ) -> Result<rt::HalCollection<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/scms"),
-            )
+    pub async fn get_all_scms(&self) -> Result<HalCollection<PluggableScm>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/scms"))
             .header("accept", &self.accept(ApiFamily::ScMs))?;
         self.client.call_hal(req, "scms").await
     }
@@ -1805,12 +1706,10 @@ impl GoCd {
     pub async fn get_scm(
         &self,
         material_name: &str,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/scms/{}", rt::urls::encode_path_segment(material_name)
-                ),
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/scms/{}", urls::encode_path_segment(material_name)),
             )
             .header("accept", &self.accept(ApiFamily::ScMs))?;
         self.client.call_versioned(req).await
@@ -1826,11 +1725,8 @@ impl GoCd {
     pub async fn create_scm(
         &self,
         payload: &PluggableScm,
-    ) -> Result<PluggableScm, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/scms"),
-            )
+    ) -> Result<PluggableScm, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/scms"))
             .header("accept", &self.accept(ApiFamily::ScMs))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1848,12 +1744,10 @@ impl GoCd {
         material_name: &str,
         etag: &str,
         payload: &PluggableScm,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/scms/{}", rt::urls::encode_path_segment(material_name)
-                ),
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/scms/{}", urls::encode_path_segment(material_name)),
             )
             .header("accept", &self.accept(ApiFamily::ScMs))?
             .header("if-match", etag)?
@@ -1870,11 +1764,8 @@ impl GoCd {
     /// `GET /go/api/admin/repositories`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
     pub async fn get_all_package_repositories(
         &self,
-    ) -> Result<rt::HalCollection<PackageRepository>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/repositories"),
-            )
+    ) -> Result<HalCollection<PackageRepository>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/repositories"))
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_hal(req, "package_repositories").await
     }
@@ -1889,12 +1780,10 @@ impl GoCd {
     pub async fn get_package_repository(
         &self,
         repo_id: &str,
-    ) -> Result<PackageRepository, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<PackageRepository, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_json(req).await
@@ -1910,11 +1799,8 @@ impl GoCd {
     pub async fn create_package_repository(
         &self,
         payload: &PackageRepository,
-    ) -> Result<PackageRepository, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/repositories"),
-            )
+    ) -> Result<PackageRepository, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/repositories"))
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1932,12 +1818,10 @@ impl GoCd {
         repo_id: &str,
         etag: &str,
         payload: &PackageRepository,
-    ) -> Result<rt::Versioned<PackageRepository>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<Versioned<PackageRepository>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?
             .header("if-match", etag)?
@@ -1955,12 +1839,10 @@ impl GoCd {
     pub async fn delete_package_repository(
         &self,
         repo_id: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_json(req).await
@@ -1973,13 +1855,8 @@ impl GoCd {
     /// Returns a list of packages.
     ///
     /// `GET /go/api/admin/packages`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    pub async fn get_all_packages(
-        &self,
-    ) -> Result<rt::HalCollection<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/packages"),
-            )
+    pub async fn get_all_packages(&self) -> Result<HalCollection<PackageConfig>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/packages"))
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_hal(req, "packages").await
     }
@@ -1994,12 +1871,10 @@ impl GoCd {
     pub async fn get_package(
         &self,
         package_id: &str,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_versioned(req).await
@@ -2015,11 +1890,8 @@ impl GoCd {
     pub async fn create_package(
         &self,
         payload: &PackageConfig,
-    ) -> Result<PackageConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/packages"),
-            )
+    ) -> Result<PackageConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/packages"))
             .header("accept", &self.accept(ApiFamily::Packages))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -2037,12 +1909,10 @@ impl GoCd {
         package_id: &str,
         etag: &str,
         payload: &PackageConfig,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?
             .header("if-match", etag)?
@@ -2057,12 +1927,10 @@ impl GoCd {
     /// Returns a message confirmation if the package was deleted.
     ///
     /// `DELETE /go/api/admin/packages/<package_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    pub async fn delete_package(&self, package_id: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    pub async fn delete_package(&self, package_id: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_json(req).await

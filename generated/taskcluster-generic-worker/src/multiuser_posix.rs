@@ -3,11 +3,20 @@
 
 //! Types of `schemas/generic-worker/multiuser_posix.json`.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Generic worker payload
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts to be published.
     ///
@@ -64,7 +73,7 @@ pub struct Payload {
     ///
     /// Since: generic-worker 0.0.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags enable additional functionality.
     ///
     /// Since: generic-worker 5.3.0
@@ -161,10 +170,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -216,7 +222,7 @@ impl Payload {
 }
 
 /// Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PayloadArtifact {
     /// Content-Encoding header when serving artifact over HTTP.
     ///
@@ -284,7 +290,7 @@ pub struct PayloadArtifact {
     ///
     /// Since: generic-worker 1.0.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Name of the artifact, as it will be published. If not set, `path` will be used.
     /// Conventionally (although not enforced) path elements are forward slash separated. Example:
     /// `public/build/a/house`. Note, no scopes are required to read artifacts beginning `public/`.
@@ -352,7 +358,7 @@ impl PayloadArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
@@ -408,7 +414,7 @@ impl PayloadArtifact {
 /// encoding to all the files contained in the directory.
 ///
 /// Since: generic-worker 16.2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactContentEncoding {
     /// `identity`
     #[serde(rename = "identity")]
@@ -432,14 +438,14 @@ impl PayloadArtifactContentEncoding {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactContentEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactContentEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactContentEncoding {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactContentEncoding {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -458,7 +464,7 @@ impl std::str::FromStr for PayloadArtifactContentEncoding {
 /// potentially multiple files with recursively included subdirectories.
 ///
 /// Since: generic-worker 1.0.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -482,14 +488,14 @@ impl PayloadArtifactType {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -505,7 +511,7 @@ impl std::str::FromStr for PayloadArtifactType {
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Enable backing log
     ///
@@ -718,7 +724,7 @@ impl PayloadFeatures {
 /// Configuration for task logs.
 ///
 /// Since: generic-worker 48.2.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadLogs {
     /// Backing log artifact name
     ///
@@ -757,18 +763,18 @@ impl PayloadLogs {
 }
 
 /// Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Mount {
     FileMount(FileMount),
     WritableDirectoryCache(WritableDirectoryCache),
     ReadOnlyDirectory(ReadOnlyDirectory),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// File Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMount {
     /// Content of the file to be mounted.
     ///
@@ -810,7 +816,7 @@ impl FileMount {
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/definitions/content`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Content {
     /// Artifact Content
@@ -844,7 +850,7 @@ pub enum Content {
     /// Since: generic-worker 11.1.0
     Base64Content(Base64Content),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Artifact Content
@@ -852,7 +858,7 @@ pub enum Content {
 /// Requires scope `queue:get-artifact:<artifact-name>`.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -892,7 +898,7 @@ impl ArtifactContent {
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
 ///
 /// Since: generic-worker 51.0.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -915,7 +921,7 @@ impl IndexedContent {
 /// URL to download content from.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UrlContent {
     /// SHA 256
     ///
@@ -955,7 +961,7 @@ impl UrlContent {
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawContent {
     /// Raw
     ///
@@ -979,7 +985,7 @@ impl RawContent {
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Base64Content {
     /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
     ///
@@ -1002,7 +1008,7 @@ impl Base64Content {
 /// Compression format of the preloaded content.
 ///
 /// Since: generic-worker 55.3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FileMountFormat {
     /// `br`
     #[serde(rename = "br")]
@@ -1058,14 +1064,14 @@ impl FileMountFormat {
     }
 }
 
-impl std::fmt::Display for FileMountFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for FileMountFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for FileMountFormat {
-    type Err = std::convert::Infallible;
+impl FromStr for FileMountFormat {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1087,7 +1093,7 @@ impl std::str::FromStr for FileMountFormat {
 }
 
 /// Writable Directory Cache
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WritableDirectoryCache {
     /// Cache Name
     ///
@@ -1155,7 +1161,7 @@ impl WritableDirectoryCache {
 /// Archive format of the preloaded content (if `content` provided).
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Format {
     /// `7z`
     #[serde(rename = "7z")]
@@ -1227,14 +1233,14 @@ impl Format {
     }
 }
 
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Format {
-    type Err = std::convert::Infallible;
+impl FromStr for Format {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1260,7 +1266,7 @@ impl std::str::FromStr for Format {
 }
 
 /// Read Only Directory
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///
@@ -1305,7 +1311,7 @@ impl ReadOnlyDirectory {
 /// if all task commands have a zero exit code, or `failed/failed` if any command has a
 /// non-zero exit code. This payload property allows customsation of the task resolution
 /// based on exit code of task commands.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadOnExitStatus {
     /// Purge caches exit status
     ///
@@ -1356,7 +1362,7 @@ impl PayloadOnExitStatus {
 /// the host network).
 ///
 /// - Default: `"localhost"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadTaskclusterProxyInterface {
     /// `localhost`
     #[serde(rename = "localhost")]
@@ -1380,14 +1386,14 @@ impl PayloadTaskclusterProxyInterface {
     }
 }
 
-impl std::fmt::Display for PayloadTaskclusterProxyInterface {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadTaskclusterProxyInterface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadTaskclusterProxyInterface {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadTaskclusterProxyInterface {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1401,7 +1407,7 @@ impl std::str::FromStr for PayloadTaskclusterProxyInterface {
 }
 
 /// Payload - multiuser, posix
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AnyPayload {
     /// Generic worker payload
@@ -1414,13 +1420,13 @@ pub enum AnyPayload {
     /// `.payload` field of the queue.
     DockerWorkerPayload(DockerWorkerPayload),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Docker worker payload
 ///
 /// `.payload` field of the queue.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayload {
     /// Artifacts
     ///
@@ -1437,12 +1443,12 @@ pub struct DockerWorkerPayload {
     /// more chance of successfully publishing volume artifacts than directory
     /// artifacts, due to the efficiency gain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
+    pub artifacts: Option<BTreeMap<String, DockerWorkerArtifact>>,
     /// Caches to mount point mapping.
     ///
     /// Caches are mounted within the docker container at the mount point specified. Example: ```{ "CACHE NAME": "/mount/path/in/container" }```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<std::collections::BTreeMap<String, String>>,
+    pub cache: Option<BTreeMap<String, String>>,
     /// Capabilities that must be available/enabled for the task container.
     ///
     /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
@@ -1465,7 +1471,7 @@ pub struct DockerWorkerPayload {
     /// ```text
     /// ```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Docker Worker feature flags
     ///
     /// Used to enable additional functionality.
@@ -1526,17 +1532,14 @@ impl DockerWorkerPayload {
     /// Sets `artifacts`.
     pub fn with_artifacts(
         mut self,
-        value: impl Into<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
+        value: impl Into<BTreeMap<String, DockerWorkerArtifact>>,
     ) -> Self {
         self.artifacts = Some(value.into());
         self
     }
 
     /// Sets `cache`.
-    pub fn with_cache(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_cache(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.cache = Some(value.into());
         self
     }
@@ -1557,10 +1560,7 @@ impl DockerWorkerPayload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -1597,11 +1597,11 @@ impl DockerWorkerPayload {
 }
 
 /// Docker Worker Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerArtifact {
     /// Date when artifact should expire must be in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Location of artifact in container, as an absolute path.
     pub path: String,
     /// Artifact upload type.
@@ -1622,14 +1622,14 @@ impl DockerWorkerArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
 }
 
 /// Artifact upload type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DockerWorkerArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -1657,14 +1657,14 @@ impl DockerWorkerArtifactType {
     }
 }
 
-impl std::fmt::Display for DockerWorkerArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DockerWorkerArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for DockerWorkerArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for DockerWorkerArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1681,7 +1681,7 @@ impl std::str::FromStr for DockerWorkerArtifactType {
 /// Capabilities that must be available/enabled for the task container.
 ///
 /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadCapabilities {
     /// Devices to be attached to task containers
     ///
@@ -1730,7 +1730,7 @@ impl DockerWorkerPayloadCapabilities {
 /// Devices to be attached to task containers
 ///
 /// Allows devices from the host system to be attached to a task container similar to using `--device` in docker.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadCapabilitiesDevices {
     /// Host shared memory device (Experimental)
     ///
@@ -1787,7 +1787,7 @@ impl DockerWorkerPayloadCapabilitiesDevices {
 /// Docker Worker feature flags
 ///
 /// Used to enable additional functionality.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadFeatures {
     /// Allow ptrace within the container
     ///
@@ -1889,7 +1889,7 @@ impl DockerWorkerPayloadFeatures {
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DockerWorkerPayloadImage {
     /// Docker image name
@@ -1901,11 +1901,11 @@ pub enum DockerWorkerPayloadImage {
     /// Docker image artifact
     DockerImageArtifact(DockerImageArtifact),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Named docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedDockerImage {
     pub name: String,
     pub r#type: NamedDockerImageType,
@@ -1925,7 +1925,7 @@ impl NamedDockerImage {
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/1/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NamedDockerImageType {
     /// `docker-image`
     #[serde(rename = "docker-image")]
@@ -1945,14 +1945,14 @@ impl NamedDockerImageType {
     }
 }
 
-impl std::fmt::Display for NamedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for NamedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for NamedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for NamedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1965,7 +1965,7 @@ impl std::str::FromStr for NamedDockerImageType {
 }
 
 /// Indexed docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedDockerImage {
     pub namespace: String,
     pub path: String,
@@ -1988,7 +1988,7 @@ impl IndexedDockerImage {
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/2/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IndexedDockerImageType {
     /// `indexed-image`
     #[serde(rename = "indexed-image")]
@@ -2008,14 +2008,14 @@ impl IndexedDockerImageType {
     }
 }
 
-impl std::fmt::Display for IndexedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IndexedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for IndexedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for IndexedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -2028,7 +2028,7 @@ impl std::str::FromStr for IndexedDockerImageType {
 }
 
 /// Docker image artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerImageArtifact {
     pub path: String,
     #[serde(rename = "taskId")]
@@ -2052,7 +2052,7 @@ impl DockerImageArtifact {
 }
 
 /// Generated from `schemas/generic-worker/multiuser_posix.json#/oneOf/1/properties/image/oneOf/3/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DockerImageArtifactType {
     /// `task-image`
     #[serde(rename = "task-image")]
@@ -2072,14 +2072,14 @@ impl DockerImageArtifactType {
     }
 }
 
-impl std::fmt::Display for DockerImageArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DockerImageArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for DockerImageArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for DockerImageArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -2094,7 +2094,7 @@ impl std::str::FromStr for DockerImageArtifactType {
 /// Exit status handling
 ///
 /// By default docker-worker will fail a task with a non-zero exit status without retrying.  This payload property allows a task owner to define certain exit statuses that will be marked as a retriable exception.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadOnExitStatus {
     /// Purge caches exit status
     ///

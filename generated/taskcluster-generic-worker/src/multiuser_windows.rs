@@ -3,11 +3,20 @@
 
 //! Types of `schemas/generic-worker/multiuser_windows.json`.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Generic worker payload - multiuser, windows
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts to be published.
     ///
@@ -64,7 +73,7 @@ pub struct Payload {
     ///
     /// Since: generic-worker 0.0.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags enable additional functionality.
     ///
     /// Since: generic-worker 5.3.0
@@ -190,10 +199,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -251,7 +257,7 @@ impl Payload {
 }
 
 /// Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PayloadArtifact {
     /// Content-Encoding header when serving artifact over HTTP.
     ///
@@ -318,7 +324,7 @@ pub struct PayloadArtifact {
     ///
     /// Since: generic-worker 1.0.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Name of the artifact, as it will be published. If not set, `path` will be used.
     /// Conventionally (although not enforced) path elements are forward slash separated. Example:
     /// `public/build/a/house`. Note, no scopes are required to read artifacts beginning `public/`.
@@ -386,7 +392,7 @@ impl PayloadArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
@@ -442,7 +448,7 @@ impl PayloadArtifact {
 /// encoding to all the files contained in the directory.
 ///
 /// Since: generic-worker 16.2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactContentEncoding {
     /// `identity`
     #[serde(rename = "identity")]
@@ -466,14 +472,14 @@ impl PayloadArtifactContentEncoding {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactContentEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactContentEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactContentEncoding {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactContentEncoding {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -492,7 +498,7 @@ impl std::str::FromStr for PayloadArtifactContentEncoding {
 /// potentially multiple files with recursively included subdirectories.
 ///
 /// Since: generic-worker 1.0.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -516,14 +522,14 @@ impl PayloadArtifactType {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -539,7 +545,7 @@ impl std::str::FromStr for PayloadArtifactType {
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Enable backing log
     ///
@@ -754,7 +760,7 @@ impl PayloadFeatures {
 /// Configuration for task logs.
 ///
 /// Since: generic-worker 48.2.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadLogs {
     /// Backing log artifact name
     ///
@@ -793,18 +799,18 @@ impl PayloadLogs {
 }
 
 /// Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Mount {
     FileMount(FileMount),
     WritableDirectoryCache(WritableDirectoryCache),
     ReadOnlyDirectory(ReadOnlyDirectory),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// File Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMount {
     /// Content of the file to be mounted.
     ///
@@ -846,7 +852,7 @@ impl FileMount {
 }
 
 /// Generated from `schemas/generic-worker/multiuser_windows.json#/definitions/content`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Content {
     /// Artifact Content
@@ -880,7 +886,7 @@ pub enum Content {
     /// Since: generic-worker 11.1.0
     Base64Content(Base64Content),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Artifact Content
@@ -888,7 +894,7 @@ pub enum Content {
 /// Requires scope `queue:get-artifact:<artifact-name>`.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -928,7 +934,7 @@ impl ArtifactContent {
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
 ///
 /// Since: generic-worker 51.0.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -951,7 +957,7 @@ impl IndexedContent {
 /// URL to download content from.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UrlContent {
     /// SHA 256
     ///
@@ -991,7 +997,7 @@ impl UrlContent {
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawContent {
     /// Raw
     ///
@@ -1015,7 +1021,7 @@ impl RawContent {
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Base64Content {
     /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
     ///
@@ -1038,7 +1044,7 @@ impl Base64Content {
 /// Compression format of the preloaded content.
 ///
 /// Since: generic-worker 55.3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FileMountFormat {
     /// `br`
     #[serde(rename = "br")]
@@ -1094,14 +1100,14 @@ impl FileMountFormat {
     }
 }
 
-impl std::fmt::Display for FileMountFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for FileMountFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for FileMountFormat {
-    type Err = std::convert::Infallible;
+impl FromStr for FileMountFormat {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1123,7 +1129,7 @@ impl std::str::FromStr for FileMountFormat {
 }
 
 /// Writable Directory Cache
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WritableDirectoryCache {
     /// Cache Name
     ///
@@ -1191,7 +1197,7 @@ impl WritableDirectoryCache {
 /// Archive format of the preloaded content (if `content` provided).
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Format {
     /// `7z`
     #[serde(rename = "7z")]
@@ -1263,14 +1269,14 @@ impl Format {
     }
 }
 
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Format {
-    type Err = std::convert::Infallible;
+impl FromStr for Format {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1296,7 +1302,7 @@ impl std::str::FromStr for Format {
 }
 
 /// Read Only Directory
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///
@@ -1341,7 +1347,7 @@ impl ReadOnlyDirectory {
 /// if all task commands have a zero exit code, or `failed/failed` if any command has a
 /// non-zero exit code. This payload property allows customsation of the task resolution
 /// based on exit code of task commands.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadOnExitStatus {
     /// Purge caches exit status
     ///
@@ -1392,7 +1398,7 @@ impl PayloadOnExitStatus {
 /// the host network).
 ///
 /// - Default: `"localhost"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadTaskclusterProxyInterface {
     /// `localhost`
     #[serde(rename = "localhost")]
@@ -1416,14 +1422,14 @@ impl PayloadTaskclusterProxyInterface {
     }
 }
 
-impl std::fmt::Display for PayloadTaskclusterProxyInterface {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadTaskclusterProxyInterface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadTaskclusterProxyInterface {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadTaskclusterProxyInterface {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
