@@ -5,6 +5,7 @@ pub mod docs;
 pub mod exchanges;
 mod imports;
 mod plan;
+mod struct_plan;
 pub mod types;
 
 use std::collections::BTreeMap;
