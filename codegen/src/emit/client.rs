@@ -5,6 +5,7 @@ use quote::{format_ident, quote};
 
 use std::collections::BTreeSet;
 
+use super::headers::HeaderConsts;
 use super::plan::{vendor_version, ArgKind, BodyPlan, Header, MethodPlan, Returns};
 use super::types::{ident, ty, ty_qualified};
 use super::{docs, imports};
@@ -24,11 +25,29 @@ pub struct Typed<'a> {
 
 /// The client struct, its methods, and `Paginated` impls; and the `blocking` module.
 pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>) -> (TokenStream, TokenStream) {
-    let name = ident(&service.client_name);
-    let title = if service.title.is_empty() { service.client_name.clone() } else { service.title.clone() };
-    let struct_doc = docs::attrs(&format!(
+    let plans: Vec<MethodPlan<'_>> =
+        functions.iter().map(|t| MethodPlan::new(service, t.f, t.input.as_ref(), t.output.as_ref(), space)).collect();
+    // The crate root also sees every generated type (`pub use types::*`) and its modules.
+    let mut in_scope: BTreeSet<String> = ["types", "exchanges", "blocking"].map(String::from).into();
+    in_scope.extend(
+        (0..space.defs.len()).filter(|id| !space.is_inlined(*id)).map(|id| space.name(id).to_owned()),
+    );
+    let root = async_client(service, &plans, Types { space, qualified: false });
+    let blocking = blocking_client(service, &plans, Types { space, qualified: true });
+    (imports::file(root, &in_scope), imports::file(blocking, &BTreeSet::new()))
+}
+
+fn struct_doc(service: &Service) -> TokenStream {
+    let title = if service.title.is_empty() { &service.client_name } else { &service.title };
+    docs::attrs(&format!(
         "Client of {title}.\n\nCheap to clone; every method is one API call (see the crate documentation)."
-    ));
+    ))
+}
+
+/// The async client: struct, constructors, methods, `Paginated` impls, GoCD's API families.
+fn async_client(service: &Service, plans: &[MethodPlan<'_>], types: Types<'_>) -> TokenStream {
+    let name = ident(&service.client_name);
+    let struct_doc = struct_doc(service);
     let ctor = match &service.flavor {
         Flavor::Taskcluster { service_name, api_version } => quote! {
             /// `serviceName` of the API reference.
@@ -80,11 +99,53 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
     } else {
         (quote!(), quote!())
     };
-    let plans: Vec<MethodPlan<'_>> =
-        functions.iter().map(|t| MethodPlan::new(service, t.f, t.input.as_ref(), t.output.as_ref(), space)).collect();
-    let (root, qualified) = (Types { space, qualified: false }, Types { space, qualified: true });
-    let methods = plans.iter().map(|p| async_method(p, root));
-    let twins = plans.iter().map(|p| blocking_method(p, qualified, &service.client_name));
+    let headers = HeaderConsts::new(plans);
+    let header_consts = headers.items();
+    let methods = plans.iter().map(|p| async_method(p, types, &headers));
+    // One `Paginated` impl per output type, however many functions page into it.
+    let mut seen = BTreeSet::new();
+    let paginated = plans.iter().filter_map(|p| p.pagination.as_ref()).filter(|p| seen.insert(&p.type_name)).map(|p| {
+        let (tn, field) = (ident(&p.type_name), ident(&p.field));
+        quote! {
+            impl apigen_runtime::Paginated for #tn {
+                fn continuation_token(&self) -> Option<&str> {
+                    self.#field.as_deref()
+                }
+            }
+        }
+    });
+    quote! {
+        #header_consts
+
+        #struct_doc
+        #[derive(Debug, Clone)]
+        pub struct #name {
+            client: apigen_runtime::Client,
+            #version_field
+        }
+
+        impl #name {
+            #ctor
+
+            /// The underlying runtime client (for raw calls).
+            pub fn runtime_client(&self) -> &apigen_runtime::Client {
+                &self.client
+            }
+
+            #(#methods)*
+        }
+
+        #(#paginated)*
+
+        #families_ts
+    }
+}
+
+/// The `blocking` module: a twin of the client whose methods wait for the async ones.
+fn blocking_client(service: &Service, plans: &[MethodPlan<'_>], types: Types<'_>) -> TokenStream {
+    let name = ident(&service.client_name);
+    let struct_doc = struct_doc(service);
+    let twins = plans.iter().map(|p| blocking_method(p, types, &service.client_name));
     let from_env = matches!(service.flavor, Flavor::Taskcluster { .. }).then(|| {
         quote! {
             /// A client configured from the `TASKCLUSTER_*` environment variables.
@@ -98,7 +159,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
          call is done.\n\nNo async runtime is needed: calls run on a small runtime the `apigen-runtime` \
          crate owns. Called from inside an async runtime, a method returns an error instead of blocking it."
     ));
-    let blocking = quote! {
+    quote! {
         #module_doc
 
         #struct_doc
@@ -122,48 +183,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace<'_>)
 
             #(#twins)*
         }
-    };
-    // One `Paginated` impl per output type, however many functions page into it.
-    let mut seen = BTreeSet::new();
-    let paginated = plans.iter().filter_map(|p| p.pagination.as_ref()).filter(|p| seen.insert(&p.type_name)).map(|p| {
-        let (tn, field) = (ident(&p.type_name), ident(&p.field));
-        quote! {
-            impl apigen_runtime::Paginated for #tn {
-                fn continuation_token(&self) -> Option<&str> {
-                    self.#field.as_deref()
-                }
-            }
-        }
-    });
-    let client = quote! {
-        #struct_doc
-        #[derive(Debug, Clone)]
-        pub struct #name {
-            client: apigen_runtime::Client,
-            #version_field
-        }
-
-        impl #name {
-            #ctor
-
-            /// The underlying runtime client (for raw calls).
-            pub fn runtime_client(&self) -> &apigen_runtime::Client {
-                &self.client
-            }
-
-            #(#methods)*
-        }
-
-        #(#paginated)*
-
-        #families_ts
-    };
-    // The crate root also sees every generated type (`pub use types::*`) and its modules.
-    let mut in_scope: BTreeSet<String> = ["types", "exchanges", "blocking"].map(String::from).into();
-    in_scope.extend(
-        (0..space.defs.len()).filter(|id| !space.is_inlined(*id)).map(|id| space.name(id).to_owned()),
-    );
-    (imports::file(client, &in_scope), imports::file(blocking, &BTreeSet::new()))
+    }
 }
 
 /// The endpoint families of a GoCD service: each section whose endpoints send a versioned
@@ -328,7 +348,7 @@ fn extra_params(plan: &MethodPlan<'_>, types: Types<'_>, lt: &TokenStream) -> Ve
 }
 
 /// The expression building the request: method, path, query, headers, body.
-fn request_expr(plan: &MethodPlan<'_>) -> TokenStream {
+fn request_expr(plan: &MethodPlan<'_>, headers: &HeaderConsts) -> TokenStream {
     let method = format_ident!("{}", plan.f.method.as_str());
     let path = path_expr(plan.f);
     let query = plan.args.iter().filter(|a| matches!(a.kind, ArgKind::Query | ArgKind::ContinuationToken)).map(|a| {
@@ -342,7 +362,10 @@ fn request_expr(plan: &MethodPlan<'_>) -> TokenStream {
                 let family = ident(family);
                 quote!(#build.header("accept", &self.accept(ApiFamily::#family))?)
             }
-            Header::Constant(k, v) => quote!(#build.header(#k, #v)?),
+            Header::Constant(k, v) => match headers.add(k, v) {
+                Some(add) => quote!(#build #add),
+                None => quote!(#build.header(#k, #v)?),
+            },
             Header::IfMatch => quote!(#build.header("if-match", etag)?),
         };
     }
@@ -404,7 +427,7 @@ fn deprecated_attrs(plan: &MethodPlan<'_>) -> (Option<TokenStream>, Option<Token
 }
 
 /// One endpoint's async method, its URL helpers and its pager.
-fn async_method(plan: &MethodPlan<'_>, types: Types<'_>) -> TokenStream {
+fn async_method(plan: &MethodPlan<'_>, types: Types<'_>, headers: &HeaderConsts) -> TokenStream {
     let fname = ident(&plan.name);
     let doc = docs::attrs(&plan.doc);
     let (deprecated, allow_deprecated) = deprecated_attrs(plan);
@@ -414,7 +437,7 @@ fn async_method(plan: &MethodPlan<'_>, types: Types<'_>) -> TokenStream {
     let request_fn = format_ident!("{}_request", plan.name);
     let (decls, pass): (Vec<_>, Vec<_>) = args.iter().map(|p| (&p.decl, &p.pass)).unzip();
     // A plain GET shares its request builder with its URL helpers.
-    let build = if plan.url_helpers { quote!(Self::#request_fn(#(#pass),*)) } else { request_expr(plan) };
+    let build = if plan.url_helpers { quote!(Self::#request_fn(#(#pass),*)) } else { request_expr(plan, headers) };
     let mut out = quote! {
         #doc
         #deprecated
@@ -428,7 +451,7 @@ fn async_method(plan: &MethodPlan<'_>, types: Types<'_>) -> TokenStream {
         let url_doc = format!(" The URL of [`Self::{fname}`], unsigned.");
         let signed_doc =
             format!(" The URL of [`Self::{fname}`] with a Hawk bewit: it authenticates a plain GET for `ttl`.");
-        let request = request_expr(plan);
+        let request = request_expr(plan, headers);
         out.extend(quote! {
             #[doc = #url_doc]
             pub fn #url_fn(&self, #(#decls),*) -> String {

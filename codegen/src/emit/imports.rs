@@ -146,12 +146,19 @@ impl Imports {
     /// One `use` per parent path, `std` first, then other crates, then this crate (the order
     /// rustfmt's `group_imports = "StdExternalCrate"` gives); inside braces modules come first.
     fn use_items(&self) -> TokenStream {
-        // Parent path → (is a type, name) of what is imported from it.
-        let mut by_parent: BTreeMap<&[String], BTreeSet<(bool, &str)>> = BTreeMap::new();
+        // Parent path → (kind, name) of what is imported from it: modules, then types and
+        // traits, then constants.
+        let mut by_parent: BTreeMap<&[String], BTreeSet<(u8, &str)>> = BTreeMap::new();
         for path in self.chosen.values() {
             let Some((last, parent)) = path.split_last() else { continue };
-            let is_type = last.starts_with(|c: char| c.is_ascii_uppercase());
-            by_parent.entry(parent).or_default().insert((is_type, last));
+            let kind = if !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+                0
+            } else if last.chars().all(|c| !c.is_ascii_lowercase()) {
+                2
+            } else {
+                1
+            };
+            by_parent.entry(parent).or_default().insert((kind, last));
         }
         // Sorted by group, then by the path they spell.
         let mut items: Vec<_> = by_parent.into_iter().collect();

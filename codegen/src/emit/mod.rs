@@ -3,6 +3,7 @@
 pub mod client;
 pub mod docs;
 pub mod exchanges;
+mod headers;
 mod imports;
 mod plan;
 mod struct_plan;

@@ -32,7 +32,34 @@ use apigen_runtime::{
 };
 use apigen_runtime::bytes::Bytes;
 use apigen_runtime::reqwest::Method;
+use apigen_runtime::reqwest::header::{HeaderName, HeaderValue, ACCEPT};
 use apigen_runtime::tokio::io::AsyncWrite;
+
+/// The `confirm` header.
+const CONFIRM: HeaderName = HeaderName::from_static("confirm");
+
+/// `accept: application/json`
+const ACCEPT_APPLICATION_JSON: HeaderValue = HeaderValue::from_static(
+    "application/json",
+);
+
+/// `accept: application/xml`
+const ACCEPT_APPLICATION_XML: HeaderValue = HeaderValue::from_static("application/xml");
+
+/// `accept: text/csv`
+const ACCEPT_TEXT_CSV: HeaderValue = HeaderValue::from_static("text/csv");
+
+/// `accept: text/html`
+const ACCEPT_TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html");
+
+/// `accept: text/plain`
+const ACCEPT_TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+
+/// `accept: text/xml`
+const ACCEPT_TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
+
+/// `confirm: true`
+const CONFIRM_TRUE: HeaderValue = HeaderValue::from_static("true");
 
 /// Client of GoCD API.
 ///
@@ -207,7 +234,7 @@ impl GoCd {
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -300,7 +327,7 @@ impl GoCd {
     /// `GET /go/api/config/materials`, `Accept: application/json` (since GoCD v14.3.0)
     pub async fn get_all_materials(&self) -> Result<Vec<Material>, Error> {
         let req = Request::new(Method::GET, String::from("api/config/materials"))
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -334,7 +361,7 @@ impl GoCd {
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -350,8 +377,8 @@ impl GoCd {
         payload: &SvnNotifyRequest,
     ) -> Result<String, Error> {
         let req = Request::new(Method::POST, String::from("api/material/notify/svn"))
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
@@ -368,8 +395,8 @@ impl GoCd {
         payload: &GitNotifyRequest,
     ) -> Result<String, Error> {
         let req = Request::new(Method::POST, String::from("api/material/notify/git"))
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
@@ -386,8 +413,8 @@ impl GoCd {
         payload: &MercurialNotifyRequest,
     ) -> Result<String, Error> {
         let req = Request::new(Method::POST, String::from("api/material/notify/hg"))
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
@@ -402,7 +429,7 @@ impl GoCd {
     pub async fn create_backup(&self) -> Result<Backup, Error> {
         let req = Request::new(Method::POST, String::from("api/backups"))
             .header("accept", &self.accept(ApiFamily::Backups))?
-            .header("confirm", "true")?;
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_json(req).await
     }
 
@@ -415,7 +442,7 @@ impl GoCd {
     /// `GET /go/api/config/pipeline_groups`, `Accept: application/json` (since GoCD v14.3.0)
     pub async fn get_pipeline_groups_config(&self) -> Result<Vec<PipelineGroup>, Error> {
         let req = Request::new(Method::GET, String::from("api/config/pipeline_groups"))
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -445,7 +472,7 @@ impl GoCd {
                     urls::encode_path_segment(job_name)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -539,8 +566,8 @@ impl GoCd {
                     urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(upload.into_body("file"));
         self.client.call_text(req).await
     }
@@ -573,8 +600,8 @@ impl GoCd {
                     urls::encode_path(path_to_directory)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(upload.into_body("zipfile"));
         self.client.call_text(req).await
     }
@@ -606,7 +633,7 @@ impl GoCd {
                     urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
-            .header("accept", "text/plain")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
             .body(Body::Bytes {
                 content_type: "application/octet-stream".into(),
                 data,
@@ -634,7 +661,7 @@ impl GoCd {
                     urls::encode_path_segment(pipeline_counter)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -668,7 +695,7 @@ impl GoCd {
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -689,7 +716,7 @@ impl GoCd {
                     "api/pipelines/{}/status", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -711,8 +738,8 @@ impl GoCd {
                     "api/pipelines/{}/pause", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(Body::form(payload)?);
         self.client.call(req).await.map(drop)
     }
@@ -731,8 +758,8 @@ impl GoCd {
                     "api/pipelines/{}/unpause", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call(req).await.map(drop)
     }
 
@@ -754,8 +781,8 @@ impl GoCd {
                     urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_text(req).await
     }
 
@@ -789,8 +816,8 @@ impl GoCd {
                         urls::encode_path_segment(pipeline_name)
                     ),
                 )
-                .header("accept", "text/html")?
-                .header("confirm", "true")?;
+                .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+                .with_header(CONFIRM, CONFIRM_TRUE);
             match payload {
                 Some(p) => req.body(Body::form(p)?),
                 None => req,
@@ -818,8 +845,8 @@ impl GoCd {
                     urls::encode_path_segment(stage_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_text(req).await
     }
 
@@ -847,7 +874,7 @@ impl GoCd {
                     urls::encode_path_segment(stage_counter)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -884,7 +911,7 @@ impl GoCd {
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -897,7 +924,7 @@ impl GoCd {
     /// `GET /go/api/jobs/scheduled.xml`, `Accept: application/xml` (since GoCD v14.3.0)
     pub async fn get_scheduled_jobs(&self) -> Result<String, Error> {
         let req = Request::new(Method::GET, String::from("api/jobs/scheduled.xml"))
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -937,7 +964,7 @@ impl GoCd {
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -967,7 +994,7 @@ impl GoCd {
                     urls::encode_path_segment(job_name)
                 ),
             )
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -999,7 +1026,7 @@ impl GoCd {
                     urls::encode_path_segment(property_name)
                 ),
             )
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -1024,7 +1051,7 @@ impl GoCd {
             .query_opt("jobName", job_name)
             .query_opt("limitPipeline", limit_pipeline)
             .query_opt("limitCount", limit_count)
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -1057,8 +1084,8 @@ impl GoCd {
                     urls::encode_path_segment(property_name)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
@@ -1072,7 +1099,7 @@ impl GoCd {
     /// `GET /go/api/config/revisions`, `Accept: application/json` (since GoCD v14.3.0)
     pub async fn list_config_modifications(&self) -> Result<Vec<ConfigRevision>, Error> {
         let req = Request::new(Method::GET, String::from("api/config/revisions"))
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -1095,7 +1122,7 @@ impl GoCd {
                     urls::encode_path_segment(to_commit_sha)
                 ),
             )
-            .header("accept", "text/plain")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN);
         self.client.call_text(req).await
     }
 
@@ -1110,7 +1137,7 @@ impl GoCd {
     /// `GET /go/api/admin/config.xml`, `Accept: text/xml` (since GoCD v14.3.0)
     pub async fn get_config_xml(&self) -> Result<String, Error> {
         let req = Request::new(Method::GET, String::from("api/admin/config.xml"))
-            .header("accept", "text/xml")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_XML);
         self.client.call_text(req).await
     }
 
@@ -1123,7 +1150,7 @@ impl GoCd {
     /// `GET /go/api/pipelines.xml`, `Accept: application/xml` (since GoCD v14.3.0)
     pub async fn get_all_pipelines_xml(&self) -> Result<String, Error> {
         let req = Request::new(Method::GET, String::from("api/pipelines.xml"))
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1145,7 +1172,7 @@ impl GoCd {
                     urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1168,7 +1195,7 @@ impl GoCd {
                     urls::encode_path_segment(pipeline_id)
                 ),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1186,7 +1213,7 @@ impl GoCd {
                 Method::GET,
                 format!("api/stages/{}.xml", urls::encode_path_segment(stage_id)),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1202,7 +1229,7 @@ impl GoCd {
                 Method::GET,
                 format!("api/jobs/{}.xml", urls::encode_path_segment(job_id)),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
