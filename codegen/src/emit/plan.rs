@@ -297,3 +297,91 @@ fn method_doc(service: &Service, f: &Function) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Documents;
+
+    fn function(method: HttpMethod, pieces: Vec<RoutePiece>, query: &[&str], gocd: Option<GocdCall>) -> Function {
+        Function {
+            name: "doThing".into(),
+            title: "Do".into(),
+            description: String::new(),
+            stability: Stability::Deprecated,
+            category: Some("pipeline config".into()),
+            method,
+            route: "/x".into(),
+            pieces,
+            args: Vec::new(),
+            query: query.iter().map(|q| q.to_string()).collect(),
+            input: None,
+            output: None,
+            scopes: None,
+            gocd,
+            origin: (String::new(), String::new()),
+        }
+    }
+
+    fn service() -> Service {
+        Service {
+            flavor: Flavor::GoCd,
+            crate_name: "gocd".into(),
+            client_name: "GoCd".into(),
+            title: String::new(),
+            description: String::new(),
+            functions: Vec::new(),
+            exchanges: None,
+            sources: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_gocd_call_plans_its_headers_form_and_versioned_hal_answer() {
+        let docs = Documents::default();
+        let space = TypeSpace::new(&docs);
+        let gocd = GocdCall {
+            accept: Some("application/vnd.go.cd.v11+json".into()),
+            headers: vec![("X-GoCD-Confirm".into(), "true".into())],
+            request: RequestKind::Form,
+            response: ResponseKind::Hal,
+            embedded: Some("pipelines".into()),
+            etag: EtagKind::Both,
+            status: 200,
+            since: None,
+            decisions: Vec::new(),
+        };
+        let pieces = vec![RoutePiece::Literal("/p/".into()), RoutePiece::Param("name".into()), RoutePiece::OptionalTail("rest".into())];
+        let f = function(HttpMethod::Put, pieces, &["fullList"], Some(gocd));
+        let form = Ty::Map(Box::new(Ty::String));
+        let plan = MethodPlan::new(&service(), &f, Some(&form), Some(&Ty::String), &space);
+        assert_eq!(plan.name, "do_thing");
+        assert!(plan.deprecated && !plan.url_helpers && plan.pagination.is_none());
+        let args: Vec<_> = plan.args.iter().map(|a| (a.name.as_str(), a.json.as_str(), a.optional())).collect();
+        assert_eq!(args, [("name", "name", false), ("rest", "rest", true), ("full_list", "fullList", true)]);
+        assert!(matches!(&plan.headers[..], [
+            Header::FamilyAccept(family),
+            Header::Constant(name, value),
+            Header::IfMatch,
+        ] if family == "PipelineConfig" && name == "x-gocd-confirm" && value == "true"));
+        // A map form has no required field: it may be left out.
+        assert!(matches!(plan.body, BodyPlan::Form { optional: true, .. }));
+        assert!(matches!(&plan.returns, Returns::Hal { key, versioned: true, .. } if key == "pipelines"));
+        assert!(plan.doc.contains("`PUT /go/x`, `Accept: application/vnd.go.cd.v11+json`"), "{}", plan.doc);
+    }
+
+    #[test]
+    fn a_plain_get_gets_url_helpers_and_a_token_argument() {
+        let docs = Documents::default();
+        let space = TypeSpace::new(&docs);
+        let mut svc = service();
+        svc.flavor = Flavor::Taskcluster { service_name: "s".into(), api_version: "v1".into() };
+        let f = function(HttpMethod::Get, vec![RoutePiece::Wildcard("path".into())], &["continuationToken"], None);
+        let plan = MethodPlan::new(&svc, &f, None, None, &space);
+        assert!(plan.url_helpers && plan.headers.is_empty());
+        assert!(matches!(plan.body, BodyPlan::None) && matches!(plan.returns, Returns::Unit));
+        assert!(plan.args[1].kind == ArgKind::ContinuationToken);
+        // No output struct carrying a token: no pager.
+        assert!(plan.pagination.is_none());
+    }
+}

@@ -101,3 +101,43 @@ fn is_secret(json: &str) -> bool {
             .iter()
             .any(|s| k.contains(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Docs;
+
+    fn field(json: &str, ty: Ty, required: bool) -> Field {
+        Field { json: json.into(), rust: names::snake(json), ty, required, flatten: false, docs: Docs::default() }
+    }
+
+    #[test]
+    fn fields_get_their_serde_and_builder_roles() {
+        let free = Ty::Map(Box::new(Ty::Value));
+        let fields = [
+            field("taskId", Ty::String, true),
+            field("payload", free.clone(), true),
+            field("extra", Ty::Option(Box::new(Ty::U64)), false),
+            field("accessToken", Ty::Option(Box::new(free.clone())), false),
+        ];
+        let plan = StructPlan::new(&fields, Some(&Ty::Value), true);
+        let renames: Vec<_> = plan.fields.iter().map(|f| f.rename).collect();
+        assert_eq!(renames, [Some("taskId"), None, None, Some("accessToken")]);
+        assert!(matches!(plan.fields[0].build, Build::Required));
+        assert!(matches!(plan.fields[1].build, Build::StartsEmpty));
+        assert!(matches!(plan.fields[2].build, Build::Optional { free: false, .. }));
+        assert!(matches!(plan.fields[3].build, Build::Optional { free: true, .. }));
+        // A property named `extra` pushes the catch-all map aside.
+        assert_eq!(plan.extra.map(|(n, _)| n), Some("additional_properties"));
+        // `taskId` is required and not free-form: no `Default`.
+        assert!(!plan.default);
+        assert!(plan.secret_debug && plan.fields[3].secret && !plan.fields[0].secret);
+    }
+
+    #[test]
+    fn a_struct_of_optional_and_free_form_fields_derives_default() {
+        let fields = [field("a", Ty::Option(Box::new(Ty::String)), false), field("b", Ty::Map(Box::new(Ty::Value)), true)];
+        let plan = StructPlan::new(&fields, None, false);
+        assert!(plan.default && !plan.secret_debug && plan.extra.is_none());
+    }
+}
