@@ -141,3 +141,47 @@ fn secrets_never_reach_debug_output() {
     let none = c::credentials::Credentials { certificate: None, ..t };
     assert!(format!("{none:?}").contains("certificate: None"));
 }
+
+#[test]
+fn types_named_like_imports_stay_apart_from_the_imported_names() {
+    use c::imported_names as m;
+    let v = json!({"value": {"raw": [1]}, "time": {"at": "2024-01-02T03:04:05.000Z"}, "map": {"size": 1, "k": 2},
+                   "serialize": "yes", "infallible": "never", "freeForm": {"a": 1}, "at": "2024-01-02T03:04:05.000Z",
+                   "labels": {"a": "b"}});
+    let (t, back) = round_trip::<m::ImportedNames>(v.clone());
+    assert_eq!(back, v);
+    // The generated types and the runtime's / serde_json's types of the same name, side by side.
+    let _: m::Value = t.value;
+    let _: Option<serde_json::Value> = t.free_form;
+    assert_eq!(t.time.and_then(|x: m::Time| x.at), Some(t.at));
+    assert_eq!(t.map.map(|x: m::BTreeMap| x.extra["k"]), Some(2));
+    assert_eq!(t.serialize, Some(m::Serialize::Yes));
+    assert_eq!("never".parse::<m::Infallible>().unwrap(), m::Infallible::Never);
+}
+
+#[test]
+fn a_client_keeps_its_types_apart_from_the_runtime_names_it_imports() {
+    use std::future::Future;
+    use taskcluster_clashes as k;
+    // The crate root still exports the generated `Error`, `Request`, `Method`, `Client`, ...: a
+    // `use` of the runtime's names there would shadow the glob re-export of the types.
+    let e: k::Error = serde_json::from_value(json!({"code": "E", "paginated": {"pages": 2}})).unwrap();
+    assert_eq!(e.paginated.and_then(|p: k::Paginated| p.pages), Some(2));
+    let r = k::Request::new("b").with_stream(k::Stream { chunks: Some(3) });
+    let m: k::Method = serde_json::from_value(json!({"verb": "PUT", "timeout": {"minutes": 1}})).unwrap();
+    assert_eq!(m.timeout.map(|d: k::Duration| d.minutes), Some(Some(1)));
+    let list: k::ClientList = serde_json::from_value(json!({"clients": [{"clientId": "c"}]})).unwrap();
+    let _: &k::Client = &list.clients[0];
+    // The methods take and return the generated types, and the runtime's where they mean it.
+    fn put<'a>(c: &'a k::Clashes, r: &'a k::Request) -> impl Future<Output = Result<k::Error, apigen_runtime::Error>> + 'a {
+        c.put_request("id", r)
+    }
+    fn put_blocking(c: &k::blocking::Clashes, r: &k::Request) -> Result<k::Error, apigen_runtime::Error> {
+        c.put_request("id", r)
+    }
+    let client = apigen_runtime::Client::builder("https://tc.example.com").build().unwrap();
+    let clashes = k::Clashes::new(&client);
+    let _ = (put(&clashes, &r), put_blocking as fn(_, _) -> _);
+    let url = clashes.get_method_signed_url("n", std::time::Duration::from_secs(60));
+    assert_eq!(url.unwrap(), "https://tc.example.com/api/clashes/v1/methods/n");
+}

@@ -368,6 +368,13 @@ impl Request {
         Ok(self)
     }
 
+    /// Adds a header whose name and value are already valid, so nothing is checked or parsed per
+    /// call: what generated clients send as constants (`HeaderValue::from_static`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
     /// Sets the body.
     pub fn body(mut self, body: Body) -> Self {
         self.body = body;
@@ -858,6 +865,16 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constant_header_is_the_header_a_checked_one_would_be() {
+        const CONFIRM: HeaderName = HeaderName::from_static("confirm");
+        let checked = Request::new(Method::POST, "p").header("Confirm", "true").unwrap().header("accept", "text/csv");
+        let constant = Request::new(Method::POST, "p")
+            .with_header(CONFIRM, HeaderValue::from_static("true"))
+            .with_header(reqwest::header::ACCEPT, HeaderValue::from_static("text/csv"));
+        assert_eq!(checked.unwrap().headers, constant.headers);
+    }
 
     /// Vector `go2019_content_type`: Content-Type iff the body is non-empty.
     #[test]

@@ -3,11 +3,15 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::docs;
-use super::types::{ident, ty};
+use std::collections::BTreeSet;
+
+use super::headers::HeaderConsts;
+use super::method_plan::{vendor_version, ArgKind, BodyPlan, Header, MethodPlan, Returns};
+use super::types::{ident, ty, ty_qualified};
+use super::{docs, imports};
 use crate::model::*;
 use crate::names;
-use crate::schema::{Kind, Ty, TypeSpace};
+use crate::schema::{Ty, TypeSpace};
 
 /// A function with its schemas turned into types.
 pub struct Typed<'a> {
@@ -21,11 +25,29 @@ pub struct Typed<'a> {
 
 /// The client struct, its methods, and `Paginated` impls; and the `blocking` module.
 pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> (TokenStream, TokenStream) {
-    let name = ident(&service.client_name);
-    let title = if service.title.is_empty() { service.client_name.clone() } else { service.title.clone() };
-    let struct_doc = docs::attrs(&format!(
+    let plans: Vec<MethodPlan<'_>> =
+        functions.iter().map(|t| MethodPlan::new(service, t.f, t.input.as_ref(), t.output.as_ref(), space)).collect();
+    // The crate root also sees every generated type (`pub use types::*`) and its modules.
+    let mut in_scope: BTreeSet<String> = ["types", "exchanges", "blocking"].map(String::from).into();
+    in_scope.extend(
+        space.emitted().map(|(id, _)| space.name(id).to_owned()),
+    );
+    let root = async_client(service, &plans, Types { space, qualified: false });
+    let blocking = blocking_client(service, &plans, Types { space, qualified: true });
+    (imports::file(root, &in_scope), imports::file(blocking, &BTreeSet::new()))
+}
+
+fn struct_doc(service: &Service) -> TokenStream {
+    let title = if service.title.is_empty() { &service.client_name } else { &service.title };
+    docs::attrs(&format!(
         "Client of {title}.\n\nCheap to clone; every method is one API call (see the crate documentation)."
-    ));
+    ))
+}
+
+/// The async client: struct, constructors, methods, `Paginated` impls, GoCD's API families.
+fn async_client(service: &Service, plans: &[MethodPlan<'_>], types: Types<'_>) -> TokenStream {
+    let name = ident(&service.client_name);
+    let struct_doc = struct_doc(service);
     let ctor = match &service.flavor {
         Flavor::Taskcluster { service_name, api_version } => quote! {
             /// `serviceName` of the API reference.
@@ -34,20 +56,20 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
             pub const API_VERSION: &'static str = #api_version;
 
             /// A client of this service on the deployment `client` is configured for.
-            pub fn new(client: &rt::Client) -> Self {
+            pub fn new(client: &apigen_runtime::Client) -> Self {
                 Self { client: client.service(Self::SERVICE_NAME, Self::API_VERSION) }
             }
 
             /// A client configured from the `TASKCLUSTER_*` environment variables.
-            pub fn from_env() -> Result<Self, rt::Error> {
-                Ok(Self::new(&rt::Client::from_env()?))
+            pub fn from_env() -> Result<Self, apigen_runtime::Error> {
+                Ok(Self::new(&apigen_runtime::Client::from_env()?))
             }
         },
         Flavor::GoCd => quote! {
             /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
-            /// build it with [`rt::Client::gocd_builder`]), speaking the API versions the GoCD
+            /// build it with [`apigen_runtime::Client::gocd_builder`]), speaking the API versions the GoCD
             /// documentation shows (see [`ApiFamily::default_version`]).
-            pub fn new(client: &rt::Client) -> Self {
+            pub fn new(client: &apigen_runtime::Client) -> Self {
                 Self { client: client.clone(), versions: ApiFamily::ALL.map(ApiFamily::default_version) }
             }
 
@@ -77,12 +99,57 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
     } else {
         (quote!(), quote!())
     };
-    let (methods, twins): (Vec<TokenStream>, Vec<TokenStream>) =
-        functions.iter().map(|t| method(service, t, space)).unzip();
+    let headers = HeaderConsts::new(plans);
+    let header_consts = headers.items();
+    let methods = plans.iter().map(|p| async_method(p, types, &headers));
+    // One `Paginated` impl per output type, however many functions page into it.
+    let mut seen = BTreeSet::new();
+    let paginated = plans.iter().filter_map(|p| p.pagination.as_ref()).filter(|p| seen.insert(&p.type_name)).map(|p| {
+        let (tn, field) = (ident(&p.type_name), ident(&p.field));
+        quote! {
+            impl apigen_runtime::Paginated for #tn {
+                fn continuation_token(&self) -> Option<&str> {
+                    self.#field.as_deref()
+                }
+            }
+        }
+    });
+    quote! {
+        #header_consts
+
+        #struct_doc
+        #[derive(Debug, Clone)]
+        pub struct #name {
+            client: apigen_runtime::Client,
+            #version_field
+        }
+
+        impl #name {
+            #ctor
+
+            /// The underlying runtime client (for raw calls).
+            pub fn runtime_client(&self) -> &apigen_runtime::Client {
+                &self.client
+            }
+
+            #(#methods)*
+        }
+
+        #(#paginated)*
+
+        #families_ts
+    }
+}
+
+/// The `blocking` module: a twin of the client whose methods wait for the async ones.
+fn blocking_client(service: &Service, plans: &[MethodPlan<'_>], types: Types<'_>) -> TokenStream {
+    let name = ident(&service.client_name);
+    let struct_doc = struct_doc(service);
+    let twins = plans.iter().map(|p| blocking_method(p, types, &service.client_name));
     let from_env = matches!(service.flavor, Flavor::Taskcluster { .. }).then(|| {
         quote! {
             /// A client configured from the `TASKCLUSTER_*` environment variables.
-            pub fn from_env() -> Result<Self, rt::Error> {
+            pub fn from_env() -> Result<Self, apigen_runtime::Error> {
                 Ok(Self { inner: crate::#name::from_env()? })
             }
         }
@@ -92,13 +159,8 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
          call is done.\n\nNo async runtime is needed: calls run on a small runtime the `apigen-runtime` \
          crate owns. Called from inside an async runtime, a method returns an error instead of blocking it."
     ));
-    let blocking = quote! {
+    quote! {
         #module_doc
-
-        use apigen_runtime as rt;
-        // The body types, whichever this service's methods take and return.
-        #[allow(unused_imports)]
-        use crate::*;
 
         #struct_doc
         #[derive(Debug, Clone)]
@@ -108,7 +170,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
 
         impl #name {
             /// A blocking client of the service `client` is configured for.
-            pub fn new(client: &rt::Client) -> Self {
+            pub fn new(client: &apigen_runtime::Client) -> Self {
                 Self { inner: crate::#name::new(client) }
             }
 
@@ -121,39 +183,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
 
             #(#twins)*
         }
-    };
-    let paginated = functions.iter().filter_map(|t| paginated_impl(t, space));
-    let mut seen = std::collections::BTreeSet::new();
-    let paginated: Vec<TokenStream> = paginated.filter(|(n, _)| seen.insert(n.clone())).map(|(_, ts)| ts).collect();
-    let client = quote! {
-        #struct_doc
-        #[derive(Debug, Clone)]
-        pub struct #name {
-            client: rt::Client,
-            #version_field
-        }
-
-        impl #name {
-            #ctor
-
-            /// The underlying runtime client (for raw calls).
-            pub fn runtime_client(&self) -> &rt::Client {
-                &self.client
-            }
-
-            #(#methods)*
-        }
-
-        #(#paginated)*
-
-        #families_ts
-    };
-    (client, blocking)
-}
-
-/// `application/vnd.go.cd.v<N>+json` → `N`.
-fn vendor_version(accept: &str) -> Option<u32> {
-    accept.strip_prefix("application/vnd.go.cd.v")?.strip_suffix("+json")?.parse().ok()
+    }
 }
 
 /// The endpoint families of a GoCD service: each section whose endpoints send a versioned
@@ -168,13 +198,6 @@ fn gocd_families(service: &Service) -> Vec<(String, u32)> {
         }
     }
     out
-}
-
-/// The family of a function, if it sends a versioned `Accept`.
-fn family_of(f: &Function) -> Option<proc_macro2::Ident> {
-    let g = f.gocd.as_ref()?;
-    g.accept.as_deref().and_then(vendor_version)?;
-    Some(ident(&names::camel(f.category.as_deref()?)))
 }
 
 fn families_enum(families: &[(String, u32)]) -> TokenStream {
@@ -214,46 +237,6 @@ fn families_enum(families: &[(String, u32)]) -> TokenStream {
     }
 }
 
-/// Whether a request body may be left out: a form whose fields are all optional (sending
-/// none means "the defaults", as in GoCD's "no parameter" scheduling).
-fn optional_form(t: &Typed<'_>, space: &TypeSpace) -> bool {
-    match &t.input {
-        Some(Ty::Map(_)) => true,
-        Some(Ty::Named(id)) => match &space.defs[*id].kind {
-            Kind::Struct { fields, .. } => fields.iter().all(|f| !f.required),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-/// Whether a function pages with `continuationToken` into an output struct that carries one.
-fn pagination_type(t: &Typed<'_>, space: &TypeSpace) -> Option<(String, String)> {
-    if !t.f.query.iter().any(|q| q == "continuationToken") {
-        return None;
-    }
-    let Some(Ty::Named(id)) = &t.output else { return None };
-    let Kind::Struct { fields, .. } = &space.defs[*id].kind else { return None };
-    let field = fields.iter().find(|f| f.json == "continuationToken" && f.ty == Ty::Option(Box::new(Ty::String)))?;
-    Some((space.name(*id).to_owned(), field.rust.clone()))
-}
-
-fn paginated_impl(t: &Typed<'_>, space: &TypeSpace) -> Option<(String, TokenStream)> {
-    let (type_name, field) = pagination_type(t, space)?;
-    let tn = ident(&type_name);
-    let field = ident(&field);
-    Some((
-        type_name,
-        quote! {
-            impl rt::Paginated for #tn {
-                fn continuation_token(&self) -> Option<&str> {
-                    self.#field.as_deref()
-                }
-            }
-        },
-    ))
-}
-
 /// The expression building the request path.
 fn path_expr(f: &Function) -> TokenStream {
     let mut fmt = String::new();
@@ -265,12 +248,12 @@ fn path_expr(f: &Function) -> TokenStream {
             RoutePiece::Param(n) => {
                 fmt.push_str("{}");
                 let a = ident(&names::snake(n));
-                args.push(quote!(rt::urls::encode_path_segment(#a)));
+                args.push(quote!(apigen_runtime::urls::encode_path_segment(#a)));
             }
             RoutePiece::Wildcard(n) => {
                 fmt.push_str("{}");
                 let a = ident(&names::snake(n));
-                args.push(quote!(rt::urls::encode_path(#a)));
+                args.push(quote!(apigen_runtime::urls::encode_path(#a)));
             }
             RoutePiece::OptionalTail(n) => tail = Some(ident(&names::snake(n))),
         }
@@ -282,7 +265,7 @@ fn path_expr(f: &Function) -> TokenStream {
             let with_tail = format!("{fmt}/{{}}");
             quote! {
                 match #t {
-                    Some(tail) => format!(#with_tail, #(#args,)* rt::urls::encode_path_segment(tail)),
+                    Some(tail) => format!(#with_tail, #(#args,)* apigen_runtime::urls::encode_path_segment(tail)),
                     None => #base,
                 }
             }
@@ -290,304 +273,277 @@ fn path_expr(f: &Function) -> TokenStream {
     }
 }
 
-/// Method parameters for path args and query args, and the expressions that pass them on.
-/// `lt` is the lifetime of the borrowed arguments (empty or `'a`); with `pager`, the
-/// `continuationToken` query is no parameter but the pager's `token`.
-fn arg_params(f: &Function, lt: &TokenStream, pager: bool) -> (Vec<TokenStream>, Vec<TokenStream>) {
-    let mut params = Vec::new();
-    let mut pass = Vec::new();
-    for p in &f.pieces {
-        let (n, optional) = match p {
-            RoutePiece::Param(n) | RoutePiece::Wildcard(n) => (n, false),
-            RoutePiece::OptionalTail(n) => (n, true),
-            RoutePiece::Literal(_) => continue,
-        };
-        let a = ident(&names::snake(n));
-        params.push(if optional { quote!(#a: Option<&#lt str>) } else { quote!(#a: &#lt str) });
-        pass.push(quote!(#a));
-    }
-    for q in &f.query {
-        let a = ident(&names::snake(q));
-        if pager && q == "continuationToken" {
-            pass.push(quote!(token.as_deref()));
+/// Renders type expressions for one file: bare names in the crate root, `crate::` paths in
+/// the `blocking` module (which [`imports`] turns into `use` lines).
+#[derive(Clone, Copy)]
+struct Types<'s> {
+    space: &'s TypeSpace,
+    qualified: bool,
+}
+
+impl Types<'_> {
+    fn ty(&self, t: &Ty) -> TokenStream {
+        if self.qualified {
+            ty_qualified(self.space, t)
         } else {
-            params.push(quote!(#a: Option<&#lt str>));
-            pass.push(quote!(#a));
+            ty(self.space, t)
         }
     }
-    (params, pass)
 }
 
-fn method_doc(service: &Service, f: &Function) -> String {
-    let mut text = format!("{}\n\n", f.title.trim());
-    let desc = docs::clean(&f.description);
-    if !desc.is_empty() {
-        text.push_str(&desc);
-        text.push_str("\n\n");
-    }
-    match f.stability {
-        Stability::Experimental => {
-            text.push_str("**Experimental**: this endpoint may change or go away without notice.\n\n")
-        }
-        Stability::Deprecated => text.push_str("**Deprecated.**\n\n"),
-        Stability::Stable => {}
-    }
-    let route = match &service.flavor {
-        Flavor::Taskcluster { .. } => f.route.clone(),
-        Flavor::GoCd => format!("/go{}", f.route),
-    };
-    text.push_str(&format!("`{} {}`", f.method.as_str(), route));
-    if let Some(g) = &f.gocd {
-        if let Some(a) = &g.accept {
-            text.push_str(&format!(", `Accept: {a}`"));
-            if let (Some(_), Some(c)) = (vendor_version(a), &f.category) {
-                text.push_str(&format!(" (the default of [`ApiFamily::{}`])", names::camel(c)));
+/// A parameter declaration and the name that passes it on.
+struct Param {
+    decl: TokenStream,
+    pass: TokenStream,
+}
+
+/// The path and query parameters. `lt` is the lifetime of the borrowed arguments (empty or
+/// `'a`); with `pager`, `continuationToken` is no parameter but the pager's `token`.
+fn arg_params(plan: &MethodPlan<'_>, lt: &TokenStream, pager: bool) -> Vec<Param> {
+    plan.args
+        .iter()
+        .filter_map(|a| {
+            let n = ident(&a.name);
+            if pager && a.kind == ArgKind::ContinuationToken {
+                return None;
             }
-        }
-        for (k, v) in &g.headers {
-            text.push_str(&format!(", `{k}: {v}`"));
-        }
-        if let Some(s) = &g.since {
-            text.push_str(&format!(" (since GoCD {s})"));
-        }
-    }
-    if let Some(s) = &f.scopes {
-        text.push_str("\n\nRequired scopes:\n\n");
-        text.push_str(&docs::scopes(s));
-    }
-    text
+            let decl = if a.optional() { quote!(#n: Option<&#lt str>) } else { quote!(#n: &#lt str) };
+            Some(Param { decl, pass: quote!(#n) })
+        })
+        .collect()
 }
 
-/// One endpoint's async method (with URL helpers and pager), and its blocking twin.
-fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace) -> (TokenStream, TokenStream) {
-    let f = t.f;
-    let fname = ident(&names::snake(&f.name));
-    let doc = docs::attrs(&method_doc(service, f));
-    let deprecated =
-        (f.stability == Stability::Deprecated).then(|| quote!(#[deprecated(note = "deprecated in the API reference")]));
-    let allow_deprecated = (f.stability == Stability::Deprecated).then(|| quote!(#[allow(deprecated)]));
-    let method = format_ident!("{}", f.method.as_str());
-    let path = path_expr(f);
-    let (arg_list, pass) = arg_params(f, &quote!(), false);
-    let mut params = arg_list.clone();
-    // The argument names, in order, for the blocking twin's call.
-    let mut arg_names = pass.clone();
-    let query = f.query.iter().map(|q| {
-        let a = ident(&names::snake(q));
-        quote!(.query_opt(#q, #a))
-    });
-    let mut build = quote! { rt::Request::new(rt::reqwest::Method::#method, #path) #(#query)* };
-
-    let g = f.gocd.as_ref();
-    if let Some(g) = g {
-        match (&g.accept, family_of(f)) {
-            (Some(_), Some(family)) => build = quote!(#build.header("accept", &self.accept(ApiFamily::#family))?),
-            (Some(a), None) => build = quote!(#build.header("accept", #a)?),
-            (None, _) => {}
-        }
-        for (k, v) in &g.headers {
-            let k = k.to_ascii_lowercase();
-            build = quote!(#build.header(#k, #v)?);
-        }
-        if g.etag.if_match() {
-            params.push(quote!(etag: &str));
-            arg_names.push(quote!(etag));
-            build = quote!(#build.header("if-match", etag)?);
-        }
+/// The parameters after the path and query ones: `etag`, the body, a writer and a timeout.
+fn extra_params(plan: &MethodPlan<'_>, types: Types<'_>, lt: &TokenStream) -> Vec<Param> {
+    let mut out = Vec::new();
+    let mut push = |decl: TokenStream, name: &str| {
+        let n = ident(name);
+        out.push(Param { decl: quote!(#n: #decl), pass: quote!(#n) });
+    };
+    if plan.headers.iter().any(|h| matches!(h, Header::IfMatch)) {
+        push(quote!(&#lt str), "etag");
     }
-    let request_kind = g.map_or(if t.input.is_some() { RequestKind::Json } else { RequestKind::None }, |g| g.request);
-    let input_ty = t.input.as_ref().map(|i| ty(space, i));
-    match (request_kind, &input_ty) {
-        (RequestKind::Json, Some(i)) => {
-            params.push(quote!(payload: &#i));
-            arg_names.push(quote!(payload));
-            build = quote!(#build.json(payload)?);
+    match &plan.body {
+        BodyPlan::None => {}
+        BodyPlan::Json(t) | BodyPlan::Form { ty: t, optional: false } => {
+            let t = types.ty(t);
+            push(quote!(&#lt #t), "payload");
         }
-        (RequestKind::Form, Some(i)) if optional_form(t, space) => {
-            params.push(quote!(payload: Option<&#i>));
-            arg_names.push(quote!(payload));
-            build = quote! {{
-                let req = #build;
-                match payload {
-                    Some(p) => req.body(rt::Body::form(p)?),
-                    None => req,
-                }
-            }};
+        BodyPlan::Form { ty: t, optional: true } => {
+            let t = types.ty(t);
+            push(quote!(Option<&#lt #t>), "payload");
         }
-        (RequestKind::Form, Some(i)) => {
-            params.push(quote!(payload: &#i));
-            arg_names.push(quote!(payload));
-            build = quote!(#build.body(rt::Body::form(payload)?));
-        }
-        (RequestKind::Multipart, _) => {
-            let field = multipart_field(t, space);
-            params.push(quote!(upload: rt::Upload));
-            arg_names.push(quote!(upload));
-            build = quote!(#build.body(upload.into_body(#field)));
-        }
-        (RequestKind::Bytes, _) => {
-            params.push(quote!(data: rt::bytes::Bytes));
-            arg_names.push(quote!(data));
-            build = quote!(#build.body(rt::Body::Bytes { content_type: "application/octet-stream".into(), data }));
+        BodyPlan::Multipart(_) => push(quote!(apigen_runtime::Upload), "upload"),
+        BodyPlan::Bytes => push(quote!(apigen_runtime::bytes::Bytes), "data"),
+    }
+    match plan.returns {
+        Returns::Download => push(quote!(&mut W), "out"),
+        Returns::DownloadWhenReady => {
+            push(quote!(&mut W), "out");
+            push(quote!(std::time::Duration), "timeout");
         }
         _ => {}
     }
+    out
+}
 
-    let out_ty = t.output.as_ref().map(|o| ty(space, o));
-    let response = g.map_or(if t.output.is_some() { ResponseKind::Json } else { ResponseKind::None }, |g| g.response);
-    let returns_etag = g.is_some_and(|g| g.etag.returns());
-    let embedded = g.and_then(|g| g.embedded.clone()).unwrap_or_default();
-    let mut generics = quote!();
-    let (ret, call) = match (response, &out_ty) {
-        (ResponseKind::Json, Some(o)) if returns_etag => {
-            (quote!(rt::Versioned<#o>), quote!(self.client.call_versioned(req).await))
-        }
-        (ResponseKind::Json, Some(o)) => (quote!(#o), quote!(self.client.call_json(req).await)),
-        (ResponseKind::Hal, Some(o)) if returns_etag => {
-            (quote!(rt::Versioned<rt::HalCollection<#o>>), quote!(self.client.call_hal_versioned(req, #embedded).await))
-        }
-        (ResponseKind::Hal, Some(o)) => {
-            (quote!(rt::HalCollection<#o>), quote!(self.client.call_hal(req, #embedded).await))
-        }
-        (ResponseKind::Text | ResponseKind::Xml | ResponseKind::Csv, _) => {
-            (quote!(String), quote!(self.client.call_text(req).await))
-        }
-        (ResponseKind::Bytes, _) => {
-            generics = quote!(<W: rt::tokio::io::AsyncWrite + Unpin>);
-            params.push(quote!(out: &mut W));
-            arg_names.push(quote!(out));
-            (quote!(u64), quote!(self.client.download(req, out).await))
-        }
-        (ResponseKind::Zip, _) => {
-            generics = quote!(<W: rt::tokio::io::AsyncWrite + Unpin>);
-            params.push(quote!(out: &mut W));
-            params.push(quote!(timeout: std::time::Duration));
-            arg_names.extend([quote!(out), quote!(timeout)]);
-            (quote!(u64), quote!(self.client.download_when_ready(req, out, timeout).await))
-        }
-        _ => (quote!(()), quote!(self.client.call(req).await.map(drop))),
-    };
-
-    // Plain GETs (no headers needed to fetch them) get URL helpers, and share the request
-    // builder with the call.
-    let plain_get = f.method == HttpMethod::Get && g.is_none() && t.input.is_none();
-    let request_fn = format_ident!("{}_request", names::snake(&f.name));
-    if plain_get {
-        build = quote!(Self::#request_fn(#(#pass),*));
+/// The expression building the request: method, path, query, headers, body.
+fn request_expr(plan: &MethodPlan<'_>, headers: &HeaderConsts) -> TokenStream {
+    let method = format_ident!("{}", plan.f.method.as_str());
+    let path = path_expr(plan.f);
+    let query = plan.args.iter().filter(|a| matches!(a.kind, ArgKind::Query | ArgKind::ContinuationToken)).map(|a| {
+        let (json, n) = (&a.json, ident(&a.name));
+        quote!(.query_opt(#json, #n))
+    });
+    let mut build = quote! { apigen_runtime::Request::new(apigen_runtime::reqwest::Method::#method, #path) #(#query)* };
+    for h in &plan.headers {
+        build = match h {
+            Header::FamilyAccept(family) => {
+                let family = ident(family);
+                quote!(#build.header("accept", &self.accept(ApiFamily::#family))?)
+            }
+            Header::Constant(k, v) => match headers.add(k, v) {
+                Some(add) => quote!(#build #add),
+                None => quote!(#build.header(#k, #v)?),
+            },
+            Header::IfMatch => quote!(#build.header("if-match", etag)?),
+        };
     }
-    let main = quote! {
+    match &plan.body {
+        BodyPlan::None => build,
+        BodyPlan::Json(_) => quote!(#build.json(payload)?),
+        BodyPlan::Form { optional: true, .. } => quote! {{
+            let req = #build;
+            match payload {
+                Some(p) => req.body(apigen_runtime::Body::form(p)?),
+                None => req,
+            }
+        }},
+        BodyPlan::Form { optional: false, .. } => quote!(#build.body(apigen_runtime::Body::form(payload)?)),
+        BodyPlan::Multipart(field) => quote!(#build.body(upload.into_body(#field))),
+        BodyPlan::Bytes => quote! {
+            #build.body(apigen_runtime::Body::Bytes { content_type: "application/octet-stream".into(), data })
+        },
+    }
+}
+
+/// The return type, the generics it needs, and the call that produces it from `req`.
+fn returns(plan: &MethodPlan<'_>, types: Types<'_>) -> (TokenStream, TokenStream, TokenStream) {
+    let writer = quote!(<W: apigen_runtime::tokio::io::AsyncWrite + Unpin>);
+    match &plan.returns {
+        Returns::Unit => (quote!(()), quote!(), quote!(self.client.call(req).await.map(drop))),
+        Returns::Json { ty, versioned: false } => {
+            (types.ty(ty), quote!(), quote!(self.client.call_json(req).await))
+        }
+        Returns::Json { ty, versioned: true } => {
+            let t = types.ty(ty);
+            (quote!(apigen_runtime::Versioned<#t>), quote!(), quote!(self.client.call_versioned(req).await))
+        }
+        Returns::Hal { ty, key, versioned: false } => {
+            let t = types.ty(ty);
+            (quote!(apigen_runtime::HalCollection<#t>), quote!(), quote!(self.client.call_hal(req, #key).await))
+        }
+        Returns::Hal { ty, key, versioned: true } => {
+            let t = types.ty(ty);
+            (
+                quote!(apigen_runtime::Versioned<apigen_runtime::HalCollection<#t>>),
+                quote!(),
+                quote!(self.client.call_hal_versioned(req, #key).await),
+            )
+        }
+        Returns::Text => (quote!(String), quote!(), quote!(self.client.call_text(req).await)),
+        Returns::Download => (quote!(u64), writer, quote!(self.client.download(req, out).await)),
+        Returns::DownloadWhenReady => {
+            (quote!(u64), writer, quote!(self.client.download_when_ready(req, out, timeout).await))
+        }
+    }
+}
+
+fn deprecated_attrs(plan: &MethodPlan<'_>) -> (Option<TokenStream>, Option<TokenStream>) {
+    (
+        plan.deprecated.then(|| quote!(#[deprecated(note = "deprecated in the API reference")])),
+        plan.deprecated.then(|| quote!(#[allow(deprecated)])),
+    )
+}
+
+/// One endpoint's async method, its URL helpers and its pager.
+fn async_method(plan: &MethodPlan<'_>, types: Types<'_>, headers: &HeaderConsts) -> TokenStream {
+    let fname = ident(&plan.name);
+    let doc = docs::attrs(&plan.doc);
+    let (deprecated, allow_deprecated) = deprecated_attrs(plan);
+    let args = arg_params(plan, &quote!(), false);
+    let params = args.iter().chain(&extra_params(plan, types, &quote!())).map(|p| p.decl.clone()).collect::<Vec<_>>();
+    let (ret, generics, call) = returns(plan, types);
+    let request_fn = format_ident!("{}_request", plan.name);
+    let (decls, pass): (Vec<_>, Vec<_>) = args.iter().map(|p| (&p.decl, &p.pass)).unzip();
+    // A plain GET shares its request builder with its URL helpers.
+    let build = if plan.url_helpers { quote!(Self::#request_fn(#(#pass),*)) } else { request_expr(plan, headers) };
+    let mut out = quote! {
         #doc
         #deprecated
-        pub async fn #fname #generics(&self, #(#params),*) -> Result<#ret, rt::Error> {
+        pub async fn #fname #generics(&self, #(#params),*) -> Result<#ret, apigen_runtime::Error> {
             let req = #build;
             #call
         }
     };
-    let url_helpers = if plain_get {
-        let url_params = &arg_list;
-        let url_fn = format_ident!("{}_url", names::snake(&f.name));
-        let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
-        let query = f.query.iter().map(|q| {
-            let a = ident(&names::snake(q));
-            quote!(.query_opt(#q, #a))
-        });
+    if plan.url_helpers {
+        let (url_fn, signed_fn) = (format_ident!("{}_url", plan.name), format_ident!("{}_signed_url", plan.name));
         let url_doc = format!(" The URL of [`Self::{fname}`], unsigned.");
         let signed_doc =
             format!(" The URL of [`Self::{fname}`] with a Hawk bewit: it authenticates a plain GET for `ttl`.");
-        let f_name = &request_fn;
-        quote! {
+        let request = request_expr(plan, headers);
+        out.extend(quote! {
             #[doc = #url_doc]
-            pub fn #url_fn(&self, #(#url_params),*) -> String {
-                let req = Self::#f_name(#(#pass),*);
+            pub fn #url_fn(&self, #(#decls),*) -> String {
+                let req = Self::#request_fn(#(#pass),*);
                 self.client.url(&req.path, &req.query)
             }
 
             #[doc = #signed_doc]
-            pub fn #signed_fn(&self, #(#url_params,)* ttl: std::time::Duration) -> Result<String, rt::Error> {
-                let req = Self::#f_name(#(#pass),*);
+            pub fn #signed_fn(&self, #(#decls,)* ttl: std::time::Duration) -> Result<String, apigen_runtime::Error> {
+                let req = Self::#request_fn(#(#pass),*);
                 self.client.signed_url(&req.path, &req.query, ttl)
             }
 
-            fn #f_name(#(#url_params),*) -> rt::Request {
-                rt::Request::new(rt::reqwest::Method::GET, #path) #(#query)*
+            fn #request_fn(#(#decls),*) -> apigen_runtime::Request {
+                #request
             }
-        }
-    } else {
-        quote!()
-    };
-
-    // A pager exists only for a function with an output type (pagination_type found one).
-    let pages_fn = format_ident!("{}_pages", names::snake(&f.name));
-    let (page_params, page_pass) = arg_params(f, &quote!('a), true);
-    let payload = input_ty.as_ref().map(|i| quote!(payload: &'a #i));
-    let payload_pass = input_ty.as_ref().map(|_| quote!(payload));
-    let paged_out = out_ty.as_ref().filter(|_| pagination_type(t, space).is_some());
-    let pages = paged_out.map(|o| {
-        let (params, pass) = (&page_params, &page_pass);
+        });
+    }
+    if let Some(p) = &plan.pagination {
+        let pages_fn = format_ident!("{}_pages", plan.name);
+        let o = types.ty(&p.ty);
+        let lt = quote!('a);
+        let page_params = arg_params(plan, &lt, true).into_iter().chain(extra_params(plan, types, &lt));
+        let page_params = page_params.map(|p| p.decl);
+        let pass = plan.args.iter().map(|a| {
+            let n = ident(&a.name);
+            if a.kind == ArgKind::ContinuationToken { quote!(token.as_deref()) } else { quote!(#n) }
+        });
+        let extra_pass = extra_params(plan, types, &lt).into_iter().map(|p| p.pass);
         let doc = format!(" Every page of [`Self::{fname}`], following `continuationToken` until the last page.");
-        quote! {
+        out.extend(quote! {
             #[doc = #doc]
             #allow_deprecated
-            pub fn #pages_fn<'a>(&'a self, #(#params,)* #payload) -> impl rt::futures_util::Stream<Item = Result<#o, rt::Error>> + 'a {
-                rt::pages(move |token: Option<String>| async move {
-                    self.#fname(#(#pass,)* #payload_pass).await
+            pub fn #pages_fn<'a>(&'a self, #(#page_params),*) -> impl apigen_runtime::futures_util::Stream<Item = Result<#o, apigen_runtime::Error>> + 'a {
+                apigen_runtime::pages(move |token: Option<String>| async move {
+                    self.#fname(#(#pass,)* #(#extra_pass),*).await
                 })
             }
-        }
-    });
+        });
+    }
+    out
+}
 
-    // The blocking twin: the same names and arguments, each call run on the runtime's
-    // blocking executor.
-    let twin_doc = format!(" Blocking [`crate::{}::{fname}`].", service.client_name);
-    let mut twin = quote! {
-        #[doc = #twin_doc]
+/// The blocking twin of [`async_method`]: the same names and arguments, each call run on the
+/// runtime's blocking executor.
+fn blocking_method(plan: &MethodPlan<'_>, types: Types<'_>, client_name: &str) -> TokenStream {
+    let fname = ident(&plan.name);
+    let (deprecated, allow_deprecated) = deprecated_attrs(plan);
+    let args = arg_params(plan, &quote!(), false);
+    let all: Vec<Param> = args.iter().map(|p| Param { decl: p.decl.clone(), pass: p.pass.clone() }).chain(extra_params(plan, types, &quote!())).collect();
+    let (params, pass): (Vec<_>, Vec<_>) = all.iter().map(|p| (&p.decl, &p.pass)).unzip();
+    let (ret, generics, _) = returns(plan, types);
+    let doc = format!(" Blocking [`crate::{client_name}::{fname}`].");
+    let mut out = quote! {
+        #[doc = #doc]
         #deprecated
         #allow_deprecated
-        pub fn #fname #generics(&self, #(#params),*) -> Result<#ret, rt::Error> {
-            rt::blocking::block_on(self.inner.#fname(#(#arg_names),*))
+        pub fn #fname #generics(&self, #(#params),*) -> Result<#ret, apigen_runtime::Error> {
+            apigen_runtime::blocking::block_on(self.inner.#fname(#(#pass),*))
         }
     };
-    if plain_get {
-        let url_fn = format_ident!("{}_url", names::snake(&f.name));
-        let signed_fn = format_ident!("{}_signed_url", names::snake(&f.name));
-        let url_params = &arg_list;
-        let url_doc = format!(" Same as [`crate::{}::{url_fn}`].", service.client_name);
-        let signed_doc = format!(" Same as [`crate::{}::{signed_fn}`].", service.client_name);
-        twin.extend(quote! {
+    if plan.url_helpers {
+        let (url_fn, signed_fn) = (format_ident!("{}_url", plan.name), format_ident!("{}_signed_url", plan.name));
+        let (decls, pass): (Vec<_>, Vec<_>) = args.iter().map(|p| (&p.decl, &p.pass)).unzip();
+        let url_doc = format!(" Same as [`crate::{client_name}::{url_fn}`].");
+        let signed_doc = format!(" Same as [`crate::{client_name}::{signed_fn}`].");
+        out.extend(quote! {
             #[doc = #url_doc]
-            pub fn #url_fn(&self, #(#url_params),*) -> String {
+            pub fn #url_fn(&self, #(#decls),*) -> String {
                 self.inner.#url_fn(#(#pass),*)
             }
 
             #[doc = #signed_doc]
-            pub fn #signed_fn(&self, #(#url_params,)* ttl: std::time::Duration) -> Result<String, rt::Error> {
+            pub fn #signed_fn(&self, #(#decls,)* ttl: std::time::Duration) -> Result<String, apigen_runtime::Error> {
                 self.inner.#signed_fn(#(#pass,)* ttl)
             }
         });
     }
-    if let Some(o) = paged_out {
-        let page_names =
-            arg_params(f, &quote!('a), false).1.into_iter().filter(|n| n.to_string() != "continuation_token");
-        let pages_doc = format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
-        twin.extend(quote! {
-            #[doc = #pages_doc]
+    if let Some(p) = &plan.pagination {
+        let pages_fn = format_ident!("{}_pages", plan.name);
+        let o = types.ty(&p.ty);
+        let lt = quote!('a);
+        let page: Vec<Param> = arg_params(plan, &lt, true).into_iter().chain(extra_params(plan, types, &lt)).collect();
+        let (decls, pass): (Vec<_>, Vec<_>) = page.iter().map(|p| (&p.decl, &p.pass)).unzip();
+        let doc = format!(" Every page of [`Self::{fname}`], each fetched when the iterator reaches it.");
+        out.extend(quote! {
+            #[doc = #doc]
             #allow_deprecated
-            pub fn #pages_fn<'a>(&'a self, #(#page_params,)* #payload) -> impl Iterator<Item = Result<#o, rt::Error>> + 'a {
-                rt::blocking::iter(self.inner.#pages_fn(#(#page_names,)* #payload_pass))
+            pub fn #pages_fn<'a>(&'a self, #(#decls),*) -> impl Iterator<Item = Result<#o, apigen_runtime::Error>> + 'a {
+                apigen_runtime::blocking::iter(self.inner.#pages_fn(#(#pass),*))
             }
         });
     }
-    (quote! { #main #url_helpers #pages }, twin)
-}
-
-/// The multipart field name: the one property of the input schema, else `file`.
-fn multipart_field(t: &Typed<'_>, space: &TypeSpace) -> String {
-    if let Some(Ty::Named(id)) = &t.input {
-        if let Kind::Struct { fields, .. } = &space.defs[*id].kind {
-            if let [one] = fields.as_slice() {
-                return one.json.clone();
-            }
-        }
-    }
-    "file".into()
+    out
 }

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::docs;
+use super::{docs, imports};
 use super::types::{ident, ty_qualified};
 use crate::model::Exchanges;
 use crate::names;
@@ -66,9 +66,9 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
         let spec = e.routing_key.iter().map(|r| {
             let json = &r.name;
             match (&r.constant, r.multiple_words) {
-                (Some(c), _) => quote!(RoutingKeyPart::Constant(#c)),
-                (None, true) => quote!(RoutingKeyPart::Words(#json, None)),
-                (None, false) => quote!(RoutingKeyPart::Word(#json, None)),
+                (Some(c), _) => quote!(apigen_runtime::RoutingKeyPart::Constant(#c)),
+                (None, true) => quote!(apigen_runtime::RoutingKeyPart::Words(#json, None)),
+                (None, false) => quote!(apigen_runtime::RoutingKeyPart::Word(#json, None)),
             }
         });
         let field_names: Vec<_> = fields.iter().map(|(n, _)| ident(n)).collect();
@@ -93,7 +93,7 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
 
             impl #name {
                 /// The routing key's shape, in reference order.
-                pub const KEY: &'static RoutingKeySpec = &[#(#spec),*];
+                pub const KEY: &'static apigen_runtime::RoutingKeySpec = &[#(#spec),*];
 
                 /// Reads the fields out of the routing key of a received message (every field is
                 /// set); `None` when the key does not have this exchange's shape.
@@ -116,11 +116,10 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
         }
     });
     let event = event_enum(ex, client_name, messages, space);
-    quote! {
+    let module = quote! {
         #module_doc
 
         pub use apigen_runtime::{Binding, Event};
-        use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
         /// The prefix of every exchange of this service.
         pub const EXCHANGE_PREFIX: &str = #prefix;
@@ -128,7 +127,8 @@ pub fn module(ex: &Exchanges, client_name: &str, messages: &[Ty], space: &TypeSp
         #(#items)*
 
         #event
-    }
+    };
+    imports::file(module, &Default::default())
 }
 
 /// `exchangePrefix` + `exchange`, with exactly one `/` between them (as

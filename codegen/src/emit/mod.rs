@@ -4,6 +4,10 @@
 pub mod client;
 pub mod docs;
 pub mod exchanges;
+mod headers;
+mod imports;
+mod method_plan;
+mod struct_plan;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -49,10 +53,26 @@ pub fn render(file: &str, sources: &[String], tokens: TokenStream) -> Result<Str
 
 /// prettyplease puts items back to back; a blank line between items (top-level and associated)
 /// makes the files readable.
+/// Module declarations and their re-exports stay together, and so does each group of `use`
+/// lines (std, other crates, this crate), a blank line between groups.
 fn space_items(code: &str) -> String {
-    let is_decl = |t: &str| ["use ", "pub use ", "mod ", "pub mod "].iter().any(|p| t.starts_with(p));
+    let decl_group = |t: &str| {
+        if ["mod ", "pub mod ", "pub use "].iter().any(|p| t.starts_with(p)) {
+            Some(0)
+        } else if t.starts_with("use std::") {
+            Some(1)
+        } else if t.starts_with("use crate::") {
+            Some(3)
+        } else if t.starts_with("use ") {
+            Some(2)
+        } else {
+            None
+        }
+    };
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut prev = "";
+    // The group of the declaration the previous top-level line belongs to (a `use` may span lines).
+    let mut last_decl = None;
     for line in code.lines() {
         let cur = line.trim_start();
         let indent = line.len() - cur.len();
@@ -61,9 +81,12 @@ fn space_items(code: &str) -> String {
         let starts_item = ["///", "#[", "pub ", "impl ", "fn ", "mod ", "use "].iter().any(|p| cur.starts_with(p));
         let closes_item = !prev_t.starts_with("//") && (prev_t == "}" || prev_t.ends_with(';'));
         let ends_header = indent == 0 && (prev_t.starts_with("//!") || prev_t == ")]") && !cur.starts_with("//!");
-        let decl_run = is_decl(prev_t) && is_decl(cur);
+        let decl_run = decl_group(cur).is_some() && decl_group(cur) == last_decl;
         if starts_item && ((same_level && closes_item && !decl_run) || ends_header) {
             out.push('\n');
+        }
+        if indent == 0 && !cur.starts_with('}') {
+            last_decl = decl_group(cur);
         }
         out.push_str(line);
         out.push('\n');
@@ -155,8 +178,6 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
         #exchanges_mod
         #[cfg(feature = "blocking")]
         pub mod blocking;
-
-        use apigen_runtime as rt;
 
         #client
     };

@@ -3,10 +3,11 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::docs;
+use super::{docs, imports};
 use std::collections::BTreeSet;
 
-use crate::schema::{Field, Kind, Ty, TypeDef, TypeId, TypeSpace};
+use super::struct_plan::{Build, StructPlan};
+use crate::schema::{EnumValue, Kind, TaggedVariant, Ty, TypeDef, TypeId, TypeSpace, Variant};
 
 /// An identifier from a name that may be `r#`-escaped.
 pub fn ident(name: &str) -> Ident {
@@ -65,71 +66,53 @@ fn ty_with(space: &TypeSpace, t: &Ty, prefix: &TokenStream) -> TokenStream {
 /// is deterministic). Structs in `buildable` (what users send) get a constructor and setters.
 pub fn all(space: &TypeSpace, buildable: &BTreeSet<TypeId>) -> TokenStream {
     let items = space.emitted().map(|(id, d)| one(space, d, buildable.contains(&id)));
-    quote!(#(#items)*)
-}
-
-/// A free-form JSON object (a task's `payload`): filled from any `Serialize` value.
-fn is_free_object(t: &Ty) -> bool {
-    matches!(t, Ty::Map(inner) if **inner == Ty::Value)
+    imports::file(quote!(#(#items)*), &BTreeSet::new())
 }
 
 /// `new` (required fields) and one `with_*` setter per optional or free-form field. A
 /// free-form object (a task's `payload`) is no parameter of `new`: it starts empty and its
 /// setter takes any `Serialize` value (a typed worker payload).
-fn builder(space: &TypeSpace, name: &Ident, fields: &[Field], extra: Option<&Ident>) -> TokenStream {
+fn builder(space: &TypeSpace, name: &Ident, plan: &StructPlan<'_>) -> TokenStream {
     let mut params = Vec::new();
     let mut inits = Vec::new();
     let mut setters = Vec::new();
     let mut starts_empty = Vec::new();
-    for f in fields {
+    for fp in &plan.fields {
+        let f = fp.field;
         let fname = ident(&f.rust);
         let json = &f.json;
         let setter = format_ident!("with_{}", crate::names::unraw(&f.rust));
-        let optional = !f.required && !f.flatten && f.ty.is_option();
-        let inner = match &f.ty {
-            Ty::Option(inner) if optional => inner.as_ref(),
-            t => t,
-        };
-        let free = is_free_object(inner);
-        if !optional && !free {
-            let t = ty(space, &f.ty);
-            params.push(quote!(#fname: impl Into<#t>));
-            inits.push(quote!(#fname: #fname.into()));
-            continue;
-        }
-        if free && !optional {
-            inits.push(quote!(#fname: Default::default()));
-            starts_empty.push(format!("`{json}` starts empty: set it with [`Self::{setter}`]."));
-        } else {
-            inits.push(quote!(#fname: None));
-        }
-        if free {
-            let value = if optional { quote!(Some(v)) } else { quote!(v) };
-            let sdoc = format!(
-                " Sets `{json}` from any value written as a JSON object (a map, `serde_json::json!`, a typed \
-                 struct); fails naming what it got otherwise."
-            );
-            setters.push(quote! {
-                #[doc = #sdoc]
-                pub fn #setter(mut self, value: impl serde::Serialize) -> Result<Self, serde_json::Error> {
-                    let v = apigen_runtime::json_object(value)?;
-                    self.#fname = #value;
-                    Ok(self)
-                }
-            });
-        } else {
-            let t = ty(space, inner);
-            let sdoc = format!(" Sets `{json}`.");
-            setters.push(quote! {
-                #[doc = #sdoc]
-                pub fn #setter(mut self, value: impl Into<#t>) -> Self {
-                    self.#fname = Some(value.into());
-                    self
-                }
-            });
+        match fp.build {
+            Build::Required => {
+                let t = ty(space, &f.ty);
+                params.push(quote!(#fname: impl Into<#t>));
+                inits.push(quote!(#fname: #fname.into()));
+            }
+            Build::StartsEmpty => {
+                inits.push(quote!(#fname: Default::default()));
+                starts_empty.push(format!("`{json}` starts empty: set it with [`Self::{setter}`]."));
+                setters.push(free_setter(json, &fname, &setter, quote!(v)));
+            }
+            Build::Optional { free: true, .. } => {
+                inits.push(quote!(#fname: None));
+                setters.push(free_setter(json, &fname, &setter, quote!(Some(v))));
+            }
+            Build::Optional { inner, free: false } => {
+                inits.push(quote!(#fname: None));
+                let t = ty(space, inner);
+                let sdoc = format!(" Sets `{json}`.");
+                setters.push(quote! {
+                    #[doc = #sdoc]
+                    pub fn #setter(mut self, value: impl Into<#t>) -> Self {
+                        self.#fname = Some(value.into());
+                        self
+                    }
+                });
+            }
         }
     }
-    if let Some(e) = extra {
+    if let Some((e, _)) = plan.extra {
+        let e = ident(e);
         inits.push(quote!(#e: Default::default()));
     }
     // Nothing required: the struct derives `Default`, which is the constructor.
@@ -157,8 +140,25 @@ fn builder(space: &TypeSpace, name: &Ident, fields: &[Field], extra: Option<&Ide
     }
 }
 
+/// The setter of a free-form object: any value that serializes as a JSON object; `value` is
+/// what the field gets from the object `v` (`v` or `Some(v)`).
+fn free_setter(json: &str, fname: &Ident, setter: &Ident, value: TokenStream) -> TokenStream {
+    let sdoc = format!(
+        " Sets `{json}` from any value written as a JSON object (a map, `serde_json::json!`, a typed \
+         struct); fails naming what it got otherwise."
+    );
+    quote! {
+        #[doc = #sdoc]
+        pub fn #setter(mut self, value: impl serde::Serialize) -> Result<Self, serde_json::Error> {
+            let v = apigen_runtime::json_object(value)?;
+            self.#fname = #value;
+            Ok(self)
+        }
+    }
+}
+
 /// `as_str`, `Display` and `FromStr` (which never fails: unknown values are kept).
-fn enum_impls(name: &Ident, values: &[crate::schema::EnumValue], catch_all: &Ident) -> TokenStream {
+fn enum_impls(name: &Ident, values: &[EnumValue], catch_all: &Ident) -> TokenStream {
     let to = values.iter().map(|v| {
         let (vname, json) = (ident(&v.rust), &v.json);
         quote!(Self::#vname => #json,)
@@ -197,6 +197,7 @@ fn enum_impls(name: &Ident, values: &[crate::schema::EnumValue], catch_all: &Ide
     }
 }
 
+/// One type's item(s): the plan of its kind, rendered.
 fn one(space: &TypeSpace, def: &TypeDef, buildable: bool) -> TokenStream {
     let name = ident(&def.name);
     let mut text = docs::schema_text(&def.docs);
@@ -210,151 +211,125 @@ fn one(space: &TypeSpace, def: &TypeDef, buildable: bool) -> TokenStream {
             quote! { #doc pub type #name = #t; }
         }
         Kind::Struct { fields, extra } => {
-            let mut default = true;
-            let mut names = std::collections::BTreeSet::new();
-            let fields_ts: Vec<TokenStream> = fields
-                .iter()
-                .map(|f| {
-                    names.insert(f.rust.clone());
-                    let fname = ident(&f.rust);
-                    let fty = ty(space, &f.ty);
-                    let fdoc = docs::attrs(&docs::schema_text(&f.docs));
-                    let mut serde_args = Vec::new();
-                    if f.flatten {
-                        serde_args.push(quote!(flatten));
-                        default = false;
-                    } else if crate::names::unraw(&f.rust) != f.json {
-                        let json = &f.json;
-                        serde_args.push(quote!(rename = #json));
-                    }
-                    if f.ty.is_option() && !f.required {
-                        serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
-                    } else if !f.flatten && !is_free_object(&f.ty) {
-                        // A required free-form object defaults to `{}`; anything else
-                        // required has no default.
-                        default = false;
-                    }
-                    let serde_attr = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
-                    quote! { #fdoc #serde_attr pub #fname: #fty, }
-                })
-                .collect();
-            let extra_name =
-                if names.contains("extra") { format_ident!("additional_properties") } else { format_ident!("extra") };
-            let extra_ts = extra.as_ref().map(|t| {
-                let fname = &extra_name;
-                let t = ty(space, t);
-                quote! {
-                    /// Properties not named above, kept so that nothing the server sends is lost.
-                    #[serde(flatten)]
-                    pub #fname: std::collections::BTreeMap<String, #t>,
-                }
-            });
-            // Credentials (a client's `accessToken`, an object's `secretAccessKey`, a GoCD
-            // password) never reach Debug output: such structs print `***` in their place.
-            let secret_debug = secret_debug(&name, fields, extra.as_ref().map(|_| &extra_name));
-            let debug = if secret_debug.is_some() { quote!() } else { quote!(Debug,) };
-            let derives = if default {
-                quote!(#[derive(#debug Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)])
-            } else {
-                quote!(#[derive(#debug Clone, PartialEq, serde::Serialize, serde::Deserialize)])
-            };
-            let build = buildable.then(|| builder(space, &name, fields, extra.as_ref().map(|_| &extra_name)));
-            quote! {
-                #doc
-                #derives
-                pub struct #name {
-                    #(#fields_ts)*
-                    #extra_ts
-                }
-                #build
-                #secret_debug
-            }
+            struct_item(space, &name, &doc, &StructPlan::new(fields, extra.as_ref(), buildable))
         }
-        Kind::Enum { values, catch_all } => {
-            let catch_all = ident(catch_all);
-            let impls = enum_impls(&name, values, &catch_all);
-            let variants = values.iter().map(|v| {
-                let vname = ident(&v.rust);
-                let json = &v.json;
-                let vdoc = format!(" `{json}`");
-                quote! { #[doc = #vdoc] #[serde(rename = #json)] #vname, }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-                pub enum #name {
-                    #(#variants)*
-                    /// A value this client does not know yet (kept as sent).
-                    #[serde(untagged)]
-                    #catch_all(String),
-                }
-                #impls
-            }
-        }
+        Kind::Enum { values, catch_all } => enum_item(&name, &doc, values, &ident(catch_all)),
         Kind::Tagged { tag, variants } => tagged_union(space, &name, &doc, tag, variants),
-        Kind::Union { variants } => {
-            let vs = variants.iter().map(|v| {
-                let vname = ident(&v.name);
-                let vty = ty(space, &v.ty);
-                let vdoc = docs::attrs(&docs::schema_text(&v.docs));
-                quote! { #vdoc #vname(#vty), }
-            });
-            quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-                #[serde(untagged)]
-                pub enum #name {
-                    #(#vs)*
-                    /// A shape this client does not know yet (kept as sent).
-                    Other(serde_json::Value),
-                }
-            }
+        Kind::Union { variants } => untagged_union(space, &name, &doc, variants),
+    }
+}
+
+/// A struct, its builder (when users build it) and its `Debug` (when it hides a credential).
+fn struct_item(space: &TypeSpace, name: &Ident, doc: &TokenStream, plan: &StructPlan<'_>) -> TokenStream {
+    let fields = plan.fields.iter().map(|fp| {
+        let f = fp.field;
+        let (fname, fty) = (ident(&f.rust), ty(space, &f.ty));
+        let fdoc = docs::attrs(&docs::schema_text(&f.docs));
+        let mut serde_args = Vec::new();
+        if f.flatten {
+            serde_args.push(quote!(flatten));
+        }
+        if let Some(json) = fp.rename {
+            serde_args.push(quote!(rename = #json));
+        }
+        if fp.skip_none {
+            serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+        }
+        let serde_attr = (!serde_args.is_empty()).then(|| quote!(#[serde(#(#serde_args),*)]));
+        quote! { #fdoc #serde_attr pub #fname: #fty, }
+    });
+    let extra = plan.extra.map(|(e, t)| {
+        let (e, t) = (ident(e), ty(space, t));
+        quote! {
+            /// Properties not named above, kept so that nothing the server sends is lost.
+            #[serde(flatten)]
+            pub #e: std::collections::BTreeMap<String, #t>,
+        }
+    });
+    // Credentials (a client's `accessToken`, an object's `secretAccessKey`, a GoCD password)
+    // never reach Debug output: such structs print `***` in their place.
+    let debug = (!plan.secret_debug).then(|| quote!(Debug,));
+    let default = plan.default.then(|| quote!(Default,));
+    let build = plan.buildable.then(|| builder(space, name, plan));
+    let secret_debug = plan.secret_debug.then(|| secret_debug(name, plan));
+    quote! {
+        #doc
+        #[derive(#debug Clone, #default PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct #name {
+            #(#fields)*
+            #extra
+        }
+        #build
+        #secret_debug
+    }
+}
+
+/// A string enum with its catch-all variant for values this client does not know.
+fn enum_item(name: &Ident, doc: &TokenStream, values: &[EnumValue], catch_all: &Ident) -> TokenStream {
+    let impls = enum_impls(name, values, catch_all);
+    let variants = values.iter().map(|v| {
+        let vname = ident(&v.rust);
+        let json = &v.json;
+        let vdoc = format!(" `{json}`");
+        quote! { #[doc = #vdoc] #[serde(rename = #json)] #vname, }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum #name {
+            #(#variants)*
+            /// A value this client does not know yet (kept as sent).
+            #[serde(untagged)]
+            #catch_all(String),
+        }
+        #impls
+    }
+}
+
+/// A union without a tag: serde tries each shape in order; what matches none is kept.
+fn untagged_union(space: &TypeSpace, name: &Ident, doc: &TokenStream, variants: &[Variant]) -> TokenStream {
+    let vs = variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let vty = ty(space, &v.ty);
+        let vdoc = docs::attrs(&docs::schema_text(&v.docs));
+        quote! { #vdoc #vname(#vty), }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#vs)*
+            /// A shape this client does not know yet (kept as sent).
+            Other(serde_json::Value),
         }
     }
 }
 
-/// Whether a property holds a credential, by its JSON name: the names Taskcluster and GoCD use
-/// for tokens, keys and passwords (a `continuationToken` is no secret, nor is a list of the
-/// names of `secrets`).
-fn is_secret(json: &str) -> bool {
-    let k = json.to_ascii_lowercase().replace(['_', '-'], "");
-    if k == "secrets" {
-        return false;
-    }
-    k == "token"
-        || k == "certificate"
-        || ["accesstoken", "password", "secret", "sessiontoken", "privatekey", "encryptedvalue"]
-            .iter()
-            .any(|s| k.contains(s))
-}
-
-/// A `Debug` impl that prints `***` for every secret field, or `None` when the struct has none
-/// (it then derives `Debug`).
-fn secret_debug(name: &Ident, fields: &[Field], extra: Option<&Ident>) -> Option<TokenStream> {
-    if !fields.iter().any(|f| is_secret(&f.json)) {
-        return None;
-    }
+/// A `Debug` impl that prints `***` for every secret field.
+fn secret_debug(name: &Ident, plan: &StructPlan<'_>) -> TokenStream {
     let shown = name.to_string();
-    let entries = fields.iter().map(|f| {
+    let entries = plan.fields.iter().map(|fp| {
+        let f = fp.field;
         let fname = ident(&f.rust);
         let label = crate::names::unraw(&f.rust);
-        match (is_secret(&f.json), f.ty.is_option()) {
+        match (fp.secret, f.ty.is_option()) {
             (false, _) => quote!(.field(#label, &self.#fname)),
             (true, true) => quote!(.field(#label, &self.#fname.as_ref().map(|_| "***"))),
             (true, false) => quote!(.field(#label, &"***")),
         }
     });
-    let extra = extra.map(|e| {
-        let label = e.to_string();
-        quote!(.field(#label, &self.#e))
+    let extra = plan.extra.map(|(e, _)| {
+        let id = ident(e);
+        quote!(.field(#e, &self.#id))
     });
-    Some(quote! {
+    quote! {
         impl std::fmt::Debug for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(#shown) #(#entries)* #extra .finish()
             }
         }
-    })
+    }
 }
 
 /// An internally tagged union. A `tag` value this client does not know is kept whole in the
@@ -366,7 +341,7 @@ fn tagged_union(
     name: &Ident,
     doc: &TokenStream,
     tag: &str,
-    variants: &[crate::schema::TaggedVariant],
+    variants: &[TaggedVariant],
 ) -> TokenStream {
     let catch_all = if variants.iter().any(|v| v.name == "Other") { ident("Unrecognized") } else { ident("Other") };
     let mut vs = Vec::new();

@@ -41,6 +41,12 @@ pub struct TypeSpace {
 }
 
 impl TypeSpace {
+    /// A space without types, for tests of the emitter's plans.
+    #[cfg(test)]
+    pub fn empty() -> TypeSpace {
+        TypeSpace { defs: Defs::default(), hidden: BTreeSet::new() }
+    }
+
     /// The name of a generated type.
     pub fn name(&self, id: TypeId) -> &str {
         &self.defs[id].name

@@ -5,10 +5,24 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error, HalCollection, Upload, Versioned};
+use apigen_runtime::bytes::Bytes;
+use apigen_runtime::tokio::io::AsyncWrite;
+
+use crate::{
+    Agent, AgentBulkDeleteRequest, AgentBulkUpdateRequest, AgentUpdateRequest,
+    ArtifactListing, Backup, ConfigRevision, DashboardPipelineGroup, ElasticProfile,
+    EncryptRequest, EncryptedValue, EnvironmentConfig, EnvironmentPatch,
+    GitNotifyRequest, JobHistory, JobPropertyCreateRequest, Material,
+    MaterialModifications, MercurialNotifyRequest, Message, PackageConfig,
+    PackageRepository, PipelineConfig, PipelineConfigCreate, PipelineGroup,
+    PipelineHistory, PipelineInstance, PipelinePauseRequest, PipelineScheduleRequest,
+    PipelineStatus, PluggableScm, PluginInfo, StageHistory, StageInstance,
+    SvnNotifyRequest, TemplateConfig, TemplateSummary, User, UserCreateRequest,
+    UserUpdateRequest, Version,
+};
 
 /// Client of GoCD API.
 ///
@@ -20,7 +34,7 @@ pub struct GoCd {
 
 impl GoCd {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::GoCd::new(client),
         }
@@ -32,13 +46,13 @@ impl GoCd {
     }
 
     /// Blocking [`crate::GoCd::get_all_agents`].
-    pub fn get_all_agents(&self) -> Result<rt::HalCollection<Agent>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_agents())
+    pub fn get_all_agents(&self) -> Result<HalCollection<Agent>, Error> {
+        blocking::block_on(self.inner.get_all_agents())
     }
 
     /// Blocking [`crate::GoCd::get_agent`].
-    pub fn get_agent(&self, uuid: &str) -> Result<Agent, rt::Error> {
-        rt::blocking::block_on(self.inner.get_agent(uuid))
+    pub fn get_agent(&self, uuid: &str) -> Result<Agent, Error> {
+        blocking::block_on(self.inner.get_agent(uuid))
     }
 
     /// Blocking [`crate::GoCd::update_agent`].
@@ -46,29 +60,29 @@ impl GoCd {
         &self,
         uuid: &str,
         payload: &AgentUpdateRequest,
-    ) -> Result<Agent, rt::Error> {
-        rt::blocking::block_on(self.inner.update_agent(uuid, payload))
+    ) -> Result<Agent, Error> {
+        blocking::block_on(self.inner.update_agent(uuid, payload))
     }
 
     /// Blocking [`crate::GoCd::delete_agent`].
-    pub fn delete_agent(&self, uuid: &str) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_agent(uuid))
+    pub fn delete_agent(&self, uuid: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_agent(uuid))
     }
 
     /// Blocking [`crate::GoCd::bulk_update_agents`].
     pub fn bulk_update_agents(
         &self,
         payload: &AgentBulkUpdateRequest,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.bulk_update_agents(payload))
+    ) -> Result<Message, Error> {
+        blocking::block_on(self.inner.bulk_update_agents(payload))
     }
 
     /// Blocking [`crate::GoCd::bulk_delete_agents`].
     pub fn bulk_delete_agents(
         &self,
         payload: &AgentBulkDeleteRequest,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.bulk_delete_agents(payload))
+    ) -> Result<Message, Error> {
+        blocking::block_on(self.inner.bulk_delete_agents(payload))
     }
 
     /// Blocking [`crate::GoCd::get_agent_job_run_history`].
@@ -76,23 +90,23 @@ impl GoCd {
         &self,
         uuid: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        rt::blocking::block_on(self.inner.get_agent_job_run_history(uuid, offset))
+    ) -> Result<JobHistory, Error> {
+        blocking::block_on(self.inner.get_agent_job_run_history(uuid, offset))
     }
 
     /// Blocking [`crate::GoCd::get_all_users`].
-    pub fn get_all_users(&self) -> Result<rt::HalCollection<User>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_users())
+    pub fn get_all_users(&self) -> Result<HalCollection<User>, Error> {
+        blocking::block_on(self.inner.get_all_users())
     }
 
     /// Blocking [`crate::GoCd::get_user`].
-    pub fn get_user(&self, login_name: &str) -> Result<User, rt::Error> {
-        rt::blocking::block_on(self.inner.get_user(login_name))
+    pub fn get_user(&self, login_name: &str) -> Result<User, Error> {
+        blocking::block_on(self.inner.get_user(login_name))
     }
 
     /// Blocking [`crate::GoCd::create_user`].
-    pub fn create_user(&self, payload: &UserCreateRequest) -> Result<User, rt::Error> {
-        rt::blocking::block_on(self.inner.create_user(payload))
+    pub fn create_user(&self, payload: &UserCreateRequest) -> Result<User, Error> {
+        blocking::block_on(self.inner.create_user(payload))
     }
 
     /// Blocking [`crate::GoCd::update_user`].
@@ -100,18 +114,18 @@ impl GoCd {
         &self,
         login_name: &str,
         payload: &UserUpdateRequest,
-    ) -> Result<User, rt::Error> {
-        rt::blocking::block_on(self.inner.update_user(login_name, payload))
+    ) -> Result<User, Error> {
+        blocking::block_on(self.inner.update_user(login_name, payload))
     }
 
     /// Blocking [`crate::GoCd::delete_user`].
-    pub fn delete_user(&self, login_name: &str) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_user(login_name))
+    pub fn delete_user(&self, login_name: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_user(login_name))
     }
 
     /// Blocking [`crate::GoCd::get_all_materials`].
-    pub fn get_all_materials(&self) -> Result<Vec<Material>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_materials())
+    pub fn get_all_materials(&self) -> Result<Vec<Material>, Error> {
+        blocking::block_on(self.inner.get_all_materials())
     }
 
     /// Blocking [`crate::GoCd::get_material_modifications`].
@@ -119,44 +133,42 @@ impl GoCd {
         &self,
         fingerprint: &str,
         offset: Option<&str>,
-    ) -> Result<MaterialModifications, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.get_material_modifications(fingerprint, offset),
-        )
+    ) -> Result<MaterialModifications, Error> {
+        blocking::block_on(self.inner.get_material_modifications(fingerprint, offset))
     }
 
     /// Blocking [`crate::GoCd::notify_svn_materials`].
     pub fn notify_svn_materials(
         &self,
         payload: &SvnNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.notify_svn_materials(payload))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.notify_svn_materials(payload))
     }
 
     /// Blocking [`crate::GoCd::notify_git_materials`].
     pub fn notify_git_materials(
         &self,
         payload: &GitNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.notify_git_materials(payload))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.notify_git_materials(payload))
     }
 
     /// Blocking [`crate::GoCd::notify_mercurial_materials`].
     pub fn notify_mercurial_materials(
         &self,
         payload: &MercurialNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.notify_mercurial_materials(payload))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.notify_mercurial_materials(payload))
     }
 
     /// Blocking [`crate::GoCd::create_backup`].
-    pub fn create_backup(&self) -> Result<Backup, rt::Error> {
-        rt::blocking::block_on(self.inner.create_backup())
+    pub fn create_backup(&self) -> Result<Backup, Error> {
+        blocking::block_on(self.inner.create_backup())
     }
 
     /// Blocking [`crate::GoCd::get_pipeline_groups_config`].
-    pub fn get_pipeline_groups_config(&self) -> Result<Vec<PipelineGroup>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_groups_config())
+    pub fn get_pipeline_groups_config(&self) -> Result<Vec<PipelineGroup>, Error> {
+        blocking::block_on(self.inner.get_pipeline_groups_config())
     }
 
     /// Blocking [`crate::GoCd::get_all_artifacts`].
@@ -167,8 +179,8 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<ArtifactListing, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ArtifactListing, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_all_artifacts(
@@ -182,7 +194,7 @@ impl GoCd {
     }
 
     /// Blocking [`crate::GoCd::get_artifact_file`].
-    pub fn get_artifact_file<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub fn get_artifact_file<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -191,8 +203,8 @@ impl GoCd {
         job_name: &str,
         path_to_file: &str,
         out: &mut W,
-    ) -> Result<u64, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<u64, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_artifact_file(
@@ -208,7 +220,7 @@ impl GoCd {
     }
 
     /// Blocking [`crate::GoCd::get_artifact_directory`].
-    pub fn get_artifact_directory<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub fn get_artifact_directory<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -217,9 +229,9 @@ impl GoCd {
         job_name: &str,
         path_to_directory: &str,
         out: &mut W,
-        timeout: std::time::Duration,
-    ) -> Result<u64, rt::Error> {
-        rt::blocking::block_on(
+        timeout: Duration,
+    ) -> Result<u64, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_artifact_directory(
@@ -244,9 +256,9 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+        upload: Upload,
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .create_artifact(
@@ -270,9 +282,9 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_directory: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+        upload: Upload,
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .create_multiple_artifacts(
@@ -296,9 +308,9 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        data: rt::bytes::Bytes,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+        data: Bytes,
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .append_to_artifact(
@@ -318,8 +330,8 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
-    ) -> Result<PipelineInstance, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<PipelineInstance, Error> {
+        blocking::block_on(
             self.inner.get_pipeline_instance(pipeline_name, pipeline_counter),
         )
     }
@@ -329,16 +341,16 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         offset: Option<&str>,
-    ) -> Result<PipelineHistory, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_history(pipeline_name, offset))
+    ) -> Result<PipelineHistory, Error> {
+        blocking::block_on(self.inner.get_pipeline_history(pipeline_name, offset))
     }
 
     /// Blocking [`crate::GoCd::get_pipeline_status`].
     pub fn get_pipeline_status(
         &self,
         pipeline_name: &str,
-    ) -> Result<PipelineStatus, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_status(pipeline_name))
+    ) -> Result<PipelineStatus, Error> {
+        blocking::block_on(self.inner.get_pipeline_status(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::pause_pipeline`].
@@ -346,21 +358,18 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: &PipelinePauseRequest,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.pause_pipeline(pipeline_name, payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.pause_pipeline(pipeline_name, payload))
     }
 
     /// Blocking [`crate::GoCd::unpause_pipeline`].
-    pub fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.unpause_pipeline(pipeline_name))
+    pub fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.unpause_pipeline(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::release_pipeline_lock`].
-    pub fn release_pipeline_lock(
-        &self,
-        pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.release_pipeline_lock(pipeline_name))
+    pub fn release_pipeline_lock(&self, pipeline_name: &str) -> Result<String, Error> {
+        blocking::block_on(self.inner.release_pipeline_lock(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::schedule_pipeline`].
@@ -368,8 +377,8 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: Option<&PipelineScheduleRequest>,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.schedule_pipeline(pipeline_name, payload))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.schedule_pipeline(pipeline_name, payload))
     }
 
     /// Blocking [`crate::GoCd::cancel_stage`].
@@ -377,8 +386,8 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         stage_name: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.cancel_stage(pipeline_name, stage_name))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.cancel_stage(pipeline_name, stage_name))
     }
 
     /// Blocking [`crate::GoCd::get_stage_instance`].
@@ -388,8 +397,8 @@ impl GoCd {
         stage_name: &str,
         pipeline_counter: &str,
         stage_counter: &str,
-    ) -> Result<StageInstance, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<StageInstance, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_stage_instance(
@@ -407,15 +416,15 @@ impl GoCd {
         pipeline_name: &str,
         stage_name: &str,
         offset: Option<&str>,
-    ) -> Result<StageHistory, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<StageHistory, Error> {
+        blocking::block_on(
             self.inner.get_stage_history(pipeline_name, stage_name, offset),
         )
     }
 
     /// Blocking [`crate::GoCd::get_scheduled_jobs`].
-    pub fn get_scheduled_jobs(&self) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_scheduled_jobs())
+    pub fn get_scheduled_jobs(&self) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_scheduled_jobs())
     }
 
     /// Blocking [`crate::GoCd::get_job_history`].
@@ -425,8 +434,8 @@ impl GoCd {
         stage_name: &str,
         job_name: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<JobHistory, Error> {
+        blocking::block_on(
             self.inner.get_job_history(pipeline_name, stage_name, job_name, offset),
         )
     }
@@ -439,8 +448,8 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_all_job_properties(
@@ -462,8 +471,8 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         property_name: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_job_property(
@@ -485,8 +494,8 @@ impl GoCd {
         job_name: Option<&str>,
         limit_pipeline: Option<&str>,
         limit_count: Option<&str>,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .search_job_properties(
@@ -509,8 +518,8 @@ impl GoCd {
         job_name: &str,
         property_name: &str,
         payload: &JobPropertyCreateRequest,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self
                 .inner
                 .create_job_property(
@@ -526,8 +535,8 @@ impl GoCd {
     }
 
     /// Blocking [`crate::GoCd::list_config_modifications`].
-    pub fn list_config_modifications(&self) -> Result<Vec<ConfigRevision>, rt::Error> {
-        rt::blocking::block_on(self.inner.list_config_modifications())
+    pub fn list_config_modifications(&self) -> Result<Vec<ConfigRevision>, Error> {
+        blocking::block_on(self.inner.list_config_modifications())
     }
 
     /// Blocking [`crate::GoCd::get_config_modification_diff`].
@@ -535,28 +544,28 @@ impl GoCd {
         &self,
         from_commit_sha: &str,
         to_commit_sha: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<String, Error> {
+        blocking::block_on(
             self.inner.get_config_modification_diff(from_commit_sha, to_commit_sha),
         )
     }
 
     /// Blocking [`crate::GoCd::get_config_xml`].
-    pub fn get_config_xml(&self) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_config_xml())
+    pub fn get_config_xml(&self) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_config_xml())
     }
 
     /// Blocking [`crate::GoCd::get_all_pipelines_xml`].
-    pub fn get_all_pipelines_xml(&self) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_pipelines_xml())
+    pub fn get_all_pipelines_xml(&self) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_all_pipelines_xml())
     }
 
     /// Blocking [`crate::GoCd::get_pipeline_stages_feed`].
     pub fn get_pipeline_stages_feed(
         &self,
         pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_stages_feed(pipeline_name))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_pipeline_stages_feed(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::get_pipeline_xml`].
@@ -564,41 +573,39 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_id: &str,
-    ) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_xml(pipeline_name, pipeline_id))
+    ) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_pipeline_xml(pipeline_name, pipeline_id))
     }
 
     /// Blocking [`crate::GoCd::get_stage_xml`].
-    pub fn get_stage_xml(&self, stage_id: &str) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_stage_xml(stage_id))
+    pub fn get_stage_xml(&self, stage_id: &str) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_stage_xml(stage_id))
     }
 
     /// Blocking [`crate::GoCd::get_job_xml`].
-    pub fn get_job_xml(&self, job_id: &str) -> Result<String, rt::Error> {
-        rt::blocking::block_on(self.inner.get_job_xml(job_id))
+    pub fn get_job_xml(&self, job_id: &str) -> Result<String, Error> {
+        blocking::block_on(self.inner.get_job_xml(job_id))
     }
 
     /// Blocking [`crate::GoCd::get_dashboard`].
-    pub fn get_dashboard(
-        &self,
-    ) -> Result<rt::HalCollection<DashboardPipelineGroup>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_dashboard())
+    pub fn get_dashboard(&self) -> Result<HalCollection<DashboardPipelineGroup>, Error> {
+        blocking::block_on(self.inner.get_dashboard())
     }
 
     /// Blocking [`crate::GoCd::encrypt_value`].
     pub fn encrypt_value(
         &self,
         payload: &EncryptRequest,
-    ) -> Result<EncryptedValue, rt::Error> {
-        rt::blocking::block_on(self.inner.encrypt_value(payload))
+    ) -> Result<EncryptedValue, Error> {
+        blocking::block_on(self.inner.encrypt_value(payload))
     }
 
     /// Blocking [`crate::GoCd::get_pipeline_config`].
     pub fn get_pipeline_config(
         &self,
         pipeline_name: &str,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_pipeline_config(pipeline_name))
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        blocking::block_on(self.inner.get_pipeline_config(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::update_pipeline_config`].
@@ -607,8 +614,8 @@ impl GoCd {
         pipeline_name: &str,
         etag: &str,
         payload: &PipelineConfig,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        blocking::block_on(
             self.inner.update_pipeline_config(pipeline_name, etag, payload),
         )
     }
@@ -617,39 +624,34 @@ impl GoCd {
     pub fn create_pipeline_config(
         &self,
         payload: &PipelineConfigCreate,
-    ) -> Result<PipelineConfig, rt::Error> {
-        rt::blocking::block_on(self.inner.create_pipeline_config(payload))
+    ) -> Result<PipelineConfig, Error> {
+        blocking::block_on(self.inner.create_pipeline_config(payload))
     }
 
     /// Blocking [`crate::GoCd::delete_pipeline_config`].
-    pub fn delete_pipeline_config(
-        &self,
-        pipeline_name: &str,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_pipeline_config(pipeline_name))
+    pub fn delete_pipeline_config(&self, pipeline_name: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_pipeline_config(pipeline_name))
     }
 
     /// Blocking [`crate::GoCd::get_all_templates`].
-    pub fn get_all_templates(
-        &self,
-    ) -> Result<rt::HalCollection<TemplateSummary>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_templates())
+    pub fn get_all_templates(&self) -> Result<HalCollection<TemplateSummary>, Error> {
+        blocking::block_on(self.inner.get_all_templates())
     }
 
     /// Blocking [`crate::GoCd::get_template_config`].
     pub fn get_template_config(
         &self,
         template_name: &str,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_template_config(template_name))
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        blocking::block_on(self.inner.get_template_config(template_name))
     }
 
     /// Blocking [`crate::GoCd::create_template_config`].
     pub fn create_template_config(
         &self,
         payload: &TemplateConfig,
-    ) -> Result<TemplateConfig, rt::Error> {
-        rt::blocking::block_on(self.inner.create_template_config(payload))
+    ) -> Result<TemplateConfig, Error> {
+        blocking::block_on(self.inner.create_template_config(payload))
     }
 
     /// Blocking [`crate::GoCd::update_template_config`].
@@ -658,46 +660,43 @@ impl GoCd {
         template_name: &str,
         etag: &str,
         payload: &TemplateConfig,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        blocking::block_on(
             self.inner.update_template_config(template_name, etag, payload),
         )
     }
 
     /// Blocking [`crate::GoCd::delete_template_config`].
-    pub fn delete_template_config(
-        &self,
-        template_name: &str,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_template_config(template_name))
+    pub fn delete_template_config(&self, template_name: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_template_config(template_name))
     }
 
     /// Blocking [`crate::GoCd::get_version`].
-    pub fn get_version(&self) -> Result<Version, rt::Error> {
-        rt::blocking::block_on(self.inner.get_version())
+    pub fn get_version(&self) -> Result<Version, Error> {
+        blocking::block_on(self.inner.get_version())
     }
 
     /// Blocking [`crate::GoCd::get_all_environments`].
     pub fn get_all_environments(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<EnvironmentConfig>>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_environments())
+    ) -> Result<Versioned<HalCollection<EnvironmentConfig>>, Error> {
+        blocking::block_on(self.inner.get_all_environments())
     }
 
     /// Blocking [`crate::GoCd::get_environment_config`].
     pub fn get_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_environment_config(environment_name))
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        blocking::block_on(self.inner.get_environment_config(environment_name))
     }
 
     /// Blocking [`crate::GoCd::create_environment_config`].
     pub fn create_environment_config(
         &self,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.create_environment_config(payload))
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        blocking::block_on(self.inner.create_environment_config(payload))
     }
 
     /// Blocking [`crate::GoCd::update_environment_config`].
@@ -706,8 +705,8 @@ impl GoCd {
         environment_name: &str,
         etag: &str,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        blocking::block_on(
             self.inner.update_environment_config(environment_name, etag, payload),
         )
     }
@@ -717,8 +716,8 @@ impl GoCd {
         &self,
         environment_name: &str,
         payload: &EnvironmentPatch,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        blocking::block_on(
             self.inner.patch_environment_config(environment_name, payload),
         )
     }
@@ -727,31 +726,31 @@ impl GoCd {
     pub fn delete_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_environment_config(environment_name))
+    ) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_environment_config(environment_name))
     }
 
     /// Blocking [`crate::GoCd::get_all_elastic_profiles`].
     pub fn get_all_elastic_profiles(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<ElasticProfile>>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_elastic_profiles())
+    ) -> Result<Versioned<HalCollection<ElasticProfile>>, Error> {
+        blocking::block_on(self.inner.get_all_elastic_profiles())
     }
 
     /// Blocking [`crate::GoCd::get_elastic_profile`].
     pub fn get_elastic_profile(
         &self,
         profile_id: &str,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_elastic_profile(profile_id))
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        blocking::block_on(self.inner.get_elastic_profile(profile_id))
     }
 
     /// Blocking [`crate::GoCd::create_elastic_profile`].
     pub fn create_elastic_profile(
         &self,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        rt::blocking::block_on(self.inner.create_elastic_profile(payload))
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        blocking::block_on(self.inner.create_elastic_profile(payload))
     }
 
     /// Blocking [`crate::GoCd::update_elastic_profile`].
@@ -760,51 +759,43 @@ impl GoCd {
         profile_id: &str,
         etag: &str,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.update_elastic_profile(profile_id, etag, payload),
-        )
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        blocking::block_on(self.inner.update_elastic_profile(profile_id, etag, payload))
     }
 
     /// Blocking [`crate::GoCd::delete_elastic_profile`].
-    pub fn delete_elastic_profile(
-        &self,
-        profile_id: &str,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_elastic_profile(profile_id))
+    pub fn delete_elastic_profile(&self, profile_id: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_elastic_profile(profile_id))
     }
 
     /// Blocking [`crate::GoCd::get_all_plugin_info`].
     pub fn get_all_plugin_info(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<PluginInfo>>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_plugin_info())
+    ) -> Result<Versioned<HalCollection<PluginInfo>>, Error> {
+        blocking::block_on(self.inner.get_all_plugin_info())
     }
 
     /// Blocking [`crate::GoCd::get_plugin_info`].
-    pub fn get_plugin_info(
-        &self,
-        id: &str,
-    ) -> Result<rt::Versioned<PluginInfo>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_plugin_info(id))
+    pub fn get_plugin_info(&self, id: &str) -> Result<Versioned<PluginInfo>, Error> {
+        blocking::block_on(self.inner.get_plugin_info(id))
     }
 
     /// Blocking [`crate::GoCd::get_all_scms`].
-    pub fn get_all_scms(&self) -> Result<rt::HalCollection<PluggableScm>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_scms())
+    pub fn get_all_scms(&self) -> Result<HalCollection<PluggableScm>, Error> {
+        blocking::block_on(self.inner.get_all_scms())
     }
 
     /// Blocking [`crate::GoCd::get_scm`].
     pub fn get_scm(
         &self,
         material_name: &str,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_scm(material_name))
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        blocking::block_on(self.inner.get_scm(material_name))
     }
 
     /// Blocking [`crate::GoCd::create_scm`].
-    pub fn create_scm(&self, payload: &PluggableScm) -> Result<PluggableScm, rt::Error> {
-        rt::blocking::block_on(self.inner.create_scm(payload))
+    pub fn create_scm(&self, payload: &PluggableScm) -> Result<PluggableScm, Error> {
+        blocking::block_on(self.inner.create_scm(payload))
     }
 
     /// Blocking [`crate::GoCd::update_scm`].
@@ -813,31 +804,31 @@ impl GoCd {
         material_name: &str,
         etag: &str,
         payload: &PluggableScm,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        rt::blocking::block_on(self.inner.update_scm(material_name, etag, payload))
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        blocking::block_on(self.inner.update_scm(material_name, etag, payload))
     }
 
     /// Blocking [`crate::GoCd::get_all_package_repositories`].
     pub fn get_all_package_repositories(
         &self,
-    ) -> Result<rt::HalCollection<PackageRepository>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_package_repositories())
+    ) -> Result<HalCollection<PackageRepository>, Error> {
+        blocking::block_on(self.inner.get_all_package_repositories())
     }
 
     /// Blocking [`crate::GoCd::get_package_repository`].
     pub fn get_package_repository(
         &self,
         repo_id: &str,
-    ) -> Result<PackageRepository, rt::Error> {
-        rt::blocking::block_on(self.inner.get_package_repository(repo_id))
+    ) -> Result<PackageRepository, Error> {
+        blocking::block_on(self.inner.get_package_repository(repo_id))
     }
 
     /// Blocking [`crate::GoCd::create_package_repository`].
     pub fn create_package_repository(
         &self,
         payload: &PackageRepository,
-    ) -> Result<PackageRepository, rt::Error> {
-        rt::blocking::block_on(self.inner.create_package_repository(payload))
+    ) -> Result<PackageRepository, Error> {
+        blocking::block_on(self.inner.create_package_repository(payload))
     }
 
     /// Blocking [`crate::GoCd::update_package_repository`].
@@ -846,41 +837,34 @@ impl GoCd {
         repo_id: &str,
         etag: &str,
         payload: &PackageRepository,
-    ) -> Result<rt::Versioned<PackageRepository>, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.update_package_repository(repo_id, etag, payload),
-        )
+    ) -> Result<Versioned<PackageRepository>, Error> {
+        blocking::block_on(self.inner.update_package_repository(repo_id, etag, payload))
     }
 
     /// Blocking [`crate::GoCd::delete_package_repository`].
-    pub fn delete_package_repository(
-        &self,
-        repo_id: &str,
-    ) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_package_repository(repo_id))
+    pub fn delete_package_repository(&self, repo_id: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_package_repository(repo_id))
     }
 
     /// Blocking [`crate::GoCd::get_all_packages`].
-    pub fn get_all_packages(
-        &self,
-    ) -> Result<rt::HalCollection<PackageConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_all_packages())
+    pub fn get_all_packages(&self) -> Result<HalCollection<PackageConfig>, Error> {
+        blocking::block_on(self.inner.get_all_packages())
     }
 
     /// Blocking [`crate::GoCd::get_package`].
     pub fn get_package(
         &self,
         package_id: &str,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.get_package(package_id))
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        blocking::block_on(self.inner.get_package(package_id))
     }
 
     /// Blocking [`crate::GoCd::create_package`].
     pub fn create_package(
         &self,
         payload: &PackageConfig,
-    ) -> Result<PackageConfig, rt::Error> {
-        rt::blocking::block_on(self.inner.create_package(payload))
+    ) -> Result<PackageConfig, Error> {
+        blocking::block_on(self.inner.create_package(payload))
     }
 
     /// Blocking [`crate::GoCd::update_package`].
@@ -889,12 +873,12 @@ impl GoCd {
         package_id: &str,
         etag: &str,
         payload: &PackageConfig,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        rt::blocking::block_on(self.inner.update_package(package_id, etag, payload))
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        blocking::block_on(self.inner.update_package(package_id, etag, payload))
     }
 
     /// Blocking [`crate::GoCd::delete_package`].
-    pub fn delete_package(&self, package_id: &str) -> Result<Message, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_package(package_id))
+    pub fn delete_package(&self, package_id: &str) -> Result<Message, Error> {
+        blocking::block_on(self.inner.delete_package(package_id))
     }
 }

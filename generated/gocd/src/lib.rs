@@ -24,22 +24,57 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{
+    urls, Body, Client, Error, HalCollection, Request, Upload, Versioned,
+};
+use apigen_runtime::bytes::Bytes;
+use apigen_runtime::reqwest::Method;
+use apigen_runtime::reqwest::header::{HeaderName, HeaderValue, ACCEPT};
+use apigen_runtime::tokio::io::AsyncWrite;
+
+/// The `confirm` header.
+const CONFIRM: HeaderName = HeaderName::from_static("confirm");
+
+/// `accept: application/json`
+const ACCEPT_APPLICATION_JSON: HeaderValue = HeaderValue::from_static(
+    "application/json",
+);
+
+/// `accept: application/xml`
+const ACCEPT_APPLICATION_XML: HeaderValue = HeaderValue::from_static("application/xml");
+
+/// `accept: text/csv`
+const ACCEPT_TEXT_CSV: HeaderValue = HeaderValue::from_static("text/csv");
+
+/// `accept: text/html`
+const ACCEPT_TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html");
+
+/// `accept: text/plain`
+const ACCEPT_TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+
+/// `accept: text/xml`
+const ACCEPT_TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
+
+/// `confirm: true`
+const CONFIRM_TRUE: HeaderValue = HeaderValue::from_static("true");
 
 /// Client of GoCD API.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct GoCd {
-    client: rt::Client,
+    client: Client,
     versions: [u32; 14],
 }
 
 impl GoCd {
     /// A client of the GoCD server `client` is configured for (its root URL ends in `/go`;
-    /// build it with [`rt::Client::gocd_builder`]), speaking the API versions the GoCD
+    /// build it with [`apigen_runtime::Client::gocd_builder`]), speaking the API versions the GoCD
     /// documentation shows (see [`ApiFamily::default_version`]).
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
             versions: ApiFamily::ALL.map(ApiFamily::default_version),
@@ -65,7 +100,7 @@ impl GoCd {
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -76,8 +111,8 @@ impl GoCd {
     /// Returns an array of agent objects.
     ///
     /// `GET /go/api/agents`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn get_all_agents(&self) -> Result<rt::HalCollection<Agent>, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/agents"))
+    pub async fn get_all_agents(&self) -> Result<HalCollection<Agent>, Error> {
+        let req = Request::new(Method::GET, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_hal(req, "agents").await
     }
@@ -89,10 +124,10 @@ impl GoCd {
     /// Returns an agent object.
     ///
     /// `GET /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn get_agent(&self, uuid: &str) -> Result<Agent, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    pub async fn get_agent(&self, uuid: &str) -> Result<Agent, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_json(req).await
@@ -109,10 +144,10 @@ impl GoCd {
         &self,
         uuid: &str,
         payload: &AgentUpdateRequest,
-    ) -> Result<Agent, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    ) -> Result<Agent, Error> {
+        let req = Request::new(
+                Method::PATCH,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
@@ -126,10 +161,10 @@ impl GoCd {
     /// Returns a message confirmation if the agent was deleted.
     ///
     /// `DELETE /go/api/agents/<uuid>`, `Accept: application/vnd.go.cd.v4+json` (the default of [`ApiFamily::Agents`]) (since GoCD v15.2.0)
-    pub async fn delete_agent(&self, uuid: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!("api/agents/{}", rt::urls::encode_path_segment(uuid)),
+    pub async fn delete_agent(&self, uuid: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/agents/{}", urls::encode_path_segment(uuid)),
             )
             .header("accept", &self.accept(ApiFamily::Agents))?;
         self.client.call_json(req).await
@@ -145,11 +180,8 @@ impl GoCd {
     pub async fn bulk_update_agents(
         &self,
         payload: &AgentBulkUpdateRequest,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                String::from("api/agents"),
-            )
+    ) -> Result<Message, Error> {
+        let req = Request::new(Method::PATCH, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -165,11 +197,8 @@ impl GoCd {
     pub async fn bulk_delete_agents(
         &self,
         payload: &AgentBulkDeleteRequest,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                String::from("api/agents"),
-            )
+    ) -> Result<Message, Error> {
+        let req = Request::new(Method::DELETE, String::from("api/agents"))
             .header("accept", &self.accept(ApiFamily::Agents))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -186,26 +215,26 @@ impl GoCd {
         &self,
         uuid: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<JobHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/agents/{}/job_run_history/{}",
-                            rt::urls::encode_path_segment(uuid),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(uuid),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/agents/{}/job_run_history",
-                            rt::urls::encode_path_segment(uuid)
+                            urls::encode_path_segment(uuid)
                         )
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -216,8 +245,8 @@ impl GoCd {
     /// Returns an array of user objects.
     ///
     /// `GET /go/api/users`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn get_all_users(&self) -> Result<rt::HalCollection<User>, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/users"))
+    pub async fn get_all_users(&self) -> Result<HalCollection<User>, Error> {
+        let req = Request::new(Method::GET, String::from("api/users"))
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_hal(req, "users").await
     }
@@ -229,10 +258,10 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `GET /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn get_user(&self, login_name: &str) -> Result<User, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    pub async fn get_user(&self, login_name: &str) -> Result<User, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_json(req).await
@@ -245,11 +274,8 @@ impl GoCd {
     /// Returns a user object.
     ///
     /// `POST /go/api/users`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.3.0)
-    pub async fn create_user(
-        &self,
-        payload: &UserCreateRequest,
-    ) -> Result<User, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("api/users"))
+    pub async fn create_user(&self, payload: &UserCreateRequest) -> Result<User, Error> {
+        let req = Request::new(Method::POST, String::from("api/users"))
             .header("accept", &self.accept(ApiFamily::Users))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -266,10 +292,10 @@ impl GoCd {
         &self,
         login_name: &str,
         payload: &UserUpdateRequest,
-    ) -> Result<User, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    ) -> Result<User, Error> {
+        let req = Request::new(
+                Method::PATCH,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?
             .json(payload)?;
@@ -283,10 +309,10 @@ impl GoCd {
     /// Returns a message confirmation if the user was deleted.
     ///
     /// `DELETE /go/api/users/<login_name>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Users`]) (since GoCD v15.2.0)
-    pub async fn delete_user(&self, login_name: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!("api/users/{}", rt::urls::encode_path_segment(login_name)),
+    pub async fn delete_user(&self, login_name: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/users/{}", urls::encode_path_segment(login_name)),
             )
             .header("accept", &self.accept(ApiFamily::Users))?;
         self.client.call_json(req).await
@@ -299,12 +325,9 @@ impl GoCd {
     /// Returns an array of material objects.
     ///
     /// `GET /go/api/config/materials`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn get_all_materials(&self) -> Result<Vec<Material>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/materials"),
-            )
-            .header("accept", "application/json")?;
+    pub async fn get_all_materials(&self) -> Result<Vec<Material>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/materials"))
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -319,26 +342,26 @@ impl GoCd {
         &self,
         fingerprint: &str,
         offset: Option<&str>,
-    ) -> Result<MaterialModifications, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<MaterialModifications, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/materials/{}/modifications/{}",
-                            rt::urls::encode_path_segment(fingerprint),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(fingerprint),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/materials/{}/modifications",
-                            rt::urls::encode_path_segment(fingerprint)
+                            urls::encode_path_segment(fingerprint)
                         )
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -352,14 +375,11 @@ impl GoCd {
     pub async fn notify_svn_materials(
         &self,
         payload: &SvnNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/svn"),
-            )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/svn"))
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -373,14 +393,11 @@ impl GoCd {
     pub async fn notify_git_materials(
         &self,
         payload: &GitNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/git"),
-            )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/git"))
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -394,14 +411,11 @@ impl GoCd {
     pub async fn notify_mercurial_materials(
         &self,
         payload: &MercurialNotifyRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/material/notify/hg"),
-            )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::POST, String::from("api/material/notify/hg"))
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -412,13 +426,10 @@ impl GoCd {
     /// Returns a new backup object.
     ///
     /// `POST /go/api/backups`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Backups`]), `Confirm: true` (since GoCD v15.2.0)
-    pub async fn create_backup(&self) -> Result<Backup, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/backups"),
-            )
+    pub async fn create_backup(&self) -> Result<Backup, Error> {
+        let req = Request::new(Method::POST, String::from("api/backups"))
             .header("accept", &self.accept(ApiFamily::Backups))?
-            .header("confirm", "true")?;
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_json(req).await
     }
 
@@ -429,14 +440,9 @@ impl GoCd {
     /// Returns a list of pipeline groups, pipelines in each group, stages and materials in each pipeline.
     ///
     /// `GET /go/api/config/pipeline_groups`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn get_pipeline_groups_config(
-        &self,
-    ) -> Result<Vec<PipelineGroup>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/pipeline_groups"),
-            )
-            .header("accept", "application/json")?;
+    pub async fn get_pipeline_groups_config(&self) -> Result<Vec<PipelineGroup>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/pipeline_groups"))
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -454,19 +460,19 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<ArtifactListing, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<ArtifactListing, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "files/{}/{}/{}/{}/{}.json",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -477,7 +483,7 @@ impl GoCd {
     /// Returns the contents of the requested file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_file>` (since GoCD v14.3.0)
-    pub async fn get_artifact_file<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub async fn get_artifact_file<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -486,16 +492,15 @@ impl GoCd {
         job_name: &str,
         path_to_file: &str,
         out: &mut W,
-    ) -> Result<u64, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Result<u64, Error> {
+        let req = Request::new(
+            Method::GET,
             format!(
-                "files/{}/{}/{}/{}/{}/{}", rt::urls::encode_path_segment(pipeline_name),
-                rt::urls::encode_path_segment(pipeline_counter),
-                rt::urls::encode_path_segment(stage_name),
-                rt::urls::encode_path_segment(stage_counter),
-                rt::urls::encode_path_segment(job_name),
-                rt::urls::encode_path(path_to_file)
+                "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                urls::encode_path_segment(pipeline_counter),
+                urls::encode_path_segment(stage_name),
+                urls::encode_path_segment(stage_counter),
+                urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
             ),
         );
         self.client.download(req, out).await
@@ -510,7 +515,7 @@ impl GoCd {
     /// - the requested directory contents in the form of a zip file.
     ///
     /// `GET /go/files/<pipeline_name>/<pipeline_counter>/<stage_name>/<stage_counter>/<job_name>/<*path_to_directory>.zip` (since GoCD v14.3.0)
-    pub async fn get_artifact_directory<W: rt::tokio::io::AsyncWrite + Unpin>(
+    pub async fn get_artifact_directory<W: AsyncWrite + Unpin>(
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
@@ -519,18 +524,16 @@ impl GoCd {
         job_name: &str,
         path_to_directory: &str,
         out: &mut W,
-        timeout: std::time::Duration,
-    ) -> Result<u64, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::GET,
+        timeout: Duration,
+    ) -> Result<u64, Error> {
+        let req = Request::new(
+            Method::GET,
             format!(
-                "files/{}/{}/{}/{}/{}/{}.zip",
-                rt::urls::encode_path_segment(pipeline_name),
-                rt::urls::encode_path_segment(pipeline_counter),
-                rt::urls::encode_path_segment(stage_name),
-                rt::urls::encode_path_segment(stage_counter),
-                rt::urls::encode_path_segment(job_name),
-                rt::urls::encode_path(path_to_directory)
+                "files/{}/{}/{}/{}/{}/{}.zip", urls::encode_path_segment(pipeline_name),
+                urls::encode_path_segment(pipeline_counter),
+                urls::encode_path_segment(stage_name),
+                urls::encode_path_segment(stage_counter),
+                urls::encode_path_segment(job_name), urls::encode_path(path_to_directory)
             ),
         );
         self.client.download_when_ready(req, out, timeout).await
@@ -551,22 +554,20 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        upload: Upload,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_file)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(upload.into_body("file"));
         self.client.call_text(req).await
     }
@@ -586,22 +587,21 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_directory: &str,
-        upload: rt::Upload,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        upload: Upload,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_directory)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path(path_to_directory)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
             .body(upload.into_body("zipfile"));
         self.client.call_text(req).await
     }
@@ -621,22 +621,20 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         path_to_file: &str,
-        data: rt::bytes::Bytes,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+        data: Bytes,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "files/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path(path_to_file)
+                    "files/{}/{}/{}/{}/{}/{}", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name), urls::encode_path(path_to_file)
                 ),
             )
-            .header("accept", "text/plain")?
-            .body(rt::Body::Bytes {
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .body(Body::Bytes {
                 content_type: "application/octet-stream".into(),
                 data,
             });
@@ -654,16 +652,16 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_counter: &str,
-    ) -> Result<PipelineInstance, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineInstance, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/pipelines/{}/instance/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -678,26 +676,26 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         offset: Option<&str>,
-    ) -> Result<PipelineHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/pipelines/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/pipelines/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name)
+                            urls::encode_path_segment(pipeline_name)
                         )
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -711,15 +709,14 @@ impl GoCd {
     pub async fn get_pipeline_status(
         &self,
         pipeline_name: &str,
-    ) -> Result<PipelineStatus, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<PipelineStatus, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/pipelines/{}/status",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/status", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -734,17 +731,16 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: &PipelinePauseRequest,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/pipelines/{}/pause",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/pause", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE)
+            .body(Body::form(payload)?);
         self.client.call(req).await.map(drop)
     }
 
@@ -755,16 +751,15 @@ impl GoCd {
     /// Returns nothing.
     ///
     /// `POST /go/api/pipelines/<pipeline_name>/unpause`, `Accept: text/html`, `Confirm: true` (since GoCD v14.3.0)
-    pub async fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    pub async fn unpause_pipeline(&self, pipeline_name: &str) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/pipelines/{}/unpause",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/pipelines/{}/unpause", urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call(req).await.map(drop)
     }
 
@@ -778,16 +773,16 @@ impl GoCd {
     pub async fn release_pipeline_lock(
         &self,
         pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
                     "api/pipelines/{}/releaseLock",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_text(req).await
     }
 
@@ -812,19 +807,19 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         payload: Option<&PipelineScheduleRequest>,
-    ) -> Result<String, rt::Error> {
+    ) -> Result<String, Error> {
         let req = {
-            let req = rt::Request::new(
-                    rt::reqwest::Method::POST,
+            let req = Request::new(
+                    Method::POST,
                     format!(
                         "api/pipelines/{}/schedule",
-                        rt::urls::encode_path_segment(pipeline_name)
+                        urls::encode_path_segment(pipeline_name)
                     ),
                 )
-                .header("accept", "text/html")?
-                .header("confirm", "true")?;
+                .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+                .with_header(CONFIRM, CONFIRM_TRUE);
             match payload {
-                Some(p) => req.body(rt::Body::form(p)?),
+                Some(p) => req.body(Body::form(p)?),
                 None => req,
             }
         };
@@ -842,17 +837,16 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         stage_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "api/stages/{}/{}/cancel",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(stage_name)
+                    "api/stages/{}/{}/cancel", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(stage_name)
                 ),
             )
-            .header("accept", "text/html")?
-            .header("confirm", "true")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_HTML)
+            .with_header(CONFIRM, CONFIRM_TRUE);
         self.client.call_text(req).await
     }
 
@@ -869,18 +863,18 @@ impl GoCd {
         stage_name: &str,
         pipeline_counter: &str,
         stage_counter: &str,
-    ) -> Result<StageInstance, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<StageInstance, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/stages/{}/{}/instance/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_counter)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_counter)
                 ),
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -896,28 +890,28 @@ impl GoCd {
         pipeline_name: &str,
         stage_name: &str,
         offset: Option<&str>,
-    ) -> Result<StageHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<StageHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/stages/{}/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/stages/{}/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name)
                         )
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -928,12 +922,9 @@ impl GoCd {
     /// Returns an array of scheduled job instances (XML `<scheduledJobs>`).
     ///
     /// `GET /go/api/jobs/scheduled.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_scheduled_jobs(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/jobs/scheduled.xml"),
-            )
-            .header("accept", "application/xml")?;
+    pub async fn get_scheduled_jobs(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/jobs/scheduled.xml"))
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -950,30 +941,30 @@ impl GoCd {
         stage_name: &str,
         job_name: &str,
         offset: Option<&str>,
-    ) -> Result<JobHistory, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<JobHistory, Error> {
+        let req = Request::new(
+                Method::GET,
                 match offset {
                     Some(tail) => {
                         format!(
                             "api/jobs/{}/{}/{}/history/{}",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(job_name),
-                            rt::urls::encode_path_segment(tail)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(job_name),
+                            urls::encode_path_segment(tail)
                         )
                     }
                     None => {
                         format!(
                             "api/jobs/{}/{}/{}/history",
-                            rt::urls::encode_path_segment(pipeline_name),
-                            rt::urls::encode_path_segment(stage_name),
-                            rt::urls::encode_path_segment(job_name)
+                            urls::encode_path_segment(pipeline_name),
+                            urls::encode_path_segment(stage_name),
+                            urls::encode_path_segment(job_name)
                         )
                     }
                 },
             )
-            .header("accept", "application/json")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -991,19 +982,19 @@ impl GoCd {
         stage_name: &str,
         stage_counter: &str,
         job_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "properties/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name)
                 ),
             )
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -1022,20 +1013,20 @@ impl GoCd {
         stage_counter: &str,
         job_name: &str,
         property_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "properties/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path_segment(property_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path_segment(property_name)
                 ),
             )
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -1053,17 +1044,14 @@ impl GoCd {
         job_name: Option<&str>,
         limit_pipeline: Option<&str>,
         limit_count: Option<&str>,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("properties/search"),
-            )
+    ) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("properties/search"))
             .query_opt("pipelineName", pipeline_name)
             .query_opt("stageName", stage_name)
             .query_opt("jobName", job_name)
             .query_opt("limitPipeline", limit_pipeline)
             .query_opt("limitCount", limit_count)
-            .header("accept", "text/csv")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_CSV);
         self.client.call_text(req).await
     }
 
@@ -1083,22 +1071,22 @@ impl GoCd {
         job_name: &str,
         property_name: &str,
         payload: &JobPropertyCreateRequest,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
                     "properties/{}/{}/{}/{}/{}/{}",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_counter),
-                    rt::urls::encode_path_segment(stage_name),
-                    rt::urls::encode_path_segment(stage_counter),
-                    rt::urls::encode_path_segment(job_name),
-                    rt::urls::encode_path_segment(property_name)
+                    urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_counter),
+                    urls::encode_path_segment(stage_name),
+                    urls::encode_path_segment(stage_counter),
+                    urls::encode_path_segment(job_name),
+                    urls::encode_path_segment(property_name)
                 ),
             )
-            .header("accept", "text/plain")?
-            .header("confirm", "true")?
-            .body(rt::Body::form(payload)?);
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN)
+            .with_header(CONFIRM, CONFIRM_TRUE)
+            .body(Body::form(payload)?);
         self.client.call_text(req).await
     }
 
@@ -1109,14 +1097,9 @@ impl GoCd {
     /// Returns an array of repository modifications.
     ///
     /// `GET /go/api/config/revisions`, `Accept: application/json` (since GoCD v14.3.0)
-    pub async fn list_config_modifications(
-        &self,
-    ) -> Result<Vec<ConfigRevision>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/config/revisions"),
-            )
-            .header("accept", "application/json")?;
+    pub async fn list_config_modifications(&self) -> Result<Vec<ConfigRevision>, Error> {
+        let req = Request::new(Method::GET, String::from("api/config/revisions"))
+            .with_header(ACCEPT, ACCEPT_APPLICATION_JSON);
         self.client.call_json(req).await
     }
 
@@ -1131,16 +1114,15 @@ impl GoCd {
         &self,
         from_commit_sha: &str,
         to_commit_sha: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/config/diff/{}/{}",
-                    rt::urls::encode_path_segment(from_commit_sha),
-                    rt::urls::encode_path_segment(to_commit_sha)
+                    "api/config/diff/{}/{}", urls::encode_path_segment(from_commit_sha),
+                    urls::encode_path_segment(to_commit_sha)
                 ),
             )
-            .header("accept", "text/plain")?;
+            .with_header(ACCEPT, ACCEPT_TEXT_PLAIN);
         self.client.call_text(req).await
     }
 
@@ -1153,12 +1135,9 @@ impl GoCd {
     /// Returns the contents of the configuration file.
     ///
     /// `GET /go/api/admin/config.xml`, `Accept: text/xml` (since GoCD v14.3.0)
-    pub async fn get_config_xml(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/config.xml"),
-            )
-            .header("accept", "text/xml")?;
+    pub async fn get_config_xml(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/config.xml"))
+            .with_header(ACCEPT, ACCEPT_TEXT_XML);
         self.client.call_text(req).await
     }
 
@@ -1169,12 +1148,9 @@ impl GoCd {
     /// Returns an array of pipelines (XML).
     ///
     /// `GET /go/api/pipelines.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_all_pipelines_xml(&self) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/pipelines.xml"),
-            )
-            .header("accept", "application/xml")?;
+    pub async fn get_all_pipelines_xml(&self) -> Result<String, Error> {
+        let req = Request::new(Method::GET, String::from("api/pipelines.xml"))
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1188,15 +1164,15 @@ impl GoCd {
     pub async fn get_pipeline_stages_feed(
         &self,
         pipeline_name: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/pipelines/{}/stages.xml",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    urls::encode_path_segment(pipeline_name)
                 ),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1211,16 +1187,15 @@ impl GoCd {
         &self,
         pipeline_name: &str,
         pipeline_id: &str,
-    ) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/pipelines/{}/{}.xml",
-                    rt::urls::encode_path_segment(pipeline_name),
-                    rt::urls::encode_path_segment(pipeline_id)
+                    "api/pipelines/{}/{}.xml", urls::encode_path_segment(pipeline_name),
+                    urls::encode_path_segment(pipeline_id)
                 ),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1233,12 +1208,12 @@ impl GoCd {
     /// Returns a stage object (XML).
     ///
     /// `GET /go/api/stages/<stage_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_stage_xml(&self, stage_id: &str) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/stages/{}.xml", rt::urls::encode_path_segment(stage_id)),
+    pub async fn get_stage_xml(&self, stage_id: &str) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/stages/{}.xml", urls::encode_path_segment(stage_id)),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1249,12 +1224,12 @@ impl GoCd {
     /// Returns a job object (XML).
     ///
     /// `GET /go/api/jobs/<job_id>.xml`, `Accept: application/xml` (since GoCD v14.3.0)
-    pub async fn get_job_xml(&self, job_id: &str) -> Result<String, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/jobs/{}.xml", rt::urls::encode_path_segment(job_id)),
+    pub async fn get_job_xml(&self, job_id: &str) -> Result<String, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/jobs/{}.xml", urls::encode_path_segment(job_id)),
             )
-            .header("accept", "application/xml")?;
+            .with_header(ACCEPT, ACCEPT_APPLICATION_XML);
         self.client.call_text(req).await
     }
 
@@ -1267,11 +1242,8 @@ impl GoCd {
     /// `GET /go/api/dashboard`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Dashboard`]) (since GoCD v15.3.0)
     pub async fn get_dashboard(
         &self,
-    ) -> Result<rt::HalCollection<DashboardPipelineGroup>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/dashboard"),
-            )
+    ) -> Result<HalCollection<DashboardPipelineGroup>, Error> {
+        let req = Request::new(Method::GET, String::from("api/dashboard"))
             .header("accept", &self.accept(ApiFamily::Dashboard))?;
         self.client.call_hal(req, "pipeline_groups").await
     }
@@ -1286,11 +1258,8 @@ impl GoCd {
     pub async fn encrypt_value(
         &self,
         payload: &EncryptRequest,
-    ) -> Result<EncryptedValue, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/encrypt"),
-            )
+    ) -> Result<EncryptedValue, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/encrypt"))
             .header("accept", &self.accept(ApiFamily::Encryption))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1304,12 +1273,11 @@ impl GoCd {
     pub async fn get_pipeline_config(
         &self,
         pipeline_name: &str,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?;
@@ -1328,12 +1296,11 @@ impl GoCd {
         pipeline_name: &str,
         etag: &str,
         payload: &PipelineConfig,
-    ) -> Result<rt::Versioned<PipelineConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<PipelineConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?
@@ -1352,11 +1319,8 @@ impl GoCd {
     pub async fn create_pipeline_config(
         &self,
         payload: &PipelineConfigCreate,
-    ) -> Result<PipelineConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/pipelines"),
-            )
+    ) -> Result<PipelineConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/pipelines"))
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1372,12 +1336,11 @@ impl GoCd {
     pub async fn delete_pipeline_config(
         &self,
         pipeline_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
-                    "api/admin/pipelines/{}",
-                    rt::urls::encode_path_segment(pipeline_name)
+                    "api/admin/pipelines/{}", urls::encode_path_segment(pipeline_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::PipelineConfig))?;
@@ -1393,11 +1356,8 @@ impl GoCd {
     /// `GET /go/api/admin/templates`, `Accept: application/vnd.go.cd.v3+json` (the default of [`ApiFamily::TemplateConfig`]) (since GoCD v16.10.0)
     pub async fn get_all_templates(
         &self,
-    ) -> Result<rt::HalCollection<TemplateSummary>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/templates"),
-            )
+    ) -> Result<HalCollection<TemplateSummary>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/templates"))
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
         self.client.call_hal(req, "templates").await
     }
@@ -1412,12 +1372,11 @@ impl GoCd {
     pub async fn get_template_config(
         &self,
         template_name: &str,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
@@ -1434,11 +1393,8 @@ impl GoCd {
     pub async fn create_template_config(
         &self,
         payload: &TemplateConfig,
-    ) -> Result<TemplateConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/templates"),
-            )
+    ) -> Result<TemplateConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/templates"))
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1456,12 +1412,11 @@ impl GoCd {
         template_name: &str,
         etag: &str,
         payload: &TemplateConfig,
-    ) -> Result<rt::Versioned<TemplateConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<TemplateConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?
@@ -1480,12 +1435,11 @@ impl GoCd {
     pub async fn delete_template_config(
         &self,
         template_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
-                    "api/admin/templates/{}",
-                    rt::urls::encode_path_segment(template_name)
+                    "api/admin/templates/{}", urls::encode_path_segment(template_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::TemplateConfig))?;
@@ -1499,8 +1453,8 @@ impl GoCd {
     /// Returns the version object.
     ///
     /// `GET /go/api/version`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Version`]) (since GoCD v16.6.0)
-    pub async fn get_version(&self) -> Result<Version, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::GET, String::from("api/version"))
+    pub async fn get_version(&self) -> Result<Version, Error> {
+        let req = Request::new(Method::GET, String::from("api/version"))
             .header("accept", &self.accept(ApiFamily::Version))?;
         self.client.call_json(req).await
     }
@@ -1514,11 +1468,8 @@ impl GoCd {
     /// `GET /go/api/admin/environments`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::EnvironmentConfig`]) (since GoCD v16.7.0)
     pub async fn get_all_environments(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<EnvironmentConfig>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/environments"),
-            )
+    ) -> Result<Versioned<HalCollection<EnvironmentConfig>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/environments"))
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
         self.client.call_hal_versioned(req, "environments").await
     }
@@ -1533,12 +1484,12 @@ impl GoCd {
     pub async fn get_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
@@ -1553,11 +1504,8 @@ impl GoCd {
     pub async fn create_environment_config(
         &self,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/environments"),
-            )
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/environments"))
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
             .json(payload)?;
         self.client.call_versioned(req).await
@@ -1575,12 +1523,12 @@ impl GoCd {
         environment_name: &str,
         etag: &str,
         payload: &EnvironmentConfig,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
@@ -1600,12 +1548,12 @@ impl GoCd {
         &self,
         environment_name: &str,
         payload: &EnvironmentPatch,
-    ) -> Result<rt::Versioned<EnvironmentConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PATCH,
+    ) -> Result<Versioned<EnvironmentConfig>, Error> {
+        let req = Request::new(
+                Method::PATCH,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?
@@ -1623,12 +1571,12 @@ impl GoCd {
     pub async fn delete_environment_config(
         &self,
         environment_name: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
                 format!(
                     "api/admin/environments/{}",
-                    rt::urls::encode_path_segment(environment_name)
+                    urls::encode_path_segment(environment_name)
                 ),
             )
             .header("accept", &self.accept(ApiFamily::EnvironmentConfig))?;
@@ -1644,11 +1592,8 @@ impl GoCd {
     /// `GET /go/api/elastic/profiles`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ElasticAgentProfiles`]) (since GoCD v16.11.0)
     pub async fn get_all_elastic_profiles(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<ElasticProfile>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/elastic/profiles"),
-            )
+    ) -> Result<Versioned<HalCollection<ElasticProfile>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/elastic/profiles"))
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_hal_versioned(req, "profiles").await
     }
@@ -1663,12 +1608,10 @@ impl GoCd {
     pub async fn get_elastic_profile(
         &self,
         profile_id: &str,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_versioned(req).await
@@ -1684,11 +1627,8 @@ impl GoCd {
     pub async fn create_elastic_profile(
         &self,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/elastic/profiles"),
-            )
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(Method::POST, String::from("api/elastic/profiles"))
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?
             .json(payload)?;
         self.client.call_versioned(req).await
@@ -1706,12 +1646,10 @@ impl GoCd {
         profile_id: &str,
         etag: &str,
         payload: &ElasticProfile,
-    ) -> Result<rt::Versioned<ElasticProfile>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Versioned<ElasticProfile>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?
             .header("if-match", etag)?
@@ -1729,12 +1667,10 @@ impl GoCd {
     pub async fn delete_elastic_profile(
         &self,
         profile_id: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/elastic/profiles/{}", rt::urls::encode_path_segment(profile_id)
-                ),
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/elastic/profiles/{}", urls::encode_path_segment(profile_id)),
             )
             .header("accept", &self.accept(ApiFamily::ElasticAgentProfiles))?;
         self.client.call_json(req).await
@@ -1749,11 +1685,8 @@ impl GoCd {
     /// `GET /go/api/admin/plugin_info`, `Accept: application/vnd.go.cd.v2+json` (the default of [`ApiFamily::PluginInfo`]) (since GoCD v16.7.0)
     pub async fn get_all_plugin_info(
         &self,
-    ) -> Result<rt::Versioned<rt::HalCollection<PluginInfo>>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/plugin_info"),
-            )
+    ) -> Result<Versioned<HalCollection<PluginInfo>>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/plugin_info"))
             .header("accept", &self.accept(ApiFamily::PluginInfo))?;
         self.client.call_hal_versioned(req, "plugin_info").await
     }
@@ -1768,10 +1701,10 @@ impl GoCd {
     pub async fn get_plugin_info(
         &self,
         id: &str,
-    ) -> Result<rt::Versioned<PluginInfo>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("api/admin/plugin_info/{}", rt::urls::encode_path_segment(id)),
+    ) -> Result<Versioned<PluginInfo>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/plugin_info/{}", urls::encode_path_segment(id)),
             )
             .header("accept", &self.accept(ApiFamily::PluginInfo))?;
         self.client.call_versioned(req).await
@@ -1784,13 +1717,8 @@ impl GoCd {
     /// Returns a list of SCM objects.
     ///
     /// `GET /go/api/admin/scms`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::ScMs`]) (since GoCD v16.7.0)
-    pub async fn get_all_scms(
-        &self,
-    ) -> Result<rt::HalCollection<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/scms"),
-            )
+    pub async fn get_all_scms(&self) -> Result<HalCollection<PluggableScm>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/scms"))
             .header("accept", &self.accept(ApiFamily::ScMs))?;
         self.client.call_hal(req, "scms").await
     }
@@ -1805,12 +1733,10 @@ impl GoCd {
     pub async fn get_scm(
         &self,
         material_name: &str,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/scms/{}", rt::urls::encode_path_segment(material_name)
-                ),
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/scms/{}", urls::encode_path_segment(material_name)),
             )
             .header("accept", &self.accept(ApiFamily::ScMs))?;
         self.client.call_versioned(req).await
@@ -1826,11 +1752,8 @@ impl GoCd {
     pub async fn create_scm(
         &self,
         payload: &PluggableScm,
-    ) -> Result<PluggableScm, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/scms"),
-            )
+    ) -> Result<PluggableScm, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/scms"))
             .header("accept", &self.accept(ApiFamily::ScMs))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1848,12 +1771,10 @@ impl GoCd {
         material_name: &str,
         etag: &str,
         payload: &PluggableScm,
-    ) -> Result<rt::Versioned<PluggableScm>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/scms/{}", rt::urls::encode_path_segment(material_name)
-                ),
+    ) -> Result<Versioned<PluggableScm>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/scms/{}", urls::encode_path_segment(material_name)),
             )
             .header("accept", &self.accept(ApiFamily::ScMs))?
             .header("if-match", etag)?
@@ -1870,11 +1791,8 @@ impl GoCd {
     /// `GET /go/api/admin/repositories`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::PackageRepositories`]) (since GoCD v16.12.0)
     pub async fn get_all_package_repositories(
         &self,
-    ) -> Result<rt::HalCollection<PackageRepository>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/repositories"),
-            )
+    ) -> Result<HalCollection<PackageRepository>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/repositories"))
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_hal(req, "package_repositories").await
     }
@@ -1889,12 +1807,10 @@ impl GoCd {
     pub async fn get_package_repository(
         &self,
         repo_id: &str,
-    ) -> Result<PackageRepository, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<PackageRepository, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_json(req).await
@@ -1910,11 +1826,8 @@ impl GoCd {
     pub async fn create_package_repository(
         &self,
         payload: &PackageRepository,
-    ) -> Result<PackageRepository, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/repositories"),
-            )
+    ) -> Result<PackageRepository, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/repositories"))
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -1932,12 +1845,10 @@ impl GoCd {
         repo_id: &str,
         etag: &str,
         payload: &PackageRepository,
-    ) -> Result<rt::Versioned<PackageRepository>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<Versioned<PackageRepository>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?
             .header("if-match", etag)?
@@ -1955,12 +1866,10 @@ impl GoCd {
     pub async fn delete_package_repository(
         &self,
         repo_id: &str,
-    ) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/admin/repositories/{}", rt::urls::encode_path_segment(repo_id)
-                ),
+    ) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/admin/repositories/{}", urls::encode_path_segment(repo_id)),
             )
             .header("accept", &self.accept(ApiFamily::PackageRepositories))?;
         self.client.call_json(req).await
@@ -1973,13 +1882,8 @@ impl GoCd {
     /// Returns a list of packages.
     ///
     /// `GET /go/api/admin/packages`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    pub async fn get_all_packages(
-        &self,
-    ) -> Result<rt::HalCollection<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("api/admin/packages"),
-            )
+    pub async fn get_all_packages(&self) -> Result<HalCollection<PackageConfig>, Error> {
+        let req = Request::new(Method::GET, String::from("api/admin/packages"))
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_hal(req, "packages").await
     }
@@ -1994,12 +1898,10 @@ impl GoCd {
     pub async fn get_package(
         &self,
         package_id: &str,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        let req = Request::new(
+                Method::GET,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_versioned(req).await
@@ -2015,11 +1917,8 @@ impl GoCd {
     pub async fn create_package(
         &self,
         payload: &PackageConfig,
-    ) -> Result<PackageConfig, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("api/admin/packages"),
-            )
+    ) -> Result<PackageConfig, Error> {
+        let req = Request::new(Method::POST, String::from("api/admin/packages"))
             .header("accept", &self.accept(ApiFamily::Packages))?
             .json(payload)?;
         self.client.call_json(req).await
@@ -2037,12 +1936,10 @@ impl GoCd {
         package_id: &str,
         etag: &str,
         payload: &PackageConfig,
-    ) -> Result<rt::Versioned<PackageConfig>, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    ) -> Result<Versioned<PackageConfig>, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?
             .header("if-match", etag)?
@@ -2057,12 +1954,10 @@ impl GoCd {
     /// Returns a message confirmation if the package was deleted.
     ///
     /// `DELETE /go/api/admin/packages/<package_id>`, `Accept: application/vnd.go.cd.v1+json` (the default of [`ApiFamily::Packages`]) (since GoCD v16.12.0)
-    pub async fn delete_package(&self, package_id: &str) -> Result<Message, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                format!(
-                    "api/admin/packages/{}", rt::urls::encode_path_segment(package_id)
-                ),
+    pub async fn delete_package(&self, package_id: &str) -> Result<Message, Error> {
+        let req = Request::new(
+                Method::DELETE,
+                format!("api/admin/packages/{}", urls::encode_path_segment(package_id)),
             )
             .header("accept", &self.accept(ApiFamily::Packages))?;
         self.client.call_json(req).await

@@ -3,16 +3,25 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// Agent
 ///
 /// The agent object. Available since v15.2.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     /// Links
     ///
     /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The identifier of this agent.
     pub uuid: String,
     /// The hostname of the agent.
@@ -58,19 +67,19 @@ pub struct Agent {
     pub build_details: Option<BuildDetails>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Link
 ///
 /// One HAL link.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     /// The URL (or URL template, e.g. `.../agents/:uuid`) of the link.
     pub href: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Link {
@@ -84,7 +93,7 @@ impl Link {
 }
 
 /// The amount of free space in bytes. Real servers send the string `"unknown"` for an agent whose disk space is not known (for instance a lost-contact agent), so both a number and a text are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AgentFreeSpace {
     /// Number
@@ -92,11 +101,11 @@ pub enum AgentFreeSpace {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Whether an agent is enabled or not. Can be one of Pending, Enabled, Disabled. Since v15.3.0.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AgentConfigState {
     /// `Pending`
     #[serde(rename = "Pending")]
@@ -124,14 +133,14 @@ impl AgentConfigState {
     }
 }
 
-impl std::fmt::Display for AgentConfigState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AgentConfigState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AgentConfigState {
-    type Err = std::convert::Infallible;
+impl FromStr for AgentConfigState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -146,7 +155,7 @@ impl std::str::FromStr for AgentConfigState {
 }
 
 /// The state an agent is in. Can be one of Idle, Building, LostContact, Missing, Unknown. Since v15.3.0.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AgentState {
     /// `Idle`
     #[serde(rename = "Idle")]
@@ -182,14 +191,14 @@ impl AgentState {
     }
 }
 
-impl std::fmt::Display for AgentState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AgentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AgentState {
-    type Err = std::convert::Infallible;
+impl FromStr for AgentState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -206,7 +215,7 @@ impl std::str::FromStr for AgentState {
 }
 
 /// If the agent is running a build, the state of the build on the agent. Can be one of Idle, Building, Cancelled, Unknown. Since v15.3.0.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AgentBuildState {
     /// `Idle`
     #[serde(rename = "Idle")]
@@ -238,14 +247,14 @@ impl AgentBuildState {
     }
 }
 
-impl std::fmt::Display for AgentBuildState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AgentBuildState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AgentBuildState {
-    type Err = std::convert::Infallible;
+impl FromStr for AgentBuildState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -263,11 +272,11 @@ impl std::str::FromStr for AgentBuildState {
 /// BuildDetails
 ///
 /// The build details provides information like pipeline, stage and job if the build_state of the agent is Building. Since v16.10.0. The GoCD documentation's attribute table names the attributes `pipeline`, `stage`, `job`, but both examples send `pipeline_name`, `stage_name`, `job_name`; all six are accepted and all are optional.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildDetails {
     /// Links to the `job`, `stage` and `pipeline` being built.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// Name of the pipeline, whose job the agent is building (name used by the examples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_name: Option<String>,
@@ -288,13 +297,13 @@ pub struct BuildDetails {
     pub job: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// AgentUpdateRequest
 ///
 /// Attributes of an agent to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentUpdateRequest {
     /// The new hostname.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -310,7 +319,7 @@ pub struct AgentUpdateRequest {
     pub agent_config_state: Option<AgentUpdateRequestAgentConfigState>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AgentUpdateRequest {
@@ -349,7 +358,7 @@ impl AgentUpdateRequest {
 }
 
 /// A comma separated strings of resources, or an array of string resources. Updating of resources is NOT supported by elastic agents.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AgentUpdateRequestResources {
     /// Text
@@ -361,11 +370,11 @@ pub enum AgentUpdateRequestResources {
     /// An array of strings.
     List(Vec<String>),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// A comma separated strings of environments, or an array of string environments.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AgentUpdateRequestEnvironments {
     /// Text
@@ -377,11 +386,11 @@ pub enum AgentUpdateRequestEnvironments {
     /// An array of strings.
     List(Vec<String>),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Whether an agent should be enabled. In case of agents awaiting approval, setting this will approve the agents. Can be one of Enabled, Disabled.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AgentUpdateRequestAgentConfigState {
     /// `Enabled`
     #[serde(rename = "Enabled")]
@@ -405,14 +414,14 @@ impl AgentUpdateRequestAgentConfigState {
     }
 }
 
-impl std::fmt::Display for AgentUpdateRequestAgentConfigState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AgentUpdateRequestAgentConfigState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AgentUpdateRequestAgentConfigState {
-    type Err = std::convert::Infallible;
+impl FromStr for AgentUpdateRequestAgentConfigState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -428,19 +437,19 @@ impl std::str::FromStr for AgentUpdateRequestAgentConfigState {
 /// Message
 ///
 /// A message confirmation returned by delete and bulk operations.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// The confirmation message.
     pub message: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// AgentBulkUpdateRequest
 ///
 /// Updates a list of agents. At least one of `operations` and `agent_config_state` must be specified; not specifying a property leaves it unchanged.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentBulkUpdateRequest {
     /// The uuids of the agents to update (shown by the example; not in the attribute table).
     pub uuids: Vec<String>,
@@ -452,7 +461,7 @@ pub struct AgentBulkUpdateRequest {
     pub agent_config_state: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AgentBulkUpdateRequest {
@@ -483,7 +492,7 @@ impl AgentBulkUpdateRequest {
 }
 
 /// The bulk update operations performed on the set of agents.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentBulkUpdateRequestOperations {
     /// AgentBulkUpdateOperation
     ///
@@ -497,7 +506,7 @@ pub struct AgentBulkUpdateRequestOperations {
     pub resources: Option<AgentBulkUpdateOperation>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AgentBulkUpdateRequestOperations {
@@ -520,7 +529,7 @@ impl AgentBulkUpdateRequestOperations {
 /// AgentBulkUpdateOperation
 ///
 /// An add/remove operation on a list attribute (environments or resources) of a set of agents.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentBulkUpdateOperation {
     /// The list of environments (resources) to which the specified agents need to be added (with which they need to be tagged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -530,7 +539,7 @@ pub struct AgentBulkUpdateOperation {
     pub remove: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AgentBulkUpdateOperation {
@@ -550,13 +559,13 @@ impl AgentBulkUpdateOperation {
 /// AgentBulkDeleteRequest
 ///
 /// Deletes a list of agents.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentBulkDeleteRequest {
     /// The uuids of the agents to delete.
     pub uuids: Vec<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AgentBulkDeleteRequest {
@@ -572,7 +581,7 @@ impl AgentBulkDeleteRequest {
 /// JobHistory
 ///
 /// A page of job instances (job history, agent job run history).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobHistory {
     /// The job instances, newest first.
     pub jobs: Vec<JobInstance>,
@@ -580,13 +589,13 @@ pub struct JobHistory {
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// JobInstance
 ///
 /// A job instance, as it appears in pipeline instances, stage instances and job histories. Many attributes are absent in the abbreviated form inside pipeline instances and stage histories, and `pipeline_name`, `pipeline_counter`, `stage_name`, `stage_counter`, `agent_uuid`, `original_job_id` may be null.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobInstance {
     /// The identifier of the job instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -628,13 +637,13 @@ pub struct JobInstance {
     pub stage_counter: Option<JobInstanceStageCounter>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// JobStateTransition
 ///
 /// A state change of a job.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobStateTransition {
     /// The identifier of the state transition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -646,11 +655,11 @@ pub struct JobStateTransition {
     pub state_change_time: Option<i64>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The counter of the pipeline instance (null inside stage instances). Counters arrive as strings in places (see `stage_counter`), so both forms are accepted; null reads as absent.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JobInstancePipelineCounter {
     /// Number
@@ -658,11 +667,11 @@ pub enum JobInstancePipelineCounter {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// The counter of the stage instance. The examples send it as a string (`"1"`) or null; an integer is accepted too.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JobInstanceStageCounter {
     /// Number
@@ -670,11 +679,11 @@ pub enum JobInstanceStageCounter {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Pagination information of a history listing.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pagination {
     /// The number of records skipped (the `offset` route segment).
     ///
@@ -690,19 +699,19 @@ pub struct Pagination {
     pub page_size: u64,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// User
 ///
 /// The user object. Available since v15.2.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Links
     ///
     /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The user’s login name.
     pub login_name: String,
     /// The user’s display name.
@@ -722,13 +731,13 @@ pub struct User {
     pub checkin_aliases: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// UserCreateRequest
 ///
 /// Attributes of a user to create.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserCreateRequest {
     /// The user’s login name. This attribute MUST be specified.
     pub login_name: String,
@@ -746,7 +755,7 @@ pub struct UserCreateRequest {
     pub checkin_aliases: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl UserCreateRequest {
@@ -790,7 +799,7 @@ impl UserCreateRequest {
 /// UserUpdateRequest
 ///
 /// Attributes of a user to update. At least one of the properties must be specified; not specifying a property leaves it unchanged.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserUpdateRequest {
     /// Boolean indicating if the user is enabled (can login in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -806,7 +815,7 @@ pub struct UserUpdateRequest {
     pub checkin_aliases: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl UserUpdateRequest {
@@ -838,7 +847,7 @@ impl UserUpdateRequest {
 /// Material
 ///
 /// The material object. Available since v14.3.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Material {
     /// The description of the material.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -852,11 +861,11 @@ pub struct Material {
     pub id: Option<i64>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The type of a material. Can be one of Git, Mercurial, Perforce, Subversion, Tfs, Pipeline, SCM.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MaterialType {
     /// `Git`
     #[serde(rename = "Git")]
@@ -900,14 +909,14 @@ impl MaterialType {
     }
 }
 
-impl std::fmt::Display for MaterialType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for MaterialType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for MaterialType {
-    type Err = std::convert::Infallible;
+impl FromStr for MaterialType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -928,7 +937,7 @@ impl std::str::FromStr for MaterialType {
 /// MaterialModifications
 ///
 /// A page of modifications of a material.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaterialModifications {
     /// The modification objects, newest first.
     pub modifications: Vec<Modification>,
@@ -936,13 +945,13 @@ pub struct MaterialModifications {
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Modification
 ///
 /// A modification (commit) of a material.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Modification {
     /// The e-mail address of the committer (null when unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -963,19 +972,19 @@ pub struct Modification {
     pub revision: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// SvnNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a Subversion repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SvnNotifyRequest {
     /// The subversion repository UUID.
     pub uuid: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl SvnNotifyRequest {
@@ -991,13 +1000,13 @@ impl SvnNotifyRequest {
 /// GitNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a git repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GitNotifyRequest {
     /// The git repository url as defined in cruise-config.xml.
     pub repository_url: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl GitNotifyRequest {
@@ -1013,13 +1022,13 @@ impl GitNotifyRequest {
 /// MercurialNotifyRequest
 ///
 /// Post parameters to notify Go of a commit in a Mercurial repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MercurialNotifyRequest {
     /// The Mercurial repository URL as defined in cruise-config.xml.
     pub repository_url: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl MercurialNotifyRequest {
@@ -1035,15 +1044,15 @@ impl MercurialNotifyRequest {
 /// Backup
 ///
 /// The backup object. Available since v15.2.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backup {
     /// Links
     ///
     /// Hypermedia links of this object (relation name to link).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The time of the backup.
-    pub time: apigen_runtime::Time,
+    pub time: Time,
     /// The filesystem location of the backup.
     pub path: String,
     /// User
@@ -1053,13 +1062,13 @@ pub struct Backup {
     pub user: Option<User>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PipelineGroup
 ///
 /// A pipeline group with its pipelines, and the stages and materials of each pipeline (config listing; kept to a minimum to support value stream mapping).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineGroup {
     /// The name of the pipeline group.
     pub name: String,
@@ -1068,13 +1077,13 @@ pub struct PipelineGroup {
     pub pipelines: Option<Vec<PipelineGroupPipeline>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PipelineGroupPipeline
 ///
 /// A pipeline of a pipeline group.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineGroupPipeline {
     /// The name of the pipeline.
     pub name: String,
@@ -1089,25 +1098,25 @@ pub struct PipelineGroupPipeline {
     pub stages: Option<Vec<PipelineGroupStage>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PipelineGroupStage
 ///
 /// A stage of a pipeline in a pipeline group.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineGroupStage {
     /// The name of the stage.
     pub name: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// ArtifactListing
 ///
 /// All artifacts of a job. The GoCD documentation says it returns 'An array of artifact objects' but its example is a single folder object; both shapes are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ArtifactListing {
     /// List
@@ -1119,13 +1128,13 @@ pub enum ArtifactListing {
     /// One artifact object (as the example shows).
     Single(Artifact),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Artifact
 ///
 /// The artifact object (a file or a folder). Available since v14.3.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     /// The basename of the file/folder.
     pub name: String,
@@ -1138,11 +1147,11 @@ pub struct Artifact {
     pub files: Option<Vec<Artifact>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The type of the artifact. Can be one of file, folder.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -1166,14 +1175,14 @@ impl ArtifactType {
     }
 }
 
-impl std::fmt::Display for ArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for ArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1189,13 +1198,13 @@ impl std::str::FromStr for ArtifactType {
 /// ArtifactFileUpload
 ///
 /// The multipart/form-data fields of 'Create artifact'.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactFileUpload {
     /// The contents file to be uploaded as multipart/form-data.
     pub file: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ArtifactFileUpload {
@@ -1211,13 +1220,13 @@ impl ArtifactFileUpload {
 /// ArtifactZipUpload
 ///
 /// The multipart/form-data fields of 'Create multiple artifacts'.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactZipUpload {
     /// The zip file to be uploaded as multipart/form-data; the server unzips it under the destination directory.
     pub zipfile: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ArtifactZipUpload {
@@ -1233,7 +1242,7 @@ impl ArtifactZipUpload {
 /// PipelineInstance
 ///
 /// A pipeline instance object. Available since v15.1.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineInstance {
     /// The identifier of the pipeline instance.
     pub id: i64,
@@ -1265,11 +1274,11 @@ pub struct PipelineInstance {
     pub stages: Vec<StageInstance>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The counter of the pipeline instance. Counters arrive as strings in places (the stage counter in these very examples), so both forms are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PipelineInstanceCounter {
     /// Number
@@ -1277,13 +1286,13 @@ pub enum PipelineInstanceCounter {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// BuildCause
 ///
 /// What triggered a pipeline instance.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildCause {
     /// The user who triggered the pipeline (empty when triggered by changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1299,13 +1308,13 @@ pub struct BuildCause {
     pub material_revisions: Option<Vec<MaterialRevision>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// MaterialRevision
 ///
 /// The revision of one material that caused a pipeline instance.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MaterialRevision {
     /// Material
     ///
@@ -1318,13 +1327,13 @@ pub struct MaterialRevision {
     pub changed: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// StageInstance
 ///
 /// A stage instance, as returned by 'Get stage Instance', listed by 'Get stage history' and embedded in pipeline instances. `counter` is a string in pipeline instances and stage histories but an integer in 'Get stage Instance': both are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageInstance {
     /// The identifier of the stage instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1375,11 +1384,11 @@ pub struct StageInstance {
     pub artifacts_deleted: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The counter of the stage instance (string in most examples, integer in 'Get stage Instance').
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum StageInstanceCounter {
     /// Number
@@ -1387,11 +1396,11 @@ pub enum StageInstanceCounter {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// The counter of the pipeline instance (absent inside pipeline instances). Counters arrive as strings in places (see `counter`), so both forms are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum StageInstancePipelineCounter {
     /// Number
@@ -1399,13 +1408,13 @@ pub enum StageInstancePipelineCounter {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// PipelineHistory
 ///
 /// A page of pipeline instances.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineHistory {
     /// The pipeline instances, newest first.
     pub pipelines: Vec<PipelineInstance>,
@@ -1413,13 +1422,13 @@ pub struct PipelineHistory {
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PipelineStatus
 ///
 /// Information about pipeline state: whether the pipeline is paused, locked and schedulable.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineStatus {
     /// Whether the pipeline is locked.
     pub locked: bool,
@@ -1435,20 +1444,20 @@ pub struct PipelineStatus {
     pub paused_by: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PipelinePauseRequest
 ///
 /// Post parameters of 'Pause a pipeline'.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelinePauseRequest {
     /// Reason for pausing the pipeline.
     #[serde(rename = "pauseCause")]
     pub pause_cause: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PipelinePauseRequest {
@@ -1464,34 +1473,28 @@ impl PipelinePauseRequest {
 /// PipelineScheduleRequest
 ///
 /// Optional post data of 'Scheduling pipelines'. Leave it out (or every field empty) to trigger with the latest revision of all materials. Each map entry is sent as one form field: `materials[<material name>]=<revision>`, `variables[<NAME>]=<value>`, `secure_variables[<NAME>]=<value>`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PipelineScheduleRequest {
     /// Material name → revision to schedule with: `materials[svn_material]=3456` (revision 3456 of the material whose materialName is svn_material), `materials[repo-name:pkg-name]=gcc-4.4.7-3.el6.x86_64` (a package material), `materials[upstream_foo]=upstream_foo/2/dist/1` (an upstream pipeline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub materials: Option<std::collections::BTreeMap<String, String>>,
+    pub materials: Option<BTreeMap<String, String>>,
     /// Pipeline-level environment variables to set: `variables[ENV_VAR_1]=value1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variables: Option<std::collections::BTreeMap<String, String>>,
+    pub variables: Option<BTreeMap<String, String>>,
     /// Pipeline-level secure environment variables to set: `secure_variables[PASSWORD]=new_password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secure_variables: Option<std::collections::BTreeMap<String, String>>,
+    pub secure_variables: Option<BTreeMap<String, String>>,
 }
 
 impl PipelineScheduleRequest {
     /// Sets `materials`.
-    pub fn with_materials(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_materials(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.materials = Some(value.into());
         self
     }
 
     /// Sets `variables`.
-    pub fn with_variables(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_variables(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.variables = Some(value.into());
         self
     }
@@ -1499,7 +1502,7 @@ impl PipelineScheduleRequest {
     /// Sets `secure_variables`.
     pub fn with_secure_variables(
         mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
+        value: impl Into<BTreeMap<String, String>>,
     ) -> Self {
         self.secure_variables = Some(value.into());
         self
@@ -1509,7 +1512,7 @@ impl PipelineScheduleRequest {
 /// StageHistory
 ///
 /// A page of stage instances.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageHistory {
     /// The stage instances, newest first.
     pub stages: Vec<StageInstance>,
@@ -1517,19 +1520,19 @@ pub struct StageHistory {
     pub pagination: Pagination,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// JobPropertyCreateRequest
 ///
 /// Post parameters of 'Create property'.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobPropertyCreateRequest {
     /// The value of property.
     pub value: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl JobPropertyCreateRequest {
@@ -1545,7 +1548,7 @@ impl JobPropertyCreateRequest {
 /// ConfigRevision
 ///
 /// A modification (commit) of the config repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigRevision {
     /// The md5 checksum of the configuration file.
     pub md5: String,
@@ -1569,19 +1572,19 @@ pub struct ConfigRevision {
     pub go_version: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipelineGroup
 ///
 /// A pipeline group on the dashboard, with its pipelines embedded. Available since v15.3.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipelineGroup {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the pipeline group.
     pub name: String,
     /// DashboardPipelineGroupEmbedded
@@ -1591,32 +1594,32 @@ pub struct DashboardPipelineGroup {
     pub embedded: Option<DashboardPipelineGroupEmbedded>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipelineGroupEmbedded
 ///
 /// The pipelines of this group.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipelineGroupEmbedded {
     /// The pipelines of this group shown on the dashboard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<DashboardPipeline>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipeline
 ///
 /// A pipeline on the dashboard, with its latest instances embedded (described from the `GET /go/api/dashboard` example).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipeline {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
     /// Whether the pipeline is currently locked.
@@ -1634,13 +1637,13 @@ pub struct DashboardPipeline {
     pub embedded: Option<DashboardPipelineEmbedded>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPauseInfo
 ///
 /// The pause state of a pipeline.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPauseInfo {
     /// Whether the pipeline is paused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1653,37 +1656,37 @@ pub struct DashboardPauseInfo {
     pub pause_reason: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipelineEmbedded
 ///
 /// The latest instances of this pipeline.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipelineEmbedded {
     /// The latest instances of this pipeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Vec<DashboardPipelineInstance>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipelineInstance
 ///
 /// An instance (run) of a pipeline on the dashboard, with its stages embedded (described from the `GET /go/api/dashboard` example).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipelineInstance {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The label of the pipeline instance.
     pub label: String,
     /// When the pipeline instance was scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule_at: Option<apigen_runtime::Time>,
+    pub schedule_at: Option<Time>,
     /// Who (or what) triggered the pipeline instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggered_by: Option<String>,
@@ -1694,32 +1697,32 @@ pub struct DashboardPipelineInstance {
     pub embedded: Option<DashboardPipelineInstanceEmbedded>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPipelineInstanceEmbedded
 ///
 /// The stages of this pipeline instance.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPipelineInstanceEmbedded {
     /// The stages of this pipeline instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<DashboardStage>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardStage
 ///
 /// A stage of a pipeline instance on the dashboard (described from the `GET /go/api/dashboard` example).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardStage {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the stage.
     pub name: String,
     /// The status of the stage (the example shows `Building` and `Passed`).
@@ -1732,19 +1735,19 @@ pub struct DashboardStage {
     pub previous_stage: Option<DashboardPreviousStage>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// DashboardPreviousStage
 ///
 /// The previous run of a dashboard stage (the example shows no deeper nesting, so this type has no `previous_stage` of its own).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardPreviousStage {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the stage.
     pub name: String,
     /// The status of the stage (the example shows `Building` and `Passed`).
@@ -1752,19 +1755,19 @@ pub struct DashboardPreviousStage {
     pub status: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// EncryptRequest
 ///
 /// The plain text value to encrypt (`POST /go/api/admin/encrypt`). Available since v17.1.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncryptRequest {
     /// The plain text value to encrypt.
     pub value: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EncryptRequest {
@@ -1780,22 +1783,22 @@ impl EncryptRequest {
 /// EncryptedValue
 ///
 /// The cipher text of a plain text value. Available since v17.1.0.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncryptedValue {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The encrypted value of the plain text.
     pub encrypted_value: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
-impl std::fmt::Debug for EncryptedValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for EncryptedValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncryptedValue")
             .field("links", &self.links)
             .field("encrypted_value", &"***")
@@ -1807,13 +1810,13 @@ impl std::fmt::Debug for EncryptedValue {
 /// PipelineConfig
 ///
 /// The pipeline config object. Available since v15.3.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineConfig {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The label template to customise the pipeline instance label. Both of material names and ${COUNT} are available in the label_template. If not specified, label_template defaults to ${COUNT}.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_template: Option<String>,
@@ -1848,7 +1851,7 @@ pub struct PipelineConfig {
     pub timer: Option<PipelineTimer>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PipelineConfig {
@@ -1872,10 +1875,7 @@ impl PipelineConfig {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -1947,7 +1947,7 @@ impl PipelineConfig {
 /// PipelineParameter
 ///
 /// The pipeline parameter object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineParameter {
     /// The name of the parameter.
     pub name: String,
@@ -1956,7 +1956,7 @@ pub struct PipelineParameter {
     pub value: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PipelineParameter {
@@ -1979,7 +1979,7 @@ impl PipelineParameter {
 /// EnvironmentVariable
 ///
 /// The environment variable object (used by pipeline, stage and job configs and by environment configs).
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentVariable {
     /// The name of the environment variable.
     pub name: String,
@@ -1994,7 +1994,7 @@ pub struct EnvironmentVariable {
     pub secure: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentVariable {
@@ -2028,8 +2028,8 @@ impl EnvironmentVariable {
     }
 }
 
-impl std::fmt::Debug for EnvironmentVariable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for EnvironmentVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnvironmentVariable")
             .field("name", &self.name)
             .field("value", &self.value)
@@ -2062,12 +2062,12 @@ pub enum MaterialConfig {
     /// `type: plugin`
     Plugin(Plugin),
     /// A `type` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for MaterialConfig {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for MaterialConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Known<'a> {
             #[serde(rename = "git")]
@@ -2088,27 +2088,23 @@ impl serde::Serialize for MaterialConfig {
             Plugin(&'a Plugin),
         }
         match self {
-            Self::Git(x) => serde::Serialize::serialize(&Known::Git(x), serializer),
-            Self::Svn(x) => serde::Serialize::serialize(&Known::Svn(x), serializer),
-            Self::Hg(x) => serde::Serialize::serialize(&Known::Hg(x), serializer),
-            Self::P4(x) => serde::Serialize::serialize(&Known::P4(x), serializer),
-            Self::Tfs(x) => serde::Serialize::serialize(&Known::Tfs(x), serializer),
+            Self::Git(x) => Serialize::serialize(&Known::Git(x), serializer),
+            Self::Svn(x) => Serialize::serialize(&Known::Svn(x), serializer),
+            Self::Hg(x) => Serialize::serialize(&Known::Hg(x), serializer),
+            Self::P4(x) => Serialize::serialize(&Known::P4(x), serializer),
+            Self::Tfs(x) => Serialize::serialize(&Known::Tfs(x), serializer),
             Self::Dependency(x) => {
-                serde::Serialize::serialize(&Known::Dependency(x), serializer)
+                Serialize::serialize(&Known::Dependency(x), serializer)
             }
-            Self::Package(x) => {
-                serde::Serialize::serialize(&Known::Package(x), serializer)
-            }
-            Self::Plugin(x) => serde::Serialize::serialize(&Known::Plugin(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Package(x) => Serialize::serialize(&Known::Package(x), serializer),
+            Self::Plugin(x) => Serialize::serialize(&Known::Plugin(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for MaterialConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for MaterialConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "type")]
         enum Known {
             #[serde(rename = "git")]
@@ -2128,15 +2124,13 @@ impl<'de> serde::Deserialize<'de> for MaterialConfig {
             #[serde(rename = "plugin")]
             Plugin(Plugin),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("type").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("type").and_then(Value::as_str) {
             Some(
                 "git" | "svn" | "hg" | "p4" | "tfs" | "dependency" | "package" | "plugin",
             ) => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Git(x) => Self::Git(x),
@@ -2156,7 +2150,7 @@ impl<'de> serde::Deserialize<'de> for MaterialConfig {
 }
 
 /// Git
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Git {
     /// GitMaterialAttributes
     ///
@@ -2164,7 +2158,7 @@ pub struct Git {
     pub attributes: GitMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Git {
@@ -2180,7 +2174,7 @@ impl Git {
 /// GitMaterialAttributes
 ///
 /// The git material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GitMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2210,7 +2204,7 @@ pub struct GitMaterialAttributes {
     pub shallow_clone: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl GitMaterialAttributes {
@@ -2282,14 +2276,14 @@ impl GitMaterialAttributes {
 /// MaterialFilter
 ///
 /// The filter object.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MaterialFilter {
     /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore: Option<MaterialFilterIgnore>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl MaterialFilter {
@@ -2301,7 +2295,7 @@ impl MaterialFilter {
 }
 
 /// The pattern for the files to be ignored. The attribute table says String but every example sends an array of patterns, so both are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum MaterialFilterIgnore {
     /// List
@@ -2309,11 +2303,11 @@ pub enum MaterialFilterIgnore {
     /// Pattern
     Pattern(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Svn
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Svn {
     /// SvnMaterialAttributes
     ///
@@ -2321,7 +2315,7 @@ pub struct Svn {
     pub attributes: SvnMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Svn {
@@ -2337,7 +2331,7 @@ impl Svn {
 /// SvnMaterialAttributes
 ///
 /// The subversion material attributes.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SvnMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2370,7 +2364,7 @@ pub struct SvnMaterialAttributes {
     pub check_externals: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl SvnMaterialAttributes {
@@ -2446,8 +2440,8 @@ impl SvnMaterialAttributes {
     }
 }
 
-impl std::fmt::Debug for SvnMaterialAttributes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for SvnMaterialAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SvnMaterialAttributes")
             .field("name", &self.name)
             .field("url", &self.url)
@@ -2468,7 +2462,7 @@ impl std::fmt::Debug for SvnMaterialAttributes {
 }
 
 /// Hg
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hg {
     /// HgMaterialAttributes
     ///
@@ -2476,7 +2470,7 @@ pub struct Hg {
     pub attributes: HgMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Hg {
@@ -2492,7 +2486,7 @@ impl Hg {
 /// HgMaterialAttributes
 ///
 /// The mercurial material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HgMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2513,7 +2507,7 @@ pub struct HgMaterialAttributes {
     pub auto_update: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl HgMaterialAttributes {
@@ -2562,7 +2556,7 @@ impl HgMaterialAttributes {
 }
 
 /// P4
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct P4 {
     /// P4MaterialAttributes
     ///
@@ -2570,7 +2564,7 @@ pub struct P4 {
     pub attributes: P4MaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl P4 {
@@ -2586,7 +2580,7 @@ impl P4 {
 /// P4MaterialAttributes
 ///
 /// The perforce material attributes.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct P4MaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2621,7 +2615,7 @@ pub struct P4MaterialAttributes {
     pub auto_update: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl P4MaterialAttributes {
@@ -2698,8 +2692,8 @@ impl P4MaterialAttributes {
     }
 }
 
-impl std::fmt::Debug for P4MaterialAttributes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for P4MaterialAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("P4MaterialAttributes")
             .field("name", &self.name)
             .field("port", &self.port)
@@ -2721,7 +2715,7 @@ impl std::fmt::Debug for P4MaterialAttributes {
 }
 
 /// Tfs
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tfs {
     /// TfsMaterialAttributes
     ///
@@ -2729,7 +2723,7 @@ pub struct Tfs {
     pub attributes: TfsMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Tfs {
@@ -2745,7 +2739,7 @@ impl Tfs {
 /// TfsMaterialAttributes
 ///
 /// The tfs material attributes.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TfsMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2780,7 +2774,7 @@ pub struct TfsMaterialAttributes {
     pub invert_filter: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TfsMaterialAttributes {
@@ -2857,8 +2851,8 @@ impl TfsMaterialAttributes {
     }
 }
 
-impl std::fmt::Debug for TfsMaterialAttributes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for TfsMaterialAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TfsMaterialAttributes")
             .field("name", &self.name)
             .field("url", &self.url)
@@ -2880,7 +2874,7 @@ impl std::fmt::Debug for TfsMaterialAttributes {
 }
 
 /// Dependency
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dependency {
     /// DependencyMaterialAttributes
     ///
@@ -2888,7 +2882,7 @@ pub struct Dependency {
     pub attributes: DependencyMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Dependency {
@@ -2904,7 +2898,7 @@ impl Dependency {
 /// DependencyMaterialAttributes
 ///
 /// The dependency material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DependencyMaterialAttributes {
     /// The name of this material (null when the material has no name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2918,7 +2912,7 @@ pub struct DependencyMaterialAttributes {
     pub auto_update: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl DependencyMaterialAttributes {
@@ -2947,7 +2941,7 @@ impl DependencyMaterialAttributes {
 }
 
 /// Package
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Package {
     /// PackageMaterialAttributes
     ///
@@ -2955,7 +2949,7 @@ pub struct Package {
     pub attributes: PackageMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Package {
@@ -2971,13 +2965,13 @@ impl Package {
 /// PackageMaterialAttributes
 ///
 /// The package material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageMaterialAttributes {
     /// The unique package repository id.
     pub r#ref: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageMaterialAttributes {
@@ -2991,7 +2985,7 @@ impl PackageMaterialAttributes {
 }
 
 /// Plugin
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plugin {
     /// PluginMaterialAttributes
     ///
@@ -2999,7 +2993,7 @@ pub struct Plugin {
     pub attributes: PluginMaterialAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Plugin {
@@ -3015,7 +3009,7 @@ impl Plugin {
 /// PluginMaterialAttributes
 ///
 /// The plugin material attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginMaterialAttributes {
     /// The unique svn plugin repository id.
     pub r#ref: String,
@@ -3030,7 +3024,7 @@ pub struct PluginMaterialAttributes {
     pub invert_filter: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PluginMaterialAttributes {
@@ -3067,7 +3061,7 @@ impl PluginMaterialAttributes {
 /// StageConfig
 ///
 /// The stage object (of a pipeline or template config).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageConfig {
     /// The name of the stage.
     pub name: String,
@@ -3092,7 +3086,7 @@ pub struct StageConfig {
     pub jobs: Vec<JobConfig>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl StageConfig {
@@ -3147,7 +3141,7 @@ impl StageConfig {
 /// StageApproval
 ///
 /// The approval object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageApproval {
     /// The type of the approval on which stage will trigger. Can be one of success, manual.
     pub r#type: StageApprovalType,
@@ -3158,7 +3152,7 @@ pub struct StageApproval {
     pub authorization: Option<StageAuthorization>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl StageApproval {
@@ -3179,7 +3173,7 @@ impl StageApproval {
 }
 
 /// The type of the approval on which stage will trigger. Can be one of success, manual.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StageApprovalType {
     /// `success`
     #[serde(rename = "success")]
@@ -3203,14 +3197,14 @@ impl StageApprovalType {
     }
 }
 
-impl std::fmt::Display for StageApprovalType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for StageApprovalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for StageApprovalType {
-    type Err = std::convert::Infallible;
+impl FromStr for StageApprovalType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -3226,7 +3220,7 @@ impl std::str::FromStr for StageApprovalType {
 /// StageAuthorization
 ///
 /// The authorization object.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageAuthorization {
     /// The list of users authorized to operate (run) on this stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3236,7 +3230,7 @@ pub struct StageAuthorization {
     pub roles: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl StageAuthorization {
@@ -3256,7 +3250,7 @@ impl StageAuthorization {
 /// JobConfig
 ///
 /// The job object (of a stage in a pipeline or template config).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobConfig {
     /// The name of the job.
     pub name: String,
@@ -3289,7 +3283,7 @@ pub struct JobConfig {
     pub elastic_profile_id: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl JobConfig {
@@ -3372,7 +3366,7 @@ impl JobConfig {
 }
 
 /// The number of jobs to run. If set to null (default), one job will be created. If set to the literal string all, the job will be run on all agents. If set to a positive integer, the specified number of jobs will be created. Can be one of null, Integer, all.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JobConfigRunInstanceCount {
     /// Count
@@ -3382,11 +3376,11 @@ pub enum JobConfigRunInstanceCount {
     /// All
     All(All),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// All
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum All {
     /// `all`
     #[serde(rename = "all")]
@@ -3406,14 +3400,14 @@ impl All {
     }
 }
 
-impl std::fmt::Display for All {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for All {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for All {
-    type Err = std::convert::Infallible;
+impl FromStr for All {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -3426,7 +3420,7 @@ impl std::str::FromStr for All {
 }
 
 /// The time period(in minute) after which the job will be terminated by go if it has not generated any output. Documented as Number, but the examples also return the string `"never"`; a server may also send null. All three are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JobConfigTimeout {
     /// Minutes
@@ -3434,7 +3428,7 @@ pub enum JobConfigTimeout {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// TaskConfig
@@ -3455,12 +3449,12 @@ pub enum TaskConfig {
     /// `type: pluggable_task`
     PluggableTask(TaskConfigPluggableTask),
     /// A `type` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for TaskConfig {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for TaskConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Known<'a> {
             #[serde(rename = "exec")]
@@ -3477,23 +3471,21 @@ impl serde::Serialize for TaskConfig {
             PluggableTask(&'a TaskConfigPluggableTask),
         }
         match self {
-            Self::Exec(x) => serde::Serialize::serialize(&Known::Exec(x), serializer),
-            Self::Ant(x) => serde::Serialize::serialize(&Known::Ant(x), serializer),
-            Self::Nant(x) => serde::Serialize::serialize(&Known::Nant(x), serializer),
-            Self::Rake(x) => serde::Serialize::serialize(&Known::Rake(x), serializer),
-            Self::Fetch(x) => serde::Serialize::serialize(&Known::Fetch(x), serializer),
+            Self::Exec(x) => Serialize::serialize(&Known::Exec(x), serializer),
+            Self::Ant(x) => Serialize::serialize(&Known::Ant(x), serializer),
+            Self::Nant(x) => Serialize::serialize(&Known::Nant(x), serializer),
+            Self::Rake(x) => Serialize::serialize(&Known::Rake(x), serializer),
+            Self::Fetch(x) => Serialize::serialize(&Known::Fetch(x), serializer),
             Self::PluggableTask(x) => {
-                serde::Serialize::serialize(&Known::PluggableTask(x), serializer)
+                Serialize::serialize(&Known::PluggableTask(x), serializer)
             }
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for TaskConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for TaskConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "type")]
         enum Known {
             #[serde(rename = "exec")]
@@ -3509,13 +3501,11 @@ impl<'de> serde::Deserialize<'de> for TaskConfig {
             #[serde(rename = "pluggable_task")]
             PluggableTask(TaskConfigPluggableTask),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("type").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("type").and_then(Value::as_str) {
             Some("exec" | "ant" | "nant" | "rake" | "fetch" | "pluggable_task") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Exec(x) => Self::Exec(x),
@@ -3533,7 +3523,7 @@ impl<'de> serde::Deserialize<'de> for TaskConfig {
 }
 
 /// Exec
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exec {
     /// ExecTaskAttributes
     ///
@@ -3541,7 +3531,7 @@ pub struct Exec {
     pub attributes: ExecTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Exec {
@@ -3557,7 +3547,7 @@ impl Exec {
 /// ExecTaskAttributes
 ///
 /// The exec task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3575,7 +3565,7 @@ pub struct ExecTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ExecTaskAttributes {
@@ -3620,7 +3610,7 @@ impl ExecTaskAttributes {
 }
 
 /// Generated from `schemas/gocd/task-config.json#/definitions/exec_attributes/properties/run_if/items`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ExecTaskAttributesRunIfItem {
     /// `passed`
     #[serde(rename = "passed")]
@@ -3648,14 +3638,14 @@ impl ExecTaskAttributesRunIfItem {
     }
 }
 
-impl std::fmt::Display for ExecTaskAttributesRunIfItem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ExecTaskAttributesRunIfItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ExecTaskAttributesRunIfItem {
-    type Err = std::convert::Infallible;
+impl FromStr for ExecTaskAttributesRunIfItem {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -3687,12 +3677,12 @@ pub enum CancelTask {
     /// `type: pluggable_task`
     PluggableTask(PluggableTask),
     /// A `type` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for CancelTask {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for CancelTask {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Known<'a> {
             #[serde(rename = "exec")]
@@ -3709,23 +3699,21 @@ impl serde::Serialize for CancelTask {
             PluggableTask(&'a PluggableTask),
         }
         match self {
-            Self::Exec(x) => serde::Serialize::serialize(&Known::Exec(x), serializer),
-            Self::Ant(x) => serde::Serialize::serialize(&Known::Ant(x), serializer),
-            Self::Nant(x) => serde::Serialize::serialize(&Known::Nant(x), serializer),
-            Self::Rake(x) => serde::Serialize::serialize(&Known::Rake(x), serializer),
-            Self::Fetch(x) => serde::Serialize::serialize(&Known::Fetch(x), serializer),
+            Self::Exec(x) => Serialize::serialize(&Known::Exec(x), serializer),
+            Self::Ant(x) => Serialize::serialize(&Known::Ant(x), serializer),
+            Self::Nant(x) => Serialize::serialize(&Known::Nant(x), serializer),
+            Self::Rake(x) => Serialize::serialize(&Known::Rake(x), serializer),
+            Self::Fetch(x) => Serialize::serialize(&Known::Fetch(x), serializer),
             Self::PluggableTask(x) => {
-                serde::Serialize::serialize(&Known::PluggableTask(x), serializer)
+                Serialize::serialize(&Known::PluggableTask(x), serializer)
             }
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for CancelTask {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for CancelTask {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "type")]
         enum Known {
             #[serde(rename = "exec")]
@@ -3741,13 +3729,11 @@ impl<'de> serde::Deserialize<'de> for CancelTask {
             #[serde(rename = "pluggable_task")]
             PluggableTask(PluggableTask),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("type").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("type").and_then(Value::as_str) {
             Some("exec" | "ant" | "nant" | "rake" | "fetch" | "pluggable_task") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Exec(x) => Self::Exec(x),
@@ -3765,7 +3751,7 @@ impl<'de> serde::Deserialize<'de> for CancelTask {
 }
 
 /// Exec
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CancelTaskExec {
     /// CancelExecTaskAttributes
     ///
@@ -3773,7 +3759,7 @@ pub struct CancelTaskExec {
     pub attributes: CancelExecTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelTaskExec {
@@ -3789,7 +3775,7 @@ impl CancelTaskExec {
 /// CancelExecTaskAttributes
 ///
 /// The exec task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CancelExecTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3804,7 +3790,7 @@ pub struct CancelExecTaskAttributes {
     pub working_directory: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelExecTaskAttributes {
@@ -3842,7 +3828,7 @@ impl CancelExecTaskAttributes {
 }
 
 /// Ant
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ant {
     /// CancelAntTaskAttributes
     ///
@@ -3850,7 +3836,7 @@ pub struct Ant {
     pub attributes: CancelAntTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Ant {
@@ -3866,7 +3852,7 @@ impl Ant {
 /// CancelAntTaskAttributes
 ///
 /// The ant task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelAntTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3882,7 +3868,7 @@ pub struct CancelAntTaskAttributes {
     pub working_directory: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelAntTaskAttributes {
@@ -3915,7 +3901,7 @@ impl CancelAntTaskAttributes {
 }
 
 /// Nant
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Nant {
     /// CancelNantTaskAttributes
     ///
@@ -3923,7 +3909,7 @@ pub struct Nant {
     pub attributes: CancelNantTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Nant {
@@ -3939,7 +3925,7 @@ impl Nant {
 /// CancelNantTaskAttributes
 ///
 /// The nant task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelNantTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3958,7 +3944,7 @@ pub struct CancelNantTaskAttributes {
     pub working_directory: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelNantTaskAttributes {
@@ -3997,7 +3983,7 @@ impl CancelNantTaskAttributes {
 }
 
 /// Rake
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rake {
     /// CancelRakeTaskAttributes
     ///
@@ -4005,7 +3991,7 @@ pub struct Rake {
     pub attributes: CancelRakeTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Rake {
@@ -4021,7 +4007,7 @@ impl Rake {
 /// CancelRakeTaskAttributes
 ///
 /// The rake task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelRakeTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4037,7 +4023,7 @@ pub struct CancelRakeTaskAttributes {
     pub working_directory: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelRakeTaskAttributes {
@@ -4070,7 +4056,7 @@ impl CancelRakeTaskAttributes {
 }
 
 /// Fetch
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fetch {
     /// CancelFetchTaskAttributes
     ///
@@ -4078,7 +4064,7 @@ pub struct Fetch {
     pub attributes: CancelFetchTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Fetch {
@@ -4094,7 +4080,7 @@ impl Fetch {
 /// CancelFetchTaskAttributes
 ///
 /// The fetch task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CancelFetchTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4116,7 +4102,7 @@ pub struct CancelFetchTaskAttributes {
     pub destination: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelFetchTaskAttributes {
@@ -4167,7 +4153,7 @@ impl CancelFetchTaskAttributes {
 }
 
 /// PluggableTask
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluggableTask {
     /// CancelPluggableTaskAttributes
     ///
@@ -4175,7 +4161,7 @@ pub struct PluggableTask {
     pub attributes: CancelPluggableTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PluggableTask {
@@ -4191,7 +4177,7 @@ impl PluggableTask {
 /// CancelPluggableTaskAttributes
 ///
 /// The pluggable task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CancelPluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4205,7 +4191,7 @@ pub struct CancelPluggableTaskAttributes {
     pub configuration: Option<Vec<ConfigurationProperty>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl CancelPluggableTaskAttributes {
@@ -4241,7 +4227,7 @@ impl CancelPluggableTaskAttributes {
 /// PluginMetadata
 ///
 /// The plugin metadata object: the id and version of a plugin.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginMetadata {
     /// The plugin id.
     pub id: String,
@@ -4250,7 +4236,7 @@ pub struct PluginMetadata {
     pub version: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PluginMetadata {
@@ -4273,7 +4259,7 @@ impl PluginMetadata {
 /// ConfigurationProperty
 ///
 /// The configuration property object: a key and a plain or encrypted value.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigurationProperty {
     /// The name of the property key.
     pub key: String,
@@ -4285,7 +4271,7 @@ pub struct ConfigurationProperty {
     pub encrypted_value: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ConfigurationProperty {
@@ -4312,8 +4298,8 @@ impl ConfigurationProperty {
     }
 }
 
-impl std::fmt::Debug for ConfigurationProperty {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for ConfigurationProperty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfigurationProperty")
             .field("key", &self.key)
             .field("value", &self.value)
@@ -4324,7 +4310,7 @@ impl std::fmt::Debug for ConfigurationProperty {
 }
 
 /// Ant
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfigAnt {
     /// AntTaskAttributes
     ///
@@ -4332,7 +4318,7 @@ pub struct TaskConfigAnt {
     pub attributes: AntTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TaskConfigAnt {
@@ -4348,7 +4334,7 @@ impl TaskConfigAnt {
 /// AntTaskAttributes
 ///
 /// The ant task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AntTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4367,7 +4353,7 @@ pub struct AntTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AntTaskAttributes {
@@ -4406,7 +4392,7 @@ impl AntTaskAttributes {
 }
 
 /// Nant
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfigNant {
     /// NantTaskAttributes
     ///
@@ -4414,7 +4400,7 @@ pub struct TaskConfigNant {
     pub attributes: NantTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TaskConfigNant {
@@ -4430,7 +4416,7 @@ impl TaskConfigNant {
 /// NantTaskAttributes
 ///
 /// The nant task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NantTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4452,7 +4438,7 @@ pub struct NantTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl NantTaskAttributes {
@@ -4497,7 +4483,7 @@ impl NantTaskAttributes {
 }
 
 /// Rake
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfigRake {
     /// RakeTaskAttributes
     ///
@@ -4505,7 +4491,7 @@ pub struct TaskConfigRake {
     pub attributes: RakeTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TaskConfigRake {
@@ -4521,7 +4507,7 @@ impl TaskConfigRake {
 /// RakeTaskAttributes
 ///
 /// The rake task attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RakeTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4540,7 +4526,7 @@ pub struct RakeTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl RakeTaskAttributes {
@@ -4579,7 +4565,7 @@ impl RakeTaskAttributes {
 }
 
 /// Fetch
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfigFetch {
     /// FetchTaskAttributes
     ///
@@ -4587,7 +4573,7 @@ pub struct TaskConfigFetch {
     pub attributes: FetchTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TaskConfigFetch {
@@ -4603,7 +4589,7 @@ impl TaskConfigFetch {
 /// FetchTaskAttributes
 ///
 /// The fetch task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4628,7 +4614,7 @@ pub struct FetchTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl FetchTaskAttributes {
@@ -4686,7 +4672,7 @@ impl FetchTaskAttributes {
 }
 
 /// PluggableTask
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfigPluggableTask {
     /// PluggableTaskAttributes
     ///
@@ -4694,7 +4680,7 @@ pub struct TaskConfigPluggableTask {
     pub attributes: PluggableTaskAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TaskConfigPluggableTask {
@@ -4710,7 +4696,7 @@ impl TaskConfigPluggableTask {
 /// PluggableTaskAttributes
 ///
 /// The pluggable task attributes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluggableTaskAttributes {
     /// The run_if condition specifies when a task should be allowed to run. Can be one of passed, failed, any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4727,7 +4713,7 @@ pub struct PluggableTaskAttributes {
     pub on_cancel: Option<CancelTask>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PluggableTaskAttributes {
@@ -4770,7 +4756,7 @@ impl PluggableTaskAttributes {
 /// JobTab
 ///
 /// The tab object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobTab {
     /// The name of the tab which will appear in the Job detail page.
     pub name: String,
@@ -4779,7 +4765,7 @@ pub struct JobTab {
     pub path: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl JobTab {
@@ -4802,7 +4788,7 @@ impl JobTab {
 /// ArtifactConfig
 ///
 /// The pipeline config artifact object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactConfig {
     /// The type of the artifact. Can be one of test, build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4814,7 +4800,7 @@ pub struct ArtifactConfig {
     pub destination: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ArtifactConfig {
@@ -4842,7 +4828,7 @@ impl ArtifactConfig {
 }
 
 /// The type of the artifact. Can be one of test, build.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArtifactConfigType {
     /// `test`
     #[serde(rename = "test")]
@@ -4866,14 +4852,14 @@ impl ArtifactConfigType {
     }
 }
 
-impl std::fmt::Display for ArtifactConfigType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ArtifactConfigType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ArtifactConfigType {
-    type Err = std::convert::Infallible;
+impl FromStr for ArtifactConfigType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -4889,7 +4875,7 @@ impl std::str::FromStr for ArtifactConfigType {
 /// JobPropertyConfig
 ///
 /// The property object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobPropertyConfig {
     /// The name of the property.
     pub name: String,
@@ -4901,7 +4887,7 @@ pub struct JobPropertyConfig {
     pub xpath: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl JobPropertyConfig {
@@ -4938,12 +4924,12 @@ pub enum TrackingTool {
     /// `type: mingle`
     Mingle(Mingle),
     /// A `type` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for TrackingTool {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for TrackingTool {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Known<'a> {
             #[serde(rename = "generic")]
@@ -4952,19 +4938,15 @@ impl serde::Serialize for TrackingTool {
             Mingle(&'a Mingle),
         }
         match self {
-            Self::Generic(x) => {
-                serde::Serialize::serialize(&Known::Generic(x), serializer)
-            }
-            Self::Mingle(x) => serde::Serialize::serialize(&Known::Mingle(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Generic(x) => Serialize::serialize(&Known::Generic(x), serializer),
+            Self::Mingle(x) => Serialize::serialize(&Known::Mingle(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for TrackingTool {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for TrackingTool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "type")]
         enum Known {
             #[serde(rename = "generic")]
@@ -4972,13 +4954,11 @@ impl<'de> serde::Deserialize<'de> for TrackingTool {
             #[serde(rename = "mingle")]
             Mingle(Mingle),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("type").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("type").and_then(Value::as_str) {
             Some("generic" | "mingle") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Generic(x) => Self::Generic(x),
@@ -4992,7 +4972,7 @@ impl<'de> serde::Deserialize<'de> for TrackingTool {
 }
 
 /// Generic
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generic {
     /// GenericTrackingToolAttributes
     ///
@@ -5000,7 +4980,7 @@ pub struct Generic {
     pub attributes: GenericTrackingToolAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Generic {
@@ -5016,7 +4996,7 @@ impl Generic {
 /// GenericTrackingToolAttributes
 ///
 /// The generic tracking tool object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenericTrackingToolAttributes {
     /// In generic tracking tool, the URI to your tracking tool.
     pub url_pattern: String,
@@ -5024,7 +5004,7 @@ pub struct GenericTrackingToolAttributes {
     pub regex: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl GenericTrackingToolAttributes {
@@ -5039,7 +5019,7 @@ impl GenericTrackingToolAttributes {
 }
 
 /// Mingle
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mingle {
     /// MingleTrackingToolAttributes
     ///
@@ -5047,7 +5027,7 @@ pub struct Mingle {
     pub attributes: MingleTrackingToolAttributes,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl Mingle {
@@ -5063,7 +5043,7 @@ impl Mingle {
 /// MingleTrackingToolAttributes
 ///
 /// The mingle tracking tool object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MingleTrackingToolAttributes {
     /// The base URL of the Mingle server.
     pub base_url: String,
@@ -5073,7 +5053,7 @@ pub struct MingleTrackingToolAttributes {
     pub mql_grouping_conditions: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl MingleTrackingToolAttributes {
@@ -5095,7 +5075,7 @@ impl MingleTrackingToolAttributes {
 /// PipelineTimer
 ///
 /// The timer object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineTimer {
     /// The cron-like schedule to build the pipeline.
     pub spec: String,
@@ -5104,7 +5084,7 @@ pub struct PipelineTimer {
     pub only_on_changes: Option<bool>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PipelineTimer {
@@ -5127,7 +5107,7 @@ impl PipelineTimer {
 /// PipelineConfigCreate
 ///
 /// The body of `POST /go/api/admin/pipelines`: the pipeline group to add the pipeline to and the pipeline config.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineConfigCreate {
     /// The name of the pipeline group the new pipeline is added to.
     pub group: String,
@@ -5137,7 +5117,7 @@ pub struct PipelineConfigCreate {
     pub pipeline: PipelineConfig,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PipelineConfigCreate {
@@ -5154,13 +5134,13 @@ impl PipelineConfigCreate {
 /// TemplateSummary
 ///
 /// A template in the list of all templates: its name and the pipelines that use it (described from the `GET /go/api/admin/templates` example).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateSummary {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the template.
     pub name: String,
     /// TemplateSummaryEmbedded
@@ -5170,49 +5150,49 @@ pub struct TemplateSummary {
     pub embedded: Option<TemplateSummaryEmbedded>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// TemplateSummaryEmbedded
 ///
 /// The pipelines associated with this template.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TemplateSummaryEmbedded {
     /// The pipelines that use this template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipelines: Option<Vec<TemplatePipeline>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// TemplatePipeline
 ///
 /// A pipeline that uses a template.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplatePipeline {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// TemplateConfig
 ///
 /// The template config object. Available since v16.10.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateConfig {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the template.
     pub name: String,
     /// The list of stages. You MUST specify atleast one stage in stages, or template.
@@ -5220,7 +5200,7 @@ pub struct TemplateConfig {
     pub stages: Option<Vec<StageConfig>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl TemplateConfig {
@@ -5235,10 +5215,7 @@ impl TemplateConfig {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5253,13 +5230,13 @@ impl TemplateConfig {
 /// Version
 ///
 /// The version object. Available since v16.6.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Version {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The GoCD server version.
     pub version: String,
     /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"`; both are accepted.
@@ -5276,11 +5253,11 @@ pub struct Version {
     pub commit_url: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The GoCD server build number. Documented as Integer, but the example (and real servers) send a string such as `"3348"`; both are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum VersionBuildNumber {
     /// Number
@@ -5288,19 +5265,19 @@ pub enum VersionBuildNumber {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// EnvironmentConfig
 ///
 /// The environment config object. Available since v16.7.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentConfig {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of environment.
     pub name: String,
     /// List of pipeline names that should be added to this environment. Each element is an object with the pipeline `name` (responses add `_links`).
@@ -5314,7 +5291,7 @@ pub struct EnvironmentConfig {
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentConfig {
@@ -5331,10 +5308,7 @@ impl EnvironmentConfig {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5364,18 +5338,18 @@ impl EnvironmentConfig {
 /// EnvironmentPipeline
 ///
 /// A pipeline in an environment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentPipeline {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the pipeline.
     pub name: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentPipeline {
@@ -5389,10 +5363,7 @@ impl EnvironmentPipeline {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5401,18 +5372,18 @@ impl EnvironmentPipeline {
 /// EnvironmentAgent
 ///
 /// An agent in an environment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentAgent {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The uuid of the agent.
     pub uuid: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentAgent {
@@ -5426,10 +5397,7 @@ impl EnvironmentAgent {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5438,7 +5406,7 @@ impl EnvironmentAgent {
 /// EnvironmentPatch
 ///
 /// The environments patch operation attributes (`PATCH /go/api/admin/environments/:environment_name`). Atleast one of the properties must be specified; not specifying a property leaves it unchanged. Available since v16.10.0.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentPatch {
     /// EnvironmentPipelinesUpdate
     ///
@@ -5452,7 +5420,7 @@ pub struct EnvironmentPatch {
     pub agents: Option<EnvironmentAgentsUpdate>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentPatch {
@@ -5475,7 +5443,7 @@ impl EnvironmentPatch {
 /// EnvironmentPipelinesUpdate
 ///
 /// The environments pipeline-update operation attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentPipelinesUpdate {
     /// The list of pipelines which needs to be added to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5485,7 +5453,7 @@ pub struct EnvironmentPipelinesUpdate {
     pub remove: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentPipelinesUpdate {
@@ -5505,7 +5473,7 @@ impl EnvironmentPipelinesUpdate {
 /// EnvironmentAgentsUpdate
 ///
 /// The environments agent-update operation attributes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentAgentsUpdate {
     /// The list of agents which needs to be added to the specified environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5515,7 +5483,7 @@ pub struct EnvironmentAgentsUpdate {
     pub remove: Option<Vec<String>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl EnvironmentAgentsUpdate {
@@ -5535,13 +5503,13 @@ impl EnvironmentAgentsUpdate {
 /// ElasticProfile
 ///
 /// The elastic agent profile object. Available since v16.11.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ElasticProfile {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The identifier of the elastic agent profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -5552,7 +5520,7 @@ pub struct ElasticProfile {
     pub properties: Option<Vec<ConfigurationProperty>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ElasticProfile {
@@ -5568,10 +5536,7 @@ impl ElasticProfile {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5595,13 +5560,13 @@ impl ElasticProfile {
 /// PluginInfo
 ///
 /// The plugin info object. Available since v16.7.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfo {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// Plugin unique identifier.
     pub id: String,
     /// Name of the plugin.
@@ -5627,11 +5592,11 @@ pub struct PluginInfo {
     pub image: Option<PluginImage>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The type of the plugin. Can be one of authentication, notification, package-repository, task, scm, elastic. Real servers also send authorization and elastic-agent; any other value is kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PluginInfoType {
     /// `authentication`
     #[serde(rename = "authentication")]
@@ -5679,14 +5644,14 @@ impl PluginInfoType {
     }
 }
 
-impl std::fmt::Display for PluginInfoType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PluginInfoType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PluginInfoType {
-    type Err = std::convert::Infallible;
+impl FromStr for PluginInfoType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -5708,7 +5673,7 @@ impl std::str::FromStr for PluginInfoType {
 /// PluggableInstanceSettings
 ///
 /// The pluggable_instance_settings object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluggableInstanceSettings {
     /// List of configurations required to configure a pluggable instance.
     pub configurations: Vec<PluginInfoConfiguration>,
@@ -5719,13 +5684,13 @@ pub struct PluggableInstanceSettings {
     pub view: Option<PluginInfoView>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PluginInfoConfiguration
 ///
 /// The plugin info configurations object (also the package repository and elastic configurations objects).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfoConfiguration {
     /// Describes the configuration key.
     pub key: String,
@@ -5739,13 +5704,13 @@ pub struct PluginInfoConfiguration {
     pub r#type: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PluginInfoConfigurationMetadata
 ///
 /// Metadata for a plugin configuration property (the union of the attributes shown for every plugin type).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfoConfigurationMetadata {
     /// Whether the property is secure (its value is stored encrypted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5764,11 +5729,11 @@ pub struct PluginInfoConfigurationMetadata {
     pub display_name: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// The display order of the property (package-repository plugins). Plugins declare it as a string (`"0"`) in their own metadata, and servers pass that on, so both forms are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PluginInfoConfigurationMetadataDisplayOrder {
     /// Number
@@ -5776,26 +5741,26 @@ pub enum PluginInfoConfigurationMetadataDisplayOrder {
     /// Text
     Text(String),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// PluginInfoView
 ///
 /// The plugin info view object.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PluginInfoView {
     /// The plugin Angular.js view template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PluginImage
 ///
 /// The Image Object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluginImage {
     /// A valid content type for the image. Please make sure the content type is supported by most browsers.
     pub content_type: String,
@@ -5803,19 +5768,19 @@ pub struct PluginImage {
     pub data: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// PluggableScm
 ///
 /// The global scm config object (a pluggable SCM material). Available since v16.7.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PluggableScm {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// Each material is associated with an id by which it can be referenced in the pipelines. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -5835,7 +5800,7 @@ pub struct PluggableScm {
     pub configuration: Option<PluginConfiguration>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PluggableScm {
@@ -5856,10 +5821,7 @@ impl PluggableScm {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5886,27 +5848,27 @@ impl PluggableScm {
 /// PluginConfiguration
 ///
 /// The list of properties (key-value pairs) to be provided for using the plugin. The GoCD documentation's attribute tables say Object, but every example sends an array of configuration property objects; both forms are accepted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PluginConfiguration {
     /// List
     List(Vec<ConfigurationProperty>),
     /// Map
-    Map(std::collections::BTreeMap<String, String>),
+    Map(BTreeMap<String, String>),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// PackageRepository
 ///
 /// The package repository config object. Available since v16.12.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageRepository {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The id of the repository, as every example (request and response) names it. The GoCD documentation's attribute table calls it `id`; both keys are accepted. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo_id: Option<String>,
@@ -5931,7 +5893,7 @@ pub struct PackageRepository {
     pub embedded: Option<PackageRepositoryEmbedded>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageRepository {
@@ -5953,10 +5915,7 @@ impl PackageRepository {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -5989,14 +5948,14 @@ impl PackageRepository {
 /// PackageRepositoryEmbedded
 ///
 /// The packages defined in this repository.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PackageRepositoryEmbedded {
     /// The packages defined in this repository.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages: Option<Vec<PackageRepositoryPackage>>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageRepositoryEmbedded {
@@ -6013,20 +5972,20 @@ impl PackageRepositoryEmbedded {
 /// PackageRepositoryPackage
 ///
 /// A package of a package repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageRepositoryPackage {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the package.
     pub name: String,
     /// The id of the package.
     pub id: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageRepositoryPackage {
@@ -6041,10 +6000,7 @@ impl PackageRepositoryPackage {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -6053,13 +6009,13 @@ impl PackageRepositoryPackage {
 /// PackageConfig
 ///
 /// The package config object (a package material). Available since v16.12.0.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageConfig {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The name of the package.
     pub name: String,
     /// Each material is associated with an id by which it can be referenced in the pipelines. If the id is not provided during creation, a uuid will be generated. Id is mandatory while providing data for update.
@@ -6079,7 +6035,7 @@ pub struct PackageConfig {
     pub configuration: Option<PluginConfiguration>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageConfig {
@@ -6100,10 +6056,7 @@ impl PackageConfig {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }
@@ -6130,13 +6083,13 @@ impl PackageConfig {
 /// PackageRepositoryRef
 ///
 /// The package repository object: the repository a package belongs to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageRepositoryRef {
     /// Links
     ///
     /// HAL links: a map of relation name (`self`, `doc`, `find`, `next`, ...) to a link object.
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, Link>>,
+    pub links: Option<BTreeMap<String, Link>>,
     /// The id of the package repository.
     pub id: String,
     /// The name of the package repository.
@@ -6144,7 +6097,7 @@ pub struct PackageRepositoryRef {
     pub name: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl PackageRepositoryRef {
@@ -6159,10 +6112,7 @@ impl PackageRepositoryRef {
     }
 
     /// Sets `_links`.
-    pub fn with_links(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, Link>>,
-    ) -> Self {
+    pub fn with_links(mut self, value: impl Into<BTreeMap<String, Link>>) -> Self {
         self.links = Some(value.into());
         self
     }

@@ -5,10 +5,20 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    AuthenticateHawkRequest, AuthenticateHawkResponse, AwsS3CredentialsResponse,
+    AzureAccountListResponse, AzureContainerListResponse, AzureContainerResponse,
+    AzureTableAccessResponse, AzureTableListResponse, ClientRequest,
+    CreateClientResponse, GcpCredentialsResponse, GetClientResponse,
+    GetEntityHistoryResponse, GetRoleResponse, GithubRepoTokenRequest,
+    GithubTokenResponse, ListClientsResponse, ListRoleIdsResponse, ListRoles2Response,
+    RoleRequest, Scopeset, SentryDsnResponse, TestAuthenticateRequest,
+    TestAuthenticateResponse, WebsocktunnelTokenResponse,
+};
 
 /// Client of Auth Service.
 ///
@@ -20,14 +30,14 @@ pub struct Auth {
 
 impl Auth {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Auth::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Auth::from_env()?,
         })
@@ -39,8 +49,8 @@ impl Auth {
     }
 
     /// Blocking [`crate::Auth::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Auth::ping_url`].
@@ -49,16 +59,13 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Auth::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Auth::lbheartbeat_url`].
@@ -67,16 +74,13 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Auth::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Auth::version_url`].
@@ -85,10 +89,7 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
@@ -98,10 +99,8 @@ impl Auth {
         prefix: Option<&str>,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListClientsResponse, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.list_clients(prefix, continuation_token, limit),
-        )
+    ) -> Result<ListClientsResponse, Error> {
+        blocking::block_on(self.inner.list_clients(prefix, continuation_token, limit))
     }
 
     /// Same as [`crate::Auth::list_clients_url`].
@@ -120,8 +119,8 @@ impl Auth {
         prefix: Option<&str>,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_clients_signed_url(prefix, continuation_token, limit, ttl)
     }
 
@@ -130,13 +129,13 @@ impl Auth {
         &'a self,
         prefix: Option<&'a str>,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListClientsResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_clients_pages(prefix, limit))
+    ) -> impl Iterator<Item = Result<ListClientsResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_clients_pages(prefix, limit))
     }
 
     /// Blocking [`crate::Auth::client`].
-    pub fn client(&self, client_id: &str) -> Result<GetClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.client(client_id))
+    pub fn client(&self, client_id: &str) -> Result<GetClientResponse, Error> {
+        blocking::block_on(self.inner.client(client_id))
     }
 
     /// Same as [`crate::Auth::client_url`].
@@ -148,8 +147,8 @@ impl Auth {
     pub fn client_signed_url(
         &self,
         client_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.client_signed_url(client_id, ttl)
     }
 
@@ -158,8 +157,8 @@ impl Auth {
         &self,
         client_id: &str,
         payload: &ClientRequest,
-    ) -> Result<CreateClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.create_client(client_id, payload))
+    ) -> Result<CreateClientResponse, Error> {
+        blocking::block_on(self.inner.create_client(client_id, payload))
     }
 
     /// Blocking [`crate::Auth::get_entity_history`].
@@ -169,8 +168,8 @@ impl Auth {
         entity_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<GetEntityHistoryResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<GetEntityHistoryResponse, Error> {
+        blocking::block_on(
             self
                 .inner
                 .get_entity_history(entity_type, entity_id, continuation_token, limit),
@@ -196,8 +195,8 @@ impl Auth {
         entity_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .get_entity_history_signed_url(
                 entity_type,
@@ -214,8 +213,8 @@ impl Auth {
         entity_type: &'a str,
         entity_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<GetEntityHistoryResponse, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<GetEntityHistoryResponse, Error>> + 'a {
+        blocking::iter(
             self.inner.get_entity_history_pages(entity_type, entity_id, limit),
         )
     }
@@ -226,8 +225,8 @@ impl Auth {
         client_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<GetEntityHistoryResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<GetEntityHistoryResponse, Error> {
+        blocking::block_on(
             self.inner.list_audit_history(client_id, continuation_token, limit),
         )
     }
@@ -248,8 +247,8 @@ impl Auth {
         client_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_audit_history_signed_url(client_id, continuation_token, limit, ttl)
     }
@@ -259,16 +258,16 @@ impl Auth {
         &'a self,
         client_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<GetEntityHistoryResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_audit_history_pages(client_id, limit))
+    ) -> impl Iterator<Item = Result<GetEntityHistoryResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_audit_history_pages(client_id, limit))
     }
 
     /// Blocking [`crate::Auth::reset_access_token`].
     pub fn reset_access_token(
         &self,
         client_id: &str,
-    ) -> Result<CreateClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.reset_access_token(client_id))
+    ) -> Result<CreateClientResponse, Error> {
+        blocking::block_on(self.inner.reset_access_token(client_id))
     }
 
     /// Blocking [`crate::Auth::update_client`].
@@ -276,34 +275,28 @@ impl Auth {
         &self,
         client_id: &str,
         payload: &ClientRequest,
-    ) -> Result<GetClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.update_client(client_id, payload))
+    ) -> Result<GetClientResponse, Error> {
+        blocking::block_on(self.inner.update_client(client_id, payload))
     }
 
     /// Blocking [`crate::Auth::enable_client`].
-    pub fn enable_client(
-        &self,
-        client_id: &str,
-    ) -> Result<GetClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.enable_client(client_id))
+    pub fn enable_client(&self, client_id: &str) -> Result<GetClientResponse, Error> {
+        blocking::block_on(self.inner.enable_client(client_id))
     }
 
     /// Blocking [`crate::Auth::disable_client`].
-    pub fn disable_client(
-        &self,
-        client_id: &str,
-    ) -> Result<GetClientResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.disable_client(client_id))
+    pub fn disable_client(&self, client_id: &str) -> Result<GetClientResponse, Error> {
+        blocking::block_on(self.inner.disable_client(client_id))
     }
 
     /// Blocking [`crate::Auth::delete_client`].
-    pub fn delete_client(&self, client_id: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.delete_client(client_id))
+    pub fn delete_client(&self, client_id: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.delete_client(client_id))
     }
 
     /// Blocking [`crate::Auth::list_roles`].
-    pub fn list_roles(&self) -> Result<Vec<GetRoleResponse>, rt::Error> {
-        rt::blocking::block_on(self.inner.list_roles())
+    pub fn list_roles(&self) -> Result<Vec<GetRoleResponse>, Error> {
+        blocking::block_on(self.inner.list_roles())
     }
 
     /// Same as [`crate::Auth::list_roles_url`].
@@ -312,10 +305,7 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::list_roles_signed_url`].
-    pub fn list_roles_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn list_roles_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.list_roles_signed_url(ttl)
     }
 
@@ -324,8 +314,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListRoles2Response, rt::Error> {
-        rt::blocking::block_on(self.inner.list_roles2(continuation_token, limit))
+    ) -> Result<ListRoles2Response, Error> {
+        blocking::block_on(self.inner.list_roles2(continuation_token, limit))
     }
 
     /// Same as [`crate::Auth::list_roles2_url`].
@@ -342,8 +332,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_roles2_signed_url(continuation_token, limit, ttl)
     }
 
@@ -351,8 +341,8 @@ impl Auth {
     pub fn list_roles2_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListRoles2Response, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_roles2_pages(limit))
+    ) -> impl Iterator<Item = Result<ListRoles2Response, Error>> + 'a {
+        blocking::iter(self.inner.list_roles2_pages(limit))
     }
 
     /// Blocking [`crate::Auth::list_role_ids`].
@@ -360,8 +350,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListRoleIdsResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.list_role_ids(continuation_token, limit))
+    ) -> Result<ListRoleIdsResponse, Error> {
+        blocking::block_on(self.inner.list_role_ids(continuation_token, limit))
     }
 
     /// Same as [`crate::Auth::list_role_ids_url`].
@@ -378,8 +368,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_role_ids_signed_url(continuation_token, limit, ttl)
     }
 
@@ -387,13 +377,13 @@ impl Auth {
     pub fn list_role_ids_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListRoleIdsResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_role_ids_pages(limit))
+    ) -> impl Iterator<Item = Result<ListRoleIdsResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_role_ids_pages(limit))
     }
 
     /// Blocking [`crate::Auth::role`].
-    pub fn role(&self, role_id: &str) -> Result<GetRoleResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.role(role_id))
+    pub fn role(&self, role_id: &str) -> Result<GetRoleResponse, Error> {
+        blocking::block_on(self.inner.role(role_id))
     }
 
     /// Same as [`crate::Auth::role_url`].
@@ -405,8 +395,8 @@ impl Auth {
     pub fn role_signed_url(
         &self,
         role_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.role_signed_url(role_id, ttl)
     }
 
@@ -415,8 +405,8 @@ impl Auth {
         &self,
         role_id: &str,
         payload: &RoleRequest,
-    ) -> Result<GetRoleResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.create_role(role_id, payload))
+    ) -> Result<GetRoleResponse, Error> {
+        blocking::block_on(self.inner.create_role(role_id, payload))
     }
 
     /// Blocking [`crate::Auth::update_role`].
@@ -424,23 +414,23 @@ impl Auth {
         &self,
         role_id: &str,
         payload: &RoleRequest,
-    ) -> Result<GetRoleResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.update_role(role_id, payload))
+    ) -> Result<GetRoleResponse, Error> {
+        blocking::block_on(self.inner.update_role(role_id, payload))
     }
 
     /// Blocking [`crate::Auth::delete_role`].
-    pub fn delete_role(&self, role_id: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.delete_role(role_id))
+    pub fn delete_role(&self, role_id: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.delete_role(role_id))
     }
 
     /// Blocking [`crate::Auth::expand_scopes`].
-    pub fn expand_scopes(&self, payload: &Scopeset) -> Result<Scopeset, rt::Error> {
-        rt::blocking::block_on(self.inner.expand_scopes(payload))
+    pub fn expand_scopes(&self, payload: &Scopeset) -> Result<Scopeset, Error> {
+        blocking::block_on(self.inner.expand_scopes(payload))
     }
 
     /// Blocking [`crate::Auth::current_scopes`].
-    pub fn current_scopes(&self) -> Result<Scopeset, rt::Error> {
-        rt::blocking::block_on(self.inner.current_scopes())
+    pub fn current_scopes(&self) -> Result<Scopeset, Error> {
+        blocking::block_on(self.inner.current_scopes())
     }
 
     /// Same as [`crate::Auth::current_scopes_url`].
@@ -449,10 +439,7 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::current_scopes_signed_url`].
-    pub fn current_scopes_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn current_scopes_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.current_scopes_signed_url(ttl)
     }
 
@@ -463,10 +450,8 @@ impl Auth {
         bucket: &str,
         prefix: &str,
         format: Option<&str>,
-    ) -> Result<AwsS3CredentialsResponse, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.aws_s3_credentials(level, bucket, prefix, format),
-        )
+    ) -> Result<AwsS3CredentialsResponse, Error> {
+        blocking::block_on(self.inner.aws_s3_credentials(level, bucket, prefix, format))
     }
 
     /// Same as [`crate::Auth::aws_s3_credentials_url`].
@@ -487,16 +472,16 @@ impl Auth {
         bucket: &str,
         prefix: &str,
         format: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.aws_s3_credentials_signed_url(level, bucket, prefix, format, ttl)
     }
 
     /// Blocking [`crate::Auth::azure_accounts`].
     #[deprecated(note = "deprecated in the API reference")]
     #[allow(deprecated)]
-    pub fn azure_accounts(&self) -> Result<AzureAccountListResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.azure_accounts())
+    pub fn azure_accounts(&self) -> Result<AzureAccountListResponse, Error> {
+        blocking::block_on(self.inner.azure_accounts())
     }
 
     /// Same as [`crate::Auth::azure_accounts_url`].
@@ -505,10 +490,7 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::azure_accounts_signed_url`].
-    pub fn azure_accounts_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn azure_accounts_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.azure_accounts_signed_url(ttl)
     }
 
@@ -519,8 +501,8 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-    ) -> Result<AzureTableListResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.azure_tables(account, continuation_token))
+    ) -> Result<AzureTableListResponse, Error> {
+        blocking::block_on(self.inner.azure_tables(account, continuation_token))
     }
 
     /// Same as [`crate::Auth::azure_tables_url`].
@@ -537,8 +519,8 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.azure_tables_signed_url(account, continuation_token, ttl)
     }
 
@@ -547,8 +529,8 @@ impl Auth {
     pub fn azure_tables_pages<'a>(
         &'a self,
         account: &'a str,
-    ) -> impl Iterator<Item = Result<AzureTableListResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.azure_tables_pages(account))
+    ) -> impl Iterator<Item = Result<AzureTableListResponse, Error>> + 'a {
+        blocking::iter(self.inner.azure_tables_pages(account))
     }
 
     /// Blocking [`crate::Auth::azure_table_sas`].
@@ -559,8 +541,8 @@ impl Auth {
         account: &str,
         table: &str,
         level: &str,
-    ) -> Result<AzureTableAccessResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.azure_table_sas(account, table, level))
+    ) -> Result<AzureTableAccessResponse, Error> {
+        blocking::block_on(self.inner.azure_table_sas(account, table, level))
     }
 
     /// Same as [`crate::Auth::azure_table_sas_url`].
@@ -579,8 +561,8 @@ impl Auth {
         account: &str,
         table: &str,
         level: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.azure_table_sas_signed_url(account, table, level, ttl)
     }
 
@@ -591,8 +573,8 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-    ) -> Result<AzureContainerListResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.azure_containers(account, continuation_token))
+    ) -> Result<AzureContainerListResponse, Error> {
+        blocking::block_on(self.inner.azure_containers(account, continuation_token))
     }
 
     /// Same as [`crate::Auth::azure_containers_url`].
@@ -609,8 +591,8 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.azure_containers_signed_url(account, continuation_token, ttl)
     }
 
@@ -619,8 +601,8 @@ impl Auth {
     pub fn azure_containers_pages<'a>(
         &'a self,
         account: &'a str,
-    ) -> impl Iterator<Item = Result<AzureContainerListResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.azure_containers_pages(account))
+    ) -> impl Iterator<Item = Result<AzureContainerListResponse, Error>> + 'a {
+        blocking::iter(self.inner.azure_containers_pages(account))
     }
 
     /// Blocking [`crate::Auth::azure_container_sas`].
@@ -631,8 +613,8 @@ impl Auth {
         account: &str,
         container: &str,
         level: &str,
-    ) -> Result<AzureContainerResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.azure_container_sas(account, container, level))
+    ) -> Result<AzureContainerResponse, Error> {
+        blocking::block_on(self.inner.azure_container_sas(account, container, level))
     }
 
     /// Same as [`crate::Auth::azure_container_sas_url`].
@@ -651,14 +633,14 @@ impl Auth {
         account: &str,
         container: &str,
         level: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.azure_container_sas_signed_url(account, container, level, ttl)
     }
 
     /// Blocking [`crate::Auth::sentry_dsn`].
-    pub fn sentry_dsn(&self, project: &str) -> Result<SentryDsnResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.sentry_dsn(project))
+    pub fn sentry_dsn(&self, project: &str) -> Result<SentryDsnResponse, Error> {
+        blocking::block_on(self.inner.sentry_dsn(project))
     }
 
     /// Same as [`crate::Auth::sentry_dsn_url`].
@@ -670,8 +652,8 @@ impl Auth {
     pub fn sentry_dsn_signed_url(
         &self,
         project: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.sentry_dsn_signed_url(project, ttl)
     }
 
@@ -680,8 +662,8 @@ impl Auth {
         &self,
         wst_audience: &str,
         wst_client: &str,
-    ) -> Result<WebsocktunnelTokenResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.websocktunnel_token(wst_audience, wst_client))
+    ) -> Result<WebsocktunnelTokenResponse, Error> {
+        blocking::block_on(self.inner.websocktunnel_token(wst_audience, wst_client))
     }
 
     /// Same as [`crate::Auth::websocktunnel_token_url`].
@@ -698,8 +680,8 @@ impl Auth {
         &self,
         wst_audience: &str,
         wst_client: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.websocktunnel_token_signed_url(wst_audience, wst_client, ttl)
     }
 
@@ -708,8 +690,8 @@ impl Auth {
         &self,
         project_id: &str,
         service_account: &str,
-    ) -> Result<GcpCredentialsResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.gcp_credentials(project_id, service_account))
+    ) -> Result<GcpCredentialsResponse, Error> {
+        blocking::block_on(self.inner.gcp_credentials(project_id, service_account))
     }
 
     /// Same as [`crate::Auth::gcp_credentials_url`].
@@ -726,8 +708,8 @@ impl Auth {
         &self,
         project_id: &str,
         service_account: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.gcp_credentials_signed_url(project_id, service_account, ttl)
     }
 
@@ -737,29 +719,29 @@ impl Auth {
         app_name: &str,
         owner: &str,
         payload: &GithubRepoTokenRequest,
-    ) -> Result<GithubTokenResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.github_repo_token(app_name, owner, payload))
+    ) -> Result<GithubTokenResponse, Error> {
+        blocking::block_on(self.inner.github_repo_token(app_name, owner, payload))
     }
 
     /// Blocking [`crate::Auth::authenticate_hawk`].
     pub fn authenticate_hawk(
         &self,
         payload: &AuthenticateHawkRequest,
-    ) -> Result<AuthenticateHawkResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.authenticate_hawk(payload))
+    ) -> Result<AuthenticateHawkResponse, Error> {
+        blocking::block_on(self.inner.authenticate_hawk(payload))
     }
 
     /// Blocking [`crate::Auth::test_authenticate`].
     pub fn test_authenticate(
         &self,
         payload: &TestAuthenticateRequest,
-    ) -> Result<TestAuthenticateResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.test_authenticate(payload))
+    ) -> Result<TestAuthenticateResponse, Error> {
+        blocking::block_on(self.inner.test_authenticate(payload))
     }
 
     /// Blocking [`crate::Auth::test_authenticate_get`].
-    pub fn test_authenticate_get(&self) -> Result<TestAuthenticateResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.test_authenticate_get())
+    pub fn test_authenticate_get(&self) -> Result<TestAuthenticateResponse, Error> {
+        blocking::block_on(self.inner.test_authenticate_get())
     }
 
     /// Same as [`crate::Auth::test_authenticate_get_url`].
@@ -770,14 +752,14 @@ impl Auth {
     /// Same as [`crate::Auth::test_authenticate_get_signed_url`].
     pub fn test_authenticate_get_signed_url(
         &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.test_authenticate_get_signed_url(ttl)
     }
 
     /// Blocking [`crate::Auth::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Auth::heartbeat_url`].
@@ -786,10 +768,7 @@ impl Auth {
     }
 
     /// Same as [`crate::Auth::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

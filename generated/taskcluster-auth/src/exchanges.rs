@@ -16,8 +16,12 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`AuthEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::{ClientMessage, RoleMessage};
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-auth/v1/";
@@ -50,13 +54,13 @@ impl ClientCreated {
 }
 
 impl Binding for ClientCreated {
-    type Message = crate::ClientMessage;
+    type Message = ClientMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -89,13 +93,13 @@ impl ClientUpdated {
 }
 
 impl Binding for ClientUpdated {
-    type Message = crate::ClientMessage;
+    type Message = ClientMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-updated"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -128,13 +132,13 @@ impl ClientDeleted {
 }
 
 impl Binding for ClientDeleted {
-    type Message = crate::ClientMessage;
+    type Message = ClientMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/client-deleted"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -167,13 +171,13 @@ impl RoleCreated {
 }
 
 impl Binding for RoleCreated {
-    type Message = crate::RoleMessage;
+    type Message = RoleMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -206,13 +210,13 @@ impl RoleUpdated {
 }
 
 impl Binding for RoleUpdated {
-    type Message = crate::RoleMessage;
+    type Message = RoleMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-updated"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -245,13 +249,13 @@ impl RoleDeleted {
 }
 
 impl Binding for RoleDeleted {
-    type Message = crate::RoleMessage;
+    type Message = RoleMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-auth/v1/role-deleted"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -265,42 +269,42 @@ pub enum AuthEvent {
         /// The routing key's fields.
         key: ClientCreated,
         /// The message.
-        body: crate::ClientMessage,
+        body: ClientMessage,
     },
     /// Client Updated Messages (`exchange/taskcluster-auth/v1/client-updated`).
     ClientUpdated {
         /// The routing key's fields.
         key: ClientUpdated,
         /// The message.
-        body: crate::ClientMessage,
+        body: ClientMessage,
     },
     /// Client Deleted Messages (`exchange/taskcluster-auth/v1/client-deleted`).
     ClientDeleted {
         /// The routing key's fields.
         key: ClientDeleted,
         /// The message.
-        body: crate::ClientMessage,
+        body: ClientMessage,
     },
     /// Role Created Messages (`exchange/taskcluster-auth/v1/role-created`).
     RoleCreated {
         /// The routing key's fields.
         key: RoleCreated,
         /// The message.
-        body: crate::RoleMessage,
+        body: RoleMessage,
     },
     /// Role Updated Messages (`exchange/taskcluster-auth/v1/role-updated`).
     RoleUpdated {
         /// The routing key's fields.
         key: RoleUpdated,
         /// The message.
-        body: crate::RoleMessage,
+        body: RoleMessage,
     },
     /// Role Deleted Messages (`exchange/taskcluster-auth/v1/role-deleted`).
     RoleDeleted {
         /// The routing key's fields.
         key: RoleDeleted,
         /// The message.
-        body: crate::RoleMessage,
+        body: RoleMessage,
     },
 }
 
@@ -320,8 +324,8 @@ impl Event for AuthEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-auth/v1/client-created" => {

@@ -28,14 +28,19 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Auth Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Auth {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Auth {
@@ -46,19 +51,19 @@ impl Auth {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -68,7 +73,7 @@ impl Auth {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -80,16 +85,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -98,7 +100,7 @@ impl Auth {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -110,16 +112,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -128,7 +127,7 @@ impl Auth {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -140,16 +139,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// List Clients
@@ -174,7 +170,7 @@ impl Auth {
         prefix: Option<&str>,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListClientsResponse, rt::Error> {
+    ) -> Result<ListClientsResponse, Error> {
         let req = Self::list_clients_request(prefix, continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -196,8 +192,8 @@ impl Auth {
         prefix: Option<&str>,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_clients_request(prefix, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -206,8 +202,8 @@ impl Auth {
         prefix: Option<&str>,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("clients/"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("clients/"))
             .query_opt("prefix", prefix)
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -218,10 +214,8 @@ impl Auth {
         &'a self,
         prefix: Option<&'a str>,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListClientsResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListClientsResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_clients(prefix, token.as_deref(), limit).await
         })
     }
@@ -235,7 +229,7 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:get-client:<clientId>`
-    pub async fn client(&self, client_id: &str) -> Result<GetClientResponse, rt::Error> {
+    pub async fn client(&self, client_id: &str) -> Result<GetClientResponse, Error> {
         let req = Self::client_request(client_id);
         self.client.call_json(req).await
     }
@@ -250,16 +244,16 @@ impl Auth {
     pub fn client_signed_url(
         &self,
         client_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::client_request(client_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn client_request(client_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("clients/{}", rt::urls::encode_path_segment(client_id)),
+    fn client_request(client_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("clients/{}", urls::encode_path_segment(client_id)),
         )
     }
 
@@ -289,10 +283,10 @@ impl Auth {
         &self,
         client_id: &str,
         payload: &ClientRequest,
-    ) -> Result<CreateClientResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("clients/{}", rt::urls::encode_path_segment(client_id)),
+    ) -> Result<CreateClientResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("clients/{}", urls::encode_path_segment(client_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -313,7 +307,7 @@ impl Auth {
         entity_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<GetEntityHistoryResponse, rt::Error> {
+    ) -> Result<GetEntityHistoryResponse, Error> {
         let req = Self::get_entity_history_request(
             entity_type,
             entity_id,
@@ -347,8 +341,8 @@ impl Auth {
         entity_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_entity_history_request(
             entity_type,
             entity_id,
@@ -363,12 +357,12 @@ impl Auth {
         entity_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "audit/{}/{}", rt::urls::encode_path_segment(entity_type),
-                    rt::urls::encode_path_segment(entity_id)
+                    "audit/{}/{}", urls::encode_path_segment(entity_type),
+                    urls::encode_path_segment(entity_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -381,10 +375,8 @@ impl Auth {
         entity_type: &'a str,
         entity_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<GetEntityHistoryResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<GetEntityHistoryResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.get_entity_history(entity_type, entity_id, token.as_deref(), limit)
                 .await
         })
@@ -404,7 +396,7 @@ impl Auth {
         client_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<GetEntityHistoryResponse, rt::Error> {
+    ) -> Result<GetEntityHistoryResponse, Error> {
         let req = Self::list_audit_history_request(client_id, continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -426,8 +418,8 @@ impl Auth {
         client_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_audit_history_request(client_id, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -436,10 +428,10 @@ impl Auth {
         client_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("clients/{}/audit", rt::urls::encode_path_segment(client_id)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("clients/{}/audit", urls::encode_path_segment(client_id)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -450,10 +442,8 @@ impl Auth {
         &'a self,
         client_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<GetEntityHistoryResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<GetEntityHistoryResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_audit_history(client_id, token.as_deref(), limit).await
         })
     }
@@ -475,10 +465,10 @@ impl Auth {
     pub async fn reset_access_token(
         &self,
         client_id: &str,
-    ) -> Result<CreateClientResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("clients/{}/reset", rt::urls::encode_path_segment(client_id)),
+    ) -> Result<CreateClientResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("clients/{}/reset", urls::encode_path_segment(client_id)),
         );
         self.client.call_json(req).await
     }
@@ -502,10 +492,10 @@ impl Auth {
         &self,
         client_id: &str,
         payload: &ClientRequest,
-    ) -> Result<GetClientResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("clients/{}", rt::urls::encode_path_segment(client_id)),
+    ) -> Result<GetClientResponse, Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("clients/{}", urls::encode_path_segment(client_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -527,10 +517,10 @@ impl Auth {
     pub async fn enable_client(
         &self,
         client_id: &str,
-    ) -> Result<GetClientResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("clients/{}/enable", rt::urls::encode_path_segment(client_id)),
+    ) -> Result<GetClientResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("clients/{}/enable", urls::encode_path_segment(client_id)),
         );
         self.client.call_json(req).await
     }
@@ -550,10 +540,10 @@ impl Auth {
     pub async fn disable_client(
         &self,
         client_id: &str,
-    ) -> Result<GetClientResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("clients/{}/disable", rt::urls::encode_path_segment(client_id)),
+    ) -> Result<GetClientResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("clients/{}/disable", urls::encode_path_segment(client_id)),
         );
         self.client.call_json(req).await
     }
@@ -568,10 +558,10 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:delete-client:<clientId>`
-    pub async fn delete_client(&self, client_id: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
-            format!("clients/{}", rt::urls::encode_path_segment(client_id)),
+    pub async fn delete_client(&self, client_id: &str) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
+            format!("clients/{}", urls::encode_path_segment(client_id)),
         );
         self.client.call(req).await.map(drop)
     }
@@ -589,7 +579,7 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:list-roles`
-    pub async fn list_roles(&self) -> Result<Vec<GetRoleResponse>, rt::Error> {
+    pub async fn list_roles(&self) -> Result<Vec<GetRoleResponse>, Error> {
         let req = Self::list_roles_request();
         self.client.call_json(req).await
     }
@@ -601,16 +591,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::list_roles`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn list_roles_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn list_roles_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::list_roles_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn list_roles_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("roles/"))
+    fn list_roles_request() -> Request {
+        Request::new(Method::GET, String::from("roles/"))
     }
 
     /// List Roles
@@ -632,7 +619,7 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListRoles2Response, rt::Error> {
+    ) -> Result<ListRoles2Response, Error> {
         let req = Self::list_roles2_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -652,8 +639,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_roles2_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -661,8 +648,8 @@ impl Auth {
     fn list_roles2_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("roles2/"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("roles2/"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -671,10 +658,8 @@ impl Auth {
     pub fn list_roles2_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListRoles2Response, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListRoles2Response, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_roles2(token.as_deref(), limit).await
         })
     }
@@ -696,7 +681,7 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListRoleIdsResponse, rt::Error> {
+    ) -> Result<ListRoleIdsResponse, Error> {
         let req = Self::list_role_ids_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -716,8 +701,8 @@ impl Auth {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_role_ids_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -725,8 +710,8 @@ impl Auth {
     fn list_role_ids_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("roleids/"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("roleids/"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -735,10 +720,8 @@ impl Auth {
     pub fn list_role_ids_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListRoleIdsResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListRoleIdsResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_role_ids(token.as_deref(), limit).await
         })
     }
@@ -753,7 +736,7 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:get-role:<roleId>`
-    pub async fn role(&self, role_id: &str) -> Result<GetRoleResponse, rt::Error> {
+    pub async fn role(&self, role_id: &str) -> Result<GetRoleResponse, Error> {
         let req = Self::role_request(role_id);
         self.client.call_json(req).await
     }
@@ -768,16 +751,16 @@ impl Auth {
     pub fn role_signed_url(
         &self,
         role_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::role_request(role_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn role_request(role_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("roles/{}", rt::urls::encode_path_segment(role_id)),
+    fn role_request(role_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("roles/{}", urls::encode_path_segment(role_id)),
         )
     }
 
@@ -804,10 +787,10 @@ impl Auth {
         &self,
         role_id: &str,
         payload: &RoleRequest,
-    ) -> Result<GetRoleResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("roles/{}", rt::urls::encode_path_segment(role_id)),
+    ) -> Result<GetRoleResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("roles/{}", urls::encode_path_segment(role_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -834,10 +817,10 @@ impl Auth {
         &self,
         role_id: &str,
         payload: &RoleRequest,
-    ) -> Result<GetRoleResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("roles/{}", rt::urls::encode_path_segment(role_id)),
+    ) -> Result<GetRoleResponse, Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("roles/{}", urls::encode_path_segment(role_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -853,10 +836,10 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:delete-role:<roleId>`
-    pub async fn delete_role(&self, role_id: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
-            format!("roles/{}", rt::urls::encode_path_segment(role_id)),
+    pub async fn delete_role(&self, role_id: &str) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
+            format!("roles/{}", urls::encode_path_segment(role_id)),
         );
         self.client.call(req).await.map(drop)
     }
@@ -871,14 +854,8 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:expand-scopes`
-    pub async fn expand_scopes(
-        &self,
-        payload: &Scopeset,
-    ) -> Result<Scopeset, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("scopes/expand"),
-            )
+    pub async fn expand_scopes(&self, payload: &Scopeset) -> Result<Scopeset, Error> {
+        let req = Request::new(Method::POST, String::from("scopes/expand"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -894,7 +871,7 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:current-scopes`
-    pub async fn current_scopes(&self) -> Result<Scopeset, rt::Error> {
+    pub async fn current_scopes(&self) -> Result<Scopeset, Error> {
         let req = Self::current_scopes_request();
         self.client.call_json(req).await
     }
@@ -906,16 +883,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::current_scopes`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn current_scopes_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn current_scopes_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::current_scopes_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn current_scopes_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("scopes/current"))
+    fn current_scopes_request() -> Request {
+        Request::new(Method::GET, String::from("scopes/current"))
     }
 
     /// Get Temporary Read/Write Credentials S3
@@ -973,7 +947,7 @@ impl Auth {
         bucket: &str,
         prefix: &str,
         format: Option<&str>,
-    ) -> Result<AwsS3CredentialsResponse, rt::Error> {
+    ) -> Result<AwsS3CredentialsResponse, Error> {
         let req = Self::aws_s3_credentials_request(level, bucket, prefix, format);
         self.client.call_json(req).await
     }
@@ -997,8 +971,8 @@ impl Auth {
         bucket: &str,
         prefix: &str,
         format: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::aws_s3_credentials_request(level, bucket, prefix, format);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -1008,13 +982,12 @@ impl Auth {
         bucket: &str,
         prefix: &str,
         format: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "aws/s3/{}/{}/{}", rt::urls::encode_path_segment(level),
-                    rt::urls::encode_path_segment(bucket),
-                    rt::urls::encode_path_segment(prefix)
+                    "aws/s3/{}/{}/{}", urls::encode_path_segment(level),
+                    urls::encode_path_segment(bucket), urls::encode_path_segment(prefix)
                 ),
             )
             .query_opt("format", format)
@@ -1032,7 +1005,7 @@ impl Auth {
     ///
     /// - `auth:azure-table:list-accounts`
     #[deprecated(note = "deprecated in the API reference")]
-    pub async fn azure_accounts(&self) -> Result<AzureAccountListResponse, rt::Error> {
+    pub async fn azure_accounts(&self) -> Result<AzureAccountListResponse, Error> {
         let req = Self::azure_accounts_request();
         self.client.call_json(req).await
     }
@@ -1044,16 +1017,13 @@ impl Auth {
     }
 
     /// The URL of [`Self::azure_accounts`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn azure_accounts_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn azure_accounts_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::azure_accounts_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn azure_accounts_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("azure/accounts"))
+    fn azure_accounts_request() -> Request {
+        Request::new(Method::GET, String::from("azure/accounts"))
     }
 
     /// List Tables in an Account Managed by Auth
@@ -1072,7 +1042,7 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-    ) -> Result<AzureTableListResponse, rt::Error> {
+    ) -> Result<AzureTableListResponse, Error> {
         let req = Self::azure_tables_request(account, continuation_token);
         self.client.call_json(req).await
     }
@@ -1092,19 +1062,16 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::azure_tables_request(account, continuation_token);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn azure_tables_request(
-        account: &str,
-        continuation_token: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("azure/{}/tables", rt::urls::encode_path_segment(account)),
+    fn azure_tables_request(account: &str, continuation_token: Option<&str>) -> Request {
+        Request::new(
+                Method::GET,
+                format!("azure/{}/tables", urls::encode_path_segment(account)),
             )
             .query_opt("continuationToken", continuation_token)
     }
@@ -1114,10 +1081,8 @@ impl Auth {
     pub fn azure_tables_pages<'a>(
         &'a self,
         account: &'a str,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<AzureTableListResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<AzureTableListResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.azure_tables(account, token.as_deref()).await
         })
     }
@@ -1149,7 +1114,7 @@ impl Auth {
         account: &str,
         table: &str,
         level: &str,
-    ) -> Result<AzureTableAccessResponse, rt::Error> {
+    ) -> Result<AzureTableAccessResponse, Error> {
         let req = Self::azure_table_sas_request(account, table, level);
         self.client.call_json(req).await
     }
@@ -1171,19 +1136,18 @@ impl Auth {
         account: &str,
         table: &str,
         level: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::azure_table_sas_request(account, table, level);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn azure_table_sas_request(account: &str, table: &str, level: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn azure_table_sas_request(account: &str, table: &str, level: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "azure/{}/table/{}/{}", rt::urls::encode_path_segment(account),
-                rt::urls::encode_path_segment(table),
-                rt::urls::encode_path_segment(level)
+                "azure/{}/table/{}/{}", urls::encode_path_segment(account),
+                urls::encode_path_segment(table), urls::encode_path_segment(level)
             ),
         )
     }
@@ -1204,7 +1168,7 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-    ) -> Result<AzureContainerListResponse, rt::Error> {
+    ) -> Result<AzureContainerListResponse, Error> {
         let req = Self::azure_containers_request(account, continuation_token);
         self.client.call_json(req).await
     }
@@ -1224,8 +1188,8 @@ impl Auth {
         &self,
         account: &str,
         continuation_token: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::azure_containers_request(account, continuation_token);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -1233,10 +1197,10 @@ impl Auth {
     fn azure_containers_request(
         account: &str,
         continuation_token: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("azure/{}/containers", rt::urls::encode_path_segment(account)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("azure/{}/containers", urls::encode_path_segment(account)),
             )
             .query_opt("continuationToken", continuation_token)
     }
@@ -1246,10 +1210,8 @@ impl Auth {
     pub fn azure_containers_pages<'a>(
         &'a self,
         account: &'a str,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<AzureContainerListResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<AzureContainerListResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.azure_containers(account, token.as_deref()).await
         })
     }
@@ -1281,7 +1243,7 @@ impl Auth {
         account: &str,
         container: &str,
         level: &str,
-    ) -> Result<AzureContainerResponse, rt::Error> {
+    ) -> Result<AzureContainerResponse, Error> {
         let req = Self::azure_container_sas_request(account, container, level);
         self.client.call_json(req).await
     }
@@ -1303,8 +1265,8 @@ impl Auth {
         account: &str,
         container: &str,
         level: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::azure_container_sas_request(account, container, level);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -1313,13 +1275,12 @@ impl Auth {
         account: &str,
         container: &str,
         level: &str,
-    ) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "azure/{}/containers/{}/{}", rt::urls::encode_path_segment(account),
-                rt::urls::encode_path_segment(container),
-                rt::urls::encode_path_segment(level)
+                "azure/{}/containers/{}/{}", urls::encode_path_segment(account),
+                urls::encode_path_segment(container), urls::encode_path_segment(level)
             ),
         )
     }
@@ -1339,10 +1300,7 @@ impl Auth {
     /// Required scopes:
     ///
     /// - `auth:sentry:<project>`
-    pub async fn sentry_dsn(
-        &self,
-        project: &str,
-    ) -> Result<SentryDsnResponse, rt::Error> {
+    pub async fn sentry_dsn(&self, project: &str) -> Result<SentryDsnResponse, Error> {
         let req = Self::sentry_dsn_request(project);
         self.client.call_json(req).await
     }
@@ -1357,16 +1315,16 @@ impl Auth {
     pub fn sentry_dsn_signed_url(
         &self,
         project: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::sentry_dsn_request(project);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn sentry_dsn_request(project: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("sentry/{}/dsn", rt::urls::encode_path_segment(project)),
+    fn sentry_dsn_request(project: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("sentry/{}/dsn", urls::encode_path_segment(project)),
         )
     }
 
@@ -1392,7 +1350,7 @@ impl Auth {
         &self,
         wst_audience: &str,
         wst_client: &str,
-    ) -> Result<WebsocktunnelTokenResponse, rt::Error> {
+    ) -> Result<WebsocktunnelTokenResponse, Error> {
         let req = Self::websocktunnel_token_request(wst_audience, wst_client);
         self.client.call_json(req).await
     }
@@ -1412,18 +1370,18 @@ impl Auth {
         &self,
         wst_audience: &str,
         wst_client: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::websocktunnel_token_request(wst_audience, wst_client);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn websocktunnel_token_request(wst_audience: &str, wst_client: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn websocktunnel_token_request(wst_audience: &str, wst_client: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "websocktunnel/{}/{}", rt::urls::encode_path_segment(wst_audience),
-                rt::urls::encode_path_segment(wst_client)
+                "websocktunnel/{}/{}", urls::encode_path_segment(wst_audience),
+                urls::encode_path_segment(wst_client)
             ),
         )
     }
@@ -1449,7 +1407,7 @@ impl Auth {
         &self,
         project_id: &str,
         service_account: &str,
-    ) -> Result<GcpCredentialsResponse, rt::Error> {
+    ) -> Result<GcpCredentialsResponse, Error> {
         let req = Self::gcp_credentials_request(project_id, service_account);
         self.client.call_json(req).await
     }
@@ -1469,18 +1427,18 @@ impl Auth {
         &self,
         project_id: &str,
         service_account: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::gcp_credentials_request(project_id, service_account);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn gcp_credentials_request(project_id: &str, service_account: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn gcp_credentials_request(project_id: &str, service_account: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "gcp/credentials/{}/{}", rt::urls::encode_path_segment(project_id),
-                rt::urls::encode_path_segment(service_account)
+                "gcp/credentials/{}/{}", urls::encode_path_segment(project_id),
+                urls::encode_path_segment(service_account)
             ),
         )
     }
@@ -1516,12 +1474,12 @@ impl Auth {
         app_name: &str,
         owner: &str,
         payload: &GithubRepoTokenRequest,
-    ) -> Result<GithubTokenResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<GithubTokenResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "github/{}/{}/repo-token", rt::urls::encode_path_segment(app_name),
-                    rt::urls::encode_path_segment(owner)
+                    "github/{}/{}/repo-token", urls::encode_path_segment(app_name),
+                    urls::encode_path_segment(owner)
                 ),
             )
             .json(payload)?;
@@ -1541,11 +1499,8 @@ impl Auth {
     pub async fn authenticate_hawk(
         &self,
         payload: &AuthenticateHawkRequest,
-    ) -> Result<AuthenticateHawkResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("authenticate-hawk"),
-            )
+    ) -> Result<AuthenticateHawkResponse, Error> {
+        let req = Request::new(Method::POST, String::from("authenticate-hawk"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -1568,11 +1523,8 @@ impl Auth {
     pub async fn test_authenticate(
         &self,
         payload: &TestAuthenticateRequest,
-    ) -> Result<TestAuthenticateResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("test-authenticate"),
-            )
+    ) -> Result<TestAuthenticateResponse, Error> {
+        let req = Request::new(Method::POST, String::from("test-authenticate"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -1598,7 +1550,7 @@ impl Auth {
     /// `GET /test-authenticate-get/`
     pub async fn test_authenticate_get(
         &self,
-    ) -> Result<TestAuthenticateResponse, rt::Error> {
+    ) -> Result<TestAuthenticateResponse, Error> {
         let req = Self::test_authenticate_get_request();
         self.client.call_json(req).await
     }
@@ -1612,17 +1564,14 @@ impl Auth {
     /// The URL of [`Self::test_authenticate_get`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
     pub fn test_authenticate_get_signed_url(
         &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::test_authenticate_get_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn test_authenticate_get_request() -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            String::from("test-authenticate-get/"),
-        )
+    fn test_authenticate_get_request() -> Request {
+        Request::new(Method::GET, String::from("test-authenticate-get/"))
     }
 
     /// Heartbeat
@@ -1633,7 +1582,7 @@ impl Auth {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -1645,50 +1594,47 @@ impl Auth {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for ListClientsResponse {
+impl Paginated for ListClientsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for GetEntityHistoryResponse {
+impl Paginated for GetEntityHistoryResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListRoles2Response {
+impl Paginated for ListRoles2Response {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListRoleIdsResponse {
+impl Paginated for ListRoleIdsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for AzureTableListResponse {
+impl Paginated for AzureTableListResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for AzureContainerListResponse {
+impl Paginated for AzureContainerListResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

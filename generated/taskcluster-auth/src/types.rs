@@ -3,10 +3,18 @@
 
 //! Types of the request, response and message bodies.
 
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// List Client Response
 ///
 /// List of clients
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListClientsResponse {
     /// - Items are unique.
     pub clients: Vec<GetClientResponse>,
@@ -26,7 +34,7 @@ pub struct ListClientsResponse {
 /// Get Client Response
 ///
 /// Get all details about a client, useful for tools modifying a client
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetClientResponse {
     /// ClientId of the client scopes is requested about
     ///
@@ -34,7 +42,7 @@ pub struct GetClientResponse {
     #[serde(rename = "clientId")]
     pub client_id: String,
     /// Date and time when this client was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// If `true`, the service may delete this client after it has expired.  If
     /// `false`, the client will remain after expiration, although it cannot be
     /// used for authentication in that state.
@@ -55,18 +63,18 @@ pub struct GetClientResponse {
     #[serde(rename = "expandedScopes")]
     pub expanded_scopes: Vec<String>,
     /// Date and time where the clients access is set to expire
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Date of last time this client was used. Will only be updated every 6 hours
     /// or so this may be off by up-to 6 hours. But it still gives a solid hint
     /// as to whether or not this client is in use.
     #[serde(rename = "lastDateUsed")]
-    pub last_date_used: apigen_runtime::Time,
+    pub last_date_used: Time,
     /// Date and time of last modification
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// Date and time of when the `accessToken` was reset last time.
     #[serde(rename = "lastRotated")]
-    pub last_rotated: apigen_runtime::Time,
+    pub last_rotated: Time,
     /// List of scopes the client has (unexpanded).  Scopes must be composed of
     /// printable ASCII characters and spaces.
     ///
@@ -78,7 +86,7 @@ pub struct GetClientResponse {
 /// Create Client Request
 ///
 /// Properties to create a client.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRequest {
     /// If `true`, the service may delete this client after it has expired.  If
     /// `false` (the default), the client will remain after expiration, although
@@ -97,7 +105,7 @@ pub struct ClientRequest {
     /// - Maximum length: `10240`
     pub description: String,
     /// Date and time where the clients access is set to expire
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// List of scopes the client has (unexpanded).
     ///
     /// - Items are unique.
@@ -107,10 +115,7 @@ pub struct ClientRequest {
 
 impl ClientRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(
-        description: impl Into<String>,
-        expires: impl Into<apigen_runtime::Time>,
-    ) -> Self {
+    pub fn new(description: impl Into<String>, expires: impl Into<Time>) -> Self {
         Self {
             delete_on_expiration: None,
             description: description.into(),
@@ -135,7 +140,7 @@ impl ClientRequest {
 /// Create Client Response
 ///
 /// All details about a client including the `accessToken`
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateClientResponse {
     /// AccessToken used for authenticating requests, you should store this
     /// you won't be able to retrive it again!
@@ -149,7 +154,7 @@ pub struct CreateClientResponse {
     #[serde(rename = "clientId")]
     pub client_id: String,
     /// Date and time when this client was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// If `true`, the service may delete this client after it has expired.  If
     /// `false`, the client will remain after expiration, although it cannot be
     /// used for authentication in that state.
@@ -170,18 +175,18 @@ pub struct CreateClientResponse {
     #[serde(rename = "expandedScopes")]
     pub expanded_scopes: Vec<String>,
     /// Date and time where the clients access is set to expire
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Date of last time this client was used. Will only be updated every 6 hours
     /// or so this may be off by up-to 6 hours. But it still gives a solid hint
     /// as to whether or not this client is in use.
     #[serde(rename = "lastDateUsed")]
-    pub last_date_used: apigen_runtime::Time,
+    pub last_date_used: Time,
     /// Date and time of last modification
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// Date and time of when the `accessToken` was reset last time.
     #[serde(rename = "lastRotated")]
-    pub last_rotated: apigen_runtime::Time,
+    pub last_rotated: Time,
     /// List of scopes the client has (unexpanded).
     ///
     /// - Default: `[]`
@@ -189,8 +194,8 @@ pub struct CreateClientResponse {
     pub scopes: Vec<String>,
 }
 
-impl std::fmt::Debug for CreateClientResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for CreateClientResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CreateClientResponse")
             .field("access_token", &"***")
             .field("client_id", &self.client_id)
@@ -211,7 +216,7 @@ impl std::fmt::Debug for CreateClientResponse {
 /// Get Entity History Response
 ///
 /// Response from getEntityHistory endpoint containing audit history entries
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetEntityHistoryResponse {
     #[serde(rename = "auditHistory")]
     pub audit_history: Vec<GetEntityHistoryResponseAuditHistoryItem>,
@@ -225,7 +230,7 @@ pub struct GetEntityHistoryResponse {
 }
 
 /// Generated from `schemas/auth/v1/get-entity-history-response.json#/properties/auditHistory/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetEntityHistoryResponseAuditHistoryItem {
     /// The type of action performed
     #[serde(rename = "actionType")]
@@ -234,7 +239,7 @@ pub struct GetEntityHistoryResponseAuditHistoryItem {
     #[serde(rename = "clientId")]
     pub client_id: String,
     /// Timestamp when the action occurred
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// The entity Id on which an action was performed
     #[serde(rename = "entityId")]
     pub entity_id: String,
@@ -246,10 +251,10 @@ pub struct GetEntityHistoryResponseAuditHistoryItem {
 /// Get Role Response
 ///
 /// Get all details about a role
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetRoleResponse {
     /// Date and time when this role was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Description of what this role is used for in markdown.
     /// Should include who is the owner, point of contact.
     ///
@@ -264,7 +269,7 @@ pub struct GetRoleResponse {
     pub expanded_scopes: Vec<String>,
     /// Date and time of last modification
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// roleId of the role requested
     ///
     /// - Pattern: `"^[\\x20-\\x7e]+$"`
@@ -280,7 +285,7 @@ pub struct GetRoleResponse {
 /// If no limit is given, all roles are returned. Since this
 /// list may become long, callers can use the `limit` and `continuationToken`
 /// query arguments to page through the responses.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListRoles2Response {
     /// Continuation Token
     ///
@@ -304,7 +309,7 @@ pub struct ListRoles2Response {
 /// If no limit is given, the roleIds of all roles are returned. Since this
 /// list may become long, callers can use the `limit` and `continuationToken`
 /// query arguments to page through the responses.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListRoleIdsResponse {
     /// Continuation Token
     ///
@@ -327,7 +332,7 @@ pub struct ListRoleIdsResponse {
 /// Create Role Request
 ///
 /// Data to create or update a role.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleRequest {
     /// Description of what this role is used for in markdown.
     /// Should include who is the owner, point of contact.
@@ -354,7 +359,7 @@ impl RoleRequest {
 /// Set of scopes
 ///
 /// A set of scopes
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scopeset {
     /// List of scopes.  Scopes must be composed of printable ASCII characters and spaces.
     ///
@@ -372,20 +377,20 @@ impl Scopeset {
 /// AWS S3 Credentials Response
 ///
 /// Response for a request to get access to an S3 bucket.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwsS3CredentialsResponse {
     /// Temporary Security Credentials
     ///
     /// Temporary STS credentials for use when operating on S3
     pub credentials: AwsS3CredentialsResponseCredentials,
     /// Date and time of when the temporary credentials expires.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
 }
 
 /// Temporary Security Credentials
 ///
 /// Temporary STS credentials for use when operating on S3
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwsS3CredentialsResponseCredentials {
     /// AccessKeyId
     ///
@@ -406,8 +411,8 @@ pub struct AwsS3CredentialsResponseCredentials {
     pub session_token: String,
 }
 
-impl std::fmt::Debug for AwsS3CredentialsResponseCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for AwsS3CredentialsResponseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsS3CredentialsResponseCredentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"***")
@@ -419,7 +424,7 @@ impl std::fmt::Debug for AwsS3CredentialsResponseCredentials {
 /// Azure List Account Response
 ///
 /// A list of Azure accounts managed by taskcluster-auth
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureAccountListResponse {
     /// Azure Accounts
     ///
@@ -434,7 +439,7 @@ pub struct AzureAccountListResponse {
 /// Azure List Table Response
 ///
 /// A list of Azure tables in an account
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureTableListResponse {
     /// Continuation Token
     ///
@@ -464,10 +469,10 @@ pub struct AzureTableListResponse {
 ///
 /// Response to a request for an Shared-Access-Signature to access and Azure
 /// Table Storage table.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureTableAccessResponse {
     /// Date and time of when the Shared-Access-Signature expires.
-    pub expiry: apigen_runtime::Time,
+    pub expiry: Time,
     /// Shared-Access-Signature string. This is the querystring parameters to
     /// be appened after `?` or `&` depending on whether or not a querystring is
     /// already present in the URL.
@@ -477,7 +482,7 @@ pub struct AzureTableAccessResponse {
 /// Azure List Containers Response
 ///
 /// A list of Azure containers in an account
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureContainerListResponse {
     /// Azure Containers
     ///
@@ -507,10 +512,10 @@ pub struct AzureContainerListResponse {
 ///
 /// Response to a request for an Shared-Access-Signature to access an Azure
 /// Blob Storage container.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureContainerResponse {
     /// Date and time of when the Shared-Access-Signature expires.
-    pub expiry: apigen_runtime::Time,
+    pub expiry: Time,
     /// Shared-Access-Signature string. This is the querystring parameters to
     /// be appened after `?` or `&` depending on whether or not a querystring is
     /// already present in the URL.
@@ -520,7 +525,7 @@ pub struct AzureContainerResponse {
 /// Sentry DSN Response
 ///
 /// Sentry DSN for submitting errors.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentryDsnResponse {
     /// Access credentials and urls for the Sentry project.
     /// Credentials will expire in 24-48 hours, you should refresh them within
@@ -529,7 +534,7 @@ pub struct SentryDsnResponse {
     /// Expiration time for the credentials. The credentials should not be used
     /// after this time. They might not be revoked immediately, but will be at
     /// some arbitrary point after this date-time.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Project name that the DSN grants access to.
     pub project: String,
 }
@@ -537,7 +542,7 @@ pub struct SentryDsnResponse {
 /// Access credentials and urls for the Sentry project.
 /// Credentials will expire in 24-48 hours, you should refresh them within
 /// 24 hours.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentryDsnResponseDsn {
     /// Access credential and URL for public error reports.
     /// These credentials can be used for up-to 24 hours.
@@ -554,8 +559,8 @@ pub struct SentryDsnResponseDsn {
     pub secret: String,
 }
 
-impl std::fmt::Debug for SentryDsnResponseDsn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for SentryDsnResponseDsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SentryDsnResponseDsn")
             .field("public", &self.public)
             .field("secret", &"***")
@@ -566,12 +571,12 @@ impl std::fmt::Debug for SentryDsnResponseDsn {
 /// Websocktunnel Token Response
 ///
 /// Token for connecting a worker to websocktunnel proxy
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebsocktunnelTokenResponse {
     /// Expires
     ///
     /// The time at which the JWT will expire.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Token
     ///
     /// The JWT to be used as `Bearer <token>` when connecting to the service.
@@ -593,8 +598,8 @@ pub struct WebsocktunnelTokenResponse {
     pub wst_client: String,
 }
 
-impl std::fmt::Debug for WebsocktunnelTokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for WebsocktunnelTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebsocktunnelTokenResponse")
             .field("expires", &self.expires)
             .field("token", &"***")
@@ -607,7 +612,7 @@ impl std::fmt::Debug for WebsocktunnelTokenResponse {
 /// GCP Credentials Response
 ///
 /// Response for a request to get a GCP temporary credential.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GcpCredentialsResponse {
     /// Temporary access token
     ///
@@ -618,11 +623,11 @@ pub struct GcpCredentialsResponse {
     ///
     /// The access token expire time
     #[serde(rename = "expireTime")]
-    pub expire_time: apigen_runtime::Time,
+    pub expire_time: Time,
 }
 
-impl std::fmt::Debug for GcpCredentialsResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for GcpCredentialsResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GcpCredentialsResponse")
             .field("access_token", &"***")
             .field("expire_time", &self.expire_time)
@@ -633,7 +638,7 @@ impl std::fmt::Debug for GcpCredentialsResponse {
 /// Github repository token request
 ///
 /// The list of permissions and repositories to scope a repository level github token to.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubRepoTokenRequest {
     /// Repository permissions
     ///
@@ -668,7 +673,7 @@ impl GithubRepoTokenRequest {
 /// Repository level github app permissions to request. Mapping a permission
 /// name to the desired level of access. Names and levels are a direct mapping
 /// from [github API permissions](https://docs.github.com/en/rest/apps/apps?apiVersion=2026-03-10#create-an-installation-access-token-for-an-app).
-#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GithubRepoTokenRequestPermissions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<GithubRepoTokenRequestPermissionsActions>,
@@ -982,8 +987,8 @@ impl GithubRepoTokenRequestPermissions {
     }
 }
 
-impl std::fmt::Debug for GithubRepoTokenRequestPermissions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for GithubRepoTokenRequestPermissions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GithubRepoTokenRequestPermissions")
             .field("actions", &self.actions)
             .field("administration", &self.administration)
@@ -1024,7 +1029,7 @@ impl std::fmt::Debug for GithubRepoTokenRequestPermissions {
 }
 
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/actions`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsActions {
     /// `read`
     #[serde(rename = "read")]
@@ -1048,14 +1053,14 @@ impl GithubRepoTokenRequestPermissionsActions {
     }
 }
 
-impl std::fmt::Display for GithubRepoTokenRequestPermissionsActions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for GithubRepoTokenRequestPermissionsActions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for GithubRepoTokenRequestPermissionsActions {
-    type Err = std::convert::Infallible;
+impl FromStr for GithubRepoTokenRequestPermissionsActions {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1069,7 +1074,7 @@ impl std::str::FromStr for GithubRepoTokenRequestPermissionsActions {
 }
 
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/repository_projects`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsRepositoryProjects {
     /// `read`
     #[serde(rename = "read")]
@@ -1097,14 +1102,14 @@ impl GithubRepoTokenRequestPermissionsRepositoryProjects {
     }
 }
 
-impl std::fmt::Display for GithubRepoTokenRequestPermissionsRepositoryProjects {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for GithubRepoTokenRequestPermissionsRepositoryProjects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for GithubRepoTokenRequestPermissionsRepositoryProjects {
-    type Err = std::convert::Infallible;
+impl FromStr for GithubRepoTokenRequestPermissionsRepositoryProjects {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1119,7 +1124,7 @@ impl std::str::FromStr for GithubRepoTokenRequestPermissionsRepositoryProjects {
 }
 
 /// Generated from `schemas/auth/v1/github-repo-token-request.json#/properties/permissions/properties/workflows`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GithubRepoTokenRequestPermissionsWorkflows {
     /// `write`
     #[serde(rename = "write")]
@@ -1139,14 +1144,14 @@ impl GithubRepoTokenRequestPermissionsWorkflows {
     }
 }
 
-impl std::fmt::Display for GithubRepoTokenRequestPermissionsWorkflows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for GithubRepoTokenRequestPermissionsWorkflows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for GithubRepoTokenRequestPermissionsWorkflows {
-    type Err = std::convert::Infallible;
+impl FromStr for GithubRepoTokenRequestPermissionsWorkflows {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1161,20 +1166,20 @@ impl std::str::FromStr for GithubRepoTokenRequestPermissionsWorkflows {
 /// Github token response
 ///
 /// A github app installation access token.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubTokenResponse {
     /// Expiry time
     ///
     /// Time at which the token expires
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Token
     ///
     /// The installation access token
     pub token: String,
 }
 
-impl std::fmt::Debug for GithubTokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for GithubTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GithubTokenResponse")
             .field("expires", &self.expires)
             .field("token", &"***")
@@ -1185,7 +1190,7 @@ impl std::fmt::Debug for GithubTokenResponse {
 /// Hawk Signature Authentication Request
 ///
 /// Request to authenticate a hawk request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticateHawkRequest {
     /// Authorization header, **must** only be specified if request being
     /// authenticated has a `Authorization` header.
@@ -1249,7 +1254,7 @@ impl AuthenticateHawkRequest {
 }
 
 /// HTTP method of the request being authenticated.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AuthenticateHawkRequestMethod {
     /// `get`
     #[serde(rename = "get")]
@@ -1369,14 +1374,14 @@ impl AuthenticateHawkRequestMethod {
     }
 }
 
-impl std::fmt::Display for AuthenticateHawkRequestMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AuthenticateHawkRequestMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AuthenticateHawkRequestMethod {
-    type Err = std::convert::Infallible;
+impl FromStr for AuthenticateHawkRequestMethod {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1425,12 +1430,12 @@ pub enum AuthenticateHawkResponse {
     /// `status: no-auth`
     NoAuth(NoAuthenticationResponse),
     /// A `status` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for AuthenticateHawkResponse {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for AuthenticateHawkResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "status")]
         enum Known<'a> {
             #[serde(rename = "auth-success")]
@@ -1442,21 +1447,19 @@ impl serde::Serialize for AuthenticateHawkResponse {
         }
         match self {
             Self::AuthSuccess(x) => {
-                serde::Serialize::serialize(&Known::AuthSuccess(x), serializer)
+                Serialize::serialize(&Known::AuthSuccess(x), serializer)
             }
             Self::AuthFailed(x) => {
-                serde::Serialize::serialize(&Known::AuthFailed(x), serializer)
+                Serialize::serialize(&Known::AuthFailed(x), serializer)
             }
-            Self::NoAuth(x) => serde::Serialize::serialize(&Known::NoAuth(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::NoAuth(x) => Serialize::serialize(&Known::NoAuth(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for AuthenticateHawkResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for AuthenticateHawkResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "status")]
         enum Known {
             #[serde(rename = "auth-success")]
@@ -1466,13 +1469,11 @@ impl<'de> serde::Deserialize<'de> for AuthenticateHawkResponse {
             #[serde(rename = "no-auth")]
             NoAuth(NoAuthenticationResponse),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("status").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("status").and_then(Value::as_str) {
             Some("auth-success" | "auth-failed" | "no-auth") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::AuthSuccess(x) => Self::AuthSuccess(x),
@@ -1487,7 +1488,7 @@ impl<'de> serde::Deserialize<'de> for AuthenticateHawkResponse {
 }
 
 /// Authentication Successful Response
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationSuccessfulResponse {
     /// The `clientId` that made this request.  This may be the `id` supplied in
     /// the Authorization header, or in the case of a named temporary credential
@@ -1503,13 +1504,13 @@ pub struct AuthenticationSuccessfulResponse {
     /// is valid. For most cases, where the access being authorized occurs
     /// immediately, this field can be ignored, as the value will always be
     /// in the future.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Payload as extracted from `Authentication` header. This property is
     /// only present if a hash is available. You are not required to validate
     /// this hash, but if you do, please check `scheme` to ensure that it's
     /// on a scheme you support.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<serde_json::Value>,
+    pub hash: Option<Value>,
     /// Authentication scheme the client used. Generally, you don't need to
     /// read this property unless `hash` is provided and you want to validate
     /// the payload hash. Additional values may be added in the future.
@@ -1524,7 +1525,7 @@ pub struct AuthenticationSuccessfulResponse {
 /// Authentication scheme the client used. Generally, you don't need to
 /// read this property unless `hash` is provided and you want to validate
 /// the payload hash. Additional values may be added in the future.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AuthenticationSuccessfulResponseScheme {
     /// `hawk`
     #[serde(rename = "hawk")]
@@ -1544,14 +1545,14 @@ impl AuthenticationSuccessfulResponseScheme {
     }
 }
 
-impl std::fmt::Display for AuthenticationSuccessfulResponseScheme {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for AuthenticationSuccessfulResponseScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for AuthenticationSuccessfulResponseScheme {
-    type Err = std::convert::Infallible;
+impl FromStr for AuthenticationSuccessfulResponseScheme {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1564,21 +1565,21 @@ impl std::str::FromStr for AuthenticationSuccessfulResponseScheme {
 }
 
 /// Authentication Failed Response
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthenticationFailedResponse {
     /// Message saying why the authentication failed.
     pub message: String,
 }
 
 /// No Authentication Response
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoAuthenticationResponse {
     /// The expiration time that the returned scopes are valid for.
     /// This should be treated as the latest time at which the authorization
     /// is valid. For most cases, where the access being authorized occurs
     /// immediately, this field can be ignored, as the value will always be
     /// in the future.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Authentication scheme the client used. Generally, you don't need to
     /// read this property unless `hash` is provided and you want to validate
     /// the payload hash. Additional values may be added in the future.
@@ -1593,7 +1594,7 @@ pub struct NoAuthenticationResponse {
 /// Authentication scheme the client used. Generally, you don't need to
 /// read this property unless `hash` is provided and you want to validate
 /// the payload hash. Additional values may be added in the future.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NoAuthenticationResponseScheme {
     /// `none`
     #[serde(rename = "none")]
@@ -1613,14 +1614,14 @@ impl NoAuthenticationResponseScheme {
     }
 }
 
-impl std::fmt::Display for NoAuthenticationResponseScheme {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for NoAuthenticationResponseScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for NoAuthenticationResponseScheme {
-    type Err = std::convert::Infallible;
+impl FromStr for NoAuthenticationResponseScheme {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1635,7 +1636,7 @@ impl std::str::FromStr for NoAuthenticationResponseScheme {
 /// Test Authenticate Request
 ///
 /// Details on how the test request should be authenticated.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestAuthenticateRequest {
     /// List of scopes that should be client used should be given.
     ///
@@ -1667,7 +1668,7 @@ impl TestAuthenticateRequest {
 /// Test Authenticate Response
 ///
 /// Details on how the test request was authenticated.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestAuthenticateResponse {
     /// ClientId from the request as it will be logged
     ///
@@ -1684,7 +1685,7 @@ pub struct TestAuthenticateResponse {
 /// Client Message
 ///
 /// Message reporting that a client has changed
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientMessage {
     /// `clientId` of the client that was changed
     ///
@@ -1700,7 +1701,7 @@ pub struct ClientMessage {
 /// Role Message
 ///
 /// Message reporting that a role has changed
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleMessage {
     /// `roleId` of the role that was changed
     ///

@@ -15,10 +15,19 @@
     clippy::large_enum_variant
 )]
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Docker worker payload
 ///
 /// `.payload` field of the queue.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts
     ///
@@ -35,12 +44,12 @@ pub struct Payload {
     /// more chance of successfully publishing volume artifacts than directory
     /// artifacts, due to the efficiency gain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<std::collections::BTreeMap<String, Artifact>>,
+    pub artifacts: Option<BTreeMap<String, Artifact>>,
     /// Caches to mount point mapping.
     ///
     /// Caches are mounted within the docker container at the mount point specified. Example: ```{ "CACHE NAME": "/mount/path/in/container" }```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<std::collections::BTreeMap<String, String>>,
+    pub cache: Option<BTreeMap<String, String>>,
     /// Capabilities that must be available/enabled for the task container.
     ///
     /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
@@ -63,7 +72,7 @@ pub struct Payload {
     /// ```text
     /// ```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags
     ///
     /// Used to enable additional functionality.
@@ -121,17 +130,14 @@ impl Payload {
     /// Sets `artifacts`.
     pub fn with_artifacts(
         mut self,
-        value: impl Into<std::collections::BTreeMap<String, Artifact>>,
+        value: impl Into<BTreeMap<String, Artifact>>,
     ) -> Self {
         self.artifacts = Some(value.into());
         self
     }
 
     /// Sets `cache`.
-    pub fn with_cache(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_cache(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.cache = Some(value.into());
         self
     }
@@ -149,10 +155,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -183,11 +186,11 @@ impl Payload {
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/definitions/artifact`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     /// Date when artifact should expire must be in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Location of artifact in container, as an absolute path.
     pub path: String,
     /// Artifact upload type.
@@ -205,14 +208,14 @@ impl Artifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
 }
 
 /// Artifact upload type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -240,14 +243,14 @@ impl ArtifactType {
     }
 }
 
-impl std::fmt::Display for ArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for ArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -264,7 +267,7 @@ impl std::str::FromStr for ArtifactType {
 /// Capabilities that must be available/enabled for the task container.
 ///
 /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadCapabilities {
     /// Devices to be attached to task containers
     ///
@@ -310,7 +313,7 @@ impl PayloadCapabilities {
 /// Devices to be attached to task containers
 ///
 /// Allows devices from the host system to be attached to a task container similar to using `--device` in docker.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadCapabilitiesDevices {
     /// Host shared memory device (Experimental)
     ///
@@ -367,7 +370,7 @@ impl PayloadCapabilitiesDevices {
 /// Feature flags
 ///
 /// Used to enable additional functionality.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Allow ptrace within the container
     ///
@@ -469,7 +472,7 @@ impl PayloadFeatures {
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PayloadImage {
     /// Docker image name
@@ -481,11 +484,11 @@ pub enum PayloadImage {
     /// Docker image artifact
     DockerImageArtifact(DockerImageArtifact),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Named docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedDockerImage {
     pub name: String,
     pub r#type: NamedDockerImageType,
@@ -505,7 +508,7 @@ impl NamedDockerImage {
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/1/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NamedDockerImageType {
     /// `docker-image`
     #[serde(rename = "docker-image")]
@@ -525,14 +528,14 @@ impl NamedDockerImageType {
     }
 }
 
-impl std::fmt::Display for NamedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for NamedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for NamedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for NamedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -545,7 +548,7 @@ impl std::str::FromStr for NamedDockerImageType {
 }
 
 /// Indexed docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedDockerImage {
     pub namespace: String,
     pub path: String,
@@ -568,7 +571,7 @@ impl IndexedDockerImage {
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/2/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IndexedDockerImageType {
     /// `indexed-image`
     #[serde(rename = "indexed-image")]
@@ -588,14 +591,14 @@ impl IndexedDockerImageType {
     }
 }
 
-impl std::fmt::Display for IndexedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IndexedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for IndexedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for IndexedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -608,7 +611,7 @@ impl std::str::FromStr for IndexedDockerImageType {
 }
 
 /// Docker image artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerImageArtifact {
     pub path: String,
     #[serde(rename = "taskId")]
@@ -632,7 +635,7 @@ impl DockerImageArtifact {
 }
 
 /// Generated from `schemas/docker-worker/v1/payload.json#/properties/image/oneOf/3/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DockerImageArtifactType {
     /// `task-image`
     #[serde(rename = "task-image")]
@@ -652,14 +655,14 @@ impl DockerImageArtifactType {
     }
 }
 
-impl std::fmt::Display for DockerImageArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DockerImageArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for DockerImageArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for DockerImageArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -674,7 +677,7 @@ impl std::str::FromStr for DockerImageArtifactType {
 /// Exit status handling
 ///
 /// By default docker-worker will fail a task with a non-zero exit status without retrying.  This payload property allows a task owner to define certain exit statuses that will be marked as a retriable exception.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadOnExitStatus {
     /// Purge caches exit status
     ///

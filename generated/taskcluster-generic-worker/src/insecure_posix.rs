@@ -14,11 +14,16 @@ pub use crate::shared::{
     DockerImageArtifact, DockerImageArtifactType, DockerWorkerPayloadOnExitStatus,
 };
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Generic worker payload
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts to be published.
     ///
@@ -63,7 +68,7 @@ pub struct Payload {
     ///
     /// Since: generic-worker 0.0.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags enable additional functionality.
     ///
     /// Since: generic-worker 5.3.0
@@ -161,10 +166,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -218,7 +220,7 @@ impl Payload {
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Enable backing log
     ///
@@ -379,18 +381,18 @@ impl PayloadFeatures {
 }
 
 /// Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Mount {
     FileMount(FileMount),
     WritableDirectoryCache(WritableDirectoryCache),
     ReadOnlyDirectory(ReadOnlyDirectory),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// File Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMount {
     /// Content of the file to be mounted.
     ///
@@ -430,7 +432,7 @@ impl FileMount {
 }
 
 /// Writable Directory Cache
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WritableDirectoryCache {
     /// Cache Name
     ///
@@ -492,7 +494,7 @@ impl WritableDirectoryCache {
 }
 
 /// Read Only Directory
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///
@@ -530,7 +532,7 @@ impl ReadOnlyDirectory {
 }
 
 /// Payload - insecure, posix
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AnyPayload {
     /// Generic worker payload
@@ -543,5 +545,5 @@ pub enum AnyPayload {
     /// `.payload` field of the queue.
     DockerWorkerPayload(DockerWorkerPayload),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }

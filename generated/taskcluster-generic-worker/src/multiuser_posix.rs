@@ -15,11 +15,16 @@ pub use crate::shared::{
     FileMount, WritableDirectoryCache, ReadOnlyDirectory,
 };
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Generic worker payload
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts to be published.
     ///
@@ -76,7 +81,7 @@ pub struct Payload {
     ///
     /// Since: generic-worker 0.0.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags enable additional functionality.
     ///
     /// Since: generic-worker 5.3.0
@@ -173,10 +178,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -230,7 +232,7 @@ impl Payload {
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Enable backing log
     ///
@@ -439,7 +441,7 @@ impl PayloadFeatures {
 }
 
 /// Payload - multiuser, posix
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AnyPayload {
     /// Generic worker payload
@@ -452,5 +454,5 @@ pub enum AnyPayload {
     /// `.payload` field of the queue.
     DockerWorkerPayload(DockerWorkerPayload),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }

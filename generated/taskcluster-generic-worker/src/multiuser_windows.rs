@@ -10,11 +10,16 @@ pub use crate::shared::{
     Mount, FileMount, WritableDirectoryCache, ReadOnlyDirectory,
 };
 
+use std::collections::BTreeMap;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+
 /// Generic worker payload - multiuser, windows
 ///
 /// This schema defines the structure of the `payload` property referred to in a
 /// Taskcluster Task definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// Artifacts to be published.
     ///
@@ -71,7 +76,7 @@ pub struct Payload {
     ///
     /// Since: generic-worker 0.0.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Feature flags enable additional functionality.
     ///
     /// Since: generic-worker 5.3.0
@@ -197,10 +202,7 @@ impl Payload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -258,7 +260,7 @@ impl Payload {
 }
 
 /// Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PayloadArtifact {
     /// Content-Encoding header when serving artifact over HTTP.
     ///
@@ -325,7 +327,7 @@ pub struct PayloadArtifact {
     ///
     /// Since: generic-worker 1.0.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Name of the artifact, as it will be published. If not set, `path` will be used.
     /// Conventionally (although not enforced) path elements are forward slash separated. Example:
     /// `public/build/a/house`. Note, no scopes are required to read artifacts beginning `public/`.
@@ -393,7 +395,7 @@ impl PayloadArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
@@ -414,7 +416,7 @@ impl PayloadArtifact {
 /// Feature flags enable additional functionality.
 ///
 /// Since: generic-worker 5.3.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadFeatures {
     /// Enable backing log
     ///

@@ -3,8 +3,17 @@
 
 //! Types that several of the schema files share (each file's module re-exports those it uses).
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PayloadArtifact {
     /// Content-Encoding header when serving artifact over HTTP.
     ///
@@ -72,7 +81,7 @@ pub struct PayloadArtifact {
     ///
     /// Since: generic-worker 1.0.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Name of the artifact, as it will be published. If not set, `path` will be used.
     /// Conventionally (although not enforced) path elements are forward slash separated. Example:
     /// `public/build/a/house`. Note, no scopes are required to read artifacts beginning `public/`.
@@ -140,7 +149,7 @@ impl PayloadArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
@@ -196,7 +205,7 @@ impl PayloadArtifact {
 /// encoding to all the files contained in the directory.
 ///
 /// Since: generic-worker 16.2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactContentEncoding {
     /// `identity`
     #[serde(rename = "identity")]
@@ -220,14 +229,14 @@ impl PayloadArtifactContentEncoding {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactContentEncoding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactContentEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactContentEncoding {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactContentEncoding {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -246,7 +255,7 @@ impl std::str::FromStr for PayloadArtifactContentEncoding {
 /// potentially multiple files with recursively included subdirectories.
 ///
 /// Since: generic-worker 1.0.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -270,14 +279,14 @@ impl PayloadArtifactType {
     }
 }
 
-impl std::fmt::Display for PayloadArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -295,7 +304,7 @@ impl std::str::FromStr for PayloadArtifactType {
 /// Configuration for task logs.
 ///
 /// Since: generic-worker 48.2.0
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadLogs {
     /// Backing log artifact name
     ///
@@ -334,7 +343,7 @@ impl PayloadLogs {
 }
 
 /// Generated from `schemas/generic-worker/insecure_posix.json#/definitions/content`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Content {
     /// Artifact Content
@@ -368,7 +377,7 @@ pub enum Content {
     /// Since: generic-worker 11.1.0
     Base64Content(Base64Content),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Artifact Content
@@ -376,7 +385,7 @@ pub enum Content {
 /// Requires scope `queue:get-artifact:<artifact-name>`.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -416,7 +425,7 @@ impl ArtifactContent {
 /// Content originating from a task artifact that has been indexed by the Taskcluster Index Service.
 ///
 /// Since: generic-worker 51.0.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedContent {
     /// - Maximum length: `1024`
     pub artifact: String,
@@ -439,7 +448,7 @@ impl IndexedContent {
 /// URL to download content from.
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UrlContent {
     /// SHA 256
     ///
@@ -479,7 +488,7 @@ impl UrlContent {
 /// Byte-for-byte literal inline content of file/archive, up to 64KB in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawContent {
     /// Raw
     ///
@@ -503,7 +512,7 @@ impl RawContent {
 /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
 ///
 /// Since: generic-worker 11.1.0
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Base64Content {
     /// Base64 encoded content of file/archive, up to 64KB (encoded) in size.
     ///
@@ -526,7 +535,7 @@ impl Base64Content {
 /// Compression format of the preloaded content.
 ///
 /// Since: generic-worker 55.3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FileMountFormat {
     /// `br`
     #[serde(rename = "br")]
@@ -582,14 +591,14 @@ impl FileMountFormat {
     }
 }
 
-impl std::fmt::Display for FileMountFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for FileMountFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for FileMountFormat {
-    type Err = std::convert::Infallible;
+impl FromStr for FileMountFormat {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -615,7 +624,7 @@ impl std::str::FromStr for FileMountFormat {
 /// Archive format of the preloaded content (if `content` provided).
 ///
 /// Since: generic-worker 5.4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Format {
     /// `7z`
     #[serde(rename = "7z")]
@@ -687,14 +696,14 @@ impl Format {
     }
 }
 
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Format {
-    type Err = std::convert::Infallible;
+impl FromStr for Format {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -725,7 +734,7 @@ impl std::str::FromStr for Format {
 /// if all task commands have a zero exit code, or `failed/failed` if any command has a
 /// non-zero exit code. This payload property allows customsation of the task resolution
 /// based on exit code of task commands.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PayloadOnExitStatus {
     /// Purge caches exit status
     ///
@@ -776,7 +785,7 @@ impl PayloadOnExitStatus {
 /// the host network).
 ///
 /// - Default: `"localhost"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadTaskclusterProxyInterface {
     /// `localhost`
     #[serde(rename = "localhost")]
@@ -800,14 +809,14 @@ impl PayloadTaskclusterProxyInterface {
     }
 }
 
-impl std::fmt::Display for PayloadTaskclusterProxyInterface {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PayloadTaskclusterProxyInterface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PayloadTaskclusterProxyInterface {
-    type Err = std::convert::Infallible;
+impl FromStr for PayloadTaskclusterProxyInterface {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -823,7 +832,7 @@ impl std::str::FromStr for PayloadTaskclusterProxyInterface {
 /// Docker worker payload
 ///
 /// `.payload` field of the queue.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayload {
     /// Artifacts
     ///
@@ -840,12 +849,12 @@ pub struct DockerWorkerPayload {
     /// more chance of successfully publishing volume artifacts than directory
     /// artifacts, due to the efficiency gain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifacts: Option<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
+    pub artifacts: Option<BTreeMap<String, DockerWorkerArtifact>>,
     /// Caches to mount point mapping.
     ///
     /// Caches are mounted within the docker container at the mount point specified. Example: ```{ "CACHE NAME": "/mount/path/in/container" }```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<std::collections::BTreeMap<String, String>>,
+    pub cache: Option<BTreeMap<String, String>>,
     /// Capabilities that must be available/enabled for the task container.
     ///
     /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
@@ -868,7 +877,7 @@ pub struct DockerWorkerPayload {
     /// ```text
     /// ```
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<std::collections::BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, String>>,
     /// Docker Worker feature flags
     ///
     /// Used to enable additional functionality.
@@ -929,17 +938,14 @@ impl DockerWorkerPayload {
     /// Sets `artifacts`.
     pub fn with_artifacts(
         mut self,
-        value: impl Into<std::collections::BTreeMap<String, DockerWorkerArtifact>>,
+        value: impl Into<BTreeMap<String, DockerWorkerArtifact>>,
     ) -> Self {
         self.artifacts = Some(value.into());
         self
     }
 
     /// Sets `cache`.
-    pub fn with_cache(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_cache(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.cache = Some(value.into());
         self
     }
@@ -960,10 +966,7 @@ impl DockerWorkerPayload {
     }
 
     /// Sets `env`.
-    pub fn with_env(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_env(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.env = Some(value.into());
         self
     }
@@ -1000,11 +1003,11 @@ impl DockerWorkerPayload {
 }
 
 /// Docker Worker Artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerArtifact {
     /// Date when artifact should expire must be in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Location of artifact in container, as an absolute path.
     pub path: String,
     /// Artifact upload type.
@@ -1025,14 +1028,14 @@ impl DockerWorkerArtifact {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
 }
 
 /// Artifact upload type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DockerWorkerArtifactType {
     /// `file`
     #[serde(rename = "file")]
@@ -1060,14 +1063,14 @@ impl DockerWorkerArtifactType {
     }
 }
 
-impl std::fmt::Display for DockerWorkerArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DockerWorkerArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for DockerWorkerArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for DockerWorkerArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1084,7 +1087,7 @@ impl std::str::FromStr for DockerWorkerArtifactType {
 /// Capabilities that must be available/enabled for the task container.
 ///
 /// Set of capabilities that must be enabled or made available to the task container Example: ```{ "capabilities": { "privileged": true }```
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadCapabilities {
     /// Devices to be attached to task containers
     ///
@@ -1133,7 +1136,7 @@ impl DockerWorkerPayloadCapabilities {
 /// Devices to be attached to task containers
 ///
 /// Allows devices from the host system to be attached to a task container similar to using `--device` in docker.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadCapabilitiesDevices {
     /// Host shared memory device (Experimental)
     ///
@@ -1190,7 +1193,7 @@ impl DockerWorkerPayloadCapabilitiesDevices {
 /// Docker Worker feature flags
 ///
 /// Used to enable additional functionality.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadFeatures {
     /// Allow ptrace within the container
     ///
@@ -1292,7 +1295,7 @@ impl DockerWorkerPayloadFeatures {
 /// Docker image.
 ///
 /// Image to use for the task.  Images can be specified as an image tag as used by a docker registry, or as an object declaring type and name/namespace
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum DockerWorkerPayloadImage {
     /// Docker image name
@@ -1304,11 +1307,11 @@ pub enum DockerWorkerPayloadImage {
     /// Docker image artifact
     DockerImageArtifact(DockerImageArtifact),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Named docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedDockerImage {
     pub name: String,
     pub r#type: NamedDockerImageType,
@@ -1328,7 +1331,7 @@ impl NamedDockerImage {
 }
 
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/1/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NamedDockerImageType {
     /// `docker-image`
     #[serde(rename = "docker-image")]
@@ -1348,14 +1351,14 @@ impl NamedDockerImageType {
     }
 }
 
-impl std::fmt::Display for NamedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for NamedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for NamedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for NamedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1368,7 +1371,7 @@ impl std::str::FromStr for NamedDockerImageType {
 }
 
 /// Indexed docker image
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedDockerImage {
     pub namespace: String,
     pub path: String,
@@ -1391,7 +1394,7 @@ impl IndexedDockerImage {
 }
 
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/2/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IndexedDockerImageType {
     /// `indexed-image`
     #[serde(rename = "indexed-image")]
@@ -1411,14 +1414,14 @@ impl IndexedDockerImageType {
     }
 }
 
-impl std::fmt::Display for IndexedDockerImageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IndexedDockerImageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for IndexedDockerImageType {
-    type Err = std::convert::Infallible;
+impl FromStr for IndexedDockerImageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1431,7 +1434,7 @@ impl std::str::FromStr for IndexedDockerImageType {
 }
 
 /// Docker image artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DockerImageArtifact {
     pub path: String,
     #[serde(rename = "taskId")]
@@ -1455,7 +1458,7 @@ impl DockerImageArtifact {
 }
 
 /// Generated from `schemas/generic-worker/insecure_posix.json#/oneOf/1/properties/image/oneOf/3/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DockerImageArtifactType {
     /// `task-image`
     #[serde(rename = "task-image")]
@@ -1475,14 +1478,14 @@ impl DockerImageArtifactType {
     }
 }
 
-impl std::fmt::Display for DockerImageArtifactType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for DockerImageArtifactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for DockerImageArtifactType {
-    type Err = std::convert::Infallible;
+impl FromStr for DockerImageArtifactType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1497,7 +1500,7 @@ impl std::str::FromStr for DockerImageArtifactType {
 /// Exit status handling
 ///
 /// By default docker-worker will fail a task with a non-zero exit status without retrying.  This payload property allows a task owner to define certain exit statuses that will be marked as a retriable exception.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DockerWorkerPayloadOnExitStatus {
     /// Purge caches exit status
     ///
@@ -1526,18 +1529,18 @@ impl DockerWorkerPayloadOnExitStatus {
 }
 
 /// Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Mount {
     FileMount(FileMount),
     WritableDirectoryCache(WritableDirectoryCache),
     ReadOnlyDirectory(ReadOnlyDirectory),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// File Mount
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileMount {
     /// Content of the file to be mounted.
     ///
@@ -1579,7 +1582,7 @@ impl FileMount {
 }
 
 /// Writable Directory Cache
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WritableDirectoryCache {
     /// Cache Name
     ///
@@ -1643,7 +1646,7 @@ impl WritableDirectoryCache {
 }
 
 /// Read Only Directory
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyDirectory {
     /// Contents of read only directory.
     ///

@@ -5,10 +5,14 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    BuildList, CreateComment, CreateStatus, RenderTaskclusterYmlInput,
+    RenderTaskclusterYmlOutput, Repository,
+};
 
 /// Client of GitHub Service.
 ///
@@ -20,14 +24,14 @@ pub struct Github {
 
 impl Github {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Github::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Github::from_env()?,
         })
@@ -39,8 +43,8 @@ impl Github {
     }
 
     /// Blocking [`crate::Github::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Github::ping_url`].
@@ -49,16 +53,13 @@ impl Github {
     }
 
     /// Same as [`crate::Github::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Github::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Github::lbheartbeat_url`].
@@ -67,16 +68,13 @@ impl Github {
     }
 
     /// Same as [`crate::Github::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Github::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Github::version_url`].
@@ -85,10 +83,7 @@ impl Github {
     }
 
     /// Same as [`crate::Github::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
@@ -101,8 +96,8 @@ impl Github {
         repository: Option<&str>,
         sha: Option<&str>,
         pull_request: Option<&str>,
-    ) -> Result<BuildList, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<BuildList, Error> {
+        blocking::block_on(
             self
                 .inner
                 .builds(
@@ -146,8 +141,8 @@ impl Github {
         repository: Option<&str>,
         sha: Option<&str>,
         pull_request: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .builds_signed_url(
                 continuation_token,
@@ -168,8 +163,8 @@ impl Github {
         repository: Option<&'a str>,
         sha: Option<&'a str>,
         pull_request: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<BuildList, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<BuildList, Error>> + 'a {
+        blocking::iter(
             self.inner.builds_pages(limit, organization, repository, sha, pull_request),
         )
     }
@@ -181,13 +176,13 @@ impl Github {
         repo: &str,
         sha: Option<&str>,
         pull_request: Option<&str>,
-    ) -> Result<BuildList, rt::Error> {
-        rt::blocking::block_on(self.inner.cancel_builds(owner, repo, sha, pull_request))
+    ) -> Result<BuildList, Error> {
+        blocking::block_on(self.inner.cancel_builds(owner, repo, sha, pull_request))
     }
 
     /// Blocking [`crate::Github::badge`].
-    pub fn badge(&self, owner: &str, repo: &str, branch: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.badge(owner, repo, branch))
+    pub fn badge(&self, owner: &str, repo: &str, branch: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.badge(owner, repo, branch))
     }
 
     /// Same as [`crate::Github::badge_url`].
@@ -201,14 +196,14 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.badge_signed_url(owner, repo, branch, ttl)
     }
 
     /// Blocking [`crate::Github::repository`].
-    pub fn repository(&self, owner: &str, repo: &str) -> Result<Repository, rt::Error> {
-        rt::blocking::block_on(self.inner.repository(owner, repo))
+    pub fn repository(&self, owner: &str, repo: &str) -> Result<Repository, Error> {
+        blocking::block_on(self.inner.repository(owner, repo))
     }
 
     /// Same as [`crate::Github::repository_url`].
@@ -221,19 +216,14 @@ impl Github {
         &self,
         owner: &str,
         repo: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.repository_signed_url(owner, repo, ttl)
     }
 
     /// Blocking [`crate::Github::latest`].
-    pub fn latest(
-        &self,
-        owner: &str,
-        repo: &str,
-        branch: &str,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.latest(owner, repo, branch))
+    pub fn latest(&self, owner: &str, repo: &str, branch: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.latest(owner, repo, branch))
     }
 
     /// Same as [`crate::Github::latest_url`].
@@ -247,8 +237,8 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.latest_signed_url(owner, repo, branch, ttl)
     }
 
@@ -259,8 +249,8 @@ impl Github {
         repo: &str,
         sha: &str,
         payload: &CreateStatus,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.create_status(owner, repo, sha, payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.create_status(owner, repo, sha, payload))
     }
 
     /// Blocking [`crate::Github::create_comment`].
@@ -270,21 +260,21 @@ impl Github {
         repo: &str,
         number: &str,
         payload: &CreateComment,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.create_comment(owner, repo, number, payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.create_comment(owner, repo, number, payload))
     }
 
     /// Blocking [`crate::Github::render_taskcluster_yml`].
     pub fn render_taskcluster_yml(
         &self,
         payload: &RenderTaskclusterYmlInput,
-    ) -> Result<RenderTaskclusterYmlOutput, rt::Error> {
-        rt::blocking::block_on(self.inner.render_taskcluster_yml(payload))
+    ) -> Result<RenderTaskclusterYmlOutput, Error> {
+        blocking::block_on(self.inner.render_taskcluster_yml(payload))
     }
 
     /// Blocking [`crate::Github::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Github::heartbeat_url`].
@@ -293,10 +283,7 @@ impl Github {
     }
 
     /// Same as [`crate::Github::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

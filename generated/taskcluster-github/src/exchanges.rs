@@ -14,8 +14,14 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`GithubEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::{
+    GithubPullRequestMessage, GithubPushMessage, GithubReleaseMessage, GithubRerunMessage,
+};
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-github/v1/";
@@ -66,13 +72,13 @@ impl PullRequest {
 }
 
 impl Binding for PullRequest {
-    type Message = crate::GithubPullRequestMessage;
+    type Message = GithubPullRequestMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/pull-request"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -125,13 +131,13 @@ impl Push {
 }
 
 impl Binding for Push {
-    type Message = crate::GithubPushMessage;
+    type Message = GithubPushMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/push"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[self.organization.as_deref(), self.repository.as_deref()],
@@ -180,13 +186,13 @@ impl Release {
 }
 
 impl Binding for Release {
-    type Message = crate::GithubReleaseMessage;
+    type Message = GithubReleaseMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/release"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[self.organization.as_deref(), self.repository.as_deref()],
@@ -236,13 +242,13 @@ impl Rerun {
 }
 
 impl Binding for Rerun {
-    type Message = crate::GithubRerunMessage;
+    type Message = GithubRerunMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-github/v1/rerun"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[self.organization.as_deref(), self.repository.as_deref()],
@@ -300,7 +306,7 @@ impl Binding for TaskGroupCreationRequested {
         "exchange/taskcluster-github/v1/task-group-creation-requested"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[self.organization.as_deref(), self.repository.as_deref()],
@@ -317,28 +323,28 @@ pub enum GithubEvent {
         /// The routing key's fields.
         key: PullRequest,
         /// The message.
-        body: crate::GithubPullRequestMessage,
+        body: GithubPullRequestMessage,
     },
     /// GitHub push Event (`exchange/taskcluster-github/v1/push`).
     Push {
         /// The routing key's fields.
         key: Push,
         /// The message.
-        body: crate::GithubPushMessage,
+        body: GithubPushMessage,
     },
     /// GitHub release Event (`exchange/taskcluster-github/v1/release`).
     Release {
         /// The routing key's fields.
         key: Release,
         /// The message.
-        body: crate::GithubReleaseMessage,
+        body: GithubReleaseMessage,
     },
     /// GitHub re-run task Event (`exchange/taskcluster-github/v1/rerun`).
     Rerun {
         /// The routing key's fields.
         key: Rerun,
         /// The message.
-        body: crate::GithubRerunMessage,
+        body: GithubRerunMessage,
     },
     /// tc-gh requested the Queue service to create all the tasks in a group (`exchange/taskcluster-github/v1/task-group-creation-requested`).
     TaskGroupCreationRequested {
@@ -364,8 +370,8 @@ impl Event for GithubEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-github/v1/pull-request" => {

@@ -30,14 +30,19 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of GitHub Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Github {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Github {
@@ -48,19 +53,19 @@ impl Github {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -70,7 +75,7 @@ impl Github {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -82,16 +87,13 @@ impl Github {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -100,7 +102,7 @@ impl Github {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -112,16 +114,13 @@ impl Github {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -130,7 +129,7 @@ impl Github {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -142,16 +141,13 @@ impl Github {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// List of Builds
@@ -173,7 +169,7 @@ impl Github {
         repository: Option<&str>,
         sha: Option<&str>,
         pull_request: Option<&str>,
-    ) -> Result<BuildList, rt::Error> {
+    ) -> Result<BuildList, Error> {
         let req = Self::builds_request(
             continuation_token,
             limit,
@@ -215,8 +211,8 @@ impl Github {
         repository: Option<&str>,
         sha: Option<&str>,
         pull_request: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::builds_request(
             continuation_token,
             limit,
@@ -235,8 +231,8 @@ impl Github {
         repository: Option<&str>,
         sha: Option<&str>,
         pull_request: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("builds"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("builds"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
             .query_opt("organization", organization)
@@ -253,8 +249,8 @@ impl Github {
         repository: Option<&'a str>,
         sha: Option<&'a str>,
         pull_request: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<BuildList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<BuildList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.builds(
                     token.as_deref(),
                     limit,
@@ -282,12 +278,12 @@ impl Github {
         repo: &str,
         sha: Option<&str>,
         pull_request: Option<&str>,
-    ) -> Result<BuildList, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<BuildList, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "builds/{}/{}/cancel", rt::urls::encode_path_segment(owner),
-                    rt::urls::encode_path_segment(repo)
+                    "builds/{}/{}/cancel", urls::encode_path_segment(owner),
+                    urls::encode_path_segment(repo)
                 ),
             )
             .query_opt("sha", sha)
@@ -312,7 +308,7 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-    ) -> Result<(), rt::Error> {
+    ) -> Result<(), Error> {
         let req = Self::badge_request(owner, repo, branch);
         self.client.call(req).await.map(drop)
     }
@@ -329,19 +325,18 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::badge_request(owner, repo, branch);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn badge_request(owner: &str, repo: &str, branch: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn badge_request(owner: &str, repo: &str, branch: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "repository/{}/{}/{}/badge.svg", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo),
-                rt::urls::encode_path_segment(branch)
+                "repository/{}/{}/{}/badge.svg", urls::encode_path_segment(owner),
+                urls::encode_path_segment(repo), urls::encode_path_segment(branch)
             ),
         )
     }
@@ -362,7 +357,7 @@ impl Github {
         &self,
         owner: &str,
         repo: &str,
-    ) -> Result<Repository, rt::Error> {
+    ) -> Result<Repository, Error> {
         let req = Self::repository_request(owner, repo);
         self.client.call_json(req).await
     }
@@ -378,18 +373,18 @@ impl Github {
         &self,
         owner: &str,
         repo: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::repository_request(owner, repo);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn repository_request(owner: &str, repo: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn repository_request(owner: &str, repo: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "repository/{}/{}", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo)
+                "repository/{}/{}", urls::encode_path_segment(owner),
+                urls::encode_path_segment(repo)
             ),
         )
     }
@@ -412,7 +407,7 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-    ) -> Result<(), rt::Error> {
+    ) -> Result<(), Error> {
         let req = Self::latest_request(owner, repo, branch);
         self.client.call(req).await.map(drop)
     }
@@ -429,19 +424,18 @@ impl Github {
         owner: &str,
         repo: &str,
         branch: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::latest_request(owner, repo, branch);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn latest_request(owner: &str, repo: &str, branch: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn latest_request(owner: &str, repo: &str, branch: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "repository/{}/{}/{}/latest", rt::urls::encode_path_segment(owner),
-                rt::urls::encode_path_segment(repo),
-                rt::urls::encode_path_segment(branch)
+                "repository/{}/{}/{}/latest", urls::encode_path_segment(owner),
+                urls::encode_path_segment(repo), urls::encode_path_segment(branch)
             ),
         )
     }
@@ -466,13 +460,12 @@ impl Github {
         repo: &str,
         sha: &str,
         payload: &CreateStatus,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "repository/{}/{}/statuses/{}", rt::urls::encode_path_segment(owner),
-                    rt::urls::encode_path_segment(repo),
-                    rt::urls::encode_path_segment(sha)
+                    "repository/{}/{}/statuses/{}", urls::encode_path_segment(owner),
+                    urls::encode_path_segment(repo), urls::encode_path_segment(sha)
                 ),
             )
             .json(payload)?;
@@ -494,14 +487,13 @@ impl Github {
         repo: &str,
         number: &str,
         payload: &CreateComment,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
                     "repository/{}/{}/issues/{}/comments",
-                    rt::urls::encode_path_segment(owner),
-                    rt::urls::encode_path_segment(repo),
-                    rt::urls::encode_path_segment(number)
+                    urls::encode_path_segment(owner), urls::encode_path_segment(repo),
+                    urls::encode_path_segment(number)
                 ),
             )
             .json(payload)?;
@@ -521,11 +513,8 @@ impl Github {
     pub async fn render_taskcluster_yml(
         &self,
         payload: &RenderTaskclusterYmlInput,
-    ) -> Result<RenderTaskclusterYmlOutput, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("taskcluster-yml"),
-            )
+    ) -> Result<RenderTaskclusterYmlOutput, Error> {
+        let req = Request::new(Method::POST, String::from("taskcluster-yml"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -538,7 +527,7 @@ impl Github {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -550,20 +539,17 @@ impl Github {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for BuildList {
+impl Paginated for BuildList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

@@ -3,10 +3,19 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Builds Response
 ///
 /// A paginated list of builds
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildList {
     /// A simple list of builds.
     pub builds: Vec<BuildListBuild>,
@@ -20,10 +29,10 @@ pub struct BuildList {
 }
 
 /// Build
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BuildListBuild {
     /// The initial creation time of the build. This is when it became pending.
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
     #[serde(rename = "eventId")]
     pub event_id: BuildListBuildEventId,
@@ -62,11 +71,11 @@ pub struct BuildListBuild {
     #[serde(rename = "taskGroupId")]
     pub task_group_id: String,
     /// The last updated of the build. If it is done, this is when it finished.
-    pub updated: apigen_runtime::Time,
+    pub updated: Time,
 }
 
 /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum BuildListBuildEventId {
     /// Github GUID
@@ -76,11 +85,11 @@ pub enum BuildListBuildEventId {
     /// Unknown Github GUID
     UnknownGithubGuid(UnknownGithubGuid),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Unknown Github GUID
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnknownGithubGuid {
     /// `Unknown`
     #[serde(rename = "Unknown")]
@@ -100,14 +109,14 @@ impl UnknownGithubGuid {
     }
 }
 
-impl std::fmt::Display for UnknownGithubGuid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for UnknownGithubGuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for UnknownGithubGuid {
-    type Err = std::convert::Infallible;
+impl FromStr for UnknownGithubGuid {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -120,7 +129,7 @@ impl std::str::FromStr for UnknownGithubGuid {
 }
 
 /// Github status associated with the build.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BuildListBuildState {
     /// `pending`
     #[serde(rename = "pending")]
@@ -156,14 +165,14 @@ impl BuildListBuildState {
     }
 }
 
-impl std::fmt::Display for BuildListBuildState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for BuildListBuildState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for BuildListBuildState {
-    type Err = std::convert::Infallible;
+impl FromStr for BuildListBuildState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -182,7 +191,7 @@ impl std::str::FromStr for BuildListBuildState {
 /// Repository Response
 ///
 /// Any Taskcluster-specific Github repository information.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Repository {
     /// True if integration is installed, False otherwise.
     pub installed: bool,
@@ -192,7 +201,7 @@ pub struct Repository {
 ///
 /// Create a commit status on GitHub.
 /// Full specification on [GitHub docs](https://developer.github.com/v3/repos/statuses/#create-a-status)
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateStatus {
     /// A string label to differentiate this status from the status of other systems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,7 +247,7 @@ impl CreateStatus {
 }
 
 /// The state of the status.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CreateStatusState {
     /// `pending`
     #[serde(rename = "pending")]
@@ -270,14 +279,14 @@ impl CreateStatusState {
     }
 }
 
-impl std::fmt::Display for CreateStatusState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for CreateStatusState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for CreateStatusState {
-    type Err = std::convert::Infallible;
+impl FromStr for CreateStatusState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -296,7 +305,7 @@ impl std::str::FromStr for CreateStatusState {
 ///
 /// Write a new comment on a GitHub Issue or Pull Request.
 /// Full specification on [GitHub docs](https://developer.github.com/v3/issues/comments/#create-a-comment)
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateComment {
     /// The contents of the comment.
     pub body: String,
@@ -315,7 +324,7 @@ impl CreateComment {
 ///
 /// Read more about the `.taskcluster.yml` file format in
 /// [documentation](https://docs.taskcluster.net/docs/reference/integrations/github/taskcluster-yml-v1)
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderTaskclusterYmlInput {
     /// Taskcluster.yml contents
     ///
@@ -369,7 +378,7 @@ impl RenderTaskclusterYmlInput {
 /// Emulate one of the github events with mocked payload.
 /// Some of the events have sub-actions, that can be specified.
 /// Event type names follow the `tasks_for` naming convention.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RenderTaskclusterYmlInputFakeEvent {
     /// Push events
@@ -390,7 +399,7 @@ pub enum RenderTaskclusterYmlInputFakeEvent {
     /// Issue Comment events
     IssueCommentEvents(IssueCommentEvents),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Push events
@@ -399,7 +408,7 @@ pub enum RenderTaskclusterYmlInputFakeEvent {
 /// To distinguish between those two, the `ref` property is used.
 /// If you want to mock a tag push, please specify `ref` property in the overrides:
 /// "ref": "refs/tags/v1.0.0"
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushEvents {
     /// Custom event payload
     ///
@@ -412,7 +421,7 @@ pub struct PushEvents {
     /// To make sure which properties are available for each event type,
     /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub overrides: Option<BTreeMap<String, Value>>,
     pub r#type: PushEventsType,
 }
 
@@ -428,7 +437,7 @@ impl PushEvents {
     /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_overrides(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.overrides = Some(v);
@@ -437,7 +446,7 @@ impl PushEvents {
 }
 
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/0/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PushEventsType {
     /// `github-push`
     #[serde(rename = "github-push")]
@@ -457,14 +466,14 @@ impl PushEventsType {
     }
 }
 
-impl std::fmt::Display for PushEventsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PushEventsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PushEventsType {
-    type Err = std::convert::Infallible;
+impl FromStr for PushEventsType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -481,7 +490,7 @@ impl std::str::FromStr for PushEventsType {
 /// .taskcluster.yml supports `github-pull-request` and `github-pull-request-untrusted` events.
 /// The difference is that `github-pull-request-untrusted` will use different set of scopes.
 /// See [RFC 175](https://github.com/taskcluster/taskcluster-rfcs/blob/main/rfcs/0175-restricted-pull-requests.md)
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequestEvents {
     /// Pull Request action
     pub action: PullRequestEventsAction,
@@ -496,7 +505,7 @@ pub struct PullRequestEvents {
     /// To make sure which properties are available for each event type,
     /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub overrides: Option<BTreeMap<String, Value>>,
     pub r#type: PullRequestEventsType,
 }
 
@@ -516,7 +525,7 @@ impl PullRequestEvents {
     /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_overrides(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.overrides = Some(v);
@@ -525,7 +534,7 @@ impl PullRequestEvents {
 }
 
 /// Pull Request action
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PullRequestEventsAction {
     /// `opened`
     #[serde(rename = "opened")]
@@ -609,14 +618,14 @@ impl PullRequestEventsAction {
     }
 }
 
-impl std::fmt::Display for PullRequestEventsAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PullRequestEventsAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PullRequestEventsAction {
-    type Err = std::convert::Infallible;
+impl FromStr for PullRequestEventsAction {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -645,7 +654,7 @@ impl std::str::FromStr for PullRequestEventsAction {
 }
 
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/1/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PullRequestEventsType {
     /// `github-pull-request`
     #[serde(rename = "github-pull-request")]
@@ -669,14 +678,14 @@ impl PullRequestEventsType {
     }
 }
 
-impl std::fmt::Display for PullRequestEventsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for PullRequestEventsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for PullRequestEventsType {
-    type Err = std::convert::Infallible;
+impl FromStr for PullRequestEventsType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -690,7 +699,7 @@ impl std::str::FromStr for PullRequestEventsType {
 }
 
 /// Release events
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseEvents {
     /// Release action
     pub action: ReleaseEventsAction,
@@ -705,7 +714,7 @@ pub struct ReleaseEvents {
     /// To make sure which properties are available for each event type,
     /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub overrides: Option<BTreeMap<String, Value>>,
     pub r#type: ReleaseEventsType,
 }
 
@@ -725,7 +734,7 @@ impl ReleaseEvents {
     /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_overrides(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.overrides = Some(v);
@@ -734,7 +743,7 @@ impl ReleaseEvents {
 }
 
 /// Release action
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReleaseEventsAction {
     /// `published`
     #[serde(rename = "published")]
@@ -778,14 +787,14 @@ impl ReleaseEventsAction {
     }
 }
 
-impl std::fmt::Display for ReleaseEventsAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ReleaseEventsAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ReleaseEventsAction {
-    type Err = std::convert::Infallible;
+impl FromStr for ReleaseEventsAction {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -804,7 +813,7 @@ impl std::str::FromStr for ReleaseEventsAction {
 }
 
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/2/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ReleaseEventsType {
     /// `github-release`
     #[serde(rename = "github-release")]
@@ -824,14 +833,14 @@ impl ReleaseEventsType {
     }
 }
 
-impl std::fmt::Display for ReleaseEventsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ReleaseEventsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ReleaseEventsType {
-    type Err = std::convert::Infallible;
+impl FromStr for ReleaseEventsType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -844,7 +853,7 @@ impl std::str::FromStr for ReleaseEventsType {
 }
 
 /// Issue Comment events
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueCommentEvents {
     /// Issue Comment action
     pub action: IssueCommentEventsAction,
@@ -859,7 +868,7 @@ pub struct IssueCommentEvents {
     /// To make sure which properties are available for each event type,
     /// please refer to the github [documentation](https://docs.github.com/en/webhooks-and-events/webhooks/webhook-events-and-payloads)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub overrides: Option<BTreeMap<String, Value>>,
     pub r#type: IssueCommentEventsType,
 }
 
@@ -879,7 +888,7 @@ impl IssueCommentEvents {
     /// Sets `overrides` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_overrides(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.overrides = Some(v);
@@ -888,7 +897,7 @@ impl IssueCommentEvents {
 }
 
 /// Issue Comment action
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IssueCommentEventsAction {
     /// `created`
     #[serde(rename = "created")]
@@ -912,14 +921,14 @@ impl IssueCommentEventsAction {
     }
 }
 
-impl std::fmt::Display for IssueCommentEventsAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IssueCommentEventsAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for IssueCommentEventsAction {
-    type Err = std::convert::Infallible;
+impl FromStr for IssueCommentEventsAction {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -933,7 +942,7 @@ impl std::str::FromStr for IssueCommentEventsAction {
 }
 
 /// Generated from `schemas/github/v1/render-taskcluster-yml-input.json#/properties/fakeEvent/oneOf/3/properties/type`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IssueCommentEventsType {
     /// `github-issue-comment`
     #[serde(rename = "github-issue-comment")]
@@ -953,14 +962,14 @@ impl IssueCommentEventsType {
     }
 }
 
-impl std::fmt::Display for IssueCommentEventsType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for IssueCommentEventsType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for IssueCommentEventsType {
-    type Err = std::convert::Infallible;
+impl FromStr for IssueCommentEventsType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -975,7 +984,7 @@ impl std::str::FromStr for IssueCommentEventsType {
 /// Render .taskcluster.yml output
 ///
 /// Rendered .taskcluster.yml output.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderTaskclusterYmlOutput {
     /// Scopes that will be used by the github client to create tasks.
     /// Those are different that the scopes inside the tasks itself.
@@ -985,23 +994,23 @@ pub struct RenderTaskclusterYmlOutput {
     /// Rendered tasks objects.
     /// Those objects not guaranteed to produce valid task definitions
     /// that conform to the json schema.
-    pub tasks: Vec<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub tasks: Vec<BTreeMap<String, Value>>,
 }
 
 /// GitHub Pull Request Message
 ///
 /// Message reporting that a GitHub pull request has occurred
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubPullRequestMessage {
     /// The GitHub `action` which triggered an event.
     pub action: String,
     /// The raw body of github event (for version 1)
-    pub body: std::collections::BTreeMap<String, serde_json::Value>,
+    pub body: BTreeMap<String, Value>,
     /// The head ref of the event (for version 1)
     pub branch: String,
     /// Metadata describing the pull request (for version 0)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub details: Option<BTreeMap<String, Value>>,
     /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
     ///
     /// - Pattern: `"^[a-zA-Z0-9]{8}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{12}$"`
@@ -1036,15 +1045,15 @@ pub struct GithubPullRequestMessage {
 /// GitHub Push Message
 ///
 /// Message reporting that a GitHub push has occurred
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubPushMessage {
     /// The raw body of github event (for version 1)
-    pub body: std::collections::BTreeMap<String, serde_json::Value>,
+    pub body: BTreeMap<String, Value>,
     /// The head ref of the event (for version 1)
     pub branch: String,
     /// Metadata describing the push (for version 0)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub details: Option<BTreeMap<String, Value>>,
     /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
     ///
     /// - Pattern: `"^[a-zA-Z0-9]{8}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{12}$"`
@@ -1076,15 +1085,15 @@ pub struct GithubPushMessage {
 /// GitHub Release Message
 ///
 /// Message reporting that a GitHub release has occurred
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubReleaseMessage {
     /// The raw body of github event (for version 1)
-    pub body: std::collections::BTreeMap<String, serde_json::Value>,
+    pub body: BTreeMap<String, Value>,
     /// The head ref of the event (for version 1)
     pub branch: String,
     /// Metadata describing the release (for version 0)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub details: Option<BTreeMap<String, Value>>,
     /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
     ///
     /// - Pattern: `"^[a-zA-Z0-9]{8}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{12}$"`
@@ -1119,10 +1128,10 @@ pub struct GithubReleaseMessage {
 /// GitHub Re-run Request Message
 ///
 /// Message reporting that a GitHub re-run task request has occurred
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GithubRerunMessage {
     /// The raw body of github event (for version 1)
-    pub body: std::collections::BTreeMap<String, serde_json::Value>,
+    pub body: BTreeMap<String, Value>,
     /// Check run id
     #[serde(rename = "checkRunId")]
     pub check_run_id: f64,
@@ -1131,7 +1140,7 @@ pub struct GithubRerunMessage {
     pub check_suite_id: f64,
     /// Metadata describing the push (for version 0)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub details: Option<BTreeMap<String, Value>>,
     /// The GitHub webhook deliveryId. Extracted from the header 'X-GitHub-Delivery'
     ///
     /// - Pattern: `"^[a-zA-Z0-9]{8}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{4}-[a-zA-Z0-9]{12}$"`
@@ -1165,7 +1174,7 @@ pub struct GithubRerunMessage {
 /// Indicates that this service has created a new task group in response to a GitHub event.
 /// This message is for internal use only and should not be relied on for other purposes.
 /// Full specification on [GitHub docs](https://developer.github.com/v3/repos/statuses/#create-a-status)
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupCreationRequested {
     /// The GitHub `organization` which had an event.
     ///

@@ -5,10 +5,16 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+use serde_json::Value;
+
+use crate::{
+    HookDefinition, HookRequest, HookStatus, ListHookGroupsResponse, ListHooksResponse,
+    ListLastFiresResponse, TriggerHookResponse, TriggerTokenResponse,
+};
 
 /// Client of Hooks Service.
 ///
@@ -20,14 +26,14 @@ pub struct Hooks {
 
 impl Hooks {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Hooks::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Hooks::from_env()?,
         })
@@ -39,8 +45,8 @@ impl Hooks {
     }
 
     /// Blocking [`crate::Hooks::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Hooks::ping_url`].
@@ -49,16 +55,13 @@ impl Hooks {
     }
 
     /// Same as [`crate::Hooks::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Hooks::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Hooks::lbheartbeat_url`].
@@ -67,16 +70,13 @@ impl Hooks {
     }
 
     /// Same as [`crate::Hooks::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Hooks::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Hooks::version_url`].
@@ -85,16 +85,13 @@ impl Hooks {
     }
 
     /// Same as [`crate::Hooks::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::Hooks::list_hook_groups`].
-    pub fn list_hook_groups(&self) -> Result<ListHookGroupsResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.list_hook_groups())
+    pub fn list_hook_groups(&self) -> Result<ListHookGroupsResponse, Error> {
+        blocking::block_on(self.inner.list_hook_groups())
     }
 
     /// Same as [`crate::Hooks::list_hook_groups_url`].
@@ -103,19 +100,13 @@ impl Hooks {
     }
 
     /// Same as [`crate::Hooks::list_hook_groups_signed_url`].
-    pub fn list_hook_groups_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn list_hook_groups_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.list_hook_groups_signed_url(ttl)
     }
 
     /// Blocking [`crate::Hooks::list_hooks`].
-    pub fn list_hooks(
-        &self,
-        hook_group_id: &str,
-    ) -> Result<ListHooksResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.list_hooks(hook_group_id))
+    pub fn list_hooks(&self, hook_group_id: &str) -> Result<ListHooksResponse, Error> {
+        blocking::block_on(self.inner.list_hooks(hook_group_id))
     }
 
     /// Same as [`crate::Hooks::list_hooks_url`].
@@ -127,8 +118,8 @@ impl Hooks {
     pub fn list_hooks_signed_url(
         &self,
         hook_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_hooks_signed_url(hook_group_id, ttl)
     }
 
@@ -137,8 +128,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<HookDefinition, rt::Error> {
-        rt::blocking::block_on(self.inner.hook(hook_group_id, hook_id))
+    ) -> Result<HookDefinition, Error> {
+        blocking::block_on(self.inner.hook(hook_group_id, hook_id))
     }
 
     /// Same as [`crate::Hooks::hook_url`].
@@ -151,8 +142,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.hook_signed_url(hook_group_id, hook_id, ttl)
     }
 
@@ -163,8 +154,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<HookStatus, rt::Error> {
-        rt::blocking::block_on(self.inner.get_hook_status(hook_group_id, hook_id))
+    ) -> Result<HookStatus, Error> {
+        blocking::block_on(self.inner.get_hook_status(hook_group_id, hook_id))
     }
 
     /// Same as [`crate::Hooks::get_hook_status_url`].
@@ -177,8 +168,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_hook_status_signed_url(hook_group_id, hook_id, ttl)
     }
 
@@ -188,8 +179,8 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         payload: &HookRequest,
-    ) -> Result<HookDefinition, rt::Error> {
-        rt::blocking::block_on(self.inner.create_hook(hook_group_id, hook_id, payload))
+    ) -> Result<HookDefinition, Error> {
+        blocking::block_on(self.inner.create_hook(hook_group_id, hook_id, payload))
     }
 
     /// Blocking [`crate::Hooks::update_hook`].
@@ -198,17 +189,13 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         payload: &HookRequest,
-    ) -> Result<HookDefinition, rt::Error> {
-        rt::blocking::block_on(self.inner.update_hook(hook_group_id, hook_id, payload))
+    ) -> Result<HookDefinition, Error> {
+        blocking::block_on(self.inner.update_hook(hook_group_id, hook_id, payload))
     }
 
     /// Blocking [`crate::Hooks::remove_hook`].
-    pub fn remove_hook(
-        &self,
-        hook_group_id: &str,
-        hook_id: &str,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.remove_hook(hook_group_id, hook_id))
+    pub fn remove_hook(&self, hook_group_id: &str, hook_id: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.remove_hook(hook_group_id, hook_id))
     }
 
     /// Blocking [`crate::Hooks::trigger_hook`].
@@ -216,9 +203,9 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        payload: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<TriggerHookResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.trigger_hook(hook_group_id, hook_id, payload))
+        payload: &BTreeMap<String, Value>,
+    ) -> Result<TriggerHookResponse, Error> {
+        blocking::block_on(self.inner.trigger_hook(hook_group_id, hook_id, payload))
     }
 
     /// Blocking [`crate::Hooks::get_trigger_token`].
@@ -226,8 +213,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<TriggerTokenResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_trigger_token(hook_group_id, hook_id))
+    ) -> Result<TriggerTokenResponse, Error> {
+        blocking::block_on(self.inner.get_trigger_token(hook_group_id, hook_id))
     }
 
     /// Same as [`crate::Hooks::get_trigger_token_url`].
@@ -240,8 +227,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_trigger_token_signed_url(hook_group_id, hook_id, ttl)
     }
 
@@ -250,8 +237,8 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<TriggerTokenResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.reset_trigger_token(hook_group_id, hook_id))
+    ) -> Result<TriggerTokenResponse, Error> {
+        blocking::block_on(self.inner.reset_trigger_token(hook_group_id, hook_id))
     }
 
     /// Blocking [`crate::Hooks::trigger_hook_with_token`].
@@ -260,9 +247,9 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         token: &str,
-        payload: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<TriggerHookResponse, rt::Error> {
-        rt::blocking::block_on(
+        payload: &BTreeMap<String, Value>,
+    ) -> Result<TriggerHookResponse, Error> {
+        blocking::block_on(
             self.inner.trigger_hook_with_token(hook_group_id, hook_id, token, payload),
         )
     }
@@ -274,8 +261,8 @@ impl Hooks {
         hook_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListLastFiresResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListLastFiresResponse, Error> {
+        blocking::block_on(
             self.inner.list_last_fires(hook_group_id, hook_id, continuation_token, limit),
         )
     }
@@ -298,8 +285,8 @@ impl Hooks {
         hook_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_last_fires_signed_url(
                 hook_group_id,
@@ -316,15 +303,13 @@ impl Hooks {
         hook_group_id: &'a str,
         hook_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListLastFiresResponse, rt::Error>> + 'a {
-        rt::blocking::iter(
-            self.inner.list_last_fires_pages(hook_group_id, hook_id, limit),
-        )
+    ) -> impl Iterator<Item = Result<ListLastFiresResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_last_fires_pages(hook_group_id, hook_id, limit))
     }
 
     /// Blocking [`crate::Hooks::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Hooks::heartbeat_url`].
@@ -333,10 +318,7 @@ impl Hooks {
     }
 
     /// Same as [`crate::Hooks::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -9,8 +9,12 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`HooksEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::PulseHookChangedMessage;
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-hooks/v1/";
@@ -43,13 +47,13 @@ impl HookCreated {
 }
 
 impl Binding for HookCreated {
-    type Message = crate::PulseHookChangedMessage;
+    type Message = PulseHookChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -82,13 +86,13 @@ impl HookUpdated {
 }
 
 impl Binding for HookUpdated {
-    type Message = crate::PulseHookChangedMessage;
+    type Message = PulseHookChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-updated"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -121,13 +125,13 @@ impl HookDeleted {
 }
 
 impl Binding for HookDeleted {
-    type Message = crate::PulseHookChangedMessage;
+    type Message = PulseHookChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-hooks/v1/hook-deleted"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.reserved.as_deref()])
     }
 }
@@ -141,21 +145,21 @@ pub enum HooksEvent {
         /// The routing key's fields.
         key: HookCreated,
         /// The message.
-        body: crate::PulseHookChangedMessage,
+        body: PulseHookChangedMessage,
     },
     /// Hook Updated Messages (`exchange/taskcluster-hooks/v1/hook-updated`).
     HookUpdated {
         /// The routing key's fields.
         key: HookUpdated,
         /// The message.
-        body: crate::PulseHookChangedMessage,
+        body: PulseHookChangedMessage,
     },
     /// Hook Deleted Messages (`exchange/taskcluster-hooks/v1/hook-deleted`).
     HookDeleted {
         /// The routing key's fields.
         key: HookDeleted,
         /// The message.
-        body: crate::PulseHookChangedMessage,
+        body: PulseHookChangedMessage,
     },
 }
 
@@ -172,8 +176,8 @@ impl Event for HooksEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-hooks/v1/hook-created" => {

@@ -23,14 +23,21 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
+use serde_json::Value;
 
 /// Client of Hooks Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Hooks {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Hooks {
@@ -41,19 +48,19 @@ impl Hooks {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -63,7 +70,7 @@ impl Hooks {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -75,16 +82,13 @@ impl Hooks {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -93,7 +97,7 @@ impl Hooks {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -105,16 +109,13 @@ impl Hooks {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -123,7 +124,7 @@ impl Hooks {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -135,16 +136,13 @@ impl Hooks {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// List hook groups
@@ -156,7 +154,7 @@ impl Hooks {
     /// Required scopes:
     ///
     /// - `hooks:list-hooks:`
-    pub async fn list_hook_groups(&self) -> Result<ListHookGroupsResponse, rt::Error> {
+    pub async fn list_hook_groups(&self) -> Result<ListHookGroupsResponse, Error> {
         let req = Self::list_hook_groups_request();
         self.client.call_json(req).await
     }
@@ -168,16 +166,13 @@ impl Hooks {
     }
 
     /// The URL of [`Self::list_hook_groups`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn list_hook_groups_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn list_hook_groups_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::list_hook_groups_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn list_hook_groups_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("hooks"))
+    fn list_hook_groups_request() -> Request {
+        Request::new(Method::GET, String::from("hooks"))
     }
 
     /// List hooks in a given group
@@ -193,7 +188,7 @@ impl Hooks {
     pub async fn list_hooks(
         &self,
         hook_group_id: &str,
-    ) -> Result<ListHooksResponse, rt::Error> {
+    ) -> Result<ListHooksResponse, Error> {
         let req = Self::list_hooks_request(hook_group_id);
         self.client.call_json(req).await
     }
@@ -208,16 +203,16 @@ impl Hooks {
     pub fn list_hooks_signed_url(
         &self,
         hook_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_hooks_request(hook_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn list_hooks_request(hook_group_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("hooks/{}", rt::urls::encode_path_segment(hook_group_id)),
+    fn list_hooks_request(hook_group_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("hooks/{}", urls::encode_path_segment(hook_group_id)),
         )
     }
 
@@ -235,7 +230,7 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<HookDefinition, rt::Error> {
+    ) -> Result<HookDefinition, Error> {
         let req = Self::hook_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
@@ -251,18 +246,18 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::hook_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn hook_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn hook_request(hook_group_id: &str, hook_id: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "hooks/{}/{}", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
+                "hooks/{}/{}", urls::encode_path_segment(hook_group_id),
+                urls::encode_path_segment(hook_id)
             ),
         )
     }
@@ -286,7 +281,7 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<HookStatus, rt::Error> {
+    ) -> Result<HookStatus, Error> {
         let req = Self::get_hook_status_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
@@ -302,18 +297,18 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_hook_status_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_hook_status_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn get_hook_status_request(hook_group_id: &str, hook_id: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "hooks/{}/{}/status", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
+                "hooks/{}/{}/status", urls::encode_path_segment(hook_group_id),
+                urls::encode_path_segment(hook_id)
             ),
         )
     }
@@ -338,12 +333,12 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         payload: &HookRequest,
-    ) -> Result<HookDefinition, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<HookDefinition, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "hooks/{}/{}", rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id)
+                    "hooks/{}/{}", urls::encode_path_segment(hook_group_id),
+                    urls::encode_path_segment(hook_id)
                 ),
             )
             .json(payload)?;
@@ -367,12 +362,12 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         payload: &HookRequest,
-    ) -> Result<HookDefinition, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<HookDefinition, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "hooks/{}/{}", rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id)
+                    "hooks/{}/{}", urls::encode_path_segment(hook_group_id),
+                    urls::encode_path_segment(hook_id)
                 ),
             )
             .json(payload)?;
@@ -392,12 +387,12 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
             format!(
-                "hooks/{}/{}", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
+                "hooks/{}/{}", urls::encode_path_segment(hook_group_id),
+                urls::encode_path_segment(hook_id)
             ),
         );
         self.client.call(req).await.map(drop)
@@ -423,13 +418,13 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        payload: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<TriggerHookResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        payload: &BTreeMap<String, Value>,
+    ) -> Result<TriggerHookResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "hooks/{}/{}/trigger", rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id)
+                    "hooks/{}/{}/trigger", urls::encode_path_segment(hook_group_id),
+                    urls::encode_path_segment(hook_id)
                 ),
             )
             .json(payload)?;
@@ -450,7 +445,7 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<TriggerTokenResponse, rt::Error> {
+    ) -> Result<TriggerTokenResponse, Error> {
         let req = Self::get_trigger_token_request(hook_group_id, hook_id);
         self.client.call_json(req).await
     }
@@ -466,18 +461,18 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_trigger_token_request(hook_group_id, hook_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_trigger_token_request(hook_group_id: &str, hook_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn get_trigger_token_request(hook_group_id: &str, hook_id: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "hooks/{}/{}/token", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
+                "hooks/{}/{}/token", urls::encode_path_segment(hook_group_id),
+                urls::encode_path_segment(hook_id)
             ),
         )
     }
@@ -496,12 +491,12 @@ impl Hooks {
         &self,
         hook_group_id: &str,
         hook_id: &str,
-    ) -> Result<TriggerTokenResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
+    ) -> Result<TriggerTokenResponse, Error> {
+        let req = Request::new(
+            Method::POST,
             format!(
-                "hooks/{}/{}/token", rt::urls::encode_path_segment(hook_group_id),
-                rt::urls::encode_path_segment(hook_id)
+                "hooks/{}/{}/token", urls::encode_path_segment(hook_group_id),
+                urls::encode_path_segment(hook_id)
             ),
         );
         self.client.call_json(req).await
@@ -524,15 +519,13 @@ impl Hooks {
         hook_group_id: &str,
         hook_id: &str,
         token: &str,
-        payload: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> Result<TriggerHookResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+        payload: &BTreeMap<String, Value>,
+    ) -> Result<TriggerHookResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "hooks/{}/{}/trigger/{}",
-                    rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id),
-                    rt::urls::encode_path_segment(token)
+                    "hooks/{}/{}/trigger/{}", urls::encode_path_segment(hook_group_id),
+                    urls::encode_path_segment(hook_id), urls::encode_path_segment(token)
                 ),
             )
             .json(payload)?;
@@ -557,7 +550,7 @@ impl Hooks {
         hook_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListLastFiresResponse, rt::Error> {
+    ) -> Result<ListLastFiresResponse, Error> {
         let req = Self::list_last_fires_request(
             hook_group_id,
             hook_id,
@@ -591,8 +584,8 @@ impl Hooks {
         hook_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_last_fires_request(
             hook_group_id,
             hook_id,
@@ -607,13 +600,12 @@ impl Hooks {
         hook_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "hooks/{}/{}/last-fires",
-                    rt::urls::encode_path_segment(hook_group_id),
-                    rt::urls::encode_path_segment(hook_id)
+                    "hooks/{}/{}/last-fires", urls::encode_path_segment(hook_group_id),
+                    urls::encode_path_segment(hook_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -626,10 +618,8 @@ impl Hooks {
         hook_group_id: &'a str,
         hook_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListLastFiresResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListLastFiresResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_last_fires(hook_group_id, hook_id, token.as_deref(), limit).await
         })
     }
@@ -642,7 +632,7 @@ impl Hooks {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -654,20 +644,17 @@ impl Hooks {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for ListLastFiresResponse {
+impl Paginated for ListLastFiresResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

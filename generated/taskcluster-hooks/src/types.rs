@@ -3,10 +3,19 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// Hook groups
 ///
 /// List of `hookGroupIds`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListHookGroupsResponse {
     /// Groups
     ///
@@ -17,7 +26,7 @@ pub struct ListHookGroupsResponse {
 /// Hook list
 ///
 /// List of hooks
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListHooksResponse {
     /// Hooks
     ///
@@ -28,7 +37,7 @@ pub struct ListHooksResponse {
 /// Hook definition
 ///
 /// Definition of a hook that will create tasks when defined events occur.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookDefinition {
     /// List of Bindings
     ///
@@ -61,19 +70,19 @@ pub struct HookDefinition {
     /// Template for the task definition.  This is rendered using [JSON-e](https://json-e.js.org/)
     /// as described in [firing hooks](/docs/reference/core/hooks/firing-hooks) to produce
     /// a task definition that is submitted to the Queue service.
-    pub task: std::collections::BTreeMap<String, serde_json::Value>,
+    pub task: BTreeMap<String, Value>,
     /// JSON Schema used to validate payloads supplied when firing the hook.
     /// API calls and webhooks are rejected when their payloads fail validation.
     /// Pulse messages that match the hook's bindings are discarded without
     /// creating a task when their payloads fail validation.
     #[serde(rename = "triggerSchema")]
-    pub trigger_schema: std::collections::BTreeMap<String, serde_json::Value>,
+    pub trigger_schema: BTreeMap<String, Value>,
 }
 
 /// Binding
 ///
 /// Exchange and RoutingKeyPattern for each binding
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Binding {
     /// - Minimum length: `1`
     pub exchange: String,
@@ -96,7 +105,7 @@ impl Binding {
 }
 
 /// Hook Metadata
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookMetadata {
     /// Description
     ///
@@ -151,7 +160,7 @@ impl HookMetadata {
 /// Hook status response
 ///
 /// A snapshot of the current status of a hook.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookStatus {
     /// Information about the last time this hook fired.  This property is only present
     /// if the hook has fired at least once.
@@ -165,7 +174,7 @@ pub struct HookStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub next_scheduled_date: Option<apigen_runtime::Time>,
+    pub next_scheduled_date: Option<Time>,
 }
 
 /// Information about the last time this hook fired.  This property is only present
@@ -179,12 +188,12 @@ pub enum HookStatusLastFire {
     /// `result: no-fire`
     NoFire(NoFire),
     /// A `result` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for HookStatusLastFire {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for HookStatusLastFire {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "result")]
         enum Known<'a> {
             #[serde(rename = "success")]
@@ -195,20 +204,16 @@ impl serde::Serialize for HookStatusLastFire {
             NoFire(&'a NoFire),
         }
         match self {
-            Self::Success(x) => {
-                serde::Serialize::serialize(&Known::Success(x), serializer)
-            }
-            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
-            Self::NoFire(x) => serde::Serialize::serialize(&Known::NoFire(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Success(x) => Serialize::serialize(&Known::Success(x), serializer),
+            Self::Error(x) => Serialize::serialize(&Known::Error(x), serializer),
+            Self::NoFire(x) => Serialize::serialize(&Known::NoFire(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for HookStatusLastFire {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for HookStatusLastFire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "result")]
         enum Known {
             #[serde(rename = "success")]
@@ -218,13 +223,11 @@ impl<'de> serde::Deserialize<'de> for HookStatusLastFire {
             #[serde(rename = "no-fire")]
             NoFire(NoFire),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("result").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("result").and_then(Value::as_str) {
             Some("success" | "error" | "no-fire") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Success(x) => Self::Success(x),
@@ -241,7 +244,7 @@ impl<'de> serde::Deserialize<'de> for HookStatusLastFire {
 /// Successful Fire
 ///
 /// Information about a successful firing of the hook
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuccessfulFire {
     /// The task created
     ///
@@ -249,30 +252,30 @@ pub struct SuccessfulFire {
     #[serde(rename = "taskId")]
     pub task_id: String,
     /// The time the task was created.  This will not necessarily match `task.created`.
-    pub time: apigen_runtime::Time,
+    pub time: Time,
 }
 
 /// Failed Fire
 ///
 /// Information about an unsuccessful firing of the hook
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailedFire {
     /// The error that occurred when firing the task.  This is typically,
     /// but not always, an API error message.
-    pub error: std::collections::BTreeMap<String, serde_json::Value>,
+    pub error: BTreeMap<String, Value>,
     /// The time the task was created.  This will not necessarily match `task.created`.
-    pub time: apigen_runtime::Time,
+    pub time: Time,
 }
 
 /// No Fire
 ///
 /// Information about no firing of the hook (e.g., a new hook)
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NoFire {}
 /// Hook creation request
 ///
 /// Definition of a hook that can create tasks at defined times.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookRequest {
     /// List of Bindings
     ///
@@ -304,7 +307,7 @@ pub struct HookRequest {
     /// Template for the task definition.  This is rendered using [JSON-e](https://json-e.js.org/)
     /// as described in [firing hooks](/docs/reference/core/hooks/firing-hooks) to produce
     /// a task definition that is submitted to the Queue service.
-    pub task: std::collections::BTreeMap<String, serde_json::Value>,
+    pub task: BTreeMap<String, Value>,
     /// JSON Schema used to validate payloads supplied when firing the hook.
     /// API calls and webhooks are rejected when their payloads fail validation.
     /// Pulse messages that match the hook's bindings are discarded without
@@ -315,7 +318,7 @@ pub struct HookRequest {
     ///
     /// - Default: `{"additionalProperties":false,"type":"object"}`
     #[serde(rename = "triggerSchema", default, skip_serializing_if = "Option::is_none")]
-    pub trigger_schema: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub trigger_schema: Option<BTreeMap<String, Value>>,
 }
 
 impl HookRequest {
@@ -359,7 +362,7 @@ impl HookRequest {
     /// Sets `task` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_task(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.task = v;
@@ -369,7 +372,7 @@ impl HookRequest {
     /// Sets `triggerSchema` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_trigger_schema(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.trigger_schema = Some(v);
@@ -383,7 +386,7 @@ impl HookRequest {
 ///
 /// In most cases, this gives a `taskId`, but in cases where the hook template
 /// does not generate a task, it is an empty object with no `taskId`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TriggerHookResponse {
     /// Response identifying the created task
@@ -391,11 +394,11 @@ pub enum TriggerHookResponse {
     /// Empty response indicating no task was created
     Empty(TriggerHookResponseEmpty),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Response identifying the created task
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriggerHookResponseWithTaskId {
     /// Another copy of the taskId, at the location where it was published in
     /// Taskcluster versions before v42.  Prefer to use the top-level property,
@@ -414,7 +417,7 @@ pub struct TriggerHookResponseWithTaskId {
 /// Another copy of the taskId, at the location where it was published in
 /// Taskcluster versions before v42.  Prefer to use the top-level property,
 /// as `status.taskId` may be removed in future versions.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TriggerHookResponseWithTaskIdStatus {
     /// - Pattern: `"^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$"`
     #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
@@ -422,19 +425,19 @@ pub struct TriggerHookResponseWithTaskIdStatus {
 }
 
 /// Empty response indicating no task was created
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TriggerHookResponseEmpty {}
 /// trigger token response
 ///
 /// Secret token for a trigger
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TriggerTokenResponse {
     /// Token
     pub token: String,
 }
 
-impl std::fmt::Debug for TriggerTokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for TriggerTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TriggerTokenResponse").field("token", &"***").finish()
     }
 }
@@ -442,7 +445,7 @@ impl std::fmt::Debug for TriggerTokenResponse {
 /// LastFires list
 ///
 /// List of lastFires
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListLastFiresResponse {
     /// Continuation Token
     ///
@@ -461,7 +464,7 @@ pub struct ListLastFiresResponse {
 }
 
 /// Generated from `schemas/hooks/v1/list-lastFires-response.json#/properties/lastFires/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListLastFiresResponseLastFire {
     /// The error that occurred when firing the task. This is typically,
     /// but not always, an API error message.
@@ -482,7 +485,7 @@ pub struct ListLastFiresResponseLastFire {
     pub result: ListLastFiresResponseLastFireResult,
     /// Time when the task was created
     #[serde(rename = "taskCreateTime")]
-    pub task_create_time: apigen_runtime::Time,
+    pub task_create_time: Time,
     /// Task Identifier
     ///
     /// Unique task identifier, this is UUID encoded as
@@ -500,7 +503,7 @@ pub struct ListLastFiresResponseLastFire {
 }
 
 /// Generated from `schemas/hooks/v1/list-lastFires-response.json#/properties/lastFires/items/properties/firedBy`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ListLastFiresResponseLastFireFiredBy {
     /// `schedule`
     #[serde(rename = "schedule")]
@@ -532,14 +535,14 @@ impl ListLastFiresResponseLastFireFiredBy {
     }
 }
 
-impl std::fmt::Display for ListLastFiresResponseLastFireFiredBy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ListLastFiresResponseLastFireFiredBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ListLastFiresResponseLastFireFiredBy {
-    type Err = std::convert::Infallible;
+impl FromStr for ListLastFiresResponseLastFireFiredBy {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -555,7 +558,7 @@ impl std::str::FromStr for ListLastFiresResponseLastFireFiredBy {
 }
 
 /// Information about success or failure of firing of the hook
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ListLastFiresResponseLastFireResult {
     /// `success`
     #[serde(rename = "success")]
@@ -579,14 +582,14 @@ impl ListLastFiresResponseLastFireResult {
     }
 }
 
-impl std::fmt::Display for ListLastFiresResponseLastFireResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ListLastFiresResponseLastFireResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ListLastFiresResponseLastFireResult {
-    type Err = std::convert::Infallible;
+impl FromStr for ListLastFiresResponseLastFireResult {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -602,7 +605,7 @@ impl std::str::FromStr for ListLastFiresResponseLastFireResult {
 /// Task state derived from tasks last run status.
 /// This value can change through time as tasks are being scheduled, run and re-run.
 /// If task doesn't exist or was just created, this value will default to `unknown`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ListLastFiresResponseLastFireTaskState {
     /// `unknown`
     #[serde(rename = "unknown")]
@@ -646,14 +649,14 @@ impl ListLastFiresResponseLastFireTaskState {
     }
 }
 
-impl std::fmt::Display for ListLastFiresResponseLastFireTaskState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ListLastFiresResponseLastFireTaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ListLastFiresResponseLastFireTaskState {
-    type Err = std::convert::Infallible;
+impl FromStr for ListLastFiresResponseLastFireTaskState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -674,7 +677,7 @@ impl std::str::FromStr for ListLastFiresResponseLastFireTaskState {
 /// Hook Changed Message
 ///
 /// Message reporting that a hook has changed
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseHookChangedMessage {
     /// `hookGroupId` of the hook that was changed
     #[serde(rename = "hookGroupId")]
@@ -684,5 +687,5 @@ pub struct PulseHookChangedMessage {
     pub hook_id: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }

@@ -5,10 +5,14 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    IndexedTaskResponse, InsertTaskRequest, ListNamespacesResponse, ListTasksAtIndex,
+    ListTasksResponse,
+};
 
 /// Client of Index Service.
 ///
@@ -20,14 +24,14 @@ pub struct Index {
 
 impl Index {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Index::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Index::from_env()?,
         })
@@ -39,8 +43,8 @@ impl Index {
     }
 
     /// Blocking [`crate::Index::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Index::ping_url`].
@@ -49,16 +53,13 @@ impl Index {
     }
 
     /// Same as [`crate::Index::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Index::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Index::lbheartbeat_url`].
@@ -67,16 +68,13 @@ impl Index {
     }
 
     /// Same as [`crate::Index::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Index::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Index::version_url`].
@@ -85,16 +83,13 @@ impl Index {
     }
 
     /// Same as [`crate::Index::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::Index::find_task`].
-    pub fn find_task(&self, index_path: &str) -> Result<IndexedTaskResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.find_task(index_path))
+    pub fn find_task(&self, index_path: &str) -> Result<IndexedTaskResponse, Error> {
+        blocking::block_on(self.inner.find_task(index_path))
     }
 
     /// Same as [`crate::Index::find_task_url`].
@@ -106,8 +101,8 @@ impl Index {
     pub fn find_task_signed_url(
         &self,
         index_path: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.find_task_signed_url(index_path, ttl)
     }
 
@@ -117,8 +112,8 @@ impl Index {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &ListTasksAtIndex,
-    ) -> Result<ListTasksResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListTasksResponse, Error> {
+        blocking::block_on(
             self.inner.find_tasks_at_index(continuation_token, limit, payload),
         )
     }
@@ -128,8 +123,8 @@ impl Index {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a ListTasksAtIndex,
-    ) -> impl Iterator<Item = Result<ListTasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.find_tasks_at_index_pages(limit, payload))
+    ) -> impl Iterator<Item = Result<ListTasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.find_tasks_at_index_pages(limit, payload))
     }
 
     /// Blocking [`crate::Index::list_namespaces`].
@@ -138,8 +133,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListNamespacesResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListNamespacesResponse, Error> {
+        blocking::block_on(
             self.inner.list_namespaces(namespace, continuation_token, limit),
         )
     }
@@ -160,8 +155,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_namespaces_signed_url(namespace, continuation_token, limit, ttl)
     }
 
@@ -170,8 +165,8 @@ impl Index {
         &'a self,
         namespace: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListNamespacesResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_namespaces_pages(namespace, limit))
+    ) -> impl Iterator<Item = Result<ListNamespacesResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_namespaces_pages(namespace, limit))
     }
 
     /// Blocking [`crate::Index::list_tasks`].
@@ -180,10 +175,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTasksResponse, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.list_tasks(namespace, continuation_token, limit),
-        )
+    ) -> Result<ListTasksResponse, Error> {
+        blocking::block_on(self.inner.list_tasks(namespace, continuation_token, limit))
     }
 
     /// Same as [`crate::Index::list_tasks_url`].
@@ -202,8 +195,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_tasks_signed_url(namespace, continuation_token, limit, ttl)
     }
 
@@ -212,8 +205,8 @@ impl Index {
         &'a self,
         namespace: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListTasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_tasks_pages(namespace, limit))
+    ) -> impl Iterator<Item = Result<ListTasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_tasks_pages(namespace, limit))
     }
 
     /// Blocking [`crate::Index::insert_task`].
@@ -221,13 +214,13 @@ impl Index {
         &self,
         namespace: &str,
         payload: &InsertTaskRequest,
-    ) -> Result<IndexedTaskResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.insert_task(namespace, payload))
+    ) -> Result<IndexedTaskResponse, Error> {
+        blocking::block_on(self.inner.insert_task(namespace, payload))
     }
 
     /// Blocking [`crate::Index::delete_task`].
-    pub fn delete_task(&self, namespace: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.delete_task(namespace))
+    pub fn delete_task(&self, namespace: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.delete_task(namespace))
     }
 
     /// Blocking [`crate::Index::find_artifact_from_task`].
@@ -235,8 +228,8 @@ impl Index {
         &self,
         index_path: &str,
         name: &str,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.find_artifact_from_task(index_path, name))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.find_artifact_from_task(index_path, name))
     }
 
     /// Same as [`crate::Index::find_artifact_from_task_url`].
@@ -249,14 +242,14 @@ impl Index {
         &self,
         index_path: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.find_artifact_from_task_signed_url(index_path, name, ttl)
     }
 
     /// Blocking [`crate::Index::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Index::heartbeat_url`].
@@ -265,10 +258,7 @@ impl Index {
     }
 
     /// Same as [`crate::Index::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

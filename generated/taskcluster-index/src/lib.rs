@@ -28,14 +28,19 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Index Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Index {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Index {
@@ -46,19 +51,19 @@ impl Index {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -68,7 +73,7 @@ impl Index {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -80,16 +85,13 @@ impl Index {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -98,7 +100,7 @@ impl Index {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -110,16 +112,13 @@ impl Index {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -128,7 +127,7 @@ impl Index {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -140,16 +139,13 @@ impl Index {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Find Indexed Task
@@ -165,7 +161,7 @@ impl Index {
     pub async fn find_task(
         &self,
         index_path: &str,
-    ) -> Result<IndexedTaskResponse, rt::Error> {
+    ) -> Result<IndexedTaskResponse, Error> {
         let req = Self::find_task_request(index_path);
         self.client.call_json(req).await
     }
@@ -180,16 +176,16 @@ impl Index {
     pub fn find_task_signed_url(
         &self,
         index_path: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::find_task_request(index_path);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn find_task_request(index_path: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}", rt::urls::encode_path_segment(index_path)),
+    fn find_task_request(index_path: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task/{}", urls::encode_path_segment(index_path)),
         )
     }
 
@@ -216,11 +212,8 @@ impl Index {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &ListTasksAtIndex,
-    ) -> Result<ListTasksResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("tasks/indexes"),
-            )
+    ) -> Result<ListTasksResponse, Error> {
+        let req = Request::new(Method::POST, String::from("tasks/indexes"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
             .json(payload)?;
@@ -232,10 +225,8 @@ impl Index {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a ListTasksAtIndex,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListTasksResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListTasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.find_tasks_at_index(token.as_deref(), limit, payload).await
         })
     }
@@ -260,7 +251,7 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListNamespacesResponse, rt::Error> {
+    ) -> Result<ListNamespacesResponse, Error> {
         let req = Self::list_namespaces_request(namespace, continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -282,8 +273,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_namespaces_request(namespace, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -292,10 +283,10 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("namespaces/{}", rt::urls::encode_path_segment(namespace)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("namespaces/{}", urls::encode_path_segment(namespace)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -306,10 +297,8 @@ impl Index {
         &'a self,
         namespace: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListNamespacesResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListNamespacesResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_namespaces(namespace, token.as_deref(), limit).await
         })
     }
@@ -337,7 +326,7 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTasksResponse, rt::Error> {
+    ) -> Result<ListTasksResponse, Error> {
         let req = Self::list_tasks_request(namespace, continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -359,8 +348,8 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_tasks_request(namespace, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -369,10 +358,10 @@ impl Index {
         namespace: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("tasks/{}", rt::urls::encode_path_segment(namespace)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("tasks/{}", urls::encode_path_segment(namespace)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -383,10 +372,8 @@ impl Index {
         &'a self,
         namespace: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListTasksResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListTasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_tasks(namespace, token.as_deref(), limit).await
         })
     }
@@ -408,10 +395,10 @@ impl Index {
         &self,
         namespace: &str,
         payload: &InsertTaskRequest,
-    ) -> Result<IndexedTaskResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("task/{}", rt::urls::encode_path_segment(namespace)),
+    ) -> Result<IndexedTaskResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("task/{}", urls::encode_path_segment(namespace)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -429,10 +416,10 @@ impl Index {
     /// Required scopes:
     ///
     /// - `index:delete-task:<namespace>`
-    pub async fn delete_task(&self, namespace: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
-            format!("task/{}", rt::urls::encode_path_segment(namespace)),
+    pub async fn delete_task(&self, namespace: &str) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
+            format!("task/{}", urls::encode_path_segment(namespace)),
         );
         self.client.call(req).await.map(drop)
     }
@@ -463,7 +450,7 @@ impl Index {
         &self,
         index_path: &str,
         name: &str,
-    ) -> Result<(), rt::Error> {
+    ) -> Result<(), Error> {
         let req = Self::find_artifact_from_task_request(index_path, name);
         self.client.call(req).await.map(drop)
     }
@@ -479,18 +466,18 @@ impl Index {
         &self,
         index_path: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::find_artifact_from_task_request(index_path, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn find_artifact_from_task_request(index_path: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn find_artifact_from_task_request(index_path: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/artifacts/{}", rt::urls::encode_path_segment(index_path),
-                rt::urls::encode_path_segment(name)
+                "task/{}/artifacts/{}", urls::encode_path_segment(index_path),
+                urls::encode_path_segment(name)
             ),
         )
     }
@@ -503,7 +490,7 @@ impl Index {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -515,26 +502,23 @@ impl Index {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for ListTasksResponse {
+impl Paginated for ListTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListNamespacesResponse {
+impl Paginated for ListNamespacesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

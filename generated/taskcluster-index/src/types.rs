@@ -3,19 +3,25 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Indexed Task Response
 ///
 /// Representation of an indexed task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexedTaskResponse {
     /// Task Specific Data
     ///
     /// Data that was reported with the task. This is an arbitrary JSON object.
-    pub data: std::collections::BTreeMap<String, serde_json::Value>,
+    pub data: BTreeMap<String, Value>,
     /// Expiration
     ///
     /// Date at which this entry expires from the task index.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Namespace of the indexed task, used to find the indexed task in the index.
     ///
     /// - Maximum length: `255`
@@ -40,7 +46,7 @@ pub struct IndexedTaskResponse {
 /// List Tasks At Index Request
 ///
 /// Request to list tasks at the given indexes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTasksAtIndex {
     /// - Default: `[]`
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +64,7 @@ impl ListTasksAtIndex {
 /// List Tasks Response
 ///
 /// Representation of an indexed task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTasksResponse {
     /// Continuation Token
     ///
@@ -82,17 +88,17 @@ pub struct ListTasksResponse {
 /// Task
 ///
 /// Representation of a task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTasksResponseTask {
     /// Task Specific Data
     ///
     /// Data that was reported with the task. This is an arbitrary JSON
     /// object.
-    pub data: std::collections::BTreeMap<String, serde_json::Value>,
+    pub data: BTreeMap<String, Value>,
     /// Expiration
     ///
     /// Date at which this entry expires from the task index.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Namespace
     ///
     /// Index path of the task.
@@ -118,7 +124,7 @@ pub struct ListTasksResponseTask {
 /// List Namespaces Response
 ///
 /// Response from a request to list namespaces within a given namespace.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListNamespacesResponse {
     /// Continuation Token
     ///
@@ -142,13 +148,13 @@ pub struct ListNamespacesResponse {
 /// Namespace
 ///
 /// Representation of a namespace that contains indexed tasks.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListNamespacesResponseNamespace {
     /// Expiration
     ///
     /// Date at which this entry, and by implication all entries below it,
     /// expires from the task index.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Name of namespace within it's parent namespace.
     pub name: String,
     /// Namespace
@@ -163,18 +169,18 @@ pub struct ListNamespacesResponseNamespace {
 /// Insert Task Request
 ///
 /// Representation of the index entry to insert.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InsertTaskRequest {
     /// Task Specific Data
     ///
     /// This is an arbitrary JSON object. Feel free to put whatever data you want
     /// here, but do limit it, you'll get errors if you store more than 32KB.
     /// So stay well, below that limit.
-    pub data: std::collections::BTreeMap<String, serde_json::Value>,
+    pub data: BTreeMap<String, Value>,
     /// Expiration
     ///
     /// Date at which this entry expires from the task index.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Rank
     ///
     /// If multiple tasks are indexed with the same `namespace` the task with the
@@ -195,7 +201,7 @@ pub struct InsertTaskRequest {
 impl InsertTaskRequest {
     /// From the required fields; optional fields start unset. `data` starts empty: set it with [`Self::with_data`].
     pub fn new(
-        expires: impl Into<apigen_runtime::Time>,
+        expires: impl Into<Time>,
         rank: impl Into<f64>,
         task_id: impl Into<String>,
     ) -> Self {
@@ -210,7 +216,7 @@ impl InsertTaskRequest {
     /// Sets `data` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_data(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.data = v;

@@ -5,10 +5,14 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    EmailRequest, MatrixRequest, NotificationAddress, NotificationAddressList,
+    PulseRequest, SlackRequest,
+};
 
 /// Client of Notification Service.
 ///
@@ -20,14 +24,14 @@ pub struct Notify {
 
 impl Notify {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Notify::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Notify::from_env()?,
         })
@@ -39,8 +43,8 @@ impl Notify {
     }
 
     /// Blocking [`crate::Notify::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Notify::ping_url`].
@@ -49,16 +53,13 @@ impl Notify {
     }
 
     /// Same as [`crate::Notify::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Notify::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Notify::lbheartbeat_url`].
@@ -67,16 +68,13 @@ impl Notify {
     }
 
     /// Same as [`crate::Notify::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Notify::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Notify::version_url`].
@@ -85,47 +83,44 @@ impl Notify {
     }
 
     /// Same as [`crate::Notify::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::Notify::email`].
-    pub fn email(&self, payload: &EmailRequest) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.email(payload))
+    pub fn email(&self, payload: &EmailRequest) -> Result<(), Error> {
+        blocking::block_on(self.inner.email(payload))
     }
 
     /// Blocking [`crate::Notify::pulse`].
-    pub fn pulse(&self, payload: &PulseRequest) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.pulse(payload))
+    pub fn pulse(&self, payload: &PulseRequest) -> Result<(), Error> {
+        blocking::block_on(self.inner.pulse(payload))
     }
 
     /// Blocking [`crate::Notify::matrix`].
-    pub fn matrix(&self, payload: &MatrixRequest) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.matrix(payload))
+    pub fn matrix(&self, payload: &MatrixRequest) -> Result<(), Error> {
+        blocking::block_on(self.inner.matrix(payload))
     }
 
     /// Blocking [`crate::Notify::slack`].
-    pub fn slack(&self, payload: &SlackRequest) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.slack(payload))
+    pub fn slack(&self, payload: &SlackRequest) -> Result<(), Error> {
+        blocking::block_on(self.inner.slack(payload))
     }
 
     /// Blocking [`crate::Notify::add_denylist_address`].
     pub fn add_denylist_address(
         &self,
         payload: &NotificationAddress,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.add_denylist_address(payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.add_denylist_address(payload))
     }
 
     /// Blocking [`crate::Notify::delete_denylist_address`].
     pub fn delete_denylist_address(
         &self,
         payload: &NotificationAddress,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.delete_denylist_address(payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.delete_denylist_address(payload))
     }
 
     /// Blocking [`crate::Notify::list_denylist`].
@@ -133,8 +128,8 @@ impl Notify {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<NotificationAddressList, rt::Error> {
-        rt::blocking::block_on(self.inner.list_denylist(continuation_token, limit))
+    ) -> Result<NotificationAddressList, Error> {
+        blocking::block_on(self.inner.list_denylist(continuation_token, limit))
     }
 
     /// Same as [`crate::Notify::list_denylist_url`].
@@ -151,8 +146,8 @@ impl Notify {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_denylist_signed_url(continuation_token, limit, ttl)
     }
 
@@ -160,13 +155,13 @@ impl Notify {
     pub fn list_denylist_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<NotificationAddressList, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_denylist_pages(limit))
+    ) -> impl Iterator<Item = Result<NotificationAddressList, Error>> + 'a {
+        blocking::iter(self.inner.list_denylist_pages(limit))
     }
 
     /// Blocking [`crate::Notify::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Notify::heartbeat_url`].
@@ -175,10 +170,7 @@ impl Notify {
     }
 
     /// Same as [`crate::Notify::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -11,8 +11,12 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`NotifyEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::NotificationMessage;
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-notify/v1/";
@@ -55,13 +59,13 @@ impl Notify {
 }
 
 impl Binding for Notify {
-    type Message = crate::NotificationMessage;
+    type Message = NotificationMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-notify/v1/notification"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(Self::KEY, &[self.topic.as_deref()])
     }
 }
@@ -75,7 +79,7 @@ pub enum NotifyEvent {
         /// The routing key's fields.
         key: Notify,
         /// The message.
-        body: crate::NotificationMessage,
+        body: NotificationMessage,
     },
 }
 
@@ -90,8 +94,8 @@ impl Event for NotifyEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-notify/v1/notification" => {

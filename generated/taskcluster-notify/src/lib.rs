@@ -24,14 +24,19 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Notification Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Notify {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Notify {
@@ -42,19 +47,19 @@ impl Notify {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -64,7 +69,7 @@ impl Notify {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -76,16 +81,13 @@ impl Notify {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -94,7 +96,7 @@ impl Notify {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -106,16 +108,13 @@ impl Notify {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -124,7 +123,7 @@ impl Notify {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -136,16 +135,13 @@ impl Notify {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Send an Email
@@ -165,9 +161,8 @@ impl Notify {
     /// Required scopes:
     ///
     /// - `notify:email:<address>`
-    pub async fn email(&self, payload: &EmailRequest) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("email"))
-            .json(payload)?;
+    pub async fn email(&self, payload: &EmailRequest) -> Result<(), Error> {
+        let req = Request::new(Method::POST, String::from("email")).json(payload)?;
         self.client.call(req).await.map(drop)
     }
 
@@ -184,9 +179,8 @@ impl Notify {
     /// Required scopes:
     ///
     /// - `notify:pulse:<routingKey>`
-    pub async fn pulse(&self, payload: &PulseRequest) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("pulse"))
-            .json(payload)?;
+    pub async fn pulse(&self, payload: &PulseRequest) -> Result<(), Error> {
+        let req = Request::new(Method::POST, String::from("pulse")).json(payload)?;
         self.client.call(req).await.map(drop)
     }
 
@@ -210,9 +204,8 @@ impl Notify {
     /// Required scopes:
     ///
     /// - `notify:matrix-room:<roomId>`
-    pub async fn matrix(&self, payload: &MatrixRequest) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("matrix"))
-            .json(payload)?;
+    pub async fn matrix(&self, payload: &MatrixRequest) -> Result<(), Error> {
+        let req = Request::new(Method::POST, String::from("matrix")).json(payload)?;
         self.client.call(req).await.map(drop)
     }
 
@@ -235,9 +228,8 @@ impl Notify {
     /// Required scopes:
     ///
     /// - `notify:slack-channel:<channelId>`
-    pub async fn slack(&self, payload: &SlackRequest) -> Result<(), rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("slack"))
-            .json(payload)?;
+    pub async fn slack(&self, payload: &SlackRequest) -> Result<(), Error> {
+        let req = Request::new(Method::POST, String::from("slack")).json(payload)?;
         self.client.call(req).await.map(drop)
     }
 
@@ -256,11 +248,8 @@ impl Notify {
     pub async fn add_denylist_address(
         &self,
         payload: &NotificationAddress,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("denylist/add"),
-            )
+    ) -> Result<(), Error> {
+        let req = Request::new(Method::POST, String::from("denylist/add"))
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
@@ -279,11 +268,8 @@ impl Notify {
     pub async fn delete_denylist_address(
         &self,
         payload: &NotificationAddress,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::DELETE,
-                String::from("denylist/delete"),
-            )
+    ) -> Result<(), Error> {
+        let req = Request::new(Method::DELETE, String::from("denylist/delete"))
             .json(payload)?;
         self.client.call(req).await.map(drop)
     }
@@ -313,7 +299,7 @@ impl Notify {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<NotificationAddressList, rt::Error> {
+    ) -> Result<NotificationAddressList, Error> {
         let req = Self::list_denylist_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -333,8 +319,8 @@ impl Notify {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_denylist_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -342,8 +328,8 @@ impl Notify {
     fn list_denylist_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("denylist/list"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("denylist/list"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -352,10 +338,8 @@ impl Notify {
     pub fn list_denylist_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<NotificationAddressList, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<NotificationAddressList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_denylist(token.as_deref(), limit).await
         })
     }
@@ -368,7 +352,7 @@ impl Notify {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -380,20 +364,17 @@ impl Notify {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for NotificationAddressList {
+impl Paginated for NotificationAddressList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

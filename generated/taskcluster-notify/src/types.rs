@@ -3,10 +3,18 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Send Email Request
 ///
 /// Request to send an email
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailRequest {
     /// E-mail address to which the message should be sent
     ///
@@ -76,7 +84,7 @@ impl EmailRequest {
 }
 
 /// Optional link that can be added as a button to the email.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailRequestLink {
     /// Where the link should point to.
     ///
@@ -104,7 +112,7 @@ impl EmailRequestLink {
 /// E-mail html template used to format your content.
 ///
 /// - Default: `"simple"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EmailRequestTemplate {
     /// `simple`
     #[serde(rename = "simple")]
@@ -128,14 +136,14 @@ impl EmailRequestTemplate {
     }
 }
 
-impl std::fmt::Display for EmailRequestTemplate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for EmailRequestTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for EmailRequestTemplate {
-    type Err = std::convert::Infallible;
+impl FromStr for EmailRequestTemplate {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -151,10 +159,10 @@ impl std::str::FromStr for EmailRequestTemplate {
 /// Post Pulse Message Request
 ///
 /// Request to post a message on pulse.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseRequest {
     /// Pulse message to send as plain text.
-    pub message: std::collections::BTreeMap<String, serde_json::Value>,
+    pub message: BTreeMap<String, Value>,
     /// Routing-key to use when posting the message.
     ///
     /// - Maximum length: `255`
@@ -174,7 +182,7 @@ impl PulseRequest {
     /// Sets `message` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_message(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.message = v;
@@ -187,7 +195,7 @@ impl PulseRequest {
 /// Request to send a Matrix notice. Many of these fields are better understood by
 /// checking the matrix spec itself. The precise definitions of these fields is
 /// beyond the scope of this document.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatrixRequest {
     /// Unformatted text that will be displayed in the room if you do not
     /// specify `formattedBody` or if a user's client can not render the format.
@@ -246,7 +254,7 @@ impl MatrixRequest {
 /// types that take `body`/`format`/`formattedBody` are supported.
 ///
 /// - Default: `"m.notice"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MatrixRequestMsgtype {
     /// `m.notice`
     #[serde(rename = "m.notice")]
@@ -274,14 +282,14 @@ impl MatrixRequestMsgtype {
     }
 }
 
-impl std::fmt::Display for MatrixRequestMsgtype {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for MatrixRequestMsgtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for MatrixRequestMsgtype {
-    type Err = std::convert::Infallible;
+impl FromStr for MatrixRequestMsgtype {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -301,14 +309,14 @@ impl std::str::FromStr for MatrixRequestMsgtype {
 /// this request is the `blocks` field which allows you to specify advanced
 /// display layout for messages. This is best understood via the Slack API
 /// documentation.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlackRequest {
     /// An array of Slack attachments. See https://api.slack.com/messaging/composing/layouts#attachments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachments: Option<Vec<serde_json::Value>>,
+    pub attachments: Option<Vec<Value>>,
     /// An array of Slack layout blocks. See https://api.slack.com/reference/block-kit/blocks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocks: Option<Vec<serde_json::Value>>,
+    pub blocks: Option<Vec<Value>>,
     /// The unique Slack channel ID, such as `C123456GZ`.
     /// In the app, this is the last section of the 'copy link' URL for a channel.
     #[serde(rename = "channelId")]
@@ -343,13 +351,13 @@ impl SlackRequest {
     }
 
     /// Sets `attachments`.
-    pub fn with_attachments(mut self, value: impl Into<Vec<serde_json::Value>>) -> Self {
+    pub fn with_attachments(mut self, value: impl Into<Vec<Value>>) -> Self {
         self.attachments = Some(value.into());
         self
     }
 
     /// Sets `blocks`.
-    pub fn with_blocks(mut self, value: impl Into<Vec<serde_json::Value>>) -> Self {
+    pub fn with_blocks(mut self, value: impl Into<Vec<Value>>) -> Self {
         self.blocks = Some(value.into());
         self
     }
@@ -370,7 +378,7 @@ impl SlackRequest {
 /// Notification Type And Address
 ///
 /// Type of notification and its corresponding address.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationAddress {
     #[serde(rename = "notificationAddress")]
     pub notification_address: String,
@@ -392,7 +400,7 @@ impl NotificationAddress {
 }
 
 /// Generated from `schemas/notify/v1/notification-address.json#/properties/notificationType`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NotificationAddressNotificationType {
     /// `email`
     #[serde(rename = "email")]
@@ -424,14 +432,14 @@ impl NotificationAddressNotificationType {
     }
 }
 
-impl std::fmt::Display for NotificationAddressNotificationType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for NotificationAddressNotificationType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for NotificationAddressNotificationType {
-    type Err = std::convert::Infallible;
+impl FromStr for NotificationAddressNotificationType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -449,7 +457,7 @@ impl std::str::FromStr for NotificationAddressNotificationType {
 /// List of notification adresses
 ///
 /// List of notification addresses.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationAddressList {
     /// - Items are unique.
     pub addresses: Vec<NotificationAddress>,
@@ -469,12 +477,12 @@ pub struct NotificationAddressList {
 /// Notification Message
 ///
 /// This can be pretty much anything you want it to be.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NotificationMessage {
     /// Message
     ///
     /// Arbitrary message.
-    pub message: std::collections::BTreeMap<String, serde_json::Value>,
+    pub message: BTreeMap<String, Value>,
     /// Message version
     ///
     /// - One of: `1`

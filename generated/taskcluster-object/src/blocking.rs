@@ -5,10 +5,14 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    CreateUploadRequest, CreateUploadResponse, DownloadObjectRequest,
+    DownloadObjectResponse, FinishUploadRequest, GetObjectResponse,
+};
 
 /// Client of Object Service.
 ///
@@ -20,14 +24,14 @@ pub struct Object {
 
 impl Object {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Object::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Object::from_env()?,
         })
@@ -39,8 +43,8 @@ impl Object {
     }
 
     /// Blocking [`crate::Object::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Object::ping_url`].
@@ -49,16 +53,13 @@ impl Object {
     }
 
     /// Same as [`crate::Object::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Object::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Object::lbheartbeat_url`].
@@ -67,16 +68,13 @@ impl Object {
     }
 
     /// Same as [`crate::Object::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Object::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Object::version_url`].
@@ -85,10 +83,7 @@ impl Object {
     }
 
     /// Same as [`crate::Object::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
@@ -97,8 +92,8 @@ impl Object {
         &self,
         name: &str,
         payload: &CreateUploadRequest,
-    ) -> Result<CreateUploadResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.create_upload(name, payload))
+    ) -> Result<CreateUploadResponse, Error> {
+        blocking::block_on(self.inner.create_upload(name, payload))
     }
 
     /// Blocking [`crate::Object::finish_upload`].
@@ -106,8 +101,8 @@ impl Object {
         &self,
         name: &str,
         payload: &FinishUploadRequest,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.finish_upload(name, payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.finish_upload(name, payload))
     }
 
     /// Blocking [`crate::Object::start_download`].
@@ -115,13 +110,13 @@ impl Object {
         &self,
         name: &str,
         payload: &DownloadObjectRequest,
-    ) -> Result<DownloadObjectResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.start_download(name, payload))
+    ) -> Result<DownloadObjectResponse, Error> {
+        blocking::block_on(self.inner.start_download(name, payload))
     }
 
     /// Blocking [`crate::Object::object`].
-    pub fn object(&self, name: &str) -> Result<GetObjectResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.object(name))
+    pub fn object(&self, name: &str) -> Result<GetObjectResponse, Error> {
+        blocking::block_on(self.inner.object(name))
     }
 
     /// Same as [`crate::Object::object_url`].
@@ -130,17 +125,13 @@ impl Object {
     }
 
     /// Same as [`crate::Object::object_signed_url`].
-    pub fn object_signed_url(
-        &self,
-        name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn object_signed_url(&self, name: &str, ttl: Duration) -> Result<String, Error> {
         self.inner.object_signed_url(name, ttl)
     }
 
     /// Blocking [`crate::Object::download`].
-    pub fn download(&self, name: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.download(name))
+    pub fn download(&self, name: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.download(name))
     }
 
     /// Same as [`crate::Object::download_url`].
@@ -152,14 +143,14 @@ impl Object {
     pub fn download_signed_url(
         &self,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.download_signed_url(name, ttl)
     }
 
     /// Blocking [`crate::Object::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Object::heartbeat_url`].
@@ -168,10 +159,7 @@ impl Object {
     }
 
     /// Same as [`crate::Object::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

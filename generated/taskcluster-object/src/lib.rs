@@ -26,14 +26,18 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Request};
+use apigen_runtime::reqwest::Method;
 
 /// Client of Object Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Object {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Object {
@@ -44,19 +48,19 @@ impl Object {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -66,7 +70,7 @@ impl Object {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -78,16 +82,13 @@ impl Object {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -96,7 +97,7 @@ impl Object {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -108,16 +109,13 @@ impl Object {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -126,7 +124,7 @@ impl Object {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -138,16 +136,13 @@ impl Object {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Begin upload of a new object
@@ -180,10 +175,10 @@ impl Object {
         &self,
         name: &str,
         payload: &CreateUploadRequest,
-    ) -> Result<CreateUploadResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("upload/{}", rt::urls::encode_path_segment(name)),
+    ) -> Result<CreateUploadResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("upload/{}", urls::encode_path_segment(name)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -212,10 +207,10 @@ impl Object {
         &self,
         name: &str,
         payload: &FinishUploadRequest,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("finish-upload/{}", rt::urls::encode_path_segment(name)),
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("finish-upload/{}", urls::encode_path_segment(name)),
             )
             .json(payload)?;
         self.client.call(req).await.map(drop)
@@ -239,10 +234,10 @@ impl Object {
         &self,
         name: &str,
         payload: &DownloadObjectRequest,
-    ) -> Result<DownloadObjectResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("start-download/{}", rt::urls::encode_path_segment(name)),
+    ) -> Result<DownloadObjectResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("start-download/{}", urls::encode_path_segment(name)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -258,7 +253,7 @@ impl Object {
     /// Required scopes:
     ///
     /// - `object:download:<name>`
-    pub async fn object(&self, name: &str) -> Result<GetObjectResponse, rt::Error> {
+    pub async fn object(&self, name: &str) -> Result<GetObjectResponse, Error> {
         let req = Self::object_request(name);
         self.client.call_json(req).await
     }
@@ -270,19 +265,15 @@ impl Object {
     }
 
     /// The URL of [`Self::object`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn object_signed_url(
-        &self,
-        name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn object_signed_url(&self, name: &str, ttl: Duration) -> Result<String, Error> {
         let req = Self::object_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn object_request(name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("metadata/{}", rt::urls::encode_path_segment(name)),
+    fn object_request(name: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("metadata/{}", urls::encode_path_segment(name)),
         )
     }
 
@@ -307,7 +298,7 @@ impl Object {
     /// Required scopes:
     ///
     /// - `object:download:<name>`
-    pub async fn download(&self, name: &str) -> Result<(), rt::Error> {
+    pub async fn download(&self, name: &str) -> Result<(), Error> {
         let req = Self::download_request(name);
         self.client.call(req).await.map(drop)
     }
@@ -322,16 +313,16 @@ impl Object {
     pub fn download_signed_url(
         &self,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::download_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn download_request(name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("download/{}", rt::urls::encode_path_segment(name)),
+    fn download_request(name: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("download/{}", urls::encode_path_segment(name)),
         )
     }
 
@@ -343,7 +334,7 @@ impl Object {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -355,15 +346,12 @@ impl Object {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }

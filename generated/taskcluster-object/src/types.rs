@@ -3,17 +3,23 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// Create Upload Request
 ///
 /// A request to begin an upload, containing proposed upload methods to which the
 /// server may agree to or reject.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateUploadRequest {
     /// Expiration
     ///
     /// Date at which this entry expires from the object table.  The expiration cannot
     /// be changed in subsequent calls to the same method.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Object Content Hashes
     ///
     /// Hashes of the content of this object.  These values will be verified by
@@ -60,7 +66,7 @@ pub struct CreateUploadRequest {
 impl CreateUploadRequest {
     /// From the required fields; optional fields start unset.
     pub fn new(
-        expires: impl Into<apigen_runtime::Time>,
+        expires: impl Into<Time>,
         project_id: impl Into<String>,
         proposed_upload_methods: impl Into<CreateUploadRequestProposedUploadMethods>,
         upload_id: impl Into<String>,
@@ -93,7 +99,7 @@ impl CreateUploadRequest {
 ///
 /// At least one non-deprecated algorithm must be included, preferably the
 /// most advanced (SHA512).  Deprecated algorithms may also be included.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObjectContentHashes {
     /// SHA256 hash
     ///
@@ -107,7 +113,7 @@ pub struct ObjectContentHashes {
     pub sha512: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl ObjectContentHashes {
@@ -131,7 +137,7 @@ impl ObjectContentHashes {
 /// create the upload with the given `uploadId`, `projectId`, and `expires`,
 /// so any subsequent calls must share those values.  The server may choose
 /// any of the proposed methods at its discretion.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateUploadRequestProposedUploadMethods {
     /// `dataInline` upload request
     ///
@@ -171,7 +177,7 @@ impl CreateUploadRequestProposedUploadMethods {
 /// be used only for value that are known to be of constant, fairly small size to avoid surprises as
 /// the payload grows. In general, this is useful for testing and for metadata objects such as
 /// separate cryptographic signatures.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataInlineUploadRequest {
     /// Content-type to be returned when downloading this data
     #[serde(rename = "contentType")]
@@ -196,7 +202,7 @@ impl DataInlineUploadRequest {
 /// `putUrl` upload request
 ///
 /// Request a URL to which a PUT request can be made.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PutUrlUploadRequest {
     /// Length, in bytes, of the uploaded data.
     #[serde(rename = "contentLength")]
@@ -220,10 +226,10 @@ impl PutUrlUploadRequest {
 ///
 /// A response from the `createUpload` method, either agreeing to an upload method or
 /// rejecting the proposal.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateUploadResponse {
     /// Expiration
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Project Identifier
     ///
     /// - Minimum length: `1`
@@ -250,7 +256,7 @@ pub struct CreateUploadResponse {
 /// The selected upload method, from those contained in the request.  At most one
 /// property will be set, indicating the selected method.  If no properties are set,
 /// then none of the proposed methods were selected.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateUploadResponseUploadMethod {
     /// `dataInline` upload response
     ///
@@ -269,11 +275,11 @@ pub struct CreateUploadResponseUploadMethod {
 /// `putUrl` upload response
 ///
 /// Response containing a URL to which to PUT the data.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PutUrlUploadResponse {
     /// Expiration time for the URL.  After this time, the client must
     /// call `createUpload` again to get a fresh URL.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Headers which must be included with the PUT request.  In many
     /// cases, these are included in a signature embedded in the URL,
     /// and must be provided verbatim.
@@ -282,7 +288,7 @@ pub struct PutUrlUploadResponse {
     /// libraries will also set this directly when the length is known.  In
     /// this case, the values should be identical, and the header should only
     /// be specified once.
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
     /// URL to which a PUT request should be made.
     ///
     /// - Format: `uri`
@@ -290,7 +296,7 @@ pub struct PutUrlUploadResponse {
 }
 
 /// Finish Upload Request
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishUploadRequest {
     /// Object Content Hashes
     ///
@@ -344,7 +350,7 @@ impl FinishUploadRequest {
 /// Download Object Request
 ///
 /// See [Download Methods](https://docs.taskcluster.net/docs/docs/reference/platform/object/download-methods) for details.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DownloadObjectRequest {
     /// Supported download methods
     ///
@@ -369,7 +375,7 @@ impl DownloadObjectRequest {
 ///
 /// Download methods that the caller can suport, together with parameters for each method.
 /// The server will choose one method and make the corresponding response.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DownloadObjectRequestAcceptDownloadMethods {
     /// - Always `true`.
     #[serde(rename = "getUrl", default, skip_serializing_if = "Option::is_none")]
@@ -403,12 +409,12 @@ pub enum DownloadObjectResponse {
     /// `method: getUrl`
     GetUrl(GetUrlDownloadResponse),
     /// A `method` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for DownloadObjectResponse {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for DownloadObjectResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "method")]
         enum Known<'a> {
             #[serde(rename = "simple")]
@@ -417,17 +423,15 @@ impl serde::Serialize for DownloadObjectResponse {
             GetUrl(&'a GetUrlDownloadResponse),
         }
         match self {
-            Self::Simple(x) => serde::Serialize::serialize(&Known::Simple(x), serializer),
-            Self::GetUrl(x) => serde::Serialize::serialize(&Known::GetUrl(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Simple(x) => Serialize::serialize(&Known::Simple(x), serializer),
+            Self::GetUrl(x) => Serialize::serialize(&Known::GetUrl(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for DownloadObjectResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for DownloadObjectResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "method")]
         enum Known {
             #[serde(rename = "simple")]
@@ -435,13 +439,11 @@ impl<'de> serde::Deserialize<'de> for DownloadObjectResponse {
             #[serde(rename = "getUrl")]
             GetUrl(GetUrlDownloadResponse),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("method").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("method").and_then(Value::as_str) {
             Some("simple" | "getUrl") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Simple(x) => Self::Simple(x),
@@ -458,7 +460,7 @@ impl<'de> serde::Deserialize<'de> for DownloadObjectResponse {
 ///
 /// A simple download returns a URL to which the caller should make a GET request.
 /// See [Simple Downloads](https://docs.taskcluster.net/docs/docs/reference/platform/object/simple-downloads) for details.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimpleDownloadResponse {
     /// - Format: `uri`
     pub url: String,
@@ -484,13 +486,13 @@ pub struct SimpleDownloadResponse {
 ///
 /// The client _must_ verify that the resulting data matches the supplied hashes.
 /// The object service does not, itself, validate object data and relies on clients to do so.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetUrlDownloadResponse {
     /// Expiration
     ///
     /// The time after which `url` is no longer valid.
     /// If the client wishes to begin an HTTP GET request after this time, it should first call `startDownload` again to get a fresh URL.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Object Content Hashes For Download
     ///
     /// Hashes of the content of this object.  The caller should verify all
@@ -508,7 +510,7 @@ pub struct GetUrlDownloadResponse {
 /// Hashes of the content of this object.  The caller should verify all
 /// hashes present for recognized algorithms, and verify that at least one
 /// non-deprecated hash is present.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObjectContentHashesForDownload {
     /// SHA256 hash
     ///
@@ -522,16 +524,16 @@ pub struct ObjectContentHashesForDownload {
     pub sha512: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 /// Object Metadata
 ///
 /// Metadata about an object.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetObjectResponse {
     /// Expiration
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Object Content Hashes For Download
     ///
     /// Hashes of the content of this object.  The caller should verify all

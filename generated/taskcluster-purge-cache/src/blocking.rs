@@ -5,10 +5,11 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{AllPurgeCacheRequestList, PurgeCacheRequest, PurgeCacheRequestList};
 
 /// Client of Purge Cache Service.
 ///
@@ -20,14 +21,14 @@ pub struct PurgeCache {
 
 impl PurgeCache {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::PurgeCache::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::PurgeCache::from_env()?,
         })
@@ -39,8 +40,8 @@ impl PurgeCache {
     }
 
     /// Blocking [`crate::PurgeCache::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::PurgeCache::ping_url`].
@@ -49,16 +50,13 @@ impl PurgeCache {
     }
 
     /// Same as [`crate::PurgeCache::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::PurgeCache::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::PurgeCache::lbheartbeat_url`].
@@ -67,16 +65,13 @@ impl PurgeCache {
     }
 
     /// Same as [`crate::PurgeCache::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::PurgeCache::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::PurgeCache::version_url`].
@@ -85,10 +80,7 @@ impl PurgeCache {
     }
 
     /// Same as [`crate::PurgeCache::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
@@ -97,8 +89,8 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         payload: &PurgeCacheRequest,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.purge_cache(worker_pool_id, payload))
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.purge_cache(worker_pool_id, payload))
     }
 
     /// Blocking [`crate::PurgeCache::all_purge_requests`].
@@ -106,8 +98,8 @@ impl PurgeCache {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<AllPurgeCacheRequestList, rt::Error> {
-        rt::blocking::block_on(self.inner.all_purge_requests(continuation_token, limit))
+    ) -> Result<AllPurgeCacheRequestList, Error> {
+        blocking::block_on(self.inner.all_purge_requests(continuation_token, limit))
     }
 
     /// Same as [`crate::PurgeCache::all_purge_requests_url`].
@@ -124,8 +116,8 @@ impl PurgeCache {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.all_purge_requests_signed_url(continuation_token, limit, ttl)
     }
 
@@ -133,8 +125,8 @@ impl PurgeCache {
     pub fn all_purge_requests_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<AllPurgeCacheRequestList, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.all_purge_requests_pages(limit))
+    ) -> impl Iterator<Item = Result<AllPurgeCacheRequestList, Error>> + 'a {
+        blocking::iter(self.inner.all_purge_requests_pages(limit))
     }
 
     /// Blocking [`crate::PurgeCache::purge_requests`].
@@ -142,8 +134,8 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         since: Option<&str>,
-    ) -> Result<PurgeCacheRequestList, rt::Error> {
-        rt::blocking::block_on(self.inner.purge_requests(worker_pool_id, since))
+    ) -> Result<PurgeCacheRequestList, Error> {
+        blocking::block_on(self.inner.purge_requests(worker_pool_id, since))
     }
 
     /// Same as [`crate::PurgeCache::purge_requests_url`].
@@ -160,14 +152,14 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         since: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.purge_requests_signed_url(worker_pool_id, since, ttl)
     }
 
     /// Blocking [`crate::PurgeCache::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::PurgeCache::heartbeat_url`].
@@ -176,10 +168,7 @@ impl PurgeCache {
     }
 
     /// Same as [`crate::PurgeCache::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -26,14 +26,19 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Purge Cache Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct PurgeCache {
-    client: rt::Client,
+    client: Client,
 }
 
 impl PurgeCache {
@@ -44,19 +49,19 @@ impl PurgeCache {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -66,7 +71,7 @@ impl PurgeCache {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -78,16 +83,13 @@ impl PurgeCache {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -96,7 +98,7 @@ impl PurgeCache {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -108,16 +110,13 @@ impl PurgeCache {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -126,7 +125,7 @@ impl PurgeCache {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -138,16 +137,13 @@ impl PurgeCache {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Purge Worker Cache
@@ -167,10 +163,10 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         payload: &PurgeCacheRequest,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("purge-cache/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("purge-cache/{}", urls::encode_path_segment(worker_pool_id)),
             )
             .json(payload)?;
         self.client.call(req).await.map(drop)
@@ -195,7 +191,7 @@ impl PurgeCache {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<AllPurgeCacheRequestList, rt::Error> {
+    ) -> Result<AllPurgeCacheRequestList, Error> {
         let req = Self::all_purge_requests_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -215,8 +211,8 @@ impl PurgeCache {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::all_purge_requests_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -224,8 +220,8 @@ impl PurgeCache {
     fn all_purge_requests_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("purge-cache/list"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("purge-cache/list"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -234,10 +230,8 @@ impl PurgeCache {
     pub fn all_purge_requests_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<AllPurgeCacheRequestList, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<AllPurgeCacheRequestList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.all_purge_requests(token.as_deref(), limit).await
         })
     }
@@ -258,7 +252,7 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         since: Option<&str>,
-    ) -> Result<PurgeCacheRequestList, rt::Error> {
+    ) -> Result<PurgeCacheRequestList, Error> {
         let req = Self::purge_requests_request(worker_pool_id, since);
         self.client.call_json(req).await
     }
@@ -278,16 +272,16 @@ impl PurgeCache {
         &self,
         worker_pool_id: &str,
         since: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::purge_requests_request(worker_pool_id, since);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn purge_requests_request(worker_pool_id: &str, since: Option<&str>) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("purge-cache/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    fn purge_requests_request(worker_pool_id: &str, since: Option<&str>) -> Request {
+        Request::new(
+                Method::GET,
+                format!("purge-cache/{}", urls::encode_path_segment(worker_pool_id)),
             )
             .query_opt("since", since)
     }
@@ -300,7 +294,7 @@ impl PurgeCache {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -312,20 +306,17 @@ impl PurgeCache {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for AllPurgeCacheRequestList {
+impl Paginated for AllPurgeCacheRequestList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

@@ -3,10 +3,13 @@
 
 //! Types of the request, response and message bodies.
 
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+
 /// Purge Cache Request
 ///
 /// Request that a message be published to purge a specific cache.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PurgeCacheRequest {
     /// Name of cache to purge. Notice that if a `workerType` have multiple kinds
     /// of caches (with independent names), it should purge all caches identified
@@ -27,7 +30,7 @@ impl PurgeCacheRequest {
 /// Open All Purge Requests List
 ///
 /// A list of currently open purge-cache requests. Should not be used by workers.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllPurgeCacheRequestList {
     /// Passed back from Azure to allow us to page through long result sets.
     #[serde(
@@ -45,10 +48,10 @@ pub struct AllPurgeCacheRequestList {
 /// Purge Cache Requests Entry
 ///
 /// An entry in a list of Purge Cache Requests that the Purge Cache service has previously received.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct V1PurgeCacheRequest {
     /// All caches that match this provisionerId, workerType, and cacheName must be destroyed if they were created _before_ this time.
-    pub before: apigen_runtime::Time,
+    pub before: Time,
     /// Name of cache to purge.
     #[serde(rename = "cacheName")]
     pub cache_name: String,
@@ -71,7 +74,7 @@ pub struct V1PurgeCacheRequest {
 /// Open Purge Request List
 ///
 /// A list of currently open purge-cache requests.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PurgeCacheRequestList {
     /// Purge Cache Requests
     ///

@@ -5,10 +5,24 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    ArtifactContentResponse, ArtifactResponse, CancelTaskGroupResponse,
+    ChangeTaskPriorityRequest, ClaimWorkRequest, ClaimWorkResponse, CreateTaskRequest,
+    FinishArtifactRequest, GetArtifactResponse, ListArtifactsResponse,
+    ListClaimedTasksResponse, ListDependentTasksResponse, ListPendingTasksResponse,
+    ListProvisionersResponse, ListTaskGroupResponse, ListTaskqueuesResponse,
+    ListWorkersResponse, ListWorkertypesResponse, PendingTasksResponse,
+    PostArtifactRequest, PostArtifactResponse, ProvisionerResponse,
+    QuarantineWorkerRequest, Task, TaskClaimRequest, TaskClaimResponse,
+    TaskExceptionRequest, TaskGroupPriorityChangeResponse, TaskGroupResponse,
+    TaskQueueCountsResponse, TaskReclaimResponse, TaskStatusResponse, TaskqueueResponse,
+    TasksRequest, TasksResponse, TasksStatusesResponse, UpdateWorkerRequest,
+    WorkerResponse, WorkertypeResponse,
+};
 
 /// Client of Queue Service.
 ///
@@ -20,14 +34,14 @@ pub struct Queue {
 
 impl Queue {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Queue::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Queue::from_env()?,
         })
@@ -39,8 +53,8 @@ impl Queue {
     }
 
     /// Blocking [`crate::Queue::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Queue::ping_url`].
@@ -49,16 +63,13 @@ impl Queue {
     }
 
     /// Same as [`crate::Queue::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Queue::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Queue::lbheartbeat_url`].
@@ -67,16 +78,13 @@ impl Queue {
     }
 
     /// Same as [`crate::Queue::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Queue::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Queue::version_url`].
@@ -85,16 +93,13 @@ impl Queue {
     }
 
     /// Same as [`crate::Queue::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::Queue::task`].
-    pub fn task(&self, task_id: &str) -> Result<Task, rt::Error> {
-        rt::blocking::block_on(self.inner.task(task_id))
+    pub fn task(&self, task_id: &str) -> Result<Task, Error> {
+        blocking::block_on(self.inner.task(task_id))
     }
 
     /// Same as [`crate::Queue::task_url`].
@@ -106,8 +111,8 @@ impl Queue {
     pub fn task_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.task_signed_url(task_id, ttl)
     }
 
@@ -117,8 +122,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &TasksRequest,
-    ) -> Result<TasksResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.tasks(continuation_token, limit, payload))
+    ) -> Result<TasksResponse, Error> {
+        blocking::block_on(self.inner.tasks(continuation_token, limit, payload))
     }
 
     /// Every page of [`Self::tasks`], each fetched when the iterator reaches it.
@@ -126,8 +131,8 @@ impl Queue {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a TasksRequest,
-    ) -> impl Iterator<Item = Result<TasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.tasks_pages(limit, payload))
+    ) -> impl Iterator<Item = Result<TasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.tasks_pages(limit, payload))
     }
 
     /// Blocking [`crate::Queue::statuses`].
@@ -136,8 +141,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &TasksRequest,
-    ) -> Result<TasksStatusesResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.statuses(continuation_token, limit, payload))
+    ) -> Result<TasksStatusesResponse, Error> {
+        blocking::block_on(self.inner.statuses(continuation_token, limit, payload))
     }
 
     /// Every page of [`Self::statuses`], each fetched when the iterator reaches it.
@@ -145,13 +150,13 @@ impl Queue {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a TasksRequest,
-    ) -> impl Iterator<Item = Result<TasksStatusesResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.statuses_pages(limit, payload))
+    ) -> impl Iterator<Item = Result<TasksStatusesResponse, Error>> + 'a {
+        blocking::iter(self.inner.statuses_pages(limit, payload))
     }
 
     /// Blocking [`crate::Queue::status`].
-    pub fn status(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.status(task_id))
+    pub fn status(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.status(task_id))
     }
 
     /// Same as [`crate::Queue::status_url`].
@@ -163,8 +168,8 @@ impl Queue {
     pub fn status_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.status_signed_url(task_id, ttl)
     }
 
@@ -174,8 +179,8 @@ impl Queue {
         task_group_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTaskGroupResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListTaskGroupResponse, Error> {
+        blocking::block_on(
             self.inner.list_task_group(task_group_id, continuation_token, limit),
         )
     }
@@ -196,8 +201,8 @@ impl Queue {
         task_group_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_task_group_signed_url(task_group_id, continuation_token, limit, ttl)
     }
@@ -207,24 +212,24 @@ impl Queue {
         &'a self,
         task_group_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListTaskGroupResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_task_group_pages(task_group_id, limit))
+    ) -> impl Iterator<Item = Result<ListTaskGroupResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_task_group_pages(task_group_id, limit))
     }
 
     /// Blocking [`crate::Queue::cancel_task_group`].
     pub fn cancel_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<CancelTaskGroupResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.cancel_task_group(task_group_id))
+    ) -> Result<CancelTaskGroupResponse, Error> {
+        blocking::block_on(self.inner.cancel_task_group(task_group_id))
     }
 
     /// Blocking [`crate::Queue::get_task_group`].
     pub fn get_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<TaskGroupResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_task_group(task_group_id))
+    ) -> Result<TaskGroupResponse, Error> {
+        blocking::block_on(self.inner.get_task_group(task_group_id))
     }
 
     /// Same as [`crate::Queue::get_task_group_url`].
@@ -236,8 +241,8 @@ impl Queue {
     pub fn get_task_group_signed_url(
         &self,
         task_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_task_group_signed_url(task_group_id, ttl)
     }
 
@@ -245,8 +250,8 @@ impl Queue {
     pub fn seal_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<TaskGroupResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.seal_task_group(task_group_id))
+    ) -> Result<TaskGroupResponse, Error> {
+        blocking::block_on(self.inner.seal_task_group(task_group_id))
     }
 
     /// Blocking [`crate::Queue::list_dependent_tasks`].
@@ -255,8 +260,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListDependentTasksResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListDependentTasksResponse, Error> {
+        blocking::block_on(
             self.inner.list_dependent_tasks(task_id, continuation_token, limit),
         )
     }
@@ -277,8 +282,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_dependent_tasks_signed_url(task_id, continuation_token, limit, ttl)
     }
@@ -288,8 +293,8 @@ impl Queue {
         &'a self,
         task_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListDependentTasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_dependent_tasks_pages(task_id, limit))
+    ) -> impl Iterator<Item = Result<ListDependentTasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_dependent_tasks_pages(task_id, limit))
     }
 
     /// Blocking [`crate::Queue::create_task`].
@@ -297,23 +302,23 @@ impl Queue {
         &self,
         task_id: &str,
         payload: &CreateTaskRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.create_task(task_id, payload))
+    ) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.create_task(task_id, payload))
     }
 
     /// Blocking [`crate::Queue::schedule_task`].
-    pub fn schedule_task(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.schedule_task(task_id))
+    pub fn schedule_task(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.schedule_task(task_id))
     }
 
     /// Blocking [`crate::Queue::rerun_task`].
-    pub fn rerun_task(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.rerun_task(task_id))
+    pub fn rerun_task(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.rerun_task(task_id))
     }
 
     /// Blocking [`crate::Queue::cancel_task`].
-    pub fn cancel_task(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.cancel_task(task_id))
+    pub fn cancel_task(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.cancel_task(task_id))
     }
 
     /// Blocking [`crate::Queue::change_task_priority`].
@@ -321,8 +326,8 @@ impl Queue {
         &self,
         task_id: &str,
         payload: &ChangeTaskPriorityRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.change_task_priority(task_id, payload))
+    ) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.change_task_priority(task_id, payload))
     }
 
     /// Blocking [`crate::Queue::change_task_group_priority`].
@@ -330,10 +335,8 @@ impl Queue {
         &self,
         task_group_id: &str,
         payload: &ChangeTaskPriorityRequest,
-    ) -> Result<TaskGroupPriorityChangeResponse, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.change_task_group_priority(task_group_id, payload),
-        )
+    ) -> Result<TaskGroupPriorityChangeResponse, Error> {
+        blocking::block_on(self.inner.change_task_group_priority(task_group_id, payload))
     }
 
     /// Blocking [`crate::Queue::claim_work`].
@@ -341,8 +344,8 @@ impl Queue {
         &self,
         task_queue_id: &str,
         payload: &ClaimWorkRequest,
-    ) -> Result<ClaimWorkResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.claim_work(task_queue_id, payload))
+    ) -> Result<ClaimWorkResponse, Error> {
+        blocking::block_on(self.inner.claim_work(task_queue_id, payload))
     }
 
     /// Blocking [`crate::Queue::claim_task`].
@@ -353,8 +356,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         payload: &TaskClaimRequest,
-    ) -> Result<TaskClaimResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.claim_task(task_id, run_id, payload))
+    ) -> Result<TaskClaimResponse, Error> {
+        blocking::block_on(self.inner.claim_task(task_id, run_id, payload))
     }
 
     /// Blocking [`crate::Queue::reclaim_task`].
@@ -362,8 +365,8 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskReclaimResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.reclaim_task(task_id, run_id))
+    ) -> Result<TaskReclaimResponse, Error> {
+        blocking::block_on(self.inner.reclaim_task(task_id, run_id))
     }
 
     /// Blocking [`crate::Queue::report_completed`].
@@ -371,8 +374,8 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.report_completed(task_id, run_id))
+    ) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.report_completed(task_id, run_id))
     }
 
     /// Blocking [`crate::Queue::report_failed`].
@@ -380,8 +383,8 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.report_failed(task_id, run_id))
+    ) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.report_failed(task_id, run_id))
     }
 
     /// Blocking [`crate::Queue::report_exception`].
@@ -390,8 +393,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         payload: &TaskExceptionRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.report_exception(task_id, run_id, payload))
+    ) -> Result<TaskStatusResponse, Error> {
+        blocking::block_on(self.inner.report_exception(task_id, run_id, payload))
     }
 
     /// Blocking [`crate::Queue::create_artifact`].
@@ -401,10 +404,8 @@ impl Queue {
         run_id: &str,
         name: &str,
         payload: &PostArtifactRequest,
-    ) -> Result<PostArtifactResponse, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.create_artifact(task_id, run_id, name, payload),
-        )
+    ) -> Result<PostArtifactResponse, Error> {
+        blocking::block_on(self.inner.create_artifact(task_id, run_id, name, payload))
     }
 
     /// Blocking [`crate::Queue::finish_artifact`].
@@ -414,10 +415,8 @@ impl Queue {
         run_id: &str,
         name: &str,
         payload: &FinishArtifactRequest,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(
-            self.inner.finish_artifact(task_id, run_id, name, payload),
-        )
+    ) -> Result<(), Error> {
+        blocking::block_on(self.inner.finish_artifact(task_id, run_id, name, payload))
     }
 
     /// Blocking [`crate::Queue::get_artifact`].
@@ -426,8 +425,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<GetArtifactResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_artifact(task_id, run_id, name))
+    ) -> Result<GetArtifactResponse, Error> {
+        blocking::block_on(self.inner.get_artifact(task_id, run_id, name))
     }
 
     /// Same as [`crate::Queue::get_artifact_url`].
@@ -441,8 +440,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_artifact_signed_url(task_id, run_id, name, ttl)
     }
 
@@ -451,8 +450,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<GetArtifactResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_latest_artifact(task_id, name))
+    ) -> Result<GetArtifactResponse, Error> {
+        blocking::block_on(self.inner.get_latest_artifact(task_id, name))
     }
 
     /// Same as [`crate::Queue::get_latest_artifact_url`].
@@ -465,8 +464,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_latest_artifact_signed_url(task_id, name, ttl)
     }
 
@@ -477,8 +476,8 @@ impl Queue {
         run_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListArtifactsResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListArtifactsResponse, Error> {
+        blocking::block_on(
             self.inner.list_artifacts(task_id, run_id, continuation_token, limit),
         )
     }
@@ -501,8 +500,8 @@ impl Queue {
         run_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_artifacts_signed_url(task_id, run_id, continuation_token, limit, ttl)
     }
@@ -513,8 +512,8 @@ impl Queue {
         task_id: &'a str,
         run_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListArtifactsResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_artifacts_pages(task_id, run_id, limit))
+    ) -> impl Iterator<Item = Result<ListArtifactsResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_artifacts_pages(task_id, run_id, limit))
     }
 
     /// Blocking [`crate::Queue::list_latest_artifacts`].
@@ -523,8 +522,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListArtifactsResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListArtifactsResponse, Error> {
+        blocking::block_on(
             self.inner.list_latest_artifacts(task_id, continuation_token, limit),
         )
     }
@@ -545,8 +544,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_latest_artifacts_signed_url(task_id, continuation_token, limit, ttl)
     }
@@ -556,8 +555,8 @@ impl Queue {
         &'a self,
         task_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListArtifactsResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_latest_artifacts_pages(task_id, limit))
+    ) -> impl Iterator<Item = Result<ListArtifactsResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_latest_artifacts_pages(task_id, limit))
     }
 
     /// Blocking [`crate::Queue::artifact_info`].
@@ -566,8 +565,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<ArtifactResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.artifact_info(task_id, run_id, name))
+    ) -> Result<ArtifactResponse, Error> {
+        blocking::block_on(self.inner.artifact_info(task_id, run_id, name))
     }
 
     /// Same as [`crate::Queue::artifact_info_url`].
@@ -581,8 +580,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.artifact_info_signed_url(task_id, run_id, name, ttl)
     }
 
@@ -591,8 +590,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<ArtifactResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.latest_artifact_info(task_id, name))
+    ) -> Result<ArtifactResponse, Error> {
+        blocking::block_on(self.inner.latest_artifact_info(task_id, name))
     }
 
     /// Same as [`crate::Queue::latest_artifact_info_url`].
@@ -605,8 +604,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.latest_artifact_info_signed_url(task_id, name, ttl)
     }
 
@@ -616,8 +615,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<ArtifactContentResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.artifact(task_id, run_id, name))
+    ) -> Result<ArtifactContentResponse, Error> {
+        blocking::block_on(self.inner.artifact(task_id, run_id, name))
     }
 
     /// Same as [`crate::Queue::artifact_url`].
@@ -631,8 +630,8 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.artifact_signed_url(task_id, run_id, name, ttl)
     }
 
@@ -641,8 +640,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<ArtifactContentResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.latest_artifact(task_id, name))
+    ) -> Result<ArtifactContentResponse, Error> {
+        blocking::block_on(self.inner.latest_artifact(task_id, name))
     }
 
     /// Same as [`crate::Queue::latest_artifact_url`].
@@ -655,8 +654,8 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.latest_artifact_signed_url(task_id, name, ttl)
     }
 
@@ -667,8 +666,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListProvisionersResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.list_provisioners(continuation_token, limit))
+    ) -> Result<ListProvisionersResponse, Error> {
+        blocking::block_on(self.inner.list_provisioners(continuation_token, limit))
     }
 
     /// Same as [`crate::Queue::list_provisioners_url`].
@@ -685,8 +684,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_provisioners_signed_url(continuation_token, limit, ttl)
     }
 
@@ -695,8 +694,8 @@ impl Queue {
     pub fn list_provisioners_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListProvisionersResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_provisioners_pages(limit))
+    ) -> impl Iterator<Item = Result<ListProvisionersResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_provisioners_pages(limit))
     }
 
     /// Blocking [`crate::Queue::get_provisioner`].
@@ -705,8 +704,8 @@ impl Queue {
     pub fn get_provisioner(
         &self,
         provisioner_id: &str,
-    ) -> Result<ProvisionerResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_provisioner(provisioner_id))
+    ) -> Result<ProvisionerResponse, Error> {
+        blocking::block_on(self.inner.get_provisioner(provisioner_id))
     }
 
     /// Same as [`crate::Queue::get_provisioner_url`].
@@ -718,8 +717,8 @@ impl Queue {
     pub fn get_provisioner_signed_url(
         &self,
         provisioner_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_provisioner_signed_url(provisioner_id, ttl)
     }
 
@@ -729,8 +728,8 @@ impl Queue {
     pub fn pending_tasks(
         &self,
         task_queue_id: &str,
-    ) -> Result<PendingTasksResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.pending_tasks(task_queue_id))
+    ) -> Result<PendingTasksResponse, Error> {
+        blocking::block_on(self.inner.pending_tasks(task_queue_id))
     }
 
     /// Same as [`crate::Queue::pending_tasks_url`].
@@ -742,8 +741,8 @@ impl Queue {
     pub fn pending_tasks_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.pending_tasks_signed_url(task_queue_id, ttl)
     }
 
@@ -751,8 +750,8 @@ impl Queue {
     pub fn task_queue_counts(
         &self,
         task_queue_id: &str,
-    ) -> Result<TaskQueueCountsResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.task_queue_counts(task_queue_id))
+    ) -> Result<TaskQueueCountsResponse, Error> {
+        blocking::block_on(self.inner.task_queue_counts(task_queue_id))
     }
 
     /// Same as [`crate::Queue::task_queue_counts_url`].
@@ -764,8 +763,8 @@ impl Queue {
     pub fn task_queue_counts_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.task_queue_counts_signed_url(task_queue_id, ttl)
     }
 
@@ -775,8 +774,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListPendingTasksResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListPendingTasksResponse, Error> {
+        blocking::block_on(
             self.inner.list_pending_tasks(task_queue_id, continuation_token, limit),
         )
     }
@@ -797,8 +796,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_pending_tasks_signed_url(task_queue_id, continuation_token, limit, ttl)
     }
@@ -808,8 +807,8 @@ impl Queue {
         &'a self,
         task_queue_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListPendingTasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_pending_tasks_pages(task_queue_id, limit))
+    ) -> impl Iterator<Item = Result<ListPendingTasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_pending_tasks_pages(task_queue_id, limit))
     }
 
     /// Blocking [`crate::Queue::list_claimed_tasks`].
@@ -818,8 +817,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListClaimedTasksResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListClaimedTasksResponse, Error> {
+        blocking::block_on(
             self.inner.list_claimed_tasks(task_queue_id, continuation_token, limit),
         )
     }
@@ -840,8 +839,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_claimed_tasks_signed_url(task_queue_id, continuation_token, limit, ttl)
     }
@@ -851,8 +850,8 @@ impl Queue {
         &'a self,
         task_queue_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListClaimedTasksResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_claimed_tasks_pages(task_queue_id, limit))
+    ) -> impl Iterator<Item = Result<ListClaimedTasksResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_claimed_tasks_pages(task_queue_id, limit))
     }
 
     /// Blocking [`crate::Queue::list_worker_types`].
@@ -863,8 +862,8 @@ impl Queue {
         provisioner_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListWorkertypesResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListWorkertypesResponse, Error> {
+        blocking::block_on(
             self.inner.list_worker_types(provisioner_id, continuation_token, limit),
         )
     }
@@ -885,8 +884,8 @@ impl Queue {
         provisioner_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_worker_types_signed_url(provisioner_id, continuation_token, limit, ttl)
     }
@@ -897,8 +896,8 @@ impl Queue {
         &'a self,
         provisioner_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListWorkertypesResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_worker_types_pages(provisioner_id, limit))
+    ) -> impl Iterator<Item = Result<ListWorkertypesResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_worker_types_pages(provisioner_id, limit))
     }
 
     /// Blocking [`crate::Queue::get_worker_type`].
@@ -908,8 +907,8 @@ impl Queue {
         &self,
         provisioner_id: &str,
         worker_type: &str,
-    ) -> Result<WorkertypeResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_worker_type(provisioner_id, worker_type))
+    ) -> Result<WorkertypeResponse, Error> {
+        blocking::block_on(self.inner.get_worker_type(provisioner_id, worker_type))
     }
 
     /// Same as [`crate::Queue::get_worker_type_url`].
@@ -926,8 +925,8 @@ impl Queue {
         &self,
         provisioner_id: &str,
         worker_type: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_worker_type_signed_url(provisioner_id, worker_type, ttl)
     }
 
@@ -936,8 +935,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTaskqueuesResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.list_task_queues(continuation_token, limit))
+    ) -> Result<ListTaskqueuesResponse, Error> {
+        blocking::block_on(self.inner.list_task_queues(continuation_token, limit))
     }
 
     /// Same as [`crate::Queue::list_task_queues_url`].
@@ -954,8 +953,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_task_queues_signed_url(continuation_token, limit, ttl)
     }
 
@@ -963,16 +962,16 @@ impl Queue {
     pub fn list_task_queues_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListTaskqueuesResponse, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_task_queues_pages(limit))
+    ) -> impl Iterator<Item = Result<ListTaskqueuesResponse, Error>> + 'a {
+        blocking::iter(self.inner.list_task_queues_pages(limit))
     }
 
     /// Blocking [`crate::Queue::get_task_queue`].
     pub fn get_task_queue(
         &self,
         task_queue_id: &str,
-    ) -> Result<TaskqueueResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.get_task_queue(task_queue_id))
+    ) -> Result<TaskqueueResponse, Error> {
+        blocking::block_on(self.inner.get_task_queue(task_queue_id))
     }
 
     /// Same as [`crate::Queue::get_task_queue_url`].
@@ -984,8 +983,8 @@ impl Queue {
     pub fn get_task_queue_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.get_task_queue_signed_url(task_queue_id, ttl)
     }
 
@@ -999,8 +998,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         quarantined: Option<&str>,
-    ) -> Result<ListWorkersResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListWorkersResponse, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_workers(
@@ -1040,8 +1039,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         quarantined: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_workers_signed_url(
                 provisioner_id,
@@ -1061,8 +1060,8 @@ impl Queue {
         worker_type: &'a str,
         limit: Option<&'a str>,
         quarantined: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListWorkersResponse, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<ListWorkersResponse, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_workers_pages(provisioner_id, worker_type, limit, quarantined),
@@ -1078,8 +1077,8 @@ impl Queue {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerResponse, Error> {
+        blocking::block_on(
             self.inner.get_worker(provisioner_id, worker_type, worker_group, worker_id),
         )
     }
@@ -1102,8 +1101,8 @@ impl Queue {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .get_worker_signed_url(
                 provisioner_id,
@@ -1122,8 +1121,8 @@ impl Queue {
         worker_group: &str,
         worker_id: &str,
         payload: &QuarantineWorkerRequest,
-    ) -> Result<WorkerResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerResponse, Error> {
+        blocking::block_on(
             self
                 .inner
                 .quarantine_worker(
@@ -1144,8 +1143,8 @@ impl Queue {
         worker_group: &str,
         worker_id: &str,
         payload: &UpdateWorkerRequest,
-    ) -> Result<WorkerResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerResponse, Error> {
+        blocking::block_on(
             self
                 .inner
                 .declare_worker(
@@ -1159,8 +1158,8 @@ impl Queue {
     }
 
     /// Blocking [`crate::Queue::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Queue::heartbeat_url`].
@@ -1169,10 +1168,7 @@ impl Queue {
     }
 
     /// Same as [`crate::Queue::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

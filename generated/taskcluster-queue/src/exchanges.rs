@@ -55,8 +55,17 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`QueueEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::{
+    ArtifactCreatedMessage, TaskCompletedMessage, TaskDefinedMessage,
+    TaskExceptionMessage, TaskFailedMessage, TaskGroupChangedMessage,
+    TaskGroupPriorityChangedMessage, TaskPendingMessage, TaskPriorityChangedMessage,
+    TaskRunningMessage,
+};
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-queue/v1/";
@@ -140,13 +149,13 @@ impl TaskDefined {
 }
 
 impl Binding for TaskDefined {
-    type Message = crate::TaskDefinedMessage;
+    type Message = TaskDefinedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-defined"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -244,13 +253,13 @@ impl TaskPending {
 }
 
 impl Binding for TaskPending {
-    type Message = crate::TaskPendingMessage;
+    type Message = TaskPendingMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-pending"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -343,13 +352,13 @@ impl TaskRunning {
 }
 
 impl Binding for TaskRunning {
-    type Message = crate::TaskRunningMessage;
+    type Message = TaskRunningMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-running"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -461,13 +470,13 @@ impl ArtifactCreated {
 }
 
 impl Binding for ArtifactCreated {
-    type Message = crate::ArtifactCreatedMessage;
+    type Message = ArtifactCreatedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/artifact-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -563,13 +572,13 @@ impl TaskCompleted {
 }
 
 impl Binding for TaskCompleted {
-    type Message = crate::TaskCompletedMessage;
+    type Message = TaskCompletedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-completed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -663,13 +672,13 @@ impl TaskFailed {
 }
 
 impl Binding for TaskFailed {
-    type Message = crate::TaskFailedMessage;
+    type Message = TaskFailedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-failed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -767,13 +776,13 @@ impl TaskException {
 }
 
 impl Binding for TaskException {
-    type Message = crate::TaskExceptionMessage;
+    type Message = TaskExceptionMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-exception"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -839,13 +848,13 @@ impl TaskGroupResolved {
 }
 
 impl Binding for TaskGroupResolved {
-    type Message = crate::TaskGroupChangedMessage;
+    type Message = TaskGroupChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-resolved"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -902,13 +911,13 @@ impl TaskGroupSealed {
 }
 
 impl Binding for TaskGroupSealed {
-    type Message = crate::TaskGroupChangedMessage;
+    type Message = TaskGroupChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-sealed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -994,13 +1003,13 @@ impl TaskPriorityChanged {
 }
 
 impl Binding for TaskPriorityChanged {
-    type Message = crate::TaskPriorityChangedMessage;
+    type Message = TaskPriorityChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-priority-changed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -1062,13 +1071,13 @@ impl TaskGroupPriorityChanged {
 }
 
 impl Binding for TaskGroupPriorityChanged {
-    type Message = crate::TaskGroupPriorityChangedMessage;
+    type Message = TaskGroupPriorityChangedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-queue/v1/task-group-priority-changed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -1089,77 +1098,77 @@ pub enum QueueEvent {
         /// The routing key's fields.
         key: TaskDefined,
         /// The message.
-        body: crate::TaskDefinedMessage,
+        body: TaskDefinedMessage,
     },
     /// Task Pending Messages (`exchange/taskcluster-queue/v1/task-pending`).
     TaskPending {
         /// The routing key's fields.
         key: TaskPending,
         /// The message.
-        body: crate::TaskPendingMessage,
+        body: TaskPendingMessage,
     },
     /// Task Running Messages (`exchange/taskcluster-queue/v1/task-running`).
     TaskRunning {
         /// The routing key's fields.
         key: TaskRunning,
         /// The message.
-        body: crate::TaskRunningMessage,
+        body: TaskRunningMessage,
     },
     /// Artifact Creation Messages (`exchange/taskcluster-queue/v1/artifact-created`).
     ArtifactCreated {
         /// The routing key's fields.
         key: ArtifactCreated,
         /// The message.
-        body: crate::ArtifactCreatedMessage,
+        body: ArtifactCreatedMessage,
     },
     /// Task Completed Messages (`exchange/taskcluster-queue/v1/task-completed`).
     TaskCompleted {
         /// The routing key's fields.
         key: TaskCompleted,
         /// The message.
-        body: crate::TaskCompletedMessage,
+        body: TaskCompletedMessage,
     },
     /// Task Failed Messages (`exchange/taskcluster-queue/v1/task-failed`).
     TaskFailed {
         /// The routing key's fields.
         key: TaskFailed,
         /// The message.
-        body: crate::TaskFailedMessage,
+        body: TaskFailedMessage,
     },
     /// Task Exception Messages (`exchange/taskcluster-queue/v1/task-exception`).
     TaskException {
         /// The routing key's fields.
         key: TaskException,
         /// The message.
-        body: crate::TaskExceptionMessage,
+        body: TaskExceptionMessage,
     },
     /// Task Group Resolved Messages (`exchange/taskcluster-queue/v1/task-group-resolved`).
     TaskGroupResolved {
         /// The routing key's fields.
         key: TaskGroupResolved,
         /// The message.
-        body: crate::TaskGroupChangedMessage,
+        body: TaskGroupChangedMessage,
     },
     /// Task Group Sealed Messages (`exchange/taskcluster-queue/v1/task-group-sealed`).
     TaskGroupSealed {
         /// The routing key's fields.
         key: TaskGroupSealed,
         /// The message.
-        body: crate::TaskGroupChangedMessage,
+        body: TaskGroupChangedMessage,
     },
     /// Task Priority Changed Messages (`exchange/taskcluster-queue/v1/task-priority-changed`).
     TaskPriorityChanged {
         /// The routing key's fields.
         key: TaskPriorityChanged,
         /// The message.
-        body: crate::TaskPriorityChangedMessage,
+        body: TaskPriorityChangedMessage,
     },
     /// Task Group Priority Changed Messages (`exchange/taskcluster-queue/v1/task-group-priority-changed`).
     TaskGroupPriorityChanged {
         /// The routing key's fields.
         key: TaskGroupPriorityChanged,
         /// The message.
-        body: crate::TaskGroupPriorityChangedMessage,
+        body: TaskGroupPriorityChangedMessage,
     },
 }
 
@@ -1184,8 +1193,8 @@ impl Event for QueueEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-queue/v1/task-defined" => {

@@ -67,14 +67,19 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Queue Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Queue {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Queue {
@@ -85,19 +90,19 @@ impl Queue {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -107,7 +112,7 @@ impl Queue {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -119,16 +124,13 @@ impl Queue {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -137,7 +139,7 @@ impl Queue {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -149,16 +151,13 @@ impl Queue {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -167,7 +166,7 @@ impl Queue {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -179,16 +178,13 @@ impl Queue {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Get Task Definition
@@ -202,7 +198,7 @@ impl Queue {
     /// Required scopes:
     ///
     /// - `queue:get-task:<taskId>`
-    pub async fn task(&self, task_id: &str) -> Result<Task, rt::Error> {
+    pub async fn task(&self, task_id: &str) -> Result<Task, Error> {
         let req = Self::task_request(task_id);
         self.client.call_json(req).await
     }
@@ -217,17 +213,14 @@ impl Queue {
     pub fn task_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::task_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn task_request(task_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}", rt::urls::encode_path_segment(task_id)),
-        )
+    fn task_request(task_id: &str) -> Request {
+        Request::new(Method::GET, format!("task/{}", urls::encode_path_segment(task_id)))
     }
 
     /// Get multiple task definitions
@@ -248,8 +241,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &TasksRequest,
-    ) -> Result<TasksResponse, rt::Error> {
-        let req = rt::Request::new(rt::reqwest::Method::POST, String::from("tasks"))
+    ) -> Result<TasksResponse, Error> {
+        let req = Request::new(Method::POST, String::from("tasks"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
             .json(payload)?;
@@ -261,8 +254,8 @@ impl Queue {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a TasksRequest,
-    ) -> impl rt::futures_util::Stream<Item = Result<TasksResponse, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<TasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.tasks(token.as_deref(), limit, payload).await
         })
     }
@@ -286,11 +279,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         payload: &TasksRequest,
-    ) -> Result<TasksStatusesResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("tasks/status"),
-            )
+    ) -> Result<TasksStatusesResponse, Error> {
+        let req = Request::new(Method::POST, String::from("tasks/status"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
             .json(payload)?;
@@ -302,10 +292,8 @@ impl Queue {
         &'a self,
         limit: Option<&'a str>,
         payload: &'a TasksRequest,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<TasksStatusesResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<TasksStatusesResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.statuses(token.as_deref(), limit, payload).await
         })
     }
@@ -319,7 +307,7 @@ impl Queue {
     /// Required scopes:
     ///
     /// - `queue:status:<taskId>`
-    pub async fn status(&self, task_id: &str) -> Result<TaskStatusResponse, rt::Error> {
+    pub async fn status(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
         let req = Self::status_request(task_id);
         self.client.call_json(req).await
     }
@@ -334,16 +322,16 @@ impl Queue {
     pub fn status_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::status_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn status_request(task_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}/status", rt::urls::encode_path_segment(task_id)),
+    fn status_request(task_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task/{}/status", urls::encode_path_segment(task_id)),
         )
     }
 
@@ -379,7 +367,7 @@ impl Queue {
         task_group_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTaskGroupResponse, rt::Error> {
+    ) -> Result<ListTaskGroupResponse, Error> {
         let req = Self::list_task_group_request(
             task_group_id,
             continuation_token,
@@ -409,8 +397,8 @@ impl Queue {
         task_group_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_task_group_request(
             task_group_id,
             continuation_token,
@@ -423,12 +411,10 @@ impl Queue {
         task_group_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!(
-                    "task-group/{}/list", rt::urls::encode_path_segment(task_group_id)
-                ),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("task-group/{}/list", urls::encode_path_segment(task_group_id)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -439,10 +425,8 @@ impl Queue {
         &'a self,
         task_group_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListTaskGroupResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListTaskGroupResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_task_group(task_group_id, token.as_deref(), limit).await
         })
     }
@@ -469,10 +453,10 @@ impl Queue {
     pub async fn cancel_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<CancelTaskGroupResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("task-group/{}/cancel", rt::urls::encode_path_segment(task_group_id)),
+    ) -> Result<CancelTaskGroupResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("task-group/{}/cancel", urls::encode_path_segment(task_group_id)),
         );
         self.client.call_json(req).await
     }
@@ -495,7 +479,7 @@ impl Queue {
     pub async fn get_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<TaskGroupResponse, rt::Error> {
+    ) -> Result<TaskGroupResponse, Error> {
         let req = Self::get_task_group_request(task_group_id);
         self.client.call_json(req).await
     }
@@ -510,16 +494,16 @@ impl Queue {
     pub fn get_task_group_signed_url(
         &self,
         task_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_task_group_request(task_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_task_group_request(task_group_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task-group/{}", rt::urls::encode_path_segment(task_group_id)),
+    fn get_task_group_request(task_group_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task-group/{}", urls::encode_path_segment(task_group_id)),
         )
     }
 
@@ -545,10 +529,10 @@ impl Queue {
     pub async fn seal_task_group(
         &self,
         task_group_id: &str,
-    ) -> Result<TaskGroupResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("task-group/{}/seal", rt::urls::encode_path_segment(task_group_id)),
+    ) -> Result<TaskGroupResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("task-group/{}/seal", urls::encode_path_segment(task_group_id)),
         );
         self.client.call_json(req).await
     }
@@ -582,7 +566,7 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListDependentTasksResponse, rt::Error> {
+    ) -> Result<ListDependentTasksResponse, Error> {
         let req = Self::list_dependent_tasks_request(task_id, continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -604,8 +588,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_dependent_tasks_request(task_id, continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -614,10 +598,10 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("task/{}/dependents", rt::urls::encode_path_segment(task_id)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("task/{}/dependents", urls::encode_path_segment(task_id)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -628,10 +612,8 @@ impl Queue {
         &'a self,
         task_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListDependentTasksResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListDependentTasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_dependent_tasks(task_id, token.as_deref(), limit).await
         })
     }
@@ -684,10 +666,10 @@ impl Queue {
         &self,
         task_id: &str,
         payload: &CreateTaskRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("task/{}", rt::urls::encode_path_segment(task_id)),
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("task/{}", urls::encode_path_segment(task_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -723,10 +705,10 @@ impl Queue {
     pub async fn schedule_task(
         &self,
         task_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("task/{}/schedule", rt::urls::encode_path_segment(task_id)),
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("task/{}/schedule", urls::encode_path_segment(task_id)),
         );
         self.client.call_json(req).await
     }
@@ -756,13 +738,10 @@ impl Queue {
     ///   - All of:
     ///     - `queue:rerun-task`
     ///     - `assume:scheduler-id:<schedulerId>/<taskGroupId>`
-    pub async fn rerun_task(
-        &self,
-        task_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("task/{}/rerun", rt::urls::encode_path_segment(task_id)),
+    pub async fn rerun_task(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("task/{}/rerun", urls::encode_path_segment(task_id)),
         );
         self.client.call_json(req).await
     }
@@ -792,13 +771,10 @@ impl Queue {
     ///   - All of:
     ///     - `queue:cancel-task`
     ///     - `assume:scheduler-id:<schedulerId>/<taskGroupId>`
-    pub async fn cancel_task(
-        &self,
-        task_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
-            format!("task/{}/cancel", rt::urls::encode_path_segment(task_id)),
+    pub async fn cancel_task(&self, task_id: &str) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+            Method::POST,
+            format!("task/{}/cancel", urls::encode_path_segment(task_id)),
         );
         self.client.call_json(req).await
     }
@@ -823,10 +799,10 @@ impl Queue {
         &self,
         task_id: &str,
         payload: &ChangeTaskPriorityRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("task/{}/priority", rt::urls::encode_path_segment(task_id)),
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("task/{}/priority", urls::encode_path_segment(task_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -851,12 +827,11 @@ impl Queue {
         &self,
         task_group_id: &str,
         payload: &ChangeTaskPriorityRequest,
-    ) -> Result<TaskGroupPriorityChangeResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<TaskGroupPriorityChangeResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "task-group/{}/priority",
-                    rt::urls::encode_path_segment(task_group_id)
+                    "task-group/{}/priority", urls::encode_path_segment(task_group_id)
                 ),
             )
             .json(payload)?;
@@ -885,10 +860,10 @@ impl Queue {
         &self,
         task_queue_id: &str,
         payload: &ClaimWorkRequest,
-    ) -> Result<ClaimWorkResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("claim-work/{}", rt::urls::encode_path_segment(task_queue_id)),
+    ) -> Result<ClaimWorkResponse, Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("claim-work/{}", urls::encode_path_segment(task_queue_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -913,12 +888,12 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         payload: &TaskClaimRequest,
-    ) -> Result<TaskClaimResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<TaskClaimResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "task/{}/runs/{}/claim", rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id)
+                    "task/{}/runs/{}/claim", urls::encode_path_segment(task_id),
+                    urls::encode_path_segment(run_id)
                 ),
             )
             .json(payload)?;
@@ -958,12 +933,12 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskReclaimResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
+    ) -> Result<TaskReclaimResponse, Error> {
+        let req = Request::new(
+            Method::POST,
             format!(
-                "task/{}/runs/{}/reclaim", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id)
+                "task/{}/runs/{}/reclaim", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(run_id)
             ),
         );
         self.client.call_json(req).await
@@ -982,12 +957,12 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+            Method::POST,
             format!(
-                "task/{}/runs/{}/completed", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id)
+                "task/{}/runs/{}/completed", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(run_id)
             ),
         );
         self.client.call_json(req).await
@@ -1012,12 +987,12 @@ impl Queue {
         &self,
         task_id: &str,
         run_id: &str,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::POST,
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+            Method::POST,
             format!(
-                "task/{}/runs/{}/failed", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id)
+                "task/{}/runs/{}/failed", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(run_id)
             ),
         );
         self.client.call_json(req).await
@@ -1049,12 +1024,12 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         payload: &TaskExceptionRequest,
-    ) -> Result<TaskStatusResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<TaskStatusResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "task/{}/runs/{}/exception", rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id)
+                    "task/{}/runs/{}/exception", urls::encode_path_segment(task_id),
+                    urls::encode_path_segment(run_id)
                 ),
             )
             .json(payload)?;
@@ -1084,14 +1059,12 @@ impl Queue {
         run_id: &str,
         name: &str,
         payload: &PostArtifactRequest,
-    ) -> Result<PostArtifactResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<PostArtifactResponse, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "task/{}/runs/{}/artifacts/{}",
-                    rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id),
-                    rt::urls::encode_path_segment(name)
+                    "task/{}/runs/{}/artifacts/{}", urls::encode_path_segment(task_id),
+                    urls::encode_path_segment(run_id), urls::encode_path_segment(name)
                 ),
             )
             .json(payload)?;
@@ -1120,14 +1093,12 @@ impl Queue {
         run_id: &str,
         name: &str,
         payload: &FinishArtifactRequest,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "task/{}/runs/{}/artifacts/{}",
-                    rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id),
-                    rt::urls::encode_path_segment(name)
+                    "task/{}/runs/{}/artifacts/{}", urls::encode_path_segment(task_id),
+                    urls::encode_path_segment(run_id), urls::encode_path_segment(name)
                 ),
             )
             .json(payload)?;
@@ -1196,7 +1167,7 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<GetArtifactResponse, rt::Error> {
+    ) -> Result<GetArtifactResponse, Error> {
         let req = Self::get_artifact_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
@@ -1213,19 +1184,18 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_artifact_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_artifact_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn get_artifact_request(task_id: &str, run_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/runs/{}/artifacts/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
+                "task/{}/runs/{}/artifacts/{}", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(run_id), urls::encode_path_segment(name)
             ),
         )
     }
@@ -1295,7 +1265,7 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<GetArtifactResponse, rt::Error> {
+    ) -> Result<GetArtifactResponse, Error> {
         let req = Self::get_latest_artifact_request(task_id, name);
         self.client.call_json(req).await
     }
@@ -1311,18 +1281,18 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_latest_artifact_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_latest_artifact_request(task_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn get_latest_artifact_request(task_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/artifacts/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
+                "task/{}/artifacts/{}", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(name)
             ),
         )
     }
@@ -1350,7 +1320,7 @@ impl Queue {
         run_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListArtifactsResponse, rt::Error> {
+    ) -> Result<ListArtifactsResponse, Error> {
         let req = Self::list_artifacts_request(
             task_id,
             run_id,
@@ -1384,8 +1354,8 @@ impl Queue {
         run_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_artifacts_request(
             task_id,
             run_id,
@@ -1400,12 +1370,12 @@ impl Queue {
         run_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "task/{}/runs/{}/artifacts", rt::urls::encode_path_segment(task_id),
-                    rt::urls::encode_path_segment(run_id)
+                    "task/{}/runs/{}/artifacts", urls::encode_path_segment(task_id),
+                    urls::encode_path_segment(run_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -1418,10 +1388,8 @@ impl Queue {
         task_id: &'a str,
         run_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListArtifactsResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListArtifactsResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_artifacts(task_id, run_id, token.as_deref(), limit).await
         })
     }
@@ -1449,7 +1417,7 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListArtifactsResponse, rt::Error> {
+    ) -> Result<ListArtifactsResponse, Error> {
         let req = Self::list_latest_artifacts_request(
             task_id,
             continuation_token,
@@ -1479,8 +1447,8 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_latest_artifacts_request(
             task_id,
             continuation_token,
@@ -1493,10 +1461,10 @@ impl Queue {
         task_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("task/{}/artifacts", rt::urls::encode_path_segment(task_id)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("task/{}/artifacts", urls::encode_path_segment(task_id)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -1507,10 +1475,8 @@ impl Queue {
         &'a self,
         task_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListArtifactsResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListArtifactsResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_latest_artifacts(task_id, token.as_deref(), limit).await
         })
     }
@@ -1533,7 +1499,7 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<ArtifactResponse, rt::Error> {
+    ) -> Result<ArtifactResponse, Error> {
         let req = Self::artifact_info_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
@@ -1550,20 +1516,18 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::artifact_info_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn artifact_info_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn artifact_info_request(task_id: &str, run_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/runs/{}/artifact-info/{}",
-                rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
+                "task/{}/runs/{}/artifact-info/{}", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(run_id), urls::encode_path_segment(name)
             ),
         )
     }
@@ -1585,7 +1549,7 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<ArtifactResponse, rt::Error> {
+    ) -> Result<ArtifactResponse, Error> {
         let req = Self::latest_artifact_info_request(task_id, name);
         self.client.call_json(req).await
     }
@@ -1601,18 +1565,18 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::latest_artifact_info_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn latest_artifact_info_request(task_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn latest_artifact_info_request(task_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/artifact-info/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
+                "task/{}/artifact-info/{}", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(name)
             ),
         )
     }
@@ -1638,7 +1602,7 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-    ) -> Result<ArtifactContentResponse, rt::Error> {
+    ) -> Result<ArtifactContentResponse, Error> {
         let req = Self::artifact_request(task_id, run_id, name);
         self.client.call_json(req).await
     }
@@ -1655,20 +1619,19 @@ impl Queue {
         task_id: &str,
         run_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::artifact_request(task_id, run_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn artifact_request(task_id: &str, run_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn artifact_request(task_id: &str, run_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
                 "task/{}/runs/{}/artifact-content/{}",
-                rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(run_id),
-                rt::urls::encode_path_segment(name)
+                urls::encode_path_segment(task_id), urls::encode_path_segment(run_id),
+                urls::encode_path_segment(name)
             ),
         )
     }
@@ -1693,7 +1656,7 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-    ) -> Result<ArtifactContentResponse, rt::Error> {
+    ) -> Result<ArtifactContentResponse, Error> {
         let req = Self::latest_artifact_request(task_id, name);
         self.client.call_json(req).await
     }
@@ -1709,18 +1672,18 @@ impl Queue {
         &self,
         task_id: &str,
         name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::latest_artifact_request(task_id, name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn latest_artifact_request(task_id: &str, name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn latest_artifact_request(task_id: &str, name: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "task/{}/artifact-content/{}", rt::urls::encode_path_segment(task_id),
-                rt::urls::encode_path_segment(name)
+                "task/{}/artifact-content/{}", urls::encode_path_segment(task_id),
+                urls::encode_path_segment(name)
             ),
         )
     }
@@ -1750,7 +1713,7 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListProvisionersResponse, rt::Error> {
+    ) -> Result<ListProvisionersResponse, Error> {
         let req = Self::list_provisioners_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -1770,8 +1733,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_provisioners_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -1779,8 +1742,8 @@ impl Queue {
     fn list_provisioners_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("provisioners"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("provisioners"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -1790,10 +1753,8 @@ impl Queue {
     pub fn list_provisioners_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListProvisionersResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListProvisionersResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_provisioners(token.as_deref(), limit).await
         })
     }
@@ -1817,7 +1778,7 @@ impl Queue {
     pub async fn get_provisioner(
         &self,
         provisioner_id: &str,
-    ) -> Result<ProvisionerResponse, rt::Error> {
+    ) -> Result<ProvisionerResponse, Error> {
         let req = Self::get_provisioner_request(provisioner_id);
         self.client.call_json(req).await
     }
@@ -1832,16 +1793,16 @@ impl Queue {
     pub fn get_provisioner_signed_url(
         &self,
         provisioner_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_provisioner_request(provisioner_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_provisioner_request(provisioner_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("provisioners/{}", rt::urls::encode_path_segment(provisioner_id)),
+    fn get_provisioner_request(provisioner_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("provisioners/{}", urls::encode_path_segment(provisioner_id)),
         )
     }
 
@@ -1865,7 +1826,7 @@ impl Queue {
     pub async fn pending_tasks(
         &self,
         task_queue_id: &str,
-    ) -> Result<PendingTasksResponse, rt::Error> {
+    ) -> Result<PendingTasksResponse, Error> {
         let req = Self::pending_tasks_request(task_queue_id);
         self.client.call_json(req).await
     }
@@ -1880,16 +1841,16 @@ impl Queue {
     pub fn pending_tasks_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::pending_tasks_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn pending_tasks_request(task_queue_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("pending/{}", rt::urls::encode_path_segment(task_queue_id)),
+    fn pending_tasks_request(task_queue_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("pending/{}", urls::encode_path_segment(task_queue_id)),
         )
     }
 
@@ -1910,7 +1871,7 @@ impl Queue {
     pub async fn task_queue_counts(
         &self,
         task_queue_id: &str,
-    ) -> Result<TaskQueueCountsResponse, rt::Error> {
+    ) -> Result<TaskQueueCountsResponse, Error> {
         let req = Self::task_queue_counts_request(task_queue_id);
         self.client.call_json(req).await
     }
@@ -1925,18 +1886,16 @@ impl Queue {
     pub fn task_queue_counts_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::task_queue_counts_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn task_queue_counts_request(task_queue_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task-queues/{}/counts", rt::urls::encode_path_segment(task_queue_id)
-            ),
+    fn task_queue_counts_request(task_queue_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task-queues/{}/counts", urls::encode_path_segment(task_queue_id)),
         )
     }
 
@@ -1959,7 +1918,7 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListPendingTasksResponse, rt::Error> {
+    ) -> Result<ListPendingTasksResponse, Error> {
         let req = Self::list_pending_tasks_request(
             task_queue_id,
             continuation_token,
@@ -1989,8 +1948,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_pending_tasks_request(
             task_queue_id,
             continuation_token,
@@ -2003,12 +1962,11 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "task-queues/{}/pending",
-                    rt::urls::encode_path_segment(task_queue_id)
+                    "task-queues/{}/pending", urls::encode_path_segment(task_queue_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -2020,10 +1978,8 @@ impl Queue {
         &'a self,
         task_queue_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListPendingTasksResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListPendingTasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_pending_tasks(task_queue_id, token.as_deref(), limit).await
         })
     }
@@ -2047,7 +2003,7 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListClaimedTasksResponse, rt::Error> {
+    ) -> Result<ListClaimedTasksResponse, Error> {
         let req = Self::list_claimed_tasks_request(
             task_queue_id,
             continuation_token,
@@ -2077,8 +2033,8 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_claimed_tasks_request(
             task_queue_id,
             continuation_token,
@@ -2091,12 +2047,11 @@ impl Queue {
         task_queue_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "task-queues/{}/claimed",
-                    rt::urls::encode_path_segment(task_queue_id)
+                    "task-queues/{}/claimed", urls::encode_path_segment(task_queue_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -2108,10 +2063,8 @@ impl Queue {
         &'a self,
         task_queue_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListClaimedTasksResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListClaimedTasksResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_claimed_tasks(task_queue_id, token.as_deref(), limit).await
         })
     }
@@ -2138,7 +2091,7 @@ impl Queue {
         provisioner_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListWorkertypesResponse, rt::Error> {
+    ) -> Result<ListWorkertypesResponse, Error> {
         let req = Self::list_worker_types_request(
             provisioner_id,
             continuation_token,
@@ -2168,8 +2121,8 @@ impl Queue {
         provisioner_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_worker_types_request(
             provisioner_id,
             continuation_token,
@@ -2182,12 +2135,12 @@ impl Queue {
         provisioner_id: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
                     "provisioners/{}/worker-types",
-                    rt::urls::encode_path_segment(provisioner_id)
+                    urls::encode_path_segment(provisioner_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -2200,10 +2153,8 @@ impl Queue {
         &'a self,
         provisioner_id: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListWorkertypesResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListWorkertypesResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_worker_types(provisioner_id, token.as_deref(), limit).await
         })
     }
@@ -2224,7 +2175,7 @@ impl Queue {
         &self,
         provisioner_id: &str,
         worker_type: &str,
-    ) -> Result<WorkertypeResponse, rt::Error> {
+    ) -> Result<WorkertypeResponse, Error> {
         let req = Self::get_worker_type_request(provisioner_id, worker_type);
         self.client.call_json(req).await
     }
@@ -2244,19 +2195,19 @@ impl Queue {
         &self,
         provisioner_id: &str,
         worker_type: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_worker_type_request(provisioner_id, worker_type);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_worker_type_request(provisioner_id: &str, worker_type: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    fn get_worker_type_request(provisioner_id: &str, worker_type: &str) -> Request {
+        Request::new(
+            Method::GET,
             format!(
                 "provisioners/{}/worker-types/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type)
+                urls::encode_path_segment(provisioner_id),
+                urls::encode_path_segment(worker_type)
             ),
         )
     }
@@ -2279,7 +2230,7 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ListTaskqueuesResponse, rt::Error> {
+    ) -> Result<ListTaskqueuesResponse, Error> {
         let req = Self::list_task_queues_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -2299,8 +2250,8 @@ impl Queue {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_task_queues_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -2308,8 +2259,8 @@ impl Queue {
     fn list_task_queues_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("task-queues"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("task-queues"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -2318,10 +2269,8 @@ impl Queue {
     pub fn list_task_queues_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListTaskqueuesResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListTaskqueuesResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_task_queues(token.as_deref(), limit).await
         })
     }
@@ -2338,7 +2287,7 @@ impl Queue {
     pub async fn get_task_queue(
         &self,
         task_queue_id: &str,
-    ) -> Result<TaskqueueResponse, rt::Error> {
+    ) -> Result<TaskqueueResponse, Error> {
         let req = Self::get_task_queue_request(task_queue_id);
         self.client.call_json(req).await
     }
@@ -2353,16 +2302,16 @@ impl Queue {
     pub fn get_task_queue_signed_url(
         &self,
         task_queue_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_task_queue_request(task_queue_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_task_queue_request(task_queue_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task-queues/{}", rt::urls::encode_path_segment(task_queue_id)),
+    fn get_task_queue_request(task_queue_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task-queues/{}", urls::encode_path_segment(task_queue_id)),
         )
     }
 
@@ -2394,7 +2343,7 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         quarantined: Option<&str>,
-    ) -> Result<ListWorkersResponse, rt::Error> {
+    ) -> Result<ListWorkersResponse, Error> {
         let req = Self::list_workers_request(
             provisioner_id,
             worker_type,
@@ -2432,8 +2381,8 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         quarantined: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_workers_request(
             provisioner_id,
             worker_type,
@@ -2450,13 +2399,13 @@ impl Queue {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         quarantined: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
                     "provisioners/{}/worker-types/{}/workers",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type)
+                    urls::encode_path_segment(provisioner_id),
+                    urls::encode_path_segment(worker_type)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -2472,10 +2421,8 @@ impl Queue {
         worker_type: &'a str,
         limit: Option<&'a str>,
         quarantined: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListWorkersResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListWorkersResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_workers(
                     provisioner_id,
                     worker_type,
@@ -2505,7 +2452,7 @@ impl Queue {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerResponse, rt::Error> {
+    ) -> Result<WorkerResponse, Error> {
         let req = Self::get_worker_request(
             provisioner_id,
             worker_type,
@@ -2539,8 +2486,8 @@ impl Queue {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_worker_request(
             provisioner_id,
             worker_type,
@@ -2555,15 +2502,15 @@ impl Queue {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+            Method::GET,
             format!(
                 "provisioners/{}/worker-types/{}/workers/{}/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
+                urls::encode_path_segment(provisioner_id),
+                urls::encode_path_segment(worker_type),
+                urls::encode_path_segment(worker_group),
+                urls::encode_path_segment(worker_id)
             ),
         )
     }
@@ -2587,15 +2534,15 @@ impl Queue {
         worker_group: &str,
         worker_id: &str,
         payload: &QuarantineWorkerRequest,
-    ) -> Result<WorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<WorkerResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
                     "provisioners/{}/worker-types/{}/workers/{}/{}",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type),
-                    rt::urls::encode_path_segment(worker_group),
-                    rt::urls::encode_path_segment(worker_id)
+                    urls::encode_path_segment(provisioner_id),
+                    urls::encode_path_segment(worker_type),
+                    urls::encode_path_segment(worker_group),
+                    urls::encode_path_segment(worker_id)
                 ),
             )
             .json(payload)?;
@@ -2624,15 +2571,15 @@ impl Queue {
         worker_group: &str,
         worker_id: &str,
         payload: &UpdateWorkerRequest,
-    ) -> Result<WorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<WorkerResponse, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
                     "provisioners/{}/worker-types/{}/{}/{}",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type),
-                    rt::urls::encode_path_segment(worker_group),
-                    rt::urls::encode_path_segment(worker_id)
+                    urls::encode_path_segment(provisioner_id),
+                    urls::encode_path_segment(worker_type),
+                    urls::encode_path_segment(worker_group),
+                    urls::encode_path_segment(worker_id)
                 ),
             )
             .json(payload)?;
@@ -2647,7 +2594,7 @@ impl Queue {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -2659,80 +2606,77 @@ impl Queue {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for TasksResponse {
+impl Paginated for TasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for TasksStatusesResponse {
+impl Paginated for TasksStatusesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListTaskGroupResponse {
+impl Paginated for ListTaskGroupResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListDependentTasksResponse {
+impl Paginated for ListDependentTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListArtifactsResponse {
+impl Paginated for ListArtifactsResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListProvisionersResponse {
+impl Paginated for ListProvisionersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListPendingTasksResponse {
+impl Paginated for ListPendingTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListClaimedTasksResponse {
+impl Paginated for ListClaimedTasksResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListWorkertypesResponse {
+impl Paginated for ListWorkertypesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListTaskqueuesResponse {
+impl Paginated for ListTaskqueuesResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListWorkersResponse {
+impl Paginated for ListWorkersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

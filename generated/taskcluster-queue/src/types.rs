@@ -3,20 +3,29 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// Task Definition Response
 ///
 /// Definition of a task that can be scheduled
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
     /// Created
     ///
     /// Creation time of task
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Deadline of the task, by which this task must be complete. `pending` and
     /// `running` runs are resolved as **exception** if not resolved by other means
     /// before the deadline. After the deadline, a task is immutable. Note,
     /// deadline cannot be more than 5 days into the future
-    pub deadline: apigen_runtime::Time,
+    pub deadline: Time,
     /// Task Dependencies
     ///
     /// List of dependent tasks. These must either be _completed_ or _resolved_
@@ -35,7 +44,7 @@ pub struct Task {
     /// later than this. If this property isn't it will be set to `deadline`
     /// plus one year (this default may change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Extra Data
     ///
     /// Object with properties that can hold any kind of extra data that should be
@@ -48,7 +57,7 @@ pub struct Task {
     /// task definitions should not take-up multiple MiBs.
     ///
     /// - Default: `{}`
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
     /// Task Metadata
     ///
     /// Required task metadata
@@ -58,7 +67,7 @@ pub struct Task {
     /// Task-specific payload following worker-specific format.
     /// Refer to the documentation for the worker implementing
     /// `<provisionerId>/<workerType>` for details.
-    pub payload: std::collections::BTreeMap<String, serde_json::Value>,
+    pub payload: BTreeMap<String, Value>,
     /// Task Priority
     ///
     /// Priority of task. This defaults to `lowest` and the scope
@@ -156,7 +165,7 @@ pub struct Task {
     /// `purpose: 'build' || 'test'` is a good example.
     ///
     /// - Default: `{}`
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
     /// Task-Group Identifier
     ///
     /// Identifier for a group of tasks scheduled together with this task.
@@ -191,7 +200,7 @@ pub struct Task {
 /// Task Metadata
 ///
 /// Required task metadata
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskMetadata {
     /// Description
     ///
@@ -250,7 +259,7 @@ impl TaskMetadata {
 /// to define a task with `<priority>`.
 ///
 /// - Default: `"lowest"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Priority {
     /// `highest`
     #[serde(rename = "highest")]
@@ -294,14 +303,14 @@ impl Priority {
     }
 }
 
-impl std::fmt::Display for Priority {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Priority {
-    type Err = std::convert::Infallible;
+impl FromStr for Priority {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -329,7 +338,7 @@ impl std::str::FromStr for Priority {
 /// have been resolved, regardless of what their resolution is.
 ///
 /// - Default: `"all-completed"`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskRequires {
     /// `all-completed`
     #[serde(rename = "all-completed")]
@@ -353,14 +362,14 @@ impl TaskRequires {
     }
 }
 
-impl std::fmt::Display for TaskRequires {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskRequires {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskRequires {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskRequires {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -376,7 +385,7 @@ impl std::str::FromStr for TaskRequires {
 /// Task definitions response
 ///
 /// Request to list definitions of multiple tasks.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TasksRequest {
     /// - Default: `[]`
     #[serde(rename = "taskIds", default, skip_serializing_if = "Option::is_none")]
@@ -394,7 +403,7 @@ impl TasksRequest {
 /// Task Definition Response
 ///
 /// Definitions of multiple tasks
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TasksResponse {
     /// Continuation Token
     ///
@@ -413,7 +422,7 @@ pub struct TasksResponse {
 }
 
 /// Generated from `schemas/queue/v1/tasks-response.json#/properties/tasks/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TasksResponseTask {
     /// Task Definition Response
     ///
@@ -426,7 +435,7 @@ pub struct TasksResponseTask {
 /// Tasks Statuses Response
 ///
 /// Status of multiple tasks
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TasksStatusesResponse {
     /// Continuation Token
     ///
@@ -445,7 +454,7 @@ pub struct TasksStatusesResponse {
 }
 
 /// Generated from `schemas/queue/v1/tasks-statuses-response.json#/properties/statuses/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TasksStatusesResponseStatus {
     /// Task Status Structure
     ///
@@ -458,19 +467,19 @@ pub struct TasksStatusesResponseStatus {
 /// Task Status Structure
 ///
 /// A representation of **task status** as known by the queue
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskStatus {
     /// Deadline of the task, by which this task must be complete. `pending` and
     /// `running` runs are resolved as **exception** if not resolved by other means
     /// before the deadline. After the deadline, a task is immutable. Note,
     /// deadline cannot be more than 5 days into the future
-    pub deadline: apigen_runtime::Time,
+    pub deadline: Time,
     /// Expiration
     ///
     /// Task expiration, time at which task definition and
     /// status is deleted. Notice that all artifacts for the task
     /// must have an expiration that is no later than this.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Task Priority
     ///
     /// Priority of task. This defaults to `lowest` and the scope
@@ -582,7 +591,7 @@ pub struct TaskStatus {
 /// Run Information
 ///
 /// JSON object with information about a run
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskStatusRun {
     /// Reason Created
     ///
@@ -608,7 +617,7 @@ pub struct TaskStatusRun {
     /// state from `running` to either `completed`, `failed` or `exception`.
     /// This property is only present after the run as been resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolved: Option<apigen_runtime::Time>,
+    pub resolved: Option<Time>,
     /// Run Identifier
     ///
     /// Id of this task run, `run-id`s always starts from `0`
@@ -621,14 +630,14 @@ pub struct TaskStatusRun {
     ///
     /// Date-time at which this run was scheduled, ie. when the run was
     /// created in state `pending`.
-    pub scheduled: apigen_runtime::Time,
+    pub scheduled: Time,
     /// Started
     ///
     /// Date-time at which this run was claimed, ie. when the run changed
     /// state from `pending` to `running`. This property is only present
     /// after the run has been claimed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started: Option<apigen_runtime::Time>,
+    pub started: Option<Time>,
     /// Run State
     ///
     /// State of this run
@@ -639,7 +648,7 @@ pub struct TaskStatusRun {
     /// run isn't reclaimed. Note, only present after the run has been
     /// claimed.
     #[serde(rename = "takenUntil", default, skip_serializing_if = "Option::is_none")]
-    pub taken_until: Option<apigen_runtime::Time>,
+    pub taken_until: Option<Time>,
     /// Worker Group
     ///
     /// Identifier for group that worker who executes this run is a part of,
@@ -668,7 +677,7 @@ pub struct TaskStatusRun {
 ///
 /// Reason for the creation of this run,
 /// **more reasons may be added in the future**.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskStatusRunReasonCreated {
     /// `scheduled`
     #[serde(rename = "scheduled")]
@@ -704,14 +713,14 @@ impl TaskStatusRunReasonCreated {
     }
 }
 
-impl std::fmt::Display for TaskStatusRunReasonCreated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskStatusRunReasonCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskStatusRunReasonCreated {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskStatusRunReasonCreated {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -737,7 +746,7 @@ impl std::str::FromStr for TaskStatusRunReasonCreated {
 /// `claim-expired`, will trigger an automatic retry of the task.
 /// Note that 'superseded' is here only for compatibility, as that
 /// functionality has been removed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskStatusRunReasonResolved {
     /// `completed`
     #[serde(rename = "completed")]
@@ -797,14 +806,14 @@ impl TaskStatusRunReasonResolved {
     }
 }
 
-impl std::fmt::Display for TaskStatusRunReasonResolved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskStatusRunReasonResolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskStatusRunReasonResolved {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskStatusRunReasonResolved {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -829,7 +838,7 @@ impl std::str::FromStr for TaskStatusRunReasonResolved {
 /// Run State
 ///
 /// State of this run
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskStatusRunState {
     /// `pending`
     #[serde(rename = "pending")]
@@ -865,14 +874,14 @@ impl TaskStatusRunState {
     }
 }
 
-impl std::fmt::Display for TaskStatusRunState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskStatusRunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskStatusRunState {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskStatusRunState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -890,7 +899,7 @@ impl std::str::FromStr for TaskStatusRunState {
 
 /// State of this task. This is just an auxiliary property derived from state
 /// of latests run, or `unscheduled` if none.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskStatusState {
     /// `unscheduled`
     #[serde(rename = "unscheduled")]
@@ -930,14 +939,14 @@ impl TaskStatusState {
     }
 }
 
-impl std::fmt::Display for TaskStatusState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskStatusState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskStatusState {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskStatusState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -957,7 +966,7 @@ impl std::str::FromStr for TaskStatusState {
 /// Task Status Response
 ///
 /// Response to a task status request
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskStatusResponse {
     /// Task Status Structure
     ///
@@ -968,7 +977,7 @@ pub struct TaskStatusResponse {
 /// List Task-Group Response
 ///
 /// Response from a `listTaskGroup` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskGroupResponse {
     /// Continuation Token
     ///
@@ -989,14 +998,14 @@ pub struct ListTaskGroupResponse {
     ///
     /// Date and time after the last expiration of any task in the task group.
     /// For the unsealed task group this could change to a later date.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
     /// Sealing timestamp
     ///
     /// Empty or date and time when task group was sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed: Option<apigen_runtime::Time>,
+    pub sealed: Option<Time>,
     /// Task-Group Identifier
     ///
     /// Identifier for the task-group.
@@ -1015,7 +1024,7 @@ pub struct ListTaskGroupResponse {
 /// Task definition and status
 ///
 /// Task Definition and task status structure.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskDefinitionAndStatus {
     /// Task Status Structure
     ///
@@ -1030,7 +1039,7 @@ pub struct TaskDefinitionAndStatus {
 /// Cancel Task-Group Response
 ///
 /// Response from a `cancelTaskGroup` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CancelTaskGroupResponse {
     /// Total number of cancelled tasks
     ///
@@ -1066,13 +1075,13 @@ pub struct CancelTaskGroupResponse {
 /// Task Group Definition Response
 ///
 /// Response containing information about a task group.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupResponse {
     /// Task group expiry date
     ///
     /// Date and time after the last expiration of any task in the task group.
     /// For the unsealed task group this could change to a later date.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Scheduler Identifier
     ///
     /// All tasks in a task group must have the same `schedulerId`. This is used for several purposes:
@@ -1095,7 +1104,7 @@ pub struct TaskGroupResponse {
     ///
     /// Empty or date and time when task group was sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed: Option<apigen_runtime::Time>,
+    pub sealed: Option<Time>,
     /// Task-Group Identifier
     ///
     /// Identifier for the task-group.
@@ -1108,7 +1117,7 @@ pub struct TaskGroupResponse {
 /// List Dependent Tasks Response
 ///
 /// Response from a `listDependentTasks` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListDependentTasksResponse {
     /// Continuation Token
     ///
@@ -1143,17 +1152,17 @@ pub struct ListDependentTasksResponse {
 /// Task Definition Request
 ///
 /// Definition of a task that can be scheduled
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateTaskRequest {
     /// Created
     ///
     /// Creation time of task
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Deadline of the task, by which this task must be complete. `pending` and
     /// `running` runs are resolved as **exception** if not resolved by other means
     /// before the deadline. After the deadline, a task is immutable. Note,
     /// deadline cannot be more than 5 days into the future
-    pub deadline: apigen_runtime::Time,
+    pub deadline: Time,
     /// Task Dependencies
     ///
     /// List of dependent tasks. These must either be _completed_ or _resolved_
@@ -1173,7 +1182,7 @@ pub struct CreateTaskRequest {
     /// later than this. If this property isn't it will be set to `deadline`
     /// plus one year (this default may change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<apigen_runtime::Time>,
+    pub expires: Option<Time>,
     /// Extra Data
     ///
     /// Object with properties that can hold any kind of extra data that should be
@@ -1187,7 +1196,7 @@ pub struct CreateTaskRequest {
     ///
     /// - Default: `{}`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub extra: Option<BTreeMap<String, Value>>,
     /// Task Metadata
     ///
     /// Required task metadata
@@ -1199,7 +1208,7 @@ pub struct CreateTaskRequest {
     /// `<provisionerId>/<workerType>` for details.
     ///
     /// - Default: `[]`
-    pub payload: std::collections::BTreeMap<String, serde_json::Value>,
+    pub payload: BTreeMap<String, Value>,
     /// Task Priority
     ///
     /// Priority of task. This defaults to `lowest` and the scope
@@ -1305,7 +1314,7 @@ pub struct CreateTaskRequest {
     ///
     /// - Default: `{}`
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    pub tags: Option<BTreeMap<String, String>>,
     /// Task-Group Identifier
     ///
     /// Identifier for a group of tasks scheduled together with this task.
@@ -1340,8 +1349,8 @@ pub struct CreateTaskRequest {
 impl CreateTaskRequest {
     /// From the required fields; optional fields start unset. `payload` starts empty: set it with [`Self::with_payload`].
     pub fn new(
-        created: impl Into<apigen_runtime::Time>,
-        deadline: impl Into<apigen_runtime::Time>,
+        created: impl Into<Time>,
+        deadline: impl Into<Time>,
         metadata: impl Into<TaskMetadata>,
     ) -> Self {
         Self {
@@ -1374,7 +1383,7 @@ impl CreateTaskRequest {
     }
 
     /// Sets `expires`.
-    pub fn with_expires(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_expires(mut self, value: impl Into<Time>) -> Self {
         self.expires = Some(value.into());
         self
     }
@@ -1382,7 +1391,7 @@ impl CreateTaskRequest {
     /// Sets `extra` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_extra(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.extra = Some(v);
@@ -1392,7 +1401,7 @@ impl CreateTaskRequest {
     /// Sets `payload` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_payload(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.payload = v;
@@ -1448,10 +1457,7 @@ impl CreateTaskRequest {
     }
 
     /// Sets `tags`.
-    pub fn with_tags(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_tags(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.tags = Some(value.into());
         self
     }
@@ -1478,7 +1484,7 @@ impl CreateTaskRequest {
 /// Change Task Priority Request
 ///
 /// Payload for task and task-group reprioritization endpoints.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeTaskPriorityRequest {
     /// New priority to apply. Claimed runs keep their current run priority until
     /// they are retried.
@@ -1498,7 +1504,7 @@ impl ChangeTaskPriorityRequest {
 /// Task Group Priority Change Response
 ///
 /// Response returned by the change task group priority call.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupPriorityChangeResponse {
     #[serde(rename = "newPriority")]
     pub new_priority: Priority,
@@ -1522,7 +1528,7 @@ pub struct TaskGroupPriorityChangeResponse {
 /// Claim Work Request
 ///
 /// Request to claim a task for a worker to process.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimWorkRequest {
     /// Number of tasks to attempt to claim.
     ///
@@ -1564,7 +1570,7 @@ impl ClaimWorkRequest {
 /// Claim Work Response
 ///
 /// Response to an attempt to claim tasks for a worker to process.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimWorkResponse {
     /// List of task claims, may be empty if no tasks was claimed, in which case
     /// the worker should sleep a tiny bit before polling again.
@@ -1574,7 +1580,7 @@ pub struct ClaimWorkResponse {
 }
 
 /// Task Claim
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimWorkResponseTask {
     /// Task Credentials
     ///
@@ -1609,7 +1615,7 @@ pub struct ClaimWorkResponseTask {
     /// This will be some time in the future, with that time controlled
     /// by the `queue.task_claim_timeout` configuration.
     #[serde(rename = "takenUntil")]
-    pub taken_until: apigen_runtime::Time,
+    pub taken_until: Time,
     /// Task Definition Response
     ///
     /// Definition of a task that can be scheduled
@@ -1647,7 +1653,7 @@ pub struct ClaimWorkResponseTask {
 ///
 /// Note, a new set of temporary credentials is issued when the worker
 /// reclaims the task.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskCredentials {
     /// The `accessToken` for the temporary credentials.
     ///
@@ -1666,8 +1672,8 @@ pub struct TaskCredentials {
     pub client_id: String,
 }
 
-impl std::fmt::Debug for TaskCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for TaskCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskCredentials")
             .field("access_token", &"***")
             .field("certificate", &"***")
@@ -1679,7 +1685,7 @@ impl std::fmt::Debug for TaskCredentials {
 /// Task Claim Request
 ///
 /// Request to claim (or reclaim) a task
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskClaimRequest {
     /// Identifier for group that worker claiming the task is a part of.
     ///
@@ -1710,7 +1716,7 @@ impl TaskClaimRequest {
 /// Task Claim Response
 ///
 /// Response to a successful task claim
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskClaimResponse {
     /// Task Credentials
     ///
@@ -1743,7 +1749,7 @@ pub struct TaskClaimResponse {
     /// Time at which the run expires and is resolved as `exception`,
     /// with reason `claim-expired` if the run haven't been reclaimed.
     #[serde(rename = "takenUntil")]
-    pub taken_until: apigen_runtime::Time,
+    pub taken_until: Time,
     /// Task Definition Response
     ///
     /// Definition of a task that can be scheduled
@@ -1767,7 +1773,7 @@ pub struct TaskClaimResponse {
 /// Task Reclaim Response
 ///
 /// Response to a successful task claim
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskReclaimResponse {
     /// Task Credentials
     ///
@@ -1800,7 +1806,7 @@ pub struct TaskReclaimResponse {
     /// Time at which the run expires and is resolved as `exception`,
     /// with reason `claim-expired` if the run haven't been reclaimed.
     #[serde(rename = "takenUntil")]
-    pub taken_until: apigen_runtime::Time,
+    pub taken_until: Time,
     /// Identifier for the worker-group within which this run started.
     ///
     /// - Minimum length: `1`
@@ -1820,7 +1826,7 @@ pub struct TaskReclaimResponse {
 /// Task Exception Request
 ///
 /// Request for a run of a task to be resolved with an exception
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskExceptionRequest {
     /// Reason that the task is resolved with an exception. This is a subset
     /// of the values for `resolvedReason` given in the task status structure.
@@ -1902,7 +1908,7 @@ impl TaskExceptionRequest {
 /// because task is intermittent. Workers can choose whether or not to
 /// support this, but workers shouldn't blindly report this for every task
 /// that fails.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TaskExceptionRequestReason {
     /// `worker-shutdown`
     #[serde(rename = "worker-shutdown")]
@@ -1938,14 +1944,14 @@ impl TaskExceptionRequestReason {
     }
 }
 
-impl std::fmt::Display for TaskExceptionRequestReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskExceptionRequestReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for TaskExceptionRequestReason {
-    type Err = std::convert::Infallible;
+impl FromStr for TaskExceptionRequestReason {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1977,12 +1983,12 @@ pub enum PostArtifactRequest {
     /// `storageType: error`
     Error(ErrorArtifactRequest),
     /// A `storageType` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for PostArtifactRequest {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for PostArtifactRequest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "storageType")]
         enum Known<'a> {
             #[serde(rename = "s3")]
@@ -1997,22 +2003,18 @@ impl serde::Serialize for PostArtifactRequest {
             Error(&'a ErrorArtifactRequest),
         }
         match self {
-            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
-            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
-            Self::Reference(x) => {
-                serde::Serialize::serialize(&Known::Reference(x), serializer)
-            }
-            Self::Link(x) => serde::Serialize::serialize(&Known::Link(x), serializer),
-            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::S3(x) => Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => Serialize::serialize(&Known::Reference(x), serializer),
+            Self::Link(x) => Serialize::serialize(&Known::Link(x), serializer),
+            Self::Error(x) => Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for PostArtifactRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for PostArtifactRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "storageType")]
         enum Known {
             #[serde(rename = "s3")]
@@ -2026,13 +2028,11 @@ impl<'de> serde::Deserialize<'de> for PostArtifactRequest {
             #[serde(rename = "error")]
             Error(ErrorArtifactRequest),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("storageType").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("storageType").and_then(Value::as_str) {
             Some("s3" | "object" | "reference" | "link" | "error") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::S3(x) => Self::S3(x),
@@ -2052,7 +2052,7 @@ impl<'de> serde::Deserialize<'de> for PostArtifactRequest {
 ///
 /// Request for a signed PUT URL that will allow you to upload an artifact
 /// to an S3 bucket managed by the queue.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3ArtifactRequest {
     /// Optional size of the artifact content, in bytes.
     /// This is informational and used for monitoring purposes.
@@ -2073,15 +2073,12 @@ pub struct S3ArtifactRequest {
     /// these will be collected over time, and artifacts may remain
     /// available after expiration. S3 based artifacts are identified in
     /// the database and explicitly deleted on S3 after expiration.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
 }
 
 impl S3ArtifactRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(
-        content_type: impl Into<String>,
-        expires: impl Into<apigen_runtime::Time>,
-    ) -> Self {
+    pub fn new(content_type: impl Into<String>, expires: impl Into<Time>) -> Self {
         Self {
             content_length: None,
             content_type: content_type.into(),
@@ -2099,7 +2096,7 @@ impl S3ArtifactRequest {
 /// Object Artifact Request
 ///
 /// Request to create an artifact via the object service.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectArtifactRequest {
     /// Optional size of the artifact content, in bytes.
     /// This is informational and used for monitoring purposes.
@@ -2114,15 +2111,12 @@ pub struct ObjectArtifactRequest {
     #[serde(rename = "contentType")]
     pub content_type: String,
     /// Date-time after which the artifact should be deleted.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
 }
 
 impl ObjectArtifactRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(
-        content_type: impl Into<String>,
-        expires: impl Into<apigen_runtime::Time>,
-    ) -> Self {
+    pub fn new(content_type: impl Into<String>, expires: impl Into<Time>) -> Self {
         Self {
             content_length: None,
             content_type: content_type.into(),
@@ -2144,7 +2138,7 @@ impl ObjectArtifactRequest {
 /// task is still executing.  When a RedirectArtifact is fetched, the URL is
 /// returned verbatim as a Location header in a 303 (See Other) response.
 /// Clients will not apply any form of authentication to that URL.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedirectArtifactRequest {
     /// Expected content-type of the artifact.  This is informational only:
     /// it is suitable for use to choose an icon for the artifact, for example.
@@ -2157,7 +2151,7 @@ pub struct RedirectArtifactRequest {
     /// Date-time after which the queue should no longer redirect to this URL.
     /// Note, that the queue will and cannot delete the resource your URL
     /// references, you are responsible for doing that yourself.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// URL to which the queue should redirect using a `303` (See other)
     /// redirect.
     ///
@@ -2169,7 +2163,7 @@ impl RedirectArtifactRequest {
     /// From the required fields; optional fields start unset.
     pub fn new(
         content_type: impl Into<String>,
-        expires: impl Into<apigen_runtime::Time>,
+        expires: impl Into<Time>,
         url: impl Into<String>,
     ) -> Self {
         Self {
@@ -2188,7 +2182,7 @@ impl RedirectArtifactRequest {
 /// validation).  Note that the target artifact need not exist when this artifact
 /// is created.  It is allowed to create link cycles, but they will result in a
 /// 400 response when fetched.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkArtifactRequest {
     /// Name of the artifact to which to link.
     pub artifact: String,
@@ -2202,15 +2196,12 @@ pub struct LinkArtifactRequest {
     #[serde(rename = "contentType", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Date-time after which the queue should no longer maintain this link.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
 }
 
 impl LinkArtifactRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(
-        artifact: impl Into<String>,
-        expires: impl Into<apigen_runtime::Time>,
-    ) -> Self {
+    pub fn new(artifact: impl Into<String>, expires: impl Into<Time>) -> Self {
         Self {
             artifact: artifact.into(),
             content_type: None,
@@ -2231,11 +2222,11 @@ impl LinkArtifactRequest {
 /// `message` to any `GET` request for this artifact. This is mainly useful
 /// as a way for a task to declare that it failed to provide an artifact it
 /// wanted to upload.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorArtifactRequest {
     /// Date-time after which the queue should stop replying with the error
     /// and forget about the artifact.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Human readable explanation of why the artifact is missing
     ///
     /// - Maximum length: `4096`
@@ -2247,7 +2238,7 @@ pub struct ErrorArtifactRequest {
 impl ErrorArtifactRequest {
     /// From the required fields; optional fields start unset.
     pub fn new(
-        expires: impl Into<apigen_runtime::Time>,
+        expires: impl Into<Time>,
         message: impl Into<String>,
         reason: impl Into<ErrorArtifactRequestReason>,
     ) -> Self {
@@ -2260,7 +2251,7 @@ impl ErrorArtifactRequest {
 }
 
 /// Reason why the artifact doesn't exist.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ErrorArtifactRequestReason {
     /// `file-missing-on-worker`
     #[serde(rename = "file-missing-on-worker")]
@@ -2292,14 +2283,14 @@ impl ErrorArtifactRequestReason {
     }
 }
 
-impl std::fmt::Display for ErrorArtifactRequestReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ErrorArtifactRequestReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ErrorArtifactRequestReason {
-    type Err = std::convert::Infallible;
+impl FromStr for ErrorArtifactRequestReason {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -2331,12 +2322,12 @@ pub enum PostArtifactResponse {
     /// `storageType: error`
     Error(ErrorArtifactResponse),
     /// A `storageType` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for PostArtifactResponse {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for PostArtifactResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "storageType")]
         enum Known<'a> {
             #[serde(rename = "s3")]
@@ -2351,22 +2342,18 @@ impl serde::Serialize for PostArtifactResponse {
             Error(&'a ErrorArtifactResponse),
         }
         match self {
-            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
-            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
-            Self::Reference(x) => {
-                serde::Serialize::serialize(&Known::Reference(x), serializer)
-            }
-            Self::Link(x) => serde::Serialize::serialize(&Known::Link(x), serializer),
-            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::S3(x) => Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => Serialize::serialize(&Known::Reference(x), serializer),
+            Self::Link(x) => Serialize::serialize(&Known::Link(x), serializer),
+            Self::Error(x) => Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for PostArtifactResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for PostArtifactResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "storageType")]
         enum Known {
             #[serde(rename = "s3")]
@@ -2380,13 +2367,11 @@ impl<'de> serde::Deserialize<'de> for PostArtifactResponse {
             #[serde(rename = "error")]
             Error(ErrorArtifactResponse),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("storageType").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("storageType").and_then(Value::as_str) {
             Some("s3" | "object" | "reference" | "link" | "error") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::S3(x) => Self::S3(x),
@@ -2406,7 +2391,7 @@ impl<'de> serde::Deserialize<'de> for PostArtifactResponse {
 ///
 /// Response to a request for a signed PUT URL that will allow you to
 /// upload an artifact to an S3 bucket managed by the queue.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct S3ArtifactResponse {
     /// Artifact mime-type, must be specified as header when uploading with
     /// the signed `putUrl`.
@@ -2415,7 +2400,7 @@ pub struct S3ArtifactResponse {
     #[serde(rename = "contentType")]
     pub content_type: String,
     /// Date-time after which the signed `putUrl` no longer works
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// URL to which a `PUT` request can be made to upload the artifact
     /// requested. Note, the `Content-Length` must be specified correctly,
     /// and the `ContentType` header must be set the value specified below.
@@ -2438,7 +2423,7 @@ pub struct S3ArtifactResponse {
 /// `createUpload` must match those in this response.  The caller should call
 /// `object.finishUpload` when the upload is finished, at which point the
 /// object is immutable and the credentials are no longer useful.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectArtifactResponse {
     /// Object service Credentials
     ///
@@ -2448,7 +2433,7 @@ pub struct ObjectArtifactResponse {
     /// (`getArtifactContent`) and to upload artifacts (`createArtifact`).
     pub credentials: ObjectCredentials,
     /// Expiration time for the artifact.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Name of the object on the object service.
     ///
     /// - Pattern: `"^[\\x20-\\x7e]+$"`
@@ -2479,7 +2464,7 @@ pub struct ObjectArtifactResponse {
 ///
 /// These credentials are used both to download artifacts from the object service
 /// (`getArtifactContent`) and to upload artifacts (`createArtifact`).
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectCredentials {
     /// The `accessToken` for the temporary credentials.
     ///
@@ -2497,8 +2482,8 @@ pub struct ObjectCredentials {
     pub client_id: String,
 }
 
-impl std::fmt::Debug for ObjectCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for ObjectCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectCredentials")
             .field("access_token", &"***")
             .field("certificate", &"***")
@@ -2511,23 +2496,23 @@ impl std::fmt::Debug for ObjectCredentials {
 ///
 /// Response to a request for the queue to redirect to a URL for a given
 /// artifact.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RedirectArtifactResponse {}
 /// Link Artifact Response
 ///
 /// Response for an artifact with `storageType` `link`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinkArtifactResponse {}
 /// Error Artifact Response
 ///
 /// Response to a request for the queue to reply `424` (Failed Dependency)
 /// with `reason` and `message` to any `GET` request for this artifact.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorArtifactResponse {}
 /// Finish Artifact Request
 ///
 /// Request body for `finishArtifact`
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishArtifactRequest {
     /// Upload ID
     ///
@@ -2555,7 +2540,7 @@ impl FinishArtifactRequest {
 /// which the artifact data can be read.  Not that this response is provided as
 /// the body of an HTTP 303 response, so clients which automatically follow
 /// redirects may not see this content.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetArtifactResponse {
     /// Artifact storage type.  Note that this is also available in the
     /// `x-taskcluster-artifact-storage-type` header.
@@ -2570,7 +2555,7 @@ pub struct GetArtifactResponse {
 /// List Artifacts Response
 ///
 /// List of artifacts for a given `taskId` and `runId`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListArtifactsResponse {
     /// Artifact List
     ///
@@ -2598,7 +2583,7 @@ pub struct ListArtifactsResponse {
 /// Artifact
 ///
 /// Information about an artifact
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactResponse {
     /// Content-Length
     ///
@@ -2622,7 +2607,7 @@ pub struct ArtifactResponse {
     ///
     /// Date and time after which the artifact created will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Artifact Name
     ///
     /// Name of the artifact that was created, this is useful if you want to
@@ -2642,7 +2627,7 @@ pub struct ArtifactResponse {
 ///
 /// This is the `storageType` for the request that was used to create
 /// the artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArtifactResponseStorageType {
     /// `s3`
     #[serde(rename = "s3")]
@@ -2678,14 +2663,14 @@ impl ArtifactResponseStorageType {
     }
 }
 
-impl std::fmt::Display for ArtifactResponseStorageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ArtifactResponseStorageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ArtifactResponseStorageType {
-    type Err = std::convert::Infallible;
+impl FromStr for ArtifactResponseStorageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -2716,12 +2701,12 @@ pub enum ArtifactContentResponse {
     /// `storageType: error`
     Error(ArtifactContentResponseError),
     /// A `storageType` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for ArtifactContentResponse {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for ArtifactContentResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "storageType")]
         enum Known<'a> {
             #[serde(rename = "s3")]
@@ -2734,21 +2719,17 @@ impl serde::Serialize for ArtifactContentResponse {
             Error(&'a ArtifactContentResponseError),
         }
         match self {
-            Self::S3(x) => serde::Serialize::serialize(&Known::S3(x), serializer),
-            Self::Object(x) => serde::Serialize::serialize(&Known::Object(x), serializer),
-            Self::Reference(x) => {
-                serde::Serialize::serialize(&Known::Reference(x), serializer)
-            }
-            Self::Error(x) => serde::Serialize::serialize(&Known::Error(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::S3(x) => Serialize::serialize(&Known::S3(x), serializer),
+            Self::Object(x) => Serialize::serialize(&Known::Object(x), serializer),
+            Self::Reference(x) => Serialize::serialize(&Known::Reference(x), serializer),
+            Self::Error(x) => Serialize::serialize(&Known::Error(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for ArtifactContentResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for ArtifactContentResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "storageType")]
         enum Known {
             #[serde(rename = "s3")]
@@ -2760,13 +2741,11 @@ impl<'de> serde::Deserialize<'de> for ArtifactContentResponse {
             #[serde(rename = "error")]
             Error(ArtifactContentResponseError),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("storageType").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("storageType").and_then(Value::as_str) {
             Some("s3" | "object" | "reference" | "error") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::S3(x) => Self::S3(x),
@@ -2782,7 +2761,7 @@ impl<'de> serde::Deserialize<'de> for ArtifactContentResponse {
 }
 
 /// The fields of [`ArtifactContentResponse::S3`] (`storageType: s3`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContentResponseS3 {
     /// URL from which to download the artifact.  This may be a URL for a bucket or
     /// a CDN, and may or may not be signed, depending on server configuration.
@@ -2794,7 +2773,7 @@ pub struct ArtifactContentResponseS3 {
 /// An object name, and credentials to use to access that object on the object service.
 /// The credentials expire one hour after this call; this should allow ample time for
 /// retries, slow downloads, and clock skew.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContentResponseObject {
     /// Object service Credentials
     ///
@@ -2810,7 +2789,7 @@ pub struct ArtifactContentResponseObject {
 }
 
 /// The fields of [`ArtifactContentResponse::Reference`] (`storageType: reference`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContentResponseReference {
     /// Referenced URL
     ///
@@ -2819,7 +2798,7 @@ pub struct ArtifactContentResponseReference {
 }
 
 /// The fields of [`ArtifactContentResponse::Error`] (`storageType: error`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactContentResponseError {
     /// Error message
     pub message: String,
@@ -2828,7 +2807,7 @@ pub struct ArtifactContentResponseError {
 }
 
 /// List Provisioners Response
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListProvisionersResponse {
     /// Continuation Token
     ///
@@ -2850,7 +2829,7 @@ pub struct ListProvisionersResponse {
 }
 
 /// Provisioner Information
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListProvisionersResponseProvisioner {
     /// Description of the provisioner.
     pub description: String,
@@ -2858,12 +2837,12 @@ pub struct ListProvisionersResponseProvisioner {
     ///
     /// Date and time after which the provisioner created will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Provisioner Last Date Active
     ///
     /// Date and time where the provisioner was last seen active
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Provisioner Id
     ///
     /// Unique identifier for a provisioner, that can supply specified
@@ -2889,7 +2868,7 @@ pub struct ListProvisionersResponseProvisioner {
 ///  * `experimental`
 ///  * `stable`
 ///  * `deprecated`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Stability {
     /// `experimental`
     #[serde(rename = "experimental")]
@@ -2917,14 +2896,14 @@ impl Stability {
     }
 }
 
-impl std::fmt::Display for Stability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Stability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Stability {
-    type Err = std::convert::Infallible;
+impl FromStr for Stability {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -2941,7 +2920,7 @@ impl std::str::FromStr for Stability {
 /// Provisioner Response
 ///
 /// Response containing information about a provisioner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProvisionerResponse {
     /// Description of the provisioner.
     pub description: String,
@@ -2949,14 +2928,14 @@ pub struct ProvisionerResponse {
     ///
     /// Date and time after which the provisioner will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Provisioner Last Date Active
     ///
     /// Date of the last time this provisioner was seen active. `lastDateActive` is updated every half hour
     /// but may be off by up-to half an hour. Nonetheless, `lastDateActive` is a good indicator
     /// of when the provisioner was last seen active.
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Provisioner Id
     ///
     /// Unique identifier for a provisioner, that can supply specified
@@ -2980,7 +2959,7 @@ pub struct ProvisionerResponse {
 ///
 /// Response to a request for the number of pending tasks for a given
 /// `provisionerId` and `workerType`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingTasksResponse {
     /// Number of Pending Tasks
     ///
@@ -3025,7 +3004,7 @@ pub struct PendingTasksResponse {
 ///
 /// Response to a request for the number of pending and claimed tasks for a given
 /// `provisionerId` and `workerType`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskQueueCountsResponse {
     /// Number of Claimed Tasks
     ///
@@ -3077,7 +3056,7 @@ pub struct TaskQueueCountsResponse {
 /// List Pending Tasks Response
 ///
 /// Response from a `listPendingTasks` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPendingTasksResponse {
     /// Continuation Token
     ///
@@ -3107,10 +3086,10 @@ pub struct ListPendingTasksResponse {
 }
 
 /// Generated from `schemas/queue/v1/list-pending-tasks-response.json#/properties/tasks/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPendingTasksResponseTask {
     /// Date and time when the task was inserted in the pending queue
-    pub inserted: apigen_runtime::Time,
+    pub inserted: Time,
     /// Run Identifier
     ///
     /// Unique run identifier, this is a number between 0 and 1000 inclusive.
@@ -3137,7 +3116,7 @@ pub struct ListPendingTasksResponseTask {
 /// List Claimed Tasks Response
 ///
 /// Response from a `listClaimedTasks` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListClaimedTasksResponse {
     /// Continuation Token
     ///
@@ -3167,9 +3146,9 @@ pub struct ListClaimedTasksResponse {
 }
 
 /// Generated from `schemas/queue/v1/list-claimed-tasks-response.json#/properties/tasks/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListClaimedTasksResponseTask {
-    pub claimed: apigen_runtime::Time,
+    pub claimed: Time,
     /// Run Identifier
     ///
     /// Unique run identifier, this is a number between 0 and 1000 inclusive.
@@ -3200,7 +3179,7 @@ pub struct ListClaimedTasksResponseTask {
 /// List Worker-Types Response
 ///
 /// Response from a `listWorkerTypes` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkertypesResponse {
     /// Continuation Token
     ///
@@ -3227,7 +3206,7 @@ pub struct ListWorkertypesResponse {
 }
 
 /// Worker Type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkertypesResponseWorkerType {
     /// Description of the worker-type.
     pub description: String,
@@ -3235,12 +3214,12 @@ pub struct ListWorkertypesResponseWorkerType {
     ///
     /// Date and time after which the worker-type will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Worker-type Last Date Active
     ///
     /// Date and time where the worker-type was last seen active
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Provisioner Id
     ///
     /// Unique identifier for a provisioner, that can supply specified
@@ -3280,7 +3259,7 @@ pub struct ListWorkertypesResponseWorkerType {
 /// Worker-type Response
 ///
 /// Response to a worker-type request from a provisioner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkertypeResponse {
     /// Description of the worker-type.
     pub description: String,
@@ -3288,14 +3267,14 @@ pub struct WorkertypeResponse {
     ///
     /// Date and time after which the worker-type will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Worker-type Last Date Active
     ///
     /// Date of the last time this worker-type was seen active. `lastDateActive` is updated every half hour
     /// but may be off by up-to half an hour. Nonetheless, `lastDateActive` is a good indicator
     /// of when the worker-type was last seen active.
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Provisioner Id
     ///
     /// Unique identifier for a provisioner, that can supply specified
@@ -3335,7 +3314,7 @@ pub struct WorkertypeResponse {
 /// List Task-Queues Response
 ///
 /// Response from a `listTaskQueues` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskqueuesResponse {
     /// Continuation Token
     ///
@@ -3362,7 +3341,7 @@ pub struct ListTaskqueuesResponse {
 }
 
 /// Task Queue
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskqueuesResponseTaskQueue {
     /// Description of the task queue.
     pub description: String,
@@ -3370,12 +3349,12 @@ pub struct ListTaskqueuesResponseTaskQueue {
     ///
     /// Date and time after which the task queue will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Task queue Last Date Active
     ///
     /// Date and time where the task queue was last seen active
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Stability
     ///
     /// This is the stability of the task queue. Accepted values:
@@ -3395,7 +3374,7 @@ pub struct ListTaskqueuesResponseTaskQueue {
 /// Task queue Response
 ///
 /// Response to a task queue request from a provisioner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskqueueResponse {
     /// Description of the task queue.
     pub description: String,
@@ -3403,7 +3382,7 @@ pub struct TaskqueueResponse {
     ///
     /// Date and time after which the task queue will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Task queue Last Date Active
     ///
     /// Date of the last time this task queue was seen active. Updated each time a worker calls
@@ -3411,7 +3390,7 @@ pub struct TaskqueueResponse {
     /// `lastDateActive` is updated every half hour but may be off by up-to half an hour.
     /// Nonetheless, `lastDateActive` is a good indicator of when the task queue was last seen active.
     #[serde(rename = "lastDateActive")]
-    pub last_date_active: apigen_runtime::Time,
+    pub last_date_active: Time,
     /// Stability
     ///
     /// This is the stability of the task queue. Accepted values:
@@ -3431,7 +3410,7 @@ pub struct TaskqueueResponse {
 /// List Workers Response
 ///
 /// Response from a `listWorkers` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkersResponse {
     /// Continuation Token
     ///
@@ -3457,13 +3436,13 @@ pub struct ListWorkersResponse {
 }
 
 /// Worker
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkersResponseWorker {
     /// First task claimed
     ///
     /// Date of the first time this worker claimed a task.
     #[serde(rename = "firstClaim")]
-    pub first_claim: apigen_runtime::Time,
+    pub first_claim: Time,
     /// Worker Last Date Active
     ///
     /// Date of the last time this worker was seen active. Updated each time a worker calls
@@ -3473,7 +3452,7 @@ pub struct ListWorkersResponseWorker {
     /// This defaults to null in the database, and is set to the current time when the worker
     /// is first seen.
     #[serde(rename = "lastDateActive", default, skip_serializing_if = "Option::is_none")]
-    pub last_date_active: Option<apigen_runtime::Time>,
+    pub last_date_active: Option<Time>,
     /// Most Recent Task
     ///
     /// The most recent claimed task
@@ -3490,7 +3469,7 @@ pub struct ListWorkersResponseWorker {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quarantine_until: Option<apigen_runtime::Time>,
+    pub quarantine_until: Option<Time>,
     /// Identifier for the worker group containing this worker.
     ///
     /// - Minimum length: `1`
@@ -3510,7 +3489,7 @@ pub struct ListWorkersResponseWorker {
 /// Task Run
 ///
 /// A run of a task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRun {
     /// Run Identifier
     ///
@@ -3534,18 +3513,18 @@ pub struct TaskRun {
 /// Worker Response
 ///
 /// Response containing information about a worker.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerResponse {
     /// Worker Expiration
     ///
     /// Date and time after which the worker will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// First task claimed
     ///
     /// Date of the first time this worker claimed a task.
     #[serde(rename = "firstClaim")]
-    pub first_claim: apigen_runtime::Time,
+    pub first_claim: Time,
     /// Worker Last Date Active
     ///
     /// Date of the last time this worker was seen active. Updated each time a worker calls
@@ -3555,7 +3534,7 @@ pub struct WorkerResponse {
     /// This defaults to null in the database, and is set to the current time when the worker
     /// is first seen.
     #[serde(rename = "lastDateActive", default, skip_serializing_if = "Option::is_none")]
-    pub last_date_active: Option<apigen_runtime::Time>,
+    pub last_date_active: Option<Time>,
     /// Provisioner Id
     ///
     /// Unique identifier for a provisioner, that can supply specified
@@ -3589,7 +3568,7 @@ pub struct WorkerResponse {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quarantine_until: Option<apigen_runtime::Time>,
+    pub quarantine_until: Option<Time>,
     /// Most Recent Tasks
     ///
     /// List of 20 most recent tasks claimed by the worker.
@@ -3637,7 +3616,7 @@ pub struct WorkerResponse {
 /// Quarantine Details
 ///
 /// Information about when and why a worker was quarantined.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerResponseQuarantineDetail {
     /// Quarantine ClientId
     ///
@@ -3653,18 +3632,18 @@ pub struct WorkerResponseQuarantineDetail {
     ///
     /// Value of the worker's quarantineUntil property at the moment of the quarantine.
     #[serde(rename = "quarantineUntil")]
-    pub quarantine_until: apigen_runtime::Time,
+    pub quarantine_until: Time,
     /// Updated At
     ///
     /// Time when the quarantine was updated.
     #[serde(rename = "updatedAt")]
-    pub updated_at: apigen_runtime::Time,
+    pub updated_at: Time,
 }
 
 /// Quarantine Worker Request
 ///
 /// Request to update a worker's quarantineUntil property.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuarantineWorkerRequest {
     /// Worker Quarantine Info
     ///
@@ -3682,12 +3661,12 @@ pub struct QuarantineWorkerRequest {
     /// Note that a quarantine can be lifted by setting `quarantineUntil` to the present time (or
     /// somewhere in the past).
     #[serde(rename = "quarantineUntil")]
-    pub quarantine_until: apigen_runtime::Time,
+    pub quarantine_until: Time,
 }
 
 impl QuarantineWorkerRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(quarantine_until: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn new(quarantine_until: impl Into<Time>) -> Self {
         Self {
             quarantine_info: None,
             quarantine_until: quarantine_until.into(),
@@ -3704,18 +3683,18 @@ impl QuarantineWorkerRequest {
 /// Worker Request
 ///
 /// Request to update a worker.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateWorkerRequest {
     /// Worker Expiration
     ///
     /// Date and time after which the worker will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
 }
 
 impl UpdateWorkerRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn new(expires: impl Into<Time>) -> Self {
         Self { expires: expires.into() }
     }
 }
@@ -3724,7 +3703,7 @@ impl UpdateWorkerRequest {
 ///
 /// Message reporting that a task has been defined. The task may or may not be
 /// _scheduled_ too.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskDefinedMessage {
     /// Task Status Structure
     ///
@@ -3750,7 +3729,7 @@ pub struct TaskDefinedMessage {
 /// whether a message is interesting to the receiver. Where the full task
 /// definition is required, the receiver should call queue.task to download that
 /// definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskPulseDefinition {
     /// Tags
     ///
@@ -3761,13 +3740,13 @@ pub struct TaskPulseDefinition {
     /// `purpose: 'build' || 'test'` is a good example.
     ///
     /// - Default: `{}`
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Task Pending Message
 ///
 /// Message reporting that a task is now pending
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskPendingMessage {
     /// Id of run that became pending, `run-id`s always starts from 0
     ///
@@ -3789,7 +3768,7 @@ pub struct TaskPendingMessage {
 }
 
 /// Subset of a task definition
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskPendingMessageTask {
     /// Tags
     ///
@@ -3800,13 +3779,13 @@ pub struct TaskPendingMessageTask {
     /// `purpose: 'build' || 'test'` is a good example.
     ///
     /// - Default: `{}`
-    pub tags: std::collections::BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Task Running Message
 ///
 /// Message reporting that a given run of a task have started
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRunningMessage {
     /// Id of the run that just started, always starts from 0
     ///
@@ -3821,7 +3800,7 @@ pub struct TaskRunningMessage {
     /// Time at which the run expires and is resolved as `failed`, if the run
     /// isn't reclaimed.
     #[serde(rename = "takenUntil")]
-    pub taken_until: apigen_runtime::Time,
+    pub taken_until: Time,
     /// Task Definition Structure for Pulse Messages
     ///
     /// Subset of a task definition containing values that are useful for determining
@@ -3853,7 +3832,7 @@ pub struct TaskRunningMessage {
 /// Artifact Created Message
 ///
 /// Message reporting a new artifact has been created for a given task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactCreatedMessage {
     /// Artifact
     ///
@@ -3894,7 +3873,7 @@ pub struct ArtifactCreatedMessage {
 /// Artifact
 ///
 /// Information about the artifact that was created
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactCreatedMessageArtifact {
     /// Content-Type
     ///
@@ -3910,7 +3889,7 @@ pub struct ArtifactCreatedMessageArtifact {
     ///
     /// Date and time after which the artifact created will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Artifact Name
     ///
     /// Name of the artifact that was created, this is useful if you want to
@@ -3933,7 +3912,7 @@ pub struct ArtifactCreatedMessageArtifact {
 /// This is the `storageType` for the request that was used to create the
 /// artifact.  Note that artifacts with the `s3` storage type do not produce
 /// this message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ArtifactCreatedMessageArtifactStorageType {
     /// `reference`
     #[serde(rename = "reference")]
@@ -3965,14 +3944,14 @@ impl ArtifactCreatedMessageArtifactStorageType {
     }
 }
 
-impl std::fmt::Display for ArtifactCreatedMessageArtifactStorageType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ArtifactCreatedMessageArtifactStorageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ArtifactCreatedMessageArtifactStorageType {
-    type Err = std::convert::Infallible;
+impl FromStr for ArtifactCreatedMessageArtifactStorageType {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -3990,7 +3969,7 @@ impl std::str::FromStr for ArtifactCreatedMessageArtifactStorageType {
 /// Task Completed Message
 ///
 /// Message reporting that a task has complete successfully.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskCompletedMessage {
     /// Id of the run that completed the task
     ///
@@ -4033,7 +4012,7 @@ pub struct TaskCompletedMessage {
 /// Task Failed Message
 ///
 /// Message reporting that a task failed to complete successfully.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskFailedMessage {
     /// Id of the run that failed.
     ///
@@ -4076,7 +4055,7 @@ pub struct TaskFailedMessage {
 /// Task Exception Message
 ///
 /// Message reporting that Taskcluster have failed to run a task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskExceptionMessage {
     /// Id of the last run for the task, not provided if `deadline`
     /// was exceeded before a run was started.
@@ -4123,20 +4102,20 @@ pub struct TaskExceptionMessage {
 /// Task Group Changed Message
 ///
 /// Message written once a task group has been sealed or resolved.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupChangedMessage {
     /// Task group expiry date
     ///
     /// Date and time after the last expiration of any task in the task group.
     /// For the unsealed task group this could change to a later date.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     #[serde(rename = "schedulerId")]
     pub scheduler_id: String,
     /// Sealing timestamp
     ///
     /// Empty or date and time when task group was sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed: Option<apigen_runtime::Time>,
+    pub sealed: Option<Time>,
     /// Task-Group Identifier
     ///
     /// Identifier for the task-group.
@@ -4154,7 +4133,7 @@ pub struct TaskGroupChangedMessage {
 ///
 /// Message emitted whenever `changeTaskPriority` updates
 /// the priority of an unresolved task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskPriorityChangedMessage {
     #[serde(rename = "newPriority")]
     pub new_priority: Priority,
@@ -4173,7 +4152,7 @@ pub struct TaskPriorityChangedMessage {
 /// Task Group Priority Changed Message
 ///
 /// Summary emitted after a task group priority request completes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskGroupPriorityChangedMessage {
     #[serde(rename = "newPriority")]
     pub new_priority: Priority,

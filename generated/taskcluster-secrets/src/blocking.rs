@@ -5,10 +5,11 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{Secret, SecretList};
 
 /// Client of Secrets Service.
 ///
@@ -20,14 +21,14 @@ pub struct Secrets {
 
 impl Secrets {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::Secrets::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::Secrets::from_env()?,
         })
@@ -39,8 +40,8 @@ impl Secrets {
     }
 
     /// Blocking [`crate::Secrets::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::Secrets::ping_url`].
@@ -49,16 +50,13 @@ impl Secrets {
     }
 
     /// Same as [`crate::Secrets::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::Secrets::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::Secrets::lbheartbeat_url`].
@@ -67,16 +65,13 @@ impl Secrets {
     }
 
     /// Same as [`crate::Secrets::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::Secrets::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::Secrets::version_url`].
@@ -85,26 +80,23 @@ impl Secrets {
     }
 
     /// Same as [`crate::Secrets::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::Secrets::set`].
-    pub fn set(&self, name: &str, payload: &Secret) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.set(name, payload))
+    pub fn set(&self, name: &str, payload: &Secret) -> Result<(), Error> {
+        blocking::block_on(self.inner.set(name, payload))
     }
 
     /// Blocking [`crate::Secrets::remove`].
-    pub fn remove(&self, name: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.remove(name))
+    pub fn remove(&self, name: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.remove(name))
     }
 
     /// Blocking [`crate::Secrets::get`].
-    pub fn get(&self, name: &str) -> Result<Secret, rt::Error> {
-        rt::blocking::block_on(self.inner.get(name))
+    pub fn get(&self, name: &str) -> Result<Secret, Error> {
+        blocking::block_on(self.inner.get(name))
     }
 
     /// Same as [`crate::Secrets::get_url`].
@@ -113,11 +105,7 @@ impl Secrets {
     }
 
     /// Same as [`crate::Secrets::get_signed_url`].
-    pub fn get_signed_url(
-        &self,
-        name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn get_signed_url(&self, name: &str, ttl: Duration) -> Result<String, Error> {
         self.inner.get_signed_url(name, ttl)
     }
 
@@ -126,8 +114,8 @@ impl Secrets {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<SecretList, rt::Error> {
-        rt::blocking::block_on(self.inner.list(continuation_token, limit))
+    ) -> Result<SecretList, Error> {
+        blocking::block_on(self.inner.list(continuation_token, limit))
     }
 
     /// Same as [`crate::Secrets::list_url`].
@@ -144,8 +132,8 @@ impl Secrets {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_signed_url(continuation_token, limit, ttl)
     }
 
@@ -153,13 +141,13 @@ impl Secrets {
     pub fn list_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<SecretList, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_pages(limit))
+    ) -> impl Iterator<Item = Result<SecretList, Error>> + 'a {
+        blocking::iter(self.inner.list_pages(limit))
     }
 
     /// Blocking [`crate::Secrets::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::Secrets::heartbeat_url`].
@@ -168,10 +156,7 @@ impl Secrets {
     }
 
     /// Same as [`crate::Secrets::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -28,14 +28,19 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Secrets Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct Secrets {
-    client: rt::Client,
+    client: Client,
 }
 
 impl Secrets {
@@ -46,19 +51,19 @@ impl Secrets {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -68,7 +73,7 @@ impl Secrets {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -80,16 +85,13 @@ impl Secrets {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -98,7 +100,7 @@ impl Secrets {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -110,16 +112,13 @@ impl Secrets {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -128,7 +127,7 @@ impl Secrets {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -140,16 +139,13 @@ impl Secrets {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Set Secret
@@ -162,10 +158,10 @@ impl Secrets {
     /// Required scopes:
     ///
     /// - `secrets:set:<name>`
-    pub async fn set(&self, name: &str, payload: &Secret) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("secret/{}", rt::urls::encode_path_segment(name)),
+    pub async fn set(&self, name: &str, payload: &Secret) -> Result<(), Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("secret/{}", urls::encode_path_segment(name)),
             )
             .json(payload)?;
         self.client.call(req).await.map(drop)
@@ -180,10 +176,10 @@ impl Secrets {
     /// Required scopes:
     ///
     /// - `secrets:set:<name>`
-    pub async fn remove(&self, name: &str) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
-            format!("secret/{}", rt::urls::encode_path_segment(name)),
+    pub async fn remove(&self, name: &str) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
+            format!("secret/{}", urls::encode_path_segment(name)),
         );
         self.client.call(req).await.map(drop)
     }
@@ -200,7 +196,7 @@ impl Secrets {
     /// Required scopes:
     ///
     /// - `secrets:get:<name>`
-    pub async fn get(&self, name: &str) -> Result<Secret, rt::Error> {
+    pub async fn get(&self, name: &str) -> Result<Secret, Error> {
         let req = Self::get_request(name);
         self.client.call_json(req).await
     }
@@ -212,20 +208,13 @@ impl Secrets {
     }
 
     /// The URL of [`Self::get`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn get_signed_url(
-        &self,
-        name: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn get_signed_url(&self, name: &str, ttl: Duration) -> Result<String, Error> {
         let req = Self::get_request(name);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn get_request(name: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("secret/{}", rt::urls::encode_path_segment(name)),
-        )
+    fn get_request(name: &str) -> Request {
+        Request::new(Method::GET, format!("secret/{}", urls::encode_path_segment(name)))
     }
 
     /// List Secrets
@@ -251,7 +240,7 @@ impl Secrets {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<SecretList, rt::Error> {
+    ) -> Result<SecretList, Error> {
         let req = Self::list_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -271,17 +260,14 @@ impl Secrets {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn list_request(
-        continuation_token: Option<&str>,
-        limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("secrets"))
+    fn list_request(continuation_token: Option<&str>, limit: Option<&str>) -> Request {
+        Request::new(Method::GET, String::from("secrets"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -290,8 +276,8 @@ impl Secrets {
     pub fn list_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<SecretList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<SecretList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list(token.as_deref(), limit).await
         })
     }
@@ -304,7 +290,7 @@ impl Secrets {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -316,20 +302,17 @@ impl Secrets {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for SecretList {
+impl Paginated for SecretList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

@@ -3,20 +3,27 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Secret
 ///
 /// Message containing a Taskcluster Secret
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Secret {
     /// An expiration date for this secret.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// The secret value to be encrypted.
-    pub secret: std::collections::BTreeMap<String, serde_json::Value>,
+    pub secret: BTreeMap<String, Value>,
 }
 
 impl Secret {
     /// From the required fields; optional fields start unset. `secret` starts empty: set it with [`Self::with_secret`].
-    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn new(expires: impl Into<Time>) -> Self {
         Self {
             expires: expires.into(),
             secret: Default::default(),
@@ -26,7 +33,7 @@ impl Secret {
     /// Sets `secret` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_secret(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.secret = v;
@@ -34,8 +41,8 @@ impl Secret {
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secret")
             .field("expires", &self.expires)
             .field("secret", &"***")
@@ -46,7 +53,7 @@ impl std::fmt::Debug for Secret {
 /// Secrets List
 ///
 /// Message containing a list of secret names
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecretList {
     /// Continuation Token
     ///

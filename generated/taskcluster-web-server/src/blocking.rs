@@ -5,10 +5,9 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
 
 /// Client of Web Server Service.
 ///
@@ -20,14 +19,14 @@ pub struct WebServer {
 
 impl WebServer {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::WebServer::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::WebServer::from_env()?,
         })
@@ -39,8 +38,8 @@ impl WebServer {
     }
 
     /// Blocking [`crate::WebServer::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::WebServer::ping_url`].
@@ -49,16 +48,13 @@ impl WebServer {
     }
 
     /// Same as [`crate::WebServer::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::WebServer::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::WebServer::lbheartbeat_url`].
@@ -67,16 +63,13 @@ impl WebServer {
     }
 
     /// Same as [`crate::WebServer::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::WebServer::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::WebServer::version_url`].
@@ -85,16 +78,13 @@ impl WebServer {
     }
 
     /// Same as [`crate::WebServer::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
     /// Blocking [`crate::WebServer::task_group_profile`].
-    pub fn task_group_profile(&self, task_group_id: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.task_group_profile(task_group_id))
+    pub fn task_group_profile(&self, task_group_id: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.task_group_profile(task_group_id))
     }
 
     /// Same as [`crate::WebServer::task_group_profile_url`].
@@ -106,14 +96,14 @@ impl WebServer {
     pub fn task_group_profile_signed_url(
         &self,
         task_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.task_group_profile_signed_url(task_group_id, ttl)
     }
 
     /// Blocking [`crate::WebServer::task_profile`].
-    pub fn task_profile(&self, task_id: &str) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.task_profile(task_id))
+    pub fn task_profile(&self, task_id: &str) -> Result<(), Error> {
+        blocking::block_on(self.inner.task_profile(task_id))
     }
 
     /// Same as [`crate::WebServer::task_profile_url`].
@@ -125,14 +115,14 @@ impl WebServer {
     pub fn task_profile_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.task_profile_signed_url(task_id, ttl)
     }
 
     /// Blocking [`crate::WebServer::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::WebServer::heartbeat_url`].
@@ -141,10 +131,7 @@ impl WebServer {
     }
 
     /// Same as [`crate::WebServer::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -21,14 +21,18 @@
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Request};
+use apigen_runtime::reqwest::Method;
 
 /// Client of Web Server Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct WebServer {
-    client: rt::Client,
+    client: Client,
 }
 
 impl WebServer {
@@ -39,19 +43,19 @@ impl WebServer {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -61,7 +65,7 @@ impl WebServer {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -73,16 +77,13 @@ impl WebServer {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -91,7 +92,7 @@ impl WebServer {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -103,16 +104,13 @@ impl WebServer {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -121,7 +119,7 @@ impl WebServer {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -133,16 +131,13 @@ impl WebServer {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// Task Group Profile
@@ -153,10 +148,7 @@ impl WebServer {
     /// **Experimental**: this endpoint may change or go away without notice.
     ///
     /// `GET /task-group/<taskGroupId>/profile`
-    pub async fn task_group_profile(
-        &self,
-        task_group_id: &str,
-    ) -> Result<(), rt::Error> {
+    pub async fn task_group_profile(&self, task_group_id: &str) -> Result<(), Error> {
         let req = Self::task_group_profile_request(task_group_id);
         self.client.call(req).await.map(drop)
     }
@@ -171,18 +163,16 @@ impl WebServer {
     pub fn task_group_profile_signed_url(
         &self,
         task_group_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::task_group_profile_request(task_group_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn task_group_profile_request(task_group_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "task-group/{}/profile", rt::urls::encode_path_segment(task_group_id)
-            ),
+    fn task_group_profile_request(task_group_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task-group/{}/profile", urls::encode_path_segment(task_group_id)),
         )
     }
 
@@ -194,7 +184,7 @@ impl WebServer {
     /// **Experimental**: this endpoint may change or go away without notice.
     ///
     /// `GET /task/<taskId>/profile`
-    pub async fn task_profile(&self, task_id: &str) -> Result<(), rt::Error> {
+    pub async fn task_profile(&self, task_id: &str) -> Result<(), Error> {
         let req = Self::task_profile_request(task_id);
         self.client.call(req).await.map(drop)
     }
@@ -209,16 +199,16 @@ impl WebServer {
     pub fn task_profile_signed_url(
         &self,
         task_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::task_profile_request(task_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn task_profile_request(task_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("task/{}/profile", rt::urls::encode_path_segment(task_id)),
+    fn task_profile_request(task_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("task/{}/profile", urls::encode_path_segment(task_id)),
         )
     }
 
@@ -230,7 +220,7 @@ impl WebServer {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -242,15 +232,12 @@ impl WebServer {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }

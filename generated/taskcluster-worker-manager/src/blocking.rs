@@ -5,10 +5,18 @@
 //!
 //! No async runtime is needed: calls run on a small runtime the `apigen-runtime` crate owns. Called from inside an async runtime, a method returns an error instead of blocking it.
 
-use apigen_runtime as rt;
+use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::*;
+use apigen_runtime::{blocking, Client, Error};
+
+use crate::{
+    CreateWorkerPoolRequest, ListWorkersResponse, ProviderList, RegisterWorkerRequest,
+    RegisterWorkerResponse, ReportWorkerErrorRequest, ReregisterWorkerRequest,
+    ReregisterWorkerResponse, ShouldWorkerTerminateResponse, UpdateWorkerPoolRequest,
+    WorkerFull, WorkerList, WorkerPoolError, WorkerPoolErrorList, WorkerPoolErrorStats,
+    WorkerPoolFull, WorkerPoolLaunchConfigList, WorkerPoolList, WorkerPoolListStats,
+    WorkerPoolStats, WorkerRequest, WorkerResponse,
+};
 
 /// Client of Worker Manager Service.
 ///
@@ -20,14 +28,14 @@ pub struct WorkerManager {
 
 impl WorkerManager {
     /// A blocking client of the service `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             inner: crate::WorkerManager::new(client),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
+    pub fn from_env() -> Result<Self, Error> {
         Ok(Self {
             inner: crate::WorkerManager::from_env()?,
         })
@@ -39,8 +47,8 @@ impl WorkerManager {
     }
 
     /// Blocking [`crate::WorkerManager::ping`].
-    pub fn ping(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.ping())
+    pub fn ping(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.ping())
     }
 
     /// Same as [`crate::WorkerManager::ping_url`].
@@ -49,16 +57,13 @@ impl WorkerManager {
     }
 
     /// Same as [`crate::WorkerManager::ping_signed_url`].
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.ping_signed_url(ttl)
     }
 
     /// Blocking [`crate::WorkerManager::lbheartbeat`].
-    pub fn lbheartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.lbheartbeat())
+    pub fn lbheartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.lbheartbeat())
     }
 
     /// Same as [`crate::WorkerManager::lbheartbeat_url`].
@@ -67,16 +72,13 @@ impl WorkerManager {
     }
 
     /// Same as [`crate::WorkerManager::lbheartbeat_signed_url`].
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.lbheartbeat_signed_url(ttl)
     }
 
     /// Blocking [`crate::WorkerManager::version`].
-    pub fn version(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.version())
+    pub fn version(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.version())
     }
 
     /// Same as [`crate::WorkerManager::version_url`].
@@ -85,10 +87,7 @@ impl WorkerManager {
     }
 
     /// Same as [`crate::WorkerManager::version_signed_url`].
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.version_signed_url(ttl)
     }
 
@@ -97,8 +96,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ProviderList, rt::Error> {
-        rt::blocking::block_on(self.inner.list_providers(continuation_token, limit))
+    ) -> Result<ProviderList, Error> {
+        blocking::block_on(self.inner.list_providers(continuation_token, limit))
     }
 
     /// Same as [`crate::WorkerManager::list_providers_url`].
@@ -115,8 +114,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_providers_signed_url(continuation_token, limit, ttl)
     }
 
@@ -124,8 +123,8 @@ impl WorkerManager {
     pub fn list_providers_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ProviderList, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_providers_pages(limit))
+    ) -> impl Iterator<Item = Result<ProviderList, Error>> + 'a {
+        blocking::iter(self.inner.list_providers_pages(limit))
     }
 
     /// Blocking [`crate::WorkerManager::create_worker_pool`].
@@ -133,8 +132,8 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &CreateWorkerPoolRequest,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        rt::blocking::block_on(self.inner.create_worker_pool(worker_pool_id, payload))
+    ) -> Result<WorkerPoolFull, Error> {
+        blocking::block_on(self.inner.create_worker_pool(worker_pool_id, payload))
     }
 
     /// Blocking [`crate::WorkerManager::update_worker_pool`].
@@ -142,16 +141,16 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &UpdateWorkerPoolRequest,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        rt::blocking::block_on(self.inner.update_worker_pool(worker_pool_id, payload))
+    ) -> Result<WorkerPoolFull, Error> {
+        blocking::block_on(self.inner.update_worker_pool(worker_pool_id, payload))
     }
 
     /// Blocking [`crate::WorkerManager::delete_worker_pool`].
     pub fn delete_worker_pool(
         &self,
         worker_pool_id: &str,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        rt::blocking::block_on(self.inner.delete_worker_pool(worker_pool_id))
+    ) -> Result<WorkerPoolFull, Error> {
+        blocking::block_on(self.inner.delete_worker_pool(worker_pool_id))
     }
 
     /// Blocking [`crate::WorkerManager::list_worker_pool_launch_configs`].
@@ -161,8 +160,8 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         include_archived: Option<&str>,
-    ) -> Result<WorkerPoolLaunchConfigList, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerPoolLaunchConfigList, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_worker_pool_launch_configs(
@@ -198,8 +197,8 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         include_archived: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_worker_pool_launch_configs_signed_url(
                 worker_pool_id,
@@ -216,8 +215,8 @@ impl WorkerManager {
         worker_pool_id: &'a str,
         limit: Option<&'a str>,
         include_archived: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerPoolLaunchConfigList, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<WorkerPoolLaunchConfigList, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_worker_pool_launch_configs_pages(
@@ -232,8 +231,8 @@ impl WorkerManager {
     pub fn worker_pool_stats(
         &self,
         worker_pool_id: &str,
-    ) -> Result<WorkerPoolStats, rt::Error> {
-        rt::blocking::block_on(self.inner.worker_pool_stats(worker_pool_id))
+    ) -> Result<WorkerPoolStats, Error> {
+        blocking::block_on(self.inner.worker_pool_stats(worker_pool_id))
     }
 
     /// Same as [`crate::WorkerManager::worker_pool_stats_url`].
@@ -245,17 +244,14 @@ impl WorkerManager {
     pub fn worker_pool_stats_signed_url(
         &self,
         worker_pool_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.worker_pool_stats_signed_url(worker_pool_id, ttl)
     }
 
     /// Blocking [`crate::WorkerManager::worker_pool`].
-    pub fn worker_pool(
-        &self,
-        worker_pool_id: &str,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        rt::blocking::block_on(self.inner.worker_pool(worker_pool_id))
+    pub fn worker_pool(&self, worker_pool_id: &str) -> Result<WorkerPoolFull, Error> {
+        blocking::block_on(self.inner.worker_pool(worker_pool_id))
     }
 
     /// Same as [`crate::WorkerManager::worker_pool_url`].
@@ -267,8 +263,8 @@ impl WorkerManager {
     pub fn worker_pool_signed_url(
         &self,
         worker_pool_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.worker_pool_signed_url(worker_pool_id, ttl)
     }
 
@@ -277,8 +273,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerPoolList, rt::Error> {
-        rt::blocking::block_on(self.inner.list_worker_pools(continuation_token, limit))
+    ) -> Result<WorkerPoolList, Error> {
+        blocking::block_on(self.inner.list_worker_pools(continuation_token, limit))
     }
 
     /// Same as [`crate::WorkerManager::list_worker_pools_url`].
@@ -295,8 +291,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_worker_pools_signed_url(continuation_token, limit, ttl)
     }
 
@@ -304,8 +300,8 @@ impl WorkerManager {
     pub fn list_worker_pools_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerPoolList, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_worker_pools_pages(limit))
+    ) -> impl Iterator<Item = Result<WorkerPoolList, Error>> + 'a {
+        blocking::iter(self.inner.list_worker_pools_pages(limit))
     }
 
     /// Blocking [`crate::WorkerManager::list_worker_pools_stats`].
@@ -313,10 +309,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerPoolListStats, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.list_worker_pools_stats(continuation_token, limit),
-        )
+    ) -> Result<WorkerPoolListStats, Error> {
+        blocking::block_on(self.inner.list_worker_pools_stats(continuation_token, limit))
     }
 
     /// Same as [`crate::WorkerManager::list_worker_pools_stats_url`].
@@ -333,8 +327,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.list_worker_pools_stats_signed_url(continuation_token, limit, ttl)
     }
 
@@ -342,8 +336,8 @@ impl WorkerManager {
     pub fn list_worker_pools_stats_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerPoolListStats, rt::Error>> + 'a {
-        rt::blocking::iter(self.inner.list_worker_pools_stats_pages(limit))
+    ) -> impl Iterator<Item = Result<WorkerPoolListStats, Error>> + 'a {
+        blocking::iter(self.inner.list_worker_pools_stats_pages(limit))
     }
 
     /// Blocking [`crate::WorkerManager::report_worker_error`].
@@ -351,16 +345,16 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &ReportWorkerErrorRequest,
-    ) -> Result<WorkerPoolError, rt::Error> {
-        rt::blocking::block_on(self.inner.report_worker_error(worker_pool_id, payload))
+    ) -> Result<WorkerPoolError, Error> {
+        blocking::block_on(self.inner.report_worker_error(worker_pool_id, payload))
     }
 
     /// Blocking [`crate::WorkerManager::worker_pool_error_stats`].
     pub fn worker_pool_error_stats(
         &self,
         worker_pool_id: Option<&str>,
-    ) -> Result<WorkerPoolErrorStats, rt::Error> {
-        rt::blocking::block_on(self.inner.worker_pool_error_stats(worker_pool_id))
+    ) -> Result<WorkerPoolErrorStats, Error> {
+        blocking::block_on(self.inner.worker_pool_error_stats(worker_pool_id))
     }
 
     /// Same as [`crate::WorkerManager::worker_pool_error_stats_url`].
@@ -372,8 +366,8 @@ impl WorkerManager {
     pub fn worker_pool_error_stats_signed_url(
         &self,
         worker_pool_id: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.worker_pool_error_stats_signed_url(worker_pool_id, ttl)
     }
 
@@ -385,8 +379,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
-    ) -> Result<WorkerPoolErrorList, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerPoolErrorList, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_worker_pool_errors(
@@ -426,8 +420,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_worker_pool_errors_signed_url(
                 worker_pool_id,
@@ -446,8 +440,8 @@ impl WorkerManager {
         limit: Option<&'a str>,
         launch_config_id: Option<&'a str>,
         error_id: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerPoolErrorList, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<WorkerPoolErrorList, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_worker_pool_errors_pages(
@@ -466,8 +460,8 @@ impl WorkerManager {
         worker_group: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerList, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerList, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_workers_for_worker_group(
@@ -503,8 +497,8 @@ impl WorkerManager {
         worker_group: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_workers_for_worker_group_signed_url(
                 worker_pool_id,
@@ -521,8 +515,8 @@ impl WorkerManager {
         worker_pool_id: &'a str,
         worker_group: &'a str,
         limit: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerList, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<WorkerList, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_workers_for_worker_group_pages(worker_pool_id, worker_group, limit),
@@ -535,10 +529,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerFull, rt::Error> {
-        rt::blocking::block_on(
-            self.inner.worker(worker_pool_id, worker_group, worker_id),
-        )
+    ) -> Result<WorkerFull, Error> {
+        blocking::block_on(self.inner.worker(worker_pool_id, worker_group, worker_id))
     }
 
     /// Same as [`crate::WorkerManager::worker_url`].
@@ -557,8 +549,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner.worker_signed_url(worker_pool_id, worker_group, worker_id, ttl)
     }
 
@@ -569,8 +561,8 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
         payload: &WorkerRequest,
-    ) -> Result<WorkerFull, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerFull, Error> {
+        blocking::block_on(
             self.inner.create_worker(worker_pool_id, worker_group, worker_id, payload),
         )
     }
@@ -582,8 +574,8 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
         payload: &WorkerRequest,
-    ) -> Result<WorkerFull, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerFull, Error> {
+        blocking::block_on(
             self.inner.update_worker(worker_pool_id, worker_group, worker_id, payload),
         )
     }
@@ -594,8 +586,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<(), rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<(), Error> {
+        blocking::block_on(
             self.inner.remove_worker(worker_pool_id, worker_group, worker_id),
         )
     }
@@ -606,8 +598,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<ShouldWorkerTerminateResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ShouldWorkerTerminateResponse, Error> {
+        blocking::block_on(
             self.inner.should_worker_terminate(worker_pool_id, worker_group, worker_id),
         )
     }
@@ -628,8 +620,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .should_worker_terminate_signed_url(
                 worker_pool_id,
@@ -647,8 +639,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         state: Option<&str>,
-    ) -> Result<WorkerList, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerList, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_workers_for_worker_pool(
@@ -688,8 +680,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         state: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_workers_for_worker_pool_signed_url(
                 worker_pool_id,
@@ -708,8 +700,8 @@ impl WorkerManager {
         limit: Option<&'a str>,
         launch_config_id: Option<&'a str>,
         state: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<WorkerList, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<WorkerList, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_workers_for_worker_pool_pages(
@@ -725,16 +717,16 @@ impl WorkerManager {
     pub fn register_worker(
         &self,
         payload: &RegisterWorkerRequest,
-    ) -> Result<RegisterWorkerResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.register_worker(payload))
+    ) -> Result<RegisterWorkerResponse, Error> {
+        blocking::block_on(self.inner.register_worker(payload))
     }
 
     /// Blocking [`crate::WorkerManager::reregister_worker`].
     pub fn reregister_worker(
         &self,
         payload: &ReregisterWorkerRequest,
-    ) -> Result<ReregisterWorkerResponse, rt::Error> {
-        rt::blocking::block_on(self.inner.reregister_worker(payload))
+    ) -> Result<ReregisterWorkerResponse, Error> {
+        blocking::block_on(self.inner.reregister_worker(payload))
     }
 
     /// Blocking [`crate::WorkerManager::list_workers`].
@@ -747,8 +739,8 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         quarantined: Option<&str>,
         worker_state: Option<&str>,
-    ) -> Result<ListWorkersResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<ListWorkersResponse, Error> {
+        blocking::block_on(
             self
                 .inner
                 .list_workers(
@@ -796,8 +788,8 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         quarantined: Option<&str>,
         worker_state: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .list_workers_signed_url(
                 provisioner_id,
@@ -820,8 +812,8 @@ impl WorkerManager {
         launch_config_id: Option<&'a str>,
         quarantined: Option<&'a str>,
         worker_state: Option<&'a str>,
-    ) -> impl Iterator<Item = Result<ListWorkersResponse, rt::Error>> + 'a {
-        rt::blocking::iter(
+    ) -> impl Iterator<Item = Result<ListWorkersResponse, Error>> + 'a {
+        blocking::iter(
             self
                 .inner
                 .list_workers_pages(
@@ -842,8 +834,8 @@ impl WorkerManager {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerResponse, rt::Error> {
-        rt::blocking::block_on(
+    ) -> Result<WorkerResponse, Error> {
+        blocking::block_on(
             self.inner.get_worker(provisioner_id, worker_type, worker_group, worker_id),
         )
     }
@@ -866,8 +858,8 @@ impl WorkerManager {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         self.inner
             .get_worker_signed_url(
                 provisioner_id,
@@ -879,8 +871,8 @@ impl WorkerManager {
     }
 
     /// Blocking [`crate::WorkerManager::heartbeat`].
-    pub fn heartbeat(&self) -> Result<(), rt::Error> {
-        rt::blocking::block_on(self.inner.heartbeat())
+    pub fn heartbeat(&self) -> Result<(), Error> {
+        blocking::block_on(self.inner.heartbeat())
     }
 
     /// Same as [`crate::WorkerManager::heartbeat_url`].
@@ -889,10 +881,7 @@ impl WorkerManager {
     }
 
     /// Same as [`crate::WorkerManager::heartbeat_signed_url`].
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         self.inner.heartbeat_signed_url(ttl)
     }
 }

@@ -9,8 +9,15 @@
 //!
 //! A Pulse consumer (`apigen_runtime::pulse`, feature `pulse`) receives messages of these exchanges as [`WorkerManagerEvent`]: one variant per exchange, holding the routing key's fields and the typed body.
 
+use apigen_runtime::{Error, EventError, RoutingKeyPart, RoutingKeySpec};
+use apigen_runtime::bytes::Bytes;
+
+use crate::{
+    PulseLaunchConfigMessage, PulseWorkerMessage, PulseWorkerPoolErrorMessage,
+    PulseWorkerPoolMessage, PulseWorkerRemovedMessage,
+};
+
 pub use apigen_runtime::{Binding, Event};
-use apigen_runtime::{RoutingKeyPart, RoutingKeySpec};
 
 /// The prefix of every exchange of this service.
 pub const EXCHANGE_PREFIX: &str = "exchange/taskcluster-worker-manager/v1/";
@@ -81,13 +88,13 @@ impl WorkerPoolCreated {
 }
 
 impl Binding for WorkerPoolCreated {
-    type Message = crate::PulseWorkerPoolMessage;
+    type Message = PulseWorkerPoolMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -169,13 +176,13 @@ impl WorkerPoolUpdated {
 }
 
 impl Binding for WorkerPoolUpdated {
-    type Message = crate::PulseWorkerPoolMessage;
+    type Message = PulseWorkerPoolMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-updated"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -258,13 +265,13 @@ impl WorkerPoolError {
 }
 
 impl Binding for WorkerPoolError {
-    type Message = crate::PulseWorkerPoolErrorMessage;
+    type Message = PulseWorkerPoolErrorMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-pool-error"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -345,13 +352,13 @@ impl WorkerRequested {
 }
 
 impl Binding for WorkerRequested {
-    type Message = crate::PulseWorkerMessage;
+    type Message = PulseWorkerMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-requested"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -433,13 +440,13 @@ impl WorkerRunning {
 }
 
 impl Binding for WorkerRunning {
-    type Message = crate::PulseWorkerMessage;
+    type Message = PulseWorkerMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-running"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -521,13 +528,13 @@ impl WorkerStopped {
 }
 
 impl Binding for WorkerStopped {
-    type Message = crate::PulseWorkerMessage;
+    type Message = PulseWorkerMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-stopped"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -610,13 +617,13 @@ impl WorkerRemoved {
 }
 
 impl Binding for WorkerRemoved {
-    type Message = crate::PulseWorkerRemovedMessage;
+    type Message = PulseWorkerRemovedMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/worker-removed"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -697,13 +704,13 @@ impl LaunchConfigCreated {
 }
 
 impl Binding for LaunchConfigCreated {
-    type Message = crate::PulseLaunchConfigMessage;
+    type Message = PulseLaunchConfigMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-created"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -784,13 +791,13 @@ impl LaunchConfigUpdated {
 }
 
 impl Binding for LaunchConfigUpdated {
-    type Message = crate::PulseLaunchConfigMessage;
+    type Message = PulseLaunchConfigMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-updated"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -871,13 +878,13 @@ impl LaunchConfigArchived {
 }
 
 impl Binding for LaunchConfigArchived {
-    type Message = crate::PulseLaunchConfigMessage;
+    type Message = PulseLaunchConfigMessage;
 
     fn exchange(&self) -> &'static str {
         "exchange/taskcluster-worker-manager/v1/launch-config-archived"
     }
 
-    fn routing_key(&self) -> Result<String, apigen_runtime::Error> {
+    fn routing_key(&self) -> Result<String, Error> {
         apigen_runtime::routing_key_pattern(
             Self::KEY,
             &[
@@ -902,70 +909,70 @@ pub enum WorkerManagerEvent {
         /// The routing key's fields.
         key: WorkerPoolCreated,
         /// The message.
-        body: crate::PulseWorkerPoolMessage,
+        body: PulseWorkerPoolMessage,
     },
     /// Worker Pool Updated Messages (`exchange/taskcluster-worker-manager/v1/worker-pool-updated`).
     WorkerPoolUpdated {
         /// The routing key's fields.
         key: WorkerPoolUpdated,
         /// The message.
-        body: crate::PulseWorkerPoolMessage,
+        body: PulseWorkerPoolMessage,
     },
     /// Worker Pool Provisioning Error Messages (`exchange/taskcluster-worker-manager/v1/worker-pool-error`).
     WorkerPoolError {
         /// The routing key's fields.
         key: WorkerPoolError,
         /// The message.
-        body: crate::PulseWorkerPoolErrorMessage,
+        body: PulseWorkerPoolErrorMessage,
     },
     /// Worker Requested Messages (`exchange/taskcluster-worker-manager/v1/worker-requested`).
     WorkerRequested {
         /// The routing key's fields.
         key: WorkerRequested,
         /// The message.
-        body: crate::PulseWorkerMessage,
+        body: PulseWorkerMessage,
     },
     /// Worker Running Messages (`exchange/taskcluster-worker-manager/v1/worker-running`).
     WorkerRunning {
         /// The routing key's fields.
         key: WorkerRunning,
         /// The message.
-        body: crate::PulseWorkerMessage,
+        body: PulseWorkerMessage,
     },
     /// Worker Stopped Messages (`exchange/taskcluster-worker-manager/v1/worker-stopped`).
     WorkerStopped {
         /// The routing key's fields.
         key: WorkerStopped,
         /// The message.
-        body: crate::PulseWorkerMessage,
+        body: PulseWorkerMessage,
     },
     /// Worker Removed Messages (`exchange/taskcluster-worker-manager/v1/worker-removed`).
     WorkerRemoved {
         /// The routing key's fields.
         key: WorkerRemoved,
         /// The message.
-        body: crate::PulseWorkerRemovedMessage,
+        body: PulseWorkerRemovedMessage,
     },
     /// Launch Config Created Messages (`exchange/taskcluster-worker-manager/v1/launch-config-created`).
     LaunchConfigCreated {
         /// The routing key's fields.
         key: LaunchConfigCreated,
         /// The message.
-        body: crate::PulseLaunchConfigMessage,
+        body: PulseLaunchConfigMessage,
     },
     /// Launch Config Updated Messages (`exchange/taskcluster-worker-manager/v1/launch-config-updated`).
     LaunchConfigUpdated {
         /// The routing key's fields.
         key: LaunchConfigUpdated,
         /// The message.
-        body: crate::PulseLaunchConfigMessage,
+        body: PulseLaunchConfigMessage,
     },
     /// Launch Config Archived Messages (`exchange/taskcluster-worker-manager/v1/launch-config-archived`).
     LaunchConfigArchived {
         /// The routing key's fields.
         key: LaunchConfigArchived,
         /// The message.
-        body: crate::PulseLaunchConfigMessage,
+        body: PulseLaunchConfigMessage,
     },
 }
 
@@ -989,8 +996,8 @@ impl Event for WorkerManagerEvent {
     fn decode(
         exchange: &str,
         routing_key: &str,
-        body: &apigen_runtime::bytes::Bytes,
-    ) -> Option<Result<Self, apigen_runtime::EventError>> {
+        body: &Bytes,
+    ) -> Option<Result<Self, EventError>> {
         Some(
             match exchange {
                 "exchange/taskcluster-worker-manager/v1/worker-pool-created" => {

@@ -27,14 +27,19 @@ pub mod exchanges;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
-use apigen_runtime as rt;
+
+use std::time::Duration;
+
+use apigen_runtime::{urls, Client, Error, Paginated, Request};
+use apigen_runtime::futures_util::Stream;
+use apigen_runtime::reqwest::Method;
 
 /// Client of Worker Manager Service.
 ///
 /// Cheap to clone; every method is one API call (see the crate documentation).
 #[derive(Debug, Clone)]
 pub struct WorkerManager {
-    client: rt::Client,
+    client: Client,
 }
 
 impl WorkerManager {
@@ -45,19 +50,19 @@ impl WorkerManager {
     pub const API_VERSION: &'static str = "v1";
 
     /// A client of this service on the deployment `client` is configured for.
-    pub fn new(client: &rt::Client) -> Self {
+    pub fn new(client: &Client) -> Self {
         Self {
             client: client.service(Self::SERVICE_NAME, Self::API_VERSION),
         }
     }
 
     /// A client configured from the `TASKCLUSTER_*` environment variables.
-    pub fn from_env() -> Result<Self, rt::Error> {
-        Ok(Self::new(&rt::Client::from_env()?))
+    pub fn from_env() -> Result<Self, Error> {
+        Ok(Self::new(&Client::from_env()?))
     }
 
     /// The underlying runtime client (for raw calls).
-    pub fn runtime_client(&self) -> &rt::Client {
+    pub fn runtime_client(&self) -> &Client {
         &self.client
     }
 
@@ -67,7 +72,7 @@ impl WorkerManager {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /ping`
-    pub async fn ping(&self) -> Result<(), rt::Error> {
+    pub async fn ping(&self) -> Result<(), Error> {
         let req = Self::ping_request();
         self.client.call(req).await.map(drop)
     }
@@ -79,16 +84,13 @@ impl WorkerManager {
     }
 
     /// The URL of [`Self::ping`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn ping_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn ping_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::ping_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn ping_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("ping"))
+    fn ping_request() -> Request {
+        Request::new(Method::GET, String::from("ping"))
     }
 
     /// Load Balancer Heartbeat
@@ -97,7 +99,7 @@ impl WorkerManager {
     /// This endpoint is used to check that the service is up.
     ///
     /// `GET /__lbheartbeat__`
-    pub async fn lbheartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn lbheartbeat(&self) -> Result<(), Error> {
         let req = Self::lbheartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -109,16 +111,13 @@ impl WorkerManager {
     }
 
     /// The URL of [`Self::lbheartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn lbheartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn lbheartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::lbheartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn lbheartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__lbheartbeat__"))
+    fn lbheartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__lbheartbeat__"))
     }
 
     /// Taskcluster Version
@@ -127,7 +126,7 @@ impl WorkerManager {
     /// https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md
     ///
     /// `GET /__version__`
-    pub async fn version(&self) -> Result<(), rt::Error> {
+    pub async fn version(&self) -> Result<(), Error> {
         let req = Self::version_request();
         self.client.call(req).await.map(drop)
     }
@@ -139,16 +138,13 @@ impl WorkerManager {
     }
 
     /// The URL of [`Self::version`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn version_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn version_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::version_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn version_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__version__"))
+    fn version_request() -> Request {
+        Request::new(Method::GET, String::from("__version__"))
     }
 
     /// List Providers
@@ -164,7 +160,7 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<ProviderList, rt::Error> {
+    ) -> Result<ProviderList, Error> {
         let req = Self::list_providers_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -184,8 +180,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_providers_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -193,8 +189,8 @@ impl WorkerManager {
     fn list_providers_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("providers"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("providers"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -203,8 +199,8 @@ impl WorkerManager {
     pub fn list_providers_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<ProviderList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ProviderList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_providers(token.as_deref(), limit).await
         })
     }
@@ -224,10 +220,10 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &CreateWorkerPoolRequest,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
-                format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    ) -> Result<WorkerPoolFull, Error> {
+        let req = Request::new(
+                Method::PUT,
+                format!("worker-pool/{}", urls::encode_path_segment(worker_pool_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -256,10 +252,10 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &UpdateWorkerPoolRequest,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    ) -> Result<WorkerPoolFull, Error> {
+        let req = Request::new(
+                Method::POST,
+                format!("worker-pool/{}", urls::encode_path_segment(worker_pool_id)),
             )
             .json(payload)?;
         self.client.call_json(req).await
@@ -280,10 +276,10 @@ impl WorkerManager {
     pub async fn delete_worker_pool(
         &self,
         worker_pool_id: &str,
-    ) -> Result<WorkerPoolFull, rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
-            format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    ) -> Result<WorkerPoolFull, Error> {
+        let req = Request::new(
+            Method::DELETE,
+            format!("worker-pool/{}", urls::encode_path_segment(worker_pool_id)),
         );
         self.client.call_json(req).await
     }
@@ -307,7 +303,7 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         include_archived: Option<&str>,
-    ) -> Result<WorkerPoolLaunchConfigList, rt::Error> {
+    ) -> Result<WorkerPoolLaunchConfigList, Error> {
         let req = Self::list_worker_pool_launch_configs_request(
             worker_pool_id,
             continuation_token,
@@ -341,8 +337,8 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         include_archived: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_worker_pool_launch_configs_request(
             worker_pool_id,
             continuation_token,
@@ -357,12 +353,12 @@ impl WorkerManager {
         continuation_token: Option<&str>,
         limit: Option<&str>,
         include_archived: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
                     "worker-pool/{}/launch-configs",
-                    rt::urls::encode_path_segment(worker_pool_id)
+                    urls::encode_path_segment(worker_pool_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -376,10 +372,8 @@ impl WorkerManager {
         worker_pool_id: &'a str,
         limit: Option<&'a str>,
         include_archived: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<WorkerPoolLaunchConfigList, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerPoolLaunchConfigList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_worker_pool_launch_configs(
                     worker_pool_id,
                     token.as_deref(),
@@ -405,7 +399,7 @@ impl WorkerManager {
     pub async fn worker_pool_stats(
         &self,
         worker_pool_id: &str,
-    ) -> Result<WorkerPoolStats, rt::Error> {
+    ) -> Result<WorkerPoolStats, Error> {
         let req = Self::worker_pool_stats_request(worker_pool_id);
         self.client.call_json(req).await
     }
@@ -420,18 +414,16 @@ impl WorkerManager {
     pub fn worker_pool_stats_signed_url(
         &self,
         worker_pool_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::worker_pool_stats_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn worker_pool_stats_request(worker_pool_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!(
-                "worker-pool/{}/stats", rt::urls::encode_path_segment(worker_pool_id)
-            ),
+    fn worker_pool_stats_request(worker_pool_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("worker-pool/{}/stats", urls::encode_path_segment(worker_pool_id)),
         )
     }
 
@@ -447,7 +439,7 @@ impl WorkerManager {
     pub async fn worker_pool(
         &self,
         worker_pool_id: &str,
-    ) -> Result<WorkerPoolFull, rt::Error> {
+    ) -> Result<WorkerPoolFull, Error> {
         let req = Self::worker_pool_request(worker_pool_id);
         self.client.call_json(req).await
     }
@@ -462,16 +454,16 @@ impl WorkerManager {
     pub fn worker_pool_signed_url(
         &self,
         worker_pool_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::worker_pool_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn worker_pool_request(worker_pool_id: &str) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
-            format!("worker-pool/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    fn worker_pool_request(worker_pool_id: &str) -> Request {
+        Request::new(
+            Method::GET,
+            format!("worker-pool/{}", urls::encode_path_segment(worker_pool_id)),
         )
     }
 
@@ -488,7 +480,7 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerPoolList, rt::Error> {
+    ) -> Result<WorkerPoolList, Error> {
         let req = Self::list_worker_pools_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -508,8 +500,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_worker_pools_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -517,8 +509,8 @@ impl WorkerManager {
     fn list_worker_pools_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("worker-pools"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("worker-pools"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -527,8 +519,8 @@ impl WorkerManager {
     pub fn list_worker_pools_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<WorkerPoolList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerPoolList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_worker_pools(token.as_deref(), limit).await
         })
     }
@@ -548,7 +540,7 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerPoolListStats, rt::Error> {
+    ) -> Result<WorkerPoolListStats, Error> {
         let req = Self::list_worker_pools_stats_request(continuation_token, limit);
         self.client.call_json(req).await
     }
@@ -568,8 +560,8 @@ impl WorkerManager {
         &self,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_worker_pools_stats_request(continuation_token, limit);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -577,8 +569,8 @@ impl WorkerManager {
     fn list_worker_pools_stats_request(
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("worker-pools/stats"))
+    ) -> Request {
+        Request::new(Method::GET, String::from("worker-pools/stats"))
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
     }
@@ -587,10 +579,8 @@ impl WorkerManager {
     pub fn list_worker_pools_stats_pages<'a>(
         &'a self,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<WorkerPoolListStats, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerPoolListStats, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_worker_pools_stats(token.as_deref(), limit).await
         })
     }
@@ -618,12 +608,11 @@ impl WorkerManager {
         &self,
         worker_pool_id: &str,
         payload: &ReportWorkerErrorRequest,
-    ) -> Result<WorkerPoolError, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<WorkerPoolError, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "worker-pool-errors/{}",
-                    rt::urls::encode_path_segment(worker_pool_id)
+                    "worker-pool-errors/{}", urls::encode_path_segment(worker_pool_id)
                 ),
             )
             .json(payload)?;
@@ -648,7 +637,7 @@ impl WorkerManager {
     pub async fn worker_pool_error_stats(
         &self,
         worker_pool_id: Option<&str>,
-    ) -> Result<WorkerPoolErrorStats, rt::Error> {
+    ) -> Result<WorkerPoolErrorStats, Error> {
         let req = Self::worker_pool_error_stats_request(worker_pool_id);
         self.client.call_json(req).await
     }
@@ -663,17 +652,14 @@ impl WorkerManager {
     pub fn worker_pool_error_stats_signed_url(
         &self,
         worker_pool_id: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::worker_pool_error_stats_request(worker_pool_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn worker_pool_error_stats_request(worker_pool_id: Option<&str>) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                String::from("worker-pool-errors/stats"),
-            )
+    fn worker_pool_error_stats_request(worker_pool_id: Option<&str>) -> Request {
+        Request::new(Method::GET, String::from("worker-pool-errors/stats"))
             .query_opt("workerPoolId", worker_pool_id)
     }
 
@@ -693,7 +679,7 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
-    ) -> Result<WorkerPoolErrorList, rt::Error> {
+    ) -> Result<WorkerPoolErrorList, Error> {
         let req = Self::list_worker_pool_errors_request(
             worker_pool_id,
             continuation_token,
@@ -731,8 +717,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_worker_pool_errors_request(
             worker_pool_id,
             continuation_token,
@@ -749,12 +735,11 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         error_id: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "worker-pool-errors/{}",
-                    rt::urls::encode_path_segment(worker_pool_id)
+                    "worker-pool-errors/{}", urls::encode_path_segment(worker_pool_id)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -770,10 +755,8 @@ impl WorkerManager {
         limit: Option<&'a str>,
         launch_config_id: Option<&'a str>,
         error_id: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<WorkerPoolErrorList, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerPoolErrorList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_worker_pool_errors(
                     worker_pool_id,
                     token.as_deref(),
@@ -800,7 +783,7 @@ impl WorkerManager {
         worker_group: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> Result<WorkerList, rt::Error> {
+    ) -> Result<WorkerList, Error> {
         let req = Self::list_workers_for_worker_group_request(
             worker_pool_id,
             worker_group,
@@ -834,8 +817,8 @@ impl WorkerManager {
         worker_group: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_workers_for_worker_group_request(
             worker_pool_id,
             worker_group,
@@ -850,12 +833,12 @@ impl WorkerManager {
         worker_group: &str,
         continuation_token: Option<&str>,
         limit: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
-                    "workers/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                    rt::urls::encode_path_segment(worker_group)
+                    "workers/{}/{}", urls::encode_path_segment(worker_pool_id),
+                    urls::encode_path_segment(worker_group)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -868,8 +851,8 @@ impl WorkerManager {
         worker_pool_id: &'a str,
         worker_group: &'a str,
         limit: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<WorkerList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_workers_for_worker_group(
                     worker_pool_id,
                     worker_group,
@@ -894,7 +877,7 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerFull, rt::Error> {
+    ) -> Result<WorkerFull, Error> {
         let req = Self::worker_request(worker_pool_id, worker_group, worker_id);
         self.client.call_json(req).await
     }
@@ -916,8 +899,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::worker_request(worker_pool_id, worker_group, worker_id);
         self.client.signed_url(&req.path, &req.query, ttl)
     }
@@ -926,13 +909,13 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+            Method::GET,
             format!(
-                "workers/{}/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
+                "workers/{}/{}/{}", urls::encode_path_segment(worker_pool_id),
+                urls::encode_path_segment(worker_group),
+                urls::encode_path_segment(worker_id)
             ),
         )
     }
@@ -957,13 +940,13 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
         payload: &WorkerRequest,
-    ) -> Result<WorkerFull, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::PUT,
+    ) -> Result<WorkerFull, Error> {
+        let req = Request::new(
+                Method::PUT,
                 format!(
-                    "workers/{}/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                    rt::urls::encode_path_segment(worker_group),
-                    rt::urls::encode_path_segment(worker_id)
+                    "workers/{}/{}/{}", urls::encode_path_segment(worker_pool_id),
+                    urls::encode_path_segment(worker_group),
+                    urls::encode_path_segment(worker_id)
                 ),
             )
             .json(payload)?;
@@ -991,13 +974,13 @@ impl WorkerManager {
         worker_group: &str,
         worker_id: &str,
         payload: &WorkerRequest,
-    ) -> Result<WorkerFull, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
+    ) -> Result<WorkerFull, Error> {
+        let req = Request::new(
+                Method::POST,
                 format!(
-                    "workers/{}/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                    rt::urls::encode_path_segment(worker_group),
-                    rt::urls::encode_path_segment(worker_id)
+                    "workers/{}/{}/{}", urls::encode_path_segment(worker_pool_id),
+                    urls::encode_path_segment(worker_group),
+                    urls::encode_path_segment(worker_id)
                 ),
             )
             .json(payload)?;
@@ -1022,13 +1005,13 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<(), rt::Error> {
-        let req = rt::Request::new(
-            rt::reqwest::Method::DELETE,
+    ) -> Result<(), Error> {
+        let req = Request::new(
+            Method::DELETE,
             format!(
-                "workers/{}/{}/{}", rt::urls::encode_path_segment(worker_pool_id),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
+                "workers/{}/{}/{}", urls::encode_path_segment(worker_pool_id),
+                urls::encode_path_segment(worker_group),
+                urls::encode_path_segment(worker_id)
             ),
         );
         self.client.call(req).await.map(drop)
@@ -1056,7 +1039,7 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<ShouldWorkerTerminateResponse, rt::Error> {
+    ) -> Result<ShouldWorkerTerminateResponse, Error> {
         let req = Self::should_worker_terminate_request(
             worker_pool_id,
             worker_group,
@@ -1086,8 +1069,8 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::should_worker_terminate_request(
             worker_pool_id,
             worker_group,
@@ -1100,14 +1083,14 @@ impl WorkerManager {
         worker_pool_id: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+            Method::GET,
             format!(
                 "workers/{}/{}/{}/should-terminate",
-                rt::urls::encode_path_segment(worker_pool_id),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
+                urls::encode_path_segment(worker_pool_id),
+                urls::encode_path_segment(worker_group),
+                urls::encode_path_segment(worker_id)
             ),
         )
     }
@@ -1128,7 +1111,7 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         state: Option<&str>,
-    ) -> Result<WorkerList, rt::Error> {
+    ) -> Result<WorkerList, Error> {
         let req = Self::list_workers_for_worker_pool_request(
             worker_pool_id,
             continuation_token,
@@ -1166,8 +1149,8 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         state: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_workers_for_worker_pool_request(
             worker_pool_id,
             continuation_token,
@@ -1184,10 +1167,10 @@ impl WorkerManager {
         limit: Option<&str>,
         launch_config_id: Option<&str>,
         state: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
-                format!("workers/{}", rt::urls::encode_path_segment(worker_pool_id)),
+    ) -> Request {
+        Request::new(
+                Method::GET,
+                format!("workers/{}", urls::encode_path_segment(worker_pool_id)),
             )
             .query_opt("continuationToken", continuation_token)
             .query_opt("limit", limit)
@@ -1202,8 +1185,8 @@ impl WorkerManager {
         limit: Option<&'a str>,
         launch_config_id: Option<&'a str>,
         state: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<Item = Result<WorkerList, rt::Error>> + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<WorkerList, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_workers_for_worker_pool(
                     worker_pool_id,
                     token.as_deref(),
@@ -1227,11 +1210,8 @@ impl WorkerManager {
     pub async fn register_worker(
         &self,
         payload: &RegisterWorkerRequest,
-    ) -> Result<RegisterWorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("worker/register"),
-            )
+    ) -> Result<RegisterWorkerResponse, Error> {
+        let req = Request::new(Method::POST, String::from("worker/register"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -1255,11 +1235,8 @@ impl WorkerManager {
     pub async fn reregister_worker(
         &self,
         payload: &ReregisterWorkerRequest,
-    ) -> Result<ReregisterWorkerResponse, rt::Error> {
-        let req = rt::Request::new(
-                rt::reqwest::Method::POST,
-                String::from("worker/reregister"),
-            )
+    ) -> Result<ReregisterWorkerResponse, Error> {
+        let req = Request::new(Method::POST, String::from("worker/reregister"))
             .json(payload)?;
         self.client.call_json(req).await
     }
@@ -1294,7 +1271,7 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         quarantined: Option<&str>,
         worker_state: Option<&str>,
-    ) -> Result<ListWorkersResponse, rt::Error> {
+    ) -> Result<ListWorkersResponse, Error> {
         let req = Self::list_workers_request(
             provisioner_id,
             worker_type,
@@ -1340,8 +1317,8 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         quarantined: Option<&str>,
         worker_state: Option<&str>,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::list_workers_request(
             provisioner_id,
             worker_type,
@@ -1362,13 +1339,13 @@ impl WorkerManager {
         launch_config_id: Option<&str>,
         quarantined: Option<&str>,
         worker_state: Option<&str>,
-    ) -> rt::Request {
-        rt::Request::new(
-                rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+                Method::GET,
                 format!(
                     "provisioners/{}/worker-types/{}/workers",
-                    rt::urls::encode_path_segment(provisioner_id),
-                    rt::urls::encode_path_segment(worker_type)
+                    urls::encode_path_segment(provisioner_id),
+                    urls::encode_path_segment(worker_type)
                 ),
             )
             .query_opt("continuationToken", continuation_token)
@@ -1387,10 +1364,8 @@ impl WorkerManager {
         launch_config_id: Option<&'a str>,
         quarantined: Option<&'a str>,
         worker_state: Option<&'a str>,
-    ) -> impl rt::futures_util::Stream<
-        Item = Result<ListWorkersResponse, rt::Error>,
-    > + 'a {
-        rt::pages(move |token: Option<String>| async move {
+    ) -> impl Stream<Item = Result<ListWorkersResponse, Error>> + 'a {
+        apigen_runtime::pages(move |token: Option<String>| async move {
             self.list_workers(
                     provisioner_id,
                     worker_type,
@@ -1421,7 +1396,7 @@ impl WorkerManager {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> Result<WorkerResponse, rt::Error> {
+    ) -> Result<WorkerResponse, Error> {
         let req = Self::get_worker_request(
             provisioner_id,
             worker_type,
@@ -1455,8 +1430,8 @@ impl WorkerManager {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+        ttl: Duration,
+    ) -> Result<String, Error> {
         let req = Self::get_worker_request(
             provisioner_id,
             worker_type,
@@ -1471,15 +1446,15 @@ impl WorkerManager {
         worker_type: &str,
         worker_group: &str,
         worker_id: &str,
-    ) -> rt::Request {
-        rt::Request::new(
-            rt::reqwest::Method::GET,
+    ) -> Request {
+        Request::new(
+            Method::GET,
             format!(
                 "provisioners/{}/worker-types/{}/workers/{}/{}",
-                rt::urls::encode_path_segment(provisioner_id),
-                rt::urls::encode_path_segment(worker_type),
-                rt::urls::encode_path_segment(worker_group),
-                rt::urls::encode_path_segment(worker_id)
+                urls::encode_path_segment(provisioner_id),
+                urls::encode_path_segment(worker_type),
+                urls::encode_path_segment(worker_group),
+                urls::encode_path_segment(worker_id)
             ),
         )
     }
@@ -1492,7 +1467,7 @@ impl WorkerManager {
     /// depends on.
     ///
     /// `GET /__heartbeat__`
-    pub async fn heartbeat(&self) -> Result<(), rt::Error> {
+    pub async fn heartbeat(&self) -> Result<(), Error> {
         let req = Self::heartbeat_request();
         self.client.call(req).await.map(drop)
     }
@@ -1504,56 +1479,53 @@ impl WorkerManager {
     }
 
     /// The URL of [`Self::heartbeat`] with a Hawk bewit: it authenticates a plain GET for `ttl`.
-    pub fn heartbeat_signed_url(
-        &self,
-        ttl: std::time::Duration,
-    ) -> Result<String, rt::Error> {
+    pub fn heartbeat_signed_url(&self, ttl: Duration) -> Result<String, Error> {
         let req = Self::heartbeat_request();
         self.client.signed_url(&req.path, &req.query, ttl)
     }
 
-    fn heartbeat_request() -> rt::Request {
-        rt::Request::new(rt::reqwest::Method::GET, String::from("__heartbeat__"))
+    fn heartbeat_request() -> Request {
+        Request::new(Method::GET, String::from("__heartbeat__"))
     }
 }
 
-impl rt::Paginated for ProviderList {
+impl Paginated for ProviderList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for WorkerPoolLaunchConfigList {
+impl Paginated for WorkerPoolLaunchConfigList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for WorkerPoolList {
+impl Paginated for WorkerPoolList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for WorkerPoolListStats {
+impl Paginated for WorkerPoolListStats {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for WorkerPoolErrorList {
+impl Paginated for WorkerPoolErrorList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for WorkerList {
+impl Paginated for WorkerList {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }
 }
 
-impl rt::Paginated for ListWorkersResponse {
+impl Paginated for ListWorkersResponse {
     fn continuation_token(&self) -> Option<&str> {
         self.continuation_token.as_deref()
     }

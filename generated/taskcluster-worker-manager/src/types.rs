@@ -3,10 +3,19 @@
 
 //! Types of the request, response and message bodies.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use apigen_runtime::Time;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Provider List
 ///
 /// A list of providers
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderList {
     /// Continuation Token
     ///
@@ -32,7 +41,7 @@ pub struct ProviderList {
 }
 
 /// Generated from `schemas/worker-manager/v1/provider-list.json#/properties/providers/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderListProvider {
     /// Provider ID
     ///
@@ -52,9 +61,9 @@ pub struct ProviderListProvider {
 /// Used to create worker-pool definitions. There is a larger
 /// set of fields for viewing since some parts are generated
 /// by the service.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateWorkerPoolRequest {
-    pub config: std::collections::BTreeMap<String, serde_json::Value>,
+    pub config: BTreeMap<String, Value>,
     /// Description
     ///
     /// A description of this worker pool.
@@ -107,7 +116,7 @@ impl CreateWorkerPoolRequest {
     /// Sets `config` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_config(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.config = v;
@@ -118,13 +127,13 @@ impl CreateWorkerPoolRequest {
 /// Worker Pool Full Definition
 ///
 /// A complete worker pool definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolFull {
-    pub config: std::collections::BTreeMap<String, serde_json::Value>,
+    pub config: BTreeMap<String, Value>,
     /// Created
     ///
     /// Date and time when this worker pool was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Current Capacity (deprecated)
     ///
     /// Total capacity available across all workers for this worker pool that are currently not "stopped"
@@ -147,7 +156,7 @@ pub struct WorkerPoolFull {
     ///
     /// Date and time when this worker pool was last updated
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// Owner Email
     ///
     /// An email address to notify when there are provisioning errors for this
@@ -242,14 +251,14 @@ pub struct WorkerPoolFull {
 /// with `workerPool(..)`, modifying it, and writing it back with
 /// `updateWorkerPool(..).  `workerPoolId` must be correct if
 /// supplied, and the values of `created` and `lastModified` are ignored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateWorkerPoolRequest {
-    pub config: std::collections::BTreeMap<String, serde_json::Value>,
+    pub config: BTreeMap<String, Value>,
     /// Created
     ///
     /// Ignored on update
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created: Option<apigen_runtime::Time>,
+    pub created: Option<Time>,
     /// Description
     ///
     /// A description of this worker pool.
@@ -265,7 +274,7 @@ pub struct UpdateWorkerPoolRequest {
     ///
     /// Ignored on update
     #[serde(rename = "lastModified", default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<apigen_runtime::Time>,
+    pub last_modified: Option<Time>,
     /// Owner Email
     ///
     /// An email address to notify when there are provisioning errors for this
@@ -315,7 +324,7 @@ impl UpdateWorkerPoolRequest {
     /// Sets `config` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_config(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.config = v;
@@ -323,13 +332,13 @@ impl UpdateWorkerPoolRequest {
     }
 
     /// Sets `created`.
-    pub fn with_created(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_created(mut self, value: impl Into<Time>) -> Self {
         self.created = Some(value.into());
         self
     }
 
     /// Sets `lastModified`.
-    pub fn with_last_modified(mut self, value: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn with_last_modified(mut self, value: impl Into<Time>) -> Self {
         self.last_modified = Some(value.into());
         self
     }
@@ -344,7 +353,7 @@ impl UpdateWorkerPoolRequest {
 /// Worker Pool Launch Config List
 ///
 /// A list of worker pool launch configurations
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolLaunchConfigList {
     /// Continuation Token
     ///
@@ -373,18 +382,18 @@ pub struct WorkerPoolLaunchConfigList {
 }
 
 /// Generated from `schemas/worker-manager/v1/worker-pool-launch-config-list.json#/properties/workerPoolLaunchConfigs/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolLaunchConfigListWorkerPoolLaunchConfig {
     /// The launch configuration
-    pub configuration: std::collections::BTreeMap<String, serde_json::Value>,
+    pub configuration: BTreeMap<String, Value>,
     /// Time when this launch configuration was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Whether this launch configuration is archived
     #[serde(rename = "isArchived")]
     pub is_archived: bool,
     /// Time when this launch configuration was last modified
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// Unique identifier for this launch configuration
     #[serde(rename = "launchConfigId")]
     pub launch_config_id: String,
@@ -397,7 +406,7 @@ pub struct WorkerPoolLaunchConfigListWorkerPoolLaunchConfig {
 ///
 /// Statistics for a worker pool, showing counts and capacities of workers in different states,
 /// broken down by launch configuration.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolStats {
     /// Launch Configuration Statistics
     ///
@@ -407,7 +416,7 @@ pub struct WorkerPoolStats {
 }
 
 /// Generated from `schemas/worker-manager/v1/worker-pool-stats.json#/properties/launchConfigStats/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolStatsLaunchConfigStat {
     /// Current Capacity
     ///
@@ -489,7 +498,7 @@ pub struct WorkerPoolStatsLaunchConfigStat {
 /// Worker Pool List
 ///
 /// A list of worker pools
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolList {
     /// Continuation Token
     ///
@@ -518,7 +527,7 @@ pub struct WorkerPoolList {
 /// Worker Pool List Stats
 ///
 /// A list of worker pools stats
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolListStats {
     /// Continuation Token
     ///
@@ -545,7 +554,7 @@ pub struct WorkerPoolListStats {
 }
 
 /// Generated from `schemas/worker-manager/v1/worker-pool-list-stats.json#/properties/workerPoolsStats/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolListStatsWorkerPoolsStat {
     /// Current Capacity
     ///
@@ -625,7 +634,7 @@ pub struct WorkerPoolListStatsWorkerPoolsStat {
 /// `worker-error`.
 ///
 /// The worker's `workerGroup` and `workerId` will be added to `extra`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportWorkerErrorRequest {
     /// Description
     ///
@@ -636,7 +645,7 @@ pub struct ReportWorkerErrorRequest {
     /// Extra
     ///
     /// Any extra structured information about this error
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
     /// Kind
     ///
     /// A general machine-readable way to identify this sort of error.
@@ -688,7 +697,7 @@ impl ReportWorkerErrorRequest {
     /// Sets `extra` from any value written as a JSON object (a map, `serde_json::json!`, a typed struct); fails naming what it got otherwise.
     pub fn with_extra(
         mut self,
-        value: impl serde::Serialize,
+        value: impl Serialize,
     ) -> Result<Self, serde_json::Error> {
         let v = apigen_runtime::json_object(value)?;
         self.extra = v;
@@ -699,7 +708,7 @@ impl ReportWorkerErrorRequest {
 /// Worker Pool Error
 ///
 /// A complete worker pool error definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolError {
     /// Description
     ///
@@ -717,7 +726,7 @@ pub struct WorkerPoolError {
     /// Extra
     ///
     /// Any extra structured information about this error
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
     /// Kind
     ///
     /// A general machine-readable way to identify this sort of error.
@@ -737,7 +746,7 @@ pub struct WorkerPoolError {
     /// Reported
     ///
     /// Date and time when this error was reported
-    pub reported: apigen_runtime::Time,
+    pub reported: Time,
     /// Title
     ///
     /// A human-readable version of `kind`.
@@ -758,7 +767,7 @@ pub struct WorkerPoolError {
 /// Total number of errors for given worker pool or all worker pools
 /// broken down daily for the past 7 days, hourly for the past 24 hours.
 /// Also includes breakdown by title and error code.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolErrorStats {
     pub totals: WorkerPoolErrorStatsTotals,
     #[serde(rename = "workerPoolId")]
@@ -766,29 +775,29 @@ pub struct WorkerPoolErrorStats {
 }
 
 /// Generated from `schemas/worker-manager/v1/worker-pool-error-stats.json#/properties/totals`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolErrorStatsTotals {
     /// By error code
     ///
     /// Breakdown by error code where available
-    pub code: std::collections::BTreeMap<String, serde_json::Value>,
+    pub code: BTreeMap<String, Value>,
     /// Last 7 days
     ///
     /// Breakdown by day
-    pub daily: std::collections::BTreeMap<String, serde_json::Value>,
+    pub daily: BTreeMap<String, Value>,
     /// Last 24 hours
     ///
     /// Breakdown by hour
-    pub hourly: std::collections::BTreeMap<String, serde_json::Value>,
+    pub hourly: BTreeMap<String, Value>,
     /// By launch config ID
     ///
     /// Breakdown by launchConfigId where available
     #[serde(rename = "launchConfig")]
-    pub launch_config: std::collections::BTreeMap<String, serde_json::Value>,
+    pub launch_config: BTreeMap<String, Value>,
     /// By error title
     ///
     /// Breakdown by title
-    pub title: std::collections::BTreeMap<String, serde_json::Value>,
+    pub title: BTreeMap<String, Value>,
     /// Total number of errors in the past 7 days
     ///
     /// Total number of errors
@@ -798,13 +807,13 @@ pub struct WorkerPoolErrorStatsTotals {
     /// Breakdown by worker pool if workerPoolId is not specified.
     /// If specified, this will only include the worker pool specified.
     #[serde(rename = "workerPool")]
-    pub worker_pool: std::collections::BTreeMap<String, serde_json::Value>,
+    pub worker_pool: BTreeMap<String, Value>,
 }
 
 /// Worker Pool Error List
 ///
 /// A list of worker pool errors
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPoolErrorList {
     /// Continuation Token
     ///
@@ -833,7 +842,7 @@ pub struct WorkerPoolErrorList {
 /// Worker List in a Given Worker Pool
 ///
 /// A list of workers in a given worker pool
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerList {
     /// Continuation Token
     ///
@@ -861,7 +870,7 @@ pub struct WorkerList {
 /// Worker Full Definition
 ///
 /// A complete worker definition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerFull {
     /// Worker Capacity
     ///
@@ -872,23 +881,23 @@ pub struct WorkerFull {
     /// Created
     ///
     /// Date and time when this worker was created
-    pub created: apigen_runtime::Time,
+    pub created: Time,
     /// Expires
     ///
     /// Date and time when this worker will be deleted from the DB
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Last Checked
     ///
     /// Date and time when the state of this worker was verified with a cloud api.
     /// For providers with nothing to check, this will just be permanently set to the
     /// time the worker was created.
     #[serde(rename = "lastChecked")]
-    pub last_checked: apigen_runtime::Time,
+    pub last_checked: Time,
     /// Last Modified
     ///
     /// Date and time when this worker last changed state
     #[serde(rename = "lastModified")]
-    pub last_modified: apigen_runtime::Time,
+    pub last_modified: Time,
     /// Launch Configuration ID
     ///
     /// The ID of the launch configuration. Must be unique forever within the worker pool.
@@ -955,7 +964,7 @@ pub struct WorkerFull {
 /// a "stopped" worker is completely stopped.  Stopped workers are kept for historical
 /// purposes and are purged when they expire.  Note that some providers transition workers
 /// directly from "running" to "stopped".
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WorkerFullState {
     /// `requested`
     #[serde(rename = "requested")]
@@ -987,14 +996,14 @@ impl WorkerFullState {
     }
 }
 
-impl std::fmt::Display for WorkerFullState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for WorkerFullState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for WorkerFullState {
-    type Err = std::convert::Infallible;
+impl FromStr for WorkerFullState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1012,7 +1021,7 @@ impl std::str::FromStr for WorkerFullState {
 /// Worker Creation/Update Request
 ///
 /// Request to create or update a worker. Capacity will default to 1 if not specified.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerRequest {
     /// Worker Capacity
     ///
@@ -1024,7 +1033,7 @@ pub struct WorkerRequest {
     /// Expires
     ///
     /// Date and time when this worker will be deleted from the DB
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Provider Data
     ///
     /// Provider-specific information
@@ -1034,7 +1043,7 @@ pub struct WorkerRequest {
 
 impl WorkerRequest {
     /// From the required fields; optional fields start unset.
-    pub fn new(expires: impl Into<apigen_runtime::Time>) -> Self {
+    pub fn new(expires: impl Into<Time>) -> Self {
         Self {
             capacity: None,
             expires: expires.into(),
@@ -1056,7 +1065,7 @@ impl WorkerRequest {
 }
 
 /// static provider type
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaticProviderType {
     /// Secret
     ///
@@ -1080,8 +1089,8 @@ impl StaticProviderType {
     }
 }
 
-impl std::fmt::Debug for StaticProviderType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for StaticProviderType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StaticProviderType").field("static_secret", &"***").finish()
     }
 }
@@ -1089,7 +1098,7 @@ impl std::fmt::Debug for StaticProviderType {
 /// Should worker terminate response
 ///
 /// Decision returned to a worker asking whether to keep running or be terminated
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShouldWorkerTerminateResponse {
     /// Reason why worker should be terminated
     ///
@@ -1101,7 +1110,7 @@ pub struct ShouldWorkerTerminateResponse {
 /// Register Worker Request
 ///
 /// Request body to `registerWorker`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterWorkerRequest {
     /// Provider
     ///
@@ -1120,7 +1129,7 @@ pub struct RegisterWorkerRequest {
     /// registration time metrics.
     /// See https://github.com/taskcluster/taskcluster/issues/8232.
     #[serde(rename = "systemBootTime", default, skip_serializing_if = "Option::is_none")]
-    pub system_boot_time: Option<apigen_runtime::Time>,
+    pub system_boot_time: Option<Time>,
     /// Worker group to which this worker belongs
     ///
     /// - Minimum length: `1`
@@ -1170,10 +1179,7 @@ impl RegisterWorkerRequest {
     }
 
     /// Sets `systemBootTime`.
-    pub fn with_system_boot_time(
-        mut self,
-        value: impl Into<apigen_runtime::Time>,
-    ) -> Self {
+    pub fn with_system_boot_time(mut self, value: impl Into<Time>) -> Self {
         self.system_boot_time = Some(value.into());
         self
     }
@@ -1183,7 +1189,7 @@ impl RegisterWorkerRequest {
 ///
 /// Proof that this call is coming from the worker identified by the other fields.
 /// The form of this proof varies depending on the provider type.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RegisterWorkerRequestWorkerIdentityProof {
     /// google provider type
@@ -1195,11 +1201,11 @@ pub enum RegisterWorkerRequestWorkerIdentityProof {
     /// azure provider type
     AzureProviderType(AzureProviderType),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// google provider type
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoogleProviderType {
     /// Token
     ///
@@ -1214,14 +1220,14 @@ impl GoogleProviderType {
     }
 }
 
-impl std::fmt::Debug for GoogleProviderType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for GoogleProviderType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GoogleProviderType").field("token", &"***").finish()
     }
 }
 
 /// static provider type
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
     /// Secret
     ///
@@ -1241,8 +1247,8 @@ impl RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
     }
 }
 
-impl std::fmt::Debug for RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for RegisterWorkerRequestWorkerIdentityProofStaticProviderType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegisterWorkerRequestWorkerIdentityProofStaticProviderType")
             .field("static_secret", &"***")
             .finish()
@@ -1250,7 +1256,7 @@ impl std::fmt::Debug for RegisterWorkerRequestWorkerIdentityProofStaticProviderT
 }
 
 /// aws provider type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwsProviderType {
     /// Document
     ///
@@ -1275,7 +1281,7 @@ impl AwsProviderType {
 }
 
 /// azure provider type
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AzureProviderType {
     /// Document
     ///
@@ -1294,7 +1300,7 @@ impl AzureProviderType {
 /// Register Worker Response
 ///
 /// Response body to `registerWorker`.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterWorkerResponse {
     /// Credentials
     ///
@@ -1312,7 +1318,7 @@ pub struct RegisterWorkerResponse {
     /// Time at which the included credentials will expire.  Workers must either
     /// re-register (for static workers) or terminate (for dynamically
     /// provisioned workers) before this time.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Secret
     ///
     /// A secret value generated by worker-manager that can be used in the call to `reregisterWorker`.
@@ -1328,11 +1334,11 @@ pub struct RegisterWorkerResponse {
     /// This property must not be used for secret configuration, as it is visible both in the worker pool configuration and in the worker instance's metadata.
     /// Instead, put secret configuration in the [secrets service](https://docs.taskcluster.net/docs/reference/workers/worker-runner).
     #[serde(rename = "workerConfig")]
-    pub worker_config: std::collections::BTreeMap<String, serde_json::Value>,
+    pub worker_config: BTreeMap<String, Value>,
 }
 
-impl std::fmt::Debug for RegisterWorkerResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for RegisterWorkerResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegisterWorkerResponse")
             .field("credentials", &self.credentials)
             .field("expires", &self.expires)
@@ -1352,7 +1358,7 @@ impl std::fmt::Debug for RegisterWorkerResponse {
 /// * `secrets:get:worker-pool:<workerPoolId>`
 /// * `queue:claim-work:<workerPoolId>`
 /// * `worker-manager:remove-worker:<workerPoolId>/<workerGroup>/<workerId>`
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterWorkerResponseCredentials {
     #[serde(rename = "accessToken")]
     pub access_token: String,
@@ -1363,8 +1369,8 @@ pub struct RegisterWorkerResponseCredentials {
     pub client_id: String,
 }
 
-impl std::fmt::Debug for RegisterWorkerResponseCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for RegisterWorkerResponseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegisterWorkerResponseCredentials")
             .field("access_token", &"***")
             .field("certificate", &self.certificate.as_ref().map(|_| "***"))
@@ -1376,7 +1382,7 @@ impl std::fmt::Debug for RegisterWorkerResponseCredentials {
 /// Reregister Worker Request
 ///
 /// Request body to `reregisterWorker`.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReregisterWorkerRequest {
     /// Secret
     ///
@@ -1426,8 +1432,8 @@ impl ReregisterWorkerRequest {
     }
 }
 
-impl std::fmt::Debug for ReregisterWorkerRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for ReregisterWorkerRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReregisterWorkerRequest")
             .field("secret", &"***")
             .field("worker_group", &self.worker_group)
@@ -1440,7 +1446,7 @@ impl std::fmt::Debug for ReregisterWorkerRequest {
 /// Reregister Worker Response
 ///
 /// Response body to `reregisterWorker`.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReregisterWorkerResponse {
     /// Credentials
     ///
@@ -1458,7 +1464,7 @@ pub struct ReregisterWorkerResponse {
     ///
     /// Time at which the included credentials will expire. Workers must
     /// re-register before this time.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// Secret
     ///
     /// The next secret value needed to reregister the worker (in `reregisterWorker).
@@ -1468,8 +1474,8 @@ pub struct ReregisterWorkerResponse {
     pub secret: String,
 }
 
-impl std::fmt::Debug for ReregisterWorkerResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for ReregisterWorkerResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReregisterWorkerResponse")
             .field("credentials", &self.credentials)
             .field("expires", &self.expires)
@@ -1489,7 +1495,7 @@ impl std::fmt::Debug for ReregisterWorkerResponse {
 /// * `queue:claim-work:<workerPoolId>`
 /// * `worker-manager:remove-worker:<workerPoolId>/<workerGroup>/<workerId>`
 /// * `worker-manager:reregister-worker:<workerPoolId>/<workerGroup>/<workerId>`
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReregisterWorkerResponseCredentials {
     #[serde(rename = "accessToken")]
     pub access_token: String,
@@ -1500,8 +1506,8 @@ pub struct ReregisterWorkerResponseCredentials {
     pub client_id: String,
 }
 
-impl std::fmt::Debug for ReregisterWorkerResponseCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for ReregisterWorkerResponseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReregisterWorkerResponseCredentials")
             .field("access_token", &"***")
             .field("certificate", &self.certificate.as_ref().map(|_| "***"))
@@ -1513,7 +1519,7 @@ impl std::fmt::Debug for ReregisterWorkerResponseCredentials {
 /// List Workers Response
 ///
 /// Response from a `listWorkers` request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkersResponse {
     /// Continuation Token
     ///
@@ -1539,7 +1545,7 @@ pub struct ListWorkersResponse {
 }
 
 /// Worker
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkersResponseWorker {
     /// Worker Capacity
     ///
@@ -1554,7 +1560,7 @@ pub struct ListWorkersResponseWorker {
     ///
     /// Date of the first time this worker claimed a task.
     #[serde(rename = "firstClaim", default, skip_serializing_if = "Option::is_none")]
-    pub first_claim: Option<apigen_runtime::Time>,
+    pub first_claim: Option<Time>,
     /// Worker Last Date Active
     ///
     /// Date of the last time this worker was seen active. Updated each time a worker calls
@@ -1564,7 +1570,7 @@ pub struct ListWorkersResponseWorker {
     /// This defaults to null in the database, and is set to the current time when the worker
     /// is first seen.
     #[serde(rename = "lastDateActive", default, skip_serializing_if = "Option::is_none")]
-    pub last_date_active: Option<apigen_runtime::Time>,
+    pub last_date_active: Option<Time>,
     /// Most Recent Task
     ///
     /// The most recent claimed task
@@ -1606,7 +1612,7 @@ pub struct ListWorkersResponseWorker {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quarantine_until: Option<apigen_runtime::Time>,
+    pub quarantine_until: Option<Time>,
     /// State
     ///
     /// A string specifying the state this worker is in so far as worker-manager knows.
@@ -1646,7 +1652,7 @@ pub struct ListWorkersResponseWorker {
 /// Task Run
 ///
 /// A run of a task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRun {
     /// Run Identifier
     ///
@@ -1678,7 +1684,7 @@ pub struct TaskRun {
 /// directly from "running" to "stopped".
 /// An "standalone" worker is a worker that is not managed by worker-manager, these workers
 /// are only known by the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ListWorkersResponseWorkerState {
     /// `requested`
     #[serde(rename = "requested")]
@@ -1714,14 +1720,14 @@ impl ListWorkersResponseWorkerState {
     }
 }
 
-impl std::fmt::Display for ListWorkersResponseWorkerState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for ListWorkersResponseWorkerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ListWorkersResponseWorkerState {
-    type Err = std::convert::Infallible;
+impl FromStr for ListWorkersResponseWorkerState {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(
@@ -1740,7 +1746,7 @@ impl std::str::FromStr for ListWorkersResponseWorkerState {
 /// Worker Response
 ///
 /// Response containing information about a worker.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerResponse {
     /// Worker Capacity
     ///
@@ -1755,12 +1761,12 @@ pub struct WorkerResponse {
     ///
     /// Date and time after which the worker will be automatically
     /// deleted by the queue.
-    pub expires: apigen_runtime::Time,
+    pub expires: Time,
     /// First task claimed
     ///
     /// Date of the first time this worker claimed a task.
     #[serde(rename = "firstClaim")]
-    pub first_claim: apigen_runtime::Time,
+    pub first_claim: Time,
     /// Worker Last Date Active
     ///
     /// Date of the last time this worker was seen active. Updated each time a worker calls
@@ -1770,7 +1776,7 @@ pub struct WorkerResponse {
     /// This defaults to null in the database, and is set to the current time when the worker
     /// is first seen.
     #[serde(rename = "lastDateActive", default, skip_serializing_if = "Option::is_none")]
-    pub last_date_active: Option<apigen_runtime::Time>,
+    pub last_date_active: Option<Time>,
     /// Launch Configuration ID
     ///
     /// The ID of the launch configuration. Must be unique forever within the worker pool.
@@ -1829,7 +1835,7 @@ pub struct WorkerResponse {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub quarantine_until: Option<apigen_runtime::Time>,
+    pub quarantine_until: Option<Time>,
     /// Most Recent Tasks
     ///
     /// List of 20 most recent tasks claimed by the worker.
@@ -1890,7 +1896,7 @@ pub struct WorkerResponse {
 /// Quarantine Details
 ///
 /// Information about when and why a worker was quarantined.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerResponseQuarantineDetail {
     /// Quarantine ClientId
     ///
@@ -1906,18 +1912,18 @@ pub struct WorkerResponseQuarantineDetail {
     ///
     /// Value of the worker's quarantineUntil property at the moment of the quarantine.
     #[serde(rename = "quarantineUntil")]
-    pub quarantine_until: apigen_runtime::Time,
+    pub quarantine_until: Time,
     /// Updated At
     ///
     /// Time when the quarantine was updated.
     #[serde(rename = "updatedAt")]
-    pub updated_at: apigen_runtime::Time,
+    pub updated_at: Time,
 }
 
 /// WorkerType Pulse Message
 ///
 /// The message that is emitted when worker pools are created/changed/deleted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseWorkerPoolMessage {
     /// Previous Provider
     ///
@@ -1959,7 +1965,7 @@ pub struct PulseWorkerPoolMessage {
 /// WorkerType Pulse Message
 ///
 /// The message that is emitted when worker pools are created/changed/deleted.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseWorkerPoolErrorMessage {
     /// Error ID
     ///
@@ -2004,7 +2010,7 @@ pub struct PulseWorkerPoolErrorMessage {
     /// Event timestamp
     ///
     /// Date and time when this event occurred
-    pub timestamp: apigen_runtime::Time,
+    pub timestamp: Time,
     /// Title
     ///
     /// A human-readable version of `kind`.
@@ -2037,7 +2043,7 @@ pub struct PulseWorkerPoolErrorMessage {
 /// Worker Pulse Message
 ///
 /// The message that is emitted when workers requested/running/stopped.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseWorkerMessage {
     /// Worker Capacity
     ///
@@ -2074,7 +2080,7 @@ pub struct PulseWorkerMessage {
     /// Event timestamp
     ///
     /// Date and time when this event occurred
-    pub timestamp: apigen_runtime::Time,
+    pub timestamp: Time,
     /// Worker group to which this worker belongs
     ///
     /// - Minimum length: `1`
@@ -2101,7 +2107,7 @@ pub struct PulseWorkerMessage {
 /// Worker Removed Pulse Message
 ///
 /// The message that is emitted when workers are being removed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseWorkerRemovedMessage {
     /// Worker Capacity
     ///
@@ -2147,7 +2153,7 @@ pub struct PulseWorkerRemovedMessage {
     /// Event timestamp
     ///
     /// Date and time when this event occurred
-    pub timestamp: apigen_runtime::Time,
+    pub timestamp: Time,
     /// Worker group to which this worker belongs
     ///
     /// - Minimum length: `1`
@@ -2174,7 +2180,7 @@ pub struct PulseWorkerRemovedMessage {
 /// Launch Config Pulse Message
 ///
 /// The message that is emitted when worker pool launch configs are created/changed/archived.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PulseLaunchConfigMessage {
     /// Launch Configuration ID
     ///

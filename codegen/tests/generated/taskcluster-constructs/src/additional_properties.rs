@@ -3,10 +3,15 @@
 
 //! Types of `schemas/constructs/additional-properties.json`.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Extras
 ///
 /// Each form of `additionalProperties`: absent (JSON Schema's default is `true`), `true`, `false`, a schema, and a map without properties.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absent: Option<AdditionalPropertiesAbsent>,
@@ -17,7 +22,7 @@ pub struct AdditionalProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typed: Option<AdditionalPropertiesTyped>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub map: Option<std::collections::BTreeMap<String, String>>,
+    pub map: Option<BTreeMap<String, String>>,
     #[serde(
         rename = "fieldNamedExtra",
         default,
@@ -52,10 +57,7 @@ impl AdditionalProperties {
     }
 
     /// Sets `map`.
-    pub fn with_map(
-        mut self,
-        value: impl Into<std::collections::BTreeMap<String, String>>,
-    ) -> Self {
+    pub fn with_map(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
         self.map = Some(value.into());
         self
     }
@@ -71,13 +73,13 @@ impl AdditionalProperties {
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/absent`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalPropertiesAbsent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AdditionalPropertiesAbsent {
@@ -89,13 +91,13 @@ impl AdditionalPropertiesAbsent {
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/open`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalPropertiesOpen {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AdditionalPropertiesOpen {
@@ -107,7 +109,7 @@ impl AdditionalPropertiesOpen {
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/closed`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalPropertiesClosed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
@@ -122,13 +124,13 @@ impl AdditionalPropertiesClosed {
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/typed`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalPropertiesTyped {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, i64>,
+    pub extra: BTreeMap<String, i64>,
 }
 
 impl AdditionalPropertiesTyped {
@@ -140,13 +142,13 @@ impl AdditionalPropertiesTyped {
 }
 
 /// Generated from `schemas/constructs/additional-properties.json#/properties/fieldNamedExtra`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdditionalPropertiesFieldNamedExtra {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<String>,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
+    pub additional_properties: BTreeMap<String, Value>,
 }
 
 impl AdditionalPropertiesFieldNamedExtra {

@@ -3,10 +3,15 @@
 
 //! Types of `schemas/constructs/all-of.json`.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Labelled
 ///
 /// `allOf` merging object branches, one of them referenced, plus a branch that only constrains.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllOf {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,7 +19,7 @@ pub struct AllOf {
     pub label: String,
     /// Properties not named above, kept so that nothing the server sends is lost.
     #[serde(flatten)]
-    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
+    pub extra: BTreeMap<String, Value>,
 }
 
 impl AllOf {

@@ -3,10 +3,14 @@
 
 //! Types of `schemas/constructs/credentials.json`.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
 /// Credentials
 ///
 /// A struct holding secrets: its Debug output shows `***` in their place.
-#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Credentials {
     #[serde(rename = "clientId")]
     pub client_id: String,
@@ -64,8 +68,8 @@ impl Credentials {
     }
 }
 
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("client_id", &self.client_id)
             .field("access_token", &"***")

@@ -3,10 +3,16 @@
 
 //! Types of `schemas/constructs/enum-with-unknown.json`.
 
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
 /// Run state
 ///
 /// A string enum that already has a value `unknown`, next to the catch-all for values this version does not know.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EnumWithUnknown {
     /// `pending`
     #[serde(rename = "pending")]
@@ -38,14 +44,14 @@ impl EnumWithUnknown {
     }
 }
 
-impl std::fmt::Display for EnumWithUnknown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for EnumWithUnknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for EnumWithUnknown {
-    type Err = std::convert::Infallible;
+impl FromStr for EnumWithUnknown {
+    type Err = Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(

@@ -3,10 +3,12 @@
 
 //! Types of `schemas/constructs/name-collision.json`.
 
+use serde::{Deserialize, Serialize};
+
 /// Collision
 ///
 /// Two nested types whose natural names are the same, and a definition titled like the root.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NameCollision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left: Option<NameCollisionLeft>,
@@ -41,7 +43,7 @@ impl NameCollision {
 }
 
 /// Generated from `schemas/constructs/name-collision.json#/properties/left`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NameCollisionLeft {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<NameCollisionLeftItem>,
@@ -56,7 +58,7 @@ impl NameCollisionLeft {
 }
 
 /// Generated from `schemas/constructs/name-collision.json#/properties/left/properties/item`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NameCollisionLeftItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a: Option<String>,
@@ -71,7 +73,7 @@ impl NameCollisionLeftItem {
 }
 
 /// Generated from `schemas/constructs/name-collision.json#/properties/leftItem`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConstructsNameCollisionLeftItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b: Option<i64>,
@@ -86,7 +88,7 @@ impl ConstructsNameCollisionLeftItem {
 }
 
 /// Collision
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c: Option<bool>,

@@ -3,10 +3,12 @@
 
 //! Types of `schemas/constructs/nullable.json`.
 
+use serde::{Deserialize, Serialize};
+
 /// Nullable forms
 ///
 /// Each way a schema says a value may be null.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Nullable {
     #[serde(rename = "typeList", default, skip_serializing_if = "Option::is_none")]
     pub type_list: Option<String>,
@@ -58,7 +60,7 @@ impl Nullable {
 }
 
 /// Point
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub x: f64,
     pub y: f64,

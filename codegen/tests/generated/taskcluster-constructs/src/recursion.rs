@@ -3,16 +3,20 @@
 
 //! Types of `schemas/constructs/recursion.json`.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
 /// Tree
 ///
 /// A node whose children are nodes: the cycle closes through an array, a map and an optional field.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recursion {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Recursion>>,
     #[serde(rename = "byName", default, skip_serializing_if = "Option::is_none")]
-    pub by_name: Option<std::collections::BTreeMap<String, Recursion>>,
+    pub by_name: Option<BTreeMap<String, Recursion>>,
     /// Tree
     ///
     /// A node whose children are nodes: the cycle closes through an array, a map and an optional field.
@@ -43,7 +47,7 @@ impl Recursion {
     /// Sets `byName`.
     pub fn with_by_name(
         mut self,
-        value: impl Into<std::collections::BTreeMap<String, Recursion>>,
+        value: impl Into<BTreeMap<String, Recursion>>,
     ) -> Self {
         self.by_name = Some(value.into());
         self

@@ -3,6 +3,9 @@
 
 //! Types of `schemas/constructs/tagged-union.json`.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
 /// Shape
 ///
 /// Object branches that fix `kind` to distinct constants: an internally tagged enum.
@@ -13,12 +16,12 @@ pub enum TaggedUnion {
     /// `kind: square`
     Square(Square),
     /// A `kind` this client does not know yet, kept as sent.
-    Other(serde_json::Value),
+    Other(Value),
 }
 
-impl serde::Serialize for TaggedUnion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(serde::Serialize)]
+impl Serialize for TaggedUnion {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "kind")]
         enum Known<'a> {
             #[serde(rename = "circle")]
@@ -27,17 +30,15 @@ impl serde::Serialize for TaggedUnion {
             Square(&'a Square),
         }
         match self {
-            Self::Circle(x) => serde::Serialize::serialize(&Known::Circle(x), serializer),
-            Self::Square(x) => serde::Serialize::serialize(&Known::Square(x), serializer),
-            Self::Other(v) => serde::Serialize::serialize(v, serializer),
+            Self::Circle(x) => Serialize::serialize(&Known::Circle(x), serializer),
+            Self::Square(x) => Serialize::serialize(&Known::Square(x), serializer),
+            Self::Other(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> serde::Deserialize<'de> for TaggedUnion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
+impl<'de> Deserialize<'de> for TaggedUnion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
         #[serde(tag = "kind")]
         enum Known {
             #[serde(rename = "circle")]
@@ -45,13 +46,11 @@ impl<'de> serde::Deserialize<'de> for TaggedUnion {
             #[serde(rename = "square")]
             Square(Square),
         }
-        let value = <serde_json::Value as serde::Deserialize>::deserialize(
-            deserializer,
-        )?;
-        match value.get("kind").and_then(serde_json::Value::as_str) {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        match value.get("kind").and_then(Value::as_str) {
             Some("circle" | "square") => {
                 Ok(
-                    match <Known as serde::Deserialize>::deserialize(value)
+                    match <Known as Deserialize>::deserialize(value)
                         .map_err(serde::de::Error::custom)?
                     {
                         Known::Circle(x) => Self::Circle(x),
@@ -65,7 +64,7 @@ impl<'de> serde::Deserialize<'de> for TaggedUnion {
 }
 
 /// Circle
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Circle {
     pub radius: f64,
 }
@@ -78,7 +77,7 @@ impl Circle {
 }
 
 /// Square
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Square {
     pub side: f64,
 }

@@ -3,10 +3,13 @@
 
 //! Types of `schemas/constructs/untagged-union.json`.
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
 /// Source
 ///
 /// Branches with nothing to tell them apart but their shape: an untagged enum.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum UntaggedUnion {
     /// A URL.
@@ -15,11 +18,11 @@ pub enum UntaggedUnion {
     InlineSource(InlineSource),
     List(Vec<String>),
     /// A shape this client does not know yet (kept as sent).
-    Other(serde_json::Value),
+    Other(Value),
 }
 
 /// Inline source
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InlineSource {
     pub content: String,
 }
