@@ -173,7 +173,10 @@ fn a_client_keeps_its_types_apart_from_the_runtime_names_it_imports() {
     let list: k::ClientList = serde_json::from_value(json!({"clients": [{"clientId": "c"}]})).unwrap();
     let _: &k::Client = &list.clients[0];
     // The methods take and return the generated types, and the runtime's where they mean it.
-    fn put<'a>(c: &'a k::Clashes, r: &'a k::Request) -> impl Future<Output = Result<k::Error, apigen_runtime::Error>> + 'a {
+    fn put<'a>(
+        c: &'a k::Clashes,
+        r: &'a k::Request,
+    ) -> impl Future<Output = Result<k::Error, apigen_runtime::Error>> + 'a {
         c.put_request("id", r)
     }
     fn put_blocking(c: &k::blocking::Clashes, r: &k::Request) -> Result<k::Error, apigen_runtime::Error> {

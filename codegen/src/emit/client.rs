@@ -29,9 +29,7 @@ pub fn client(service: &Service, functions: &[Typed<'_>], space: &TypeSpace) -> 
         functions.iter().map(|t| MethodPlan::new(service, t.f, t.input.as_ref(), t.output.as_ref(), space)).collect();
     // The crate root also sees every generated type (`pub use types::*`) and its modules.
     let mut in_scope: BTreeSet<String> = ["types", "exchanges", "blocking"].map(String::from).into();
-    in_scope.extend(
-        space.emitted().map(|(id, _)| space.name(id).to_owned()),
-    );
+    in_scope.extend(space.emitted().map(|(id, _)| space.name(id).to_owned()));
     let root = async_client(service, &plans, Types { space, qualified: false });
     let blocking = blocking_client(service, &plans, Types { space, qualified: true });
     (imports::file(root, &in_scope), imports::file(blocking, &BTreeSet::new()))
@@ -392,9 +390,7 @@ fn returns(plan: &MethodPlan<'_>, types: Types<'_>) -> (TokenStream, TokenStream
     let writer = quote!(<W: apigen_runtime::tokio::io::AsyncWrite + Unpin>);
     match &plan.returns {
         Returns::Unit => (quote!(()), quote!(), quote!(self.client.call(req).await.map(drop))),
-        Returns::Json { ty, versioned: false } => {
-            (types.ty(ty), quote!(), quote!(self.client.call_json(req).await))
-        }
+        Returns::Json { ty, versioned: false } => (types.ty(ty), quote!(), quote!(self.client.call_json(req).await)),
         Returns::Json { ty, versioned: true } => {
             let t = types.ty(ty);
             (quote!(apigen_runtime::Versioned<#t>), quote!(), quote!(self.client.call_versioned(req).await))
@@ -478,7 +474,11 @@ fn async_method(plan: &MethodPlan<'_>, types: Types<'_>, headers: &HeaderConsts)
         let page_params = page_params.map(|p| p.decl);
         let pass = plan.args.iter().map(|a| {
             let n = ident(&a.name);
-            if a.kind == ArgKind::ContinuationToken { quote!(token.as_deref()) } else { quote!(#n) }
+            if a.kind == ArgKind::ContinuationToken {
+                quote!(token.as_deref())
+            } else {
+                quote!(#n)
+            }
         });
         let extra_pass = extra_params(plan, types, &lt).into_iter().map(|p| p.pass);
         let doc = format!(" Every page of [`Self::{fname}`], following `continuationToken` until the last page.");
@@ -501,7 +501,11 @@ fn blocking_method(plan: &MethodPlan<'_>, types: Types<'_>, client_name: &str) -
     let fname = ident(&plan.name);
     let (deprecated, allow_deprecated) = deprecated_attrs(plan);
     let args = arg_params(plan, &quote!(), false);
-    let all: Vec<Param> = args.iter().map(|p| Param { decl: p.decl.clone(), pass: p.pass.clone() }).chain(extra_params(plan, types, &quote!())).collect();
+    let all: Vec<Param> = args
+        .iter()
+        .map(|p| Param { decl: p.decl.clone(), pass: p.pass.clone() })
+        .chain(extra_params(plan, types, &quote!()))
+        .collect();
     let (params, pass): (Vec<_>, Vec<_>) = all.iter().map(|p| (&p.decl, &p.pass)).unzip();
     let (ret, generics, _) = returns(plan, types);
     let doc = format!(" Blocking [`crate::{client_name}::{fname}`].");

@@ -3,8 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{docs, imports};
 use super::types::{ident, ty_qualified};
+use super::{docs, imports};
 use crate::model::Exchanges;
 use crate::names;
 use crate::schema::{Ty, TypeSpace};

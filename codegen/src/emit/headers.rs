@@ -89,9 +89,7 @@ impl HeaderConsts {
 /// spaces and tabs); it would refuse anything else when the generated crate is compiled.
 fn is_static(name: &str, value: &str) -> bool {
     let token = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "!#$%&'*+-.^_`|~".contains(c);
-    !name.is_empty()
-        && name.chars().all(token)
-        && value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    !name.is_empty() && name.chars().all(token) && value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 #[cfg(test)]

@@ -274,7 +274,10 @@ mod tests {
 
     #[test]
     fn several_names_of_one_module_share_a_use_line() {
-        let out = run(quote! { fn f(a: apigen_runtime::Request, b: apigen_runtime::Body, c: apigen_runtime::urls::X) {} }, &[]);
+        let out = run(
+            quote! { fn f(a: apigen_runtime::Request, b: apigen_runtime::Body, c: apigen_runtime::urls::X) {} },
+            &[],
+        );
         assert!(out.starts_with(&quote! { use apigen_runtime::{urls, Body, Request}; }.to_string()), "{out}");
     }
 }

@@ -349,7 +349,11 @@ mod tests {
             since: None,
             decisions: Vec::new(),
         };
-        let pieces = vec![RoutePiece::Literal("/p/".into()), RoutePiece::Param("name".into()), RoutePiece::OptionalTail("rest".into())];
+        let pieces = vec![
+            RoutePiece::Literal("/p/".into()),
+            RoutePiece::Param("name".into()),
+            RoutePiece::OptionalTail("rest".into()),
+        ];
         let f = function(HttpMethod::Put, pieces, &["fullList"], Some(gocd));
         let form = Ty::Map(Box::new(Ty::String));
         let plan = MethodPlan::new(&service(), &f, Some(&form), Some(&Ty::String), &space);

@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn a_struct_of_optional_and_free_form_fields_derives_default() {
-        let fields = [field("a", Ty::Option(Box::new(Ty::String)), false), field("b", Ty::Map(Box::new(Ty::Value)), true)];
+        let fields =
+            [field("a", Ty::Option(Box::new(Ty::String)), false), field("b", Ty::Map(Box::new(Ty::Value)), true)];
         let plan = StructPlan::new(&fields, None, false);
         assert!(plan.default && !plan.secret_debug && plan.extra.is_none());
     }
