@@ -1,11 +1,12 @@
 //! Content hashes, computed while the data streams past.
 //!
 //! Every byte goes through SHA-256 and SHA-512, which costs more CPU than moving it. The digests
-//! come from *ring* (already in the build through rustls): assembly in every build profile, and
-//! measured as fast as the pure-Rust `sha2` on SHA-256 and about 10 % faster on SHA-512
-//! (`cargo bench ... --bench hashes`). On AMD CPUs ring's SHA-512 runs its generic code (its
-//! AVX version is enabled on Intel only), about 380 MB/s of CPU time on the benchmark machine:
-//! that bounds a single transfer's rate there, so each digest gets a thread of its own.
+//! come from *ring* (already in the build through rustls): assembly in every build profile, so
+//! debug builds and tests need no `opt-level` override, and in release builds as fast as the
+//! pure-Rust `sha2` (`cargo bench ... --bench hashes`). On AMD CPUs ring's SHA-512 runs its
+//! generic code (its AVX version is enabled on Intel only), about 380 MB/s of CPU time on the
+//! benchmark machine: that bounds a transfer's rate there, so each digest gets a thread of its
+//! own.
 
 use bytes::Bytes;
 use ring::digest::{digest, Algorithm, Context, Digest, SHA256, SHA512};
