@@ -135,7 +135,7 @@ impl Artifacts {
             let http = if target.follow { &self.following } else { &self.direct };
             let failure = match get_once(http, &target.url, dest).await {
                 Ok(fetched) => {
-                    let hashes = fetched.hasher.finish();
+                    let hashes = fetched.hashes;
                     if let Some(expected) = &target.hashes {
                         verify(&target.url, object.map_or("", |(_, n)| n), expected, &hashes)?;
                     }

@@ -1,12 +1,12 @@
 //! One HTTP transfer to or from a store URL, and what a failed attempt means for retrying.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use futures_util::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::dest::Restartable;
 use crate::error::{display_url, ArtifactError};
-use crate::hashing::Hasher;
+use crate::hashing::{BackgroundHasher, ContentHashes};
 
 /// The longest error-body excerpt kept.
 const EXCERPT: usize = 300;
@@ -72,17 +72,18 @@ pub(crate) async fn status_failure(resp: reqwest::Response) -> Failure {
 
 /// What a successful GET delivered.
 pub(crate) struct Fetched {
-    pub(crate) hasher: Hasher,
+    pub(crate) hashes: ContentHashes,
     pub(crate) content_type: Option<String>,
 }
 
-/// Bytes gathered before one write to the destination and one hand-over to the hasher (a
+/// Bytes gathered before one write to the destination and one hand-over to the hashers (a
 /// `tokio::fs::File` write is a trip to a blocking thread, so small writes are slow).
 const BATCH: usize = 1 << 20;
 
-/// GETs `url` into `dest`. The data is hashed on a blocking thread while the next batch arrives
-/// (hashing sha256 and sha512 costs more CPU than receiving). A body shorter than its
-/// `Content-Length` is a (retryable) failure even when the connection closed cleanly.
+/// GETs `url` into `dest`. Each batch is handed to the hashers (SHA-256 and SHA-512 on threads
+/// of their own) and then written, so hashing runs in parallel with writing and receiving. A
+/// body shorter than its `Content-Length` is a (retryable) failure even when the connection
+/// closed cleanly.
 pub(crate) async fn get_once<W: Restartable>(
     http: &reqwest::Client,
     url: &str,
@@ -94,30 +95,22 @@ pub(crate) async fn get_once<W: Restartable>(
     }
     let expected = resp.content_length();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (to_hasher, mut batches) = tokio::sync::mpsc::channel::<Bytes>(2);
-    let hashing = tokio::task::spawn_blocking(move || {
-        let mut hasher = Hasher::default();
-        while let Some(batch) = batches.blocking_recv() {
-            hasher.update(&batch);
-        }
-        hasher
-    });
-    let received = receive(resp, dest, &to_hasher).await;
-    drop(to_hasher);
-    let hasher = hashing.await.map_err(|e| Failure::Destination(std::io::Error::other(e)))?;
+    let mut hasher = BackgroundHasher::start();
+    let received = receive(resp, dest, &mut hasher).await;
+    let hashes = hasher.finish().await.map_err(Failure::Destination)?;
     received?;
-    if let Some(n) = expected.filter(|n| *n != hasher.length()) {
-        let problem = format!("the body ended after {} of {n} bytes", hasher.length());
+    if let Some(n) = expected.filter(|n| *n != hashes.length) {
+        let problem = format!("the body ended after {} of {n} bytes", hashes.length);
         return Err(Failure::Http { status: None, problem, body: None, retryable: true });
     }
-    Ok(Fetched { hasher, content_type })
+    Ok(Fetched { hashes, content_type })
 }
 
-/// Streams the body into `dest` in batches, handing each batch to the hasher too.
+/// Streams the body into `dest` in batches, handing each batch to the hashers first.
 async fn receive<W: Restartable>(
     resp: reqwest::Response,
     dest: &mut W,
-    to_hasher: &tokio::sync::mpsc::Sender<Bytes>,
+    hasher: &mut BackgroundHasher,
 ) -> Result<(), Failure> {
     let mut body = resp.bytes_stream();
     let mut batch = BytesMut::with_capacity(BATCH);
@@ -130,9 +123,8 @@ async fn receive<W: Restartable>(
         if batch.len() >= BATCH || (done && !batch.is_empty()) {
             let full = batch.split().freeze();
             batch.reserve(BATCH);
+            hasher.update(full.clone()).await;
             dest.write_all(&full).await.map_err(Failure::Destination)?;
-            // The hasher only stops early when this task is gone; nothing to report then.
-            let _ = to_hasher.send(full).await;
         }
         if done {
             return dest.flush().await.map_err(Failure::Destination);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use apigen_runtime::{slug, Time};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH};
 use taskcluster_object::{
     CreateUploadRequest, CreateUploadRequestProposedUploadMethods, DataInlineUploadRequest, FinishUploadRequest,
@@ -17,7 +17,7 @@ use taskcluster_queue::{FinishArtifactRequest, ObjectArtifactRequest, PostArtifa
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::error::ArtifactError;
-use crate::hashing::{ContentHashes, Hasher};
+use crate::hashing::{hash_slice, BackgroundHasher, ContentHashes};
 use crate::transfer::{status_failure, Failure};
 use crate::Artifacts;
 
@@ -25,7 +25,7 @@ use crate::Artifacts;
 pub const DATA_INLINE_MAX: usize = 8192;
 
 /// Read size for hashing, spooling and sending files.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1 << 20;
 
 /// What to upload.
 pub enum UploadSource {
@@ -69,9 +69,7 @@ impl UploadSource {
     async fn prepare(self) -> Result<Prepared, ArtifactError> {
         match self {
             UploadSource::Bytes(data) => {
-                let mut h = Hasher::default();
-                h.update(&data);
-                let hashes = h.finish();
+                let hashes = hash_slice(&data);
                 Ok(Prepared { data: Data::Bytes(data), length: hashes.length, hashes: Hashes::Ready(hashes) })
             }
             UploadSource::File(path) => {
@@ -94,32 +92,39 @@ impl UploadSource {
     }
 }
 
-/// Hashes a file with plain blocking reads (on a blocking thread: no trip per read).
+/// Hashes a file with plain blocking reads (on a blocking thread: no trip per read), the
+/// digests computed on two more threads while the next piece is read.
 fn hash_file(path: &std::path::Path) -> std::io::Result<ContentHashes> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path)?;
-    let mut h = Hasher::default();
-    let mut buf = vec![0u8; 1 << 20];
+    let mut hasher = BackgroundHasher::start();
     loop {
-        let n = file.read(&mut buf)?;
+        let mut piece = BytesMut::zeroed(CHUNK);
+        let n = file.read(&mut piece)?;
         if n == 0 {
-            return Ok(h.finish());
+            return hasher.blocking_finish();
         }
-        h.update(&buf[..n]);
+        piece.truncate(n);
+        hasher.blocking_update(piece.freeze());
     }
 }
 
-/// Reads `reader` to the end, hashing it and copying it to `copy`.
+/// Reads `reader` to the end, copying it to `copy` and hashing it on the way.
 async fn hash_reader(mut reader: impl AsyncRead + Unpin, copy: &mut tokio::fs::File) -> std::io::Result<ContentHashes> {
-    let mut h = Hasher::default();
-    let mut buf = vec![0u8; CHUNK];
+    let mut hasher = BackgroundHasher::start();
     loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(h.finish());
+        let mut piece = BytesMut::with_capacity(CHUNK);
+        while piece.len() < CHUNK {
+            if reader.read_buf(&mut piece).await? == 0 {
+                break;
+            }
         }
-        h.update(&buf[..n]);
-        copy.write_all(&buf[..n]).await?;
+        if piece.is_empty() {
+            return hasher.finish().await;
+        }
+        let piece = piece.freeze();
+        hasher.update(piece.clone()).await;
+        copy.write_all(&piece).await?;
     }
 }
 

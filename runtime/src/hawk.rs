@@ -54,10 +54,12 @@ impl<'a> HawkRequest<'a> {
 
 /// `path?query` of a URL, as the server will see it.
 pub fn resource_of(url: &Url) -> String {
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    }
+    resource(url).to_owned()
+}
+
+/// `path?query` of a URL as a slice of its text (what [`resource_of`] copies).
+pub fn resource(url: &Url) -> &str {
+    &url[url::Position::BeforePath..url::Position::AfterQuery]
 }
 
 impl Signer {
