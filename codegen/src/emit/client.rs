@@ -216,7 +216,7 @@ fn families_enum(families: &[(String, u32)]) -> TokenStream {
 
 /// Whether a request body may be left out: a form whose fields are all optional (sending
 /// none means "the defaults", as in GoCD's "no parameter" scheduling).
-fn optional_form(t: &Typed<'_>, space: &TypeSpace<'_>) -> bool {
+pub(super) fn optional_form(t: &Typed<'_>, space: &TypeSpace<'_>) -> bool {
     match &t.input {
         Some(Ty::Map(_)) => true,
         Some(Ty::Named(id)) => match &space.defs[*id].kind {
@@ -581,7 +581,7 @@ fn method(service: &Service, t: &Typed<'_>, space: &TypeSpace<'_>) -> (TokenStre
 }
 
 /// The multipart field name: the one property of the input schema, else `file`.
-fn multipart_field(t: &Typed<'_>, space: &TypeSpace<'_>) -> String {
+pub(super) fn multipart_field(t: &Typed<'_>, space: &TypeSpace<'_>) -> String {
     if let Some(Ty::Named(id)) = &t.input {
         if let Kind::Struct { fields, .. } = &space.defs[*id].kind {
             if let [one] = fields.as_slice() {

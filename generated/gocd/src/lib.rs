@@ -24,6 +24,9 @@ pub use types::*;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
+
+#[cfg(feature = "cli")]
+pub mod endpoints;
 use apigen_runtime as rt;
 
 /// Client of GoCD API.

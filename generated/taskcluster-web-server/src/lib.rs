@@ -21,6 +21,9 @@
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
+
+#[cfg(feature = "cli")]
+pub mod endpoints;
 use apigen_runtime as rt;
 
 /// Client of Web Server Service.
