@@ -168,17 +168,17 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
                 .ok_or_else(|| Failure::Usage(format!("--query {pair:?}: expected NAME=VALUE")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let body = match m.get_one::<String>(INPUT) {
+    let body = match opt(m, INPUT) {
         Some(path) => Some(read_input(path, e.input).await?),
         None => None,
     };
     let mut req = e.request(&args, &query, body)?;
-    if let Some(etag) = m.get_one::<String>(IF_MATCH) {
+    if let Some(etag) = opt(m, IF_MATCH) {
         req = req.header("if-match", etag)?;
     }
     let client = client(service)?;
-    if m.get_flag(SIGNED_URL) {
-        let ttl = crate::helpers::duration(m.get_one::<String>(TTL).map_or("15m", String::as_str))?;
+    if m.try_get_one::<bool>(SIGNED_URL).ok().flatten().copied().unwrap_or(false) {
+        let ttl = crate::helpers::duration(opt(m, TTL).map_or("15m", String::as_str))?;
         println!("{}", client.signed_url(&req.path, &req.query, ttl)?);
         return Ok(());
     }
@@ -193,7 +193,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
             print_body(&resp, e.output)
         }
         Output::Bytes | Output::Zip => {
-            let dest = m.get_one::<String>(OUTPUT).map_or("-", String::as_str);
+            let dest = opt(m, OUTPUT).map_or("-", String::as_str);
             if dest == "-" {
                 let mut out = tokio::io::stdout();
                 download(&client, req, e.output, &mut out).await
@@ -219,6 +219,11 @@ async fn download<W: tokio::io::AsyncWrite + Unpin>(
         client.download(req, out).await?;
     }
     Ok(())
+}
+
+/// An option's value; `None` also where the endpoint does not have the option.
+fn opt<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a String> {
+    m.try_get_one::<String>(id).ok().flatten()
 }
 
 /// Reads `--input`: JSON for JSON and form bodies, the bytes for uploads.

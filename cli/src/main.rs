@@ -117,6 +117,41 @@ mod tests {
         super::command().debug_assert();
     }
 
+    /// The command line covers every endpoint: one table entry and one subcommand per function of
+    /// each Taskcluster reference, and per entry of the GoCD checklist.
+    #[test]
+    fn every_endpoint_has_a_command() {
+        use std::collections::BTreeMap;
+
+        let bundle: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fake_servers::shared::references()).unwrap()).unwrap();
+        let mut functions: BTreeMap<String, usize> = BTreeMap::new();
+        for r in bundle.as_array().unwrap() {
+            let (Some(name), Some(entries)) =
+                (r["content"]["serviceName"].as_str(), r["content"]["entries"].as_array())
+            else {
+                continue;
+            };
+            let n = entries.iter().filter(|e| e["type"] == "function").count();
+            if n > 0 {
+                functions.insert(name.to_owned(), n);
+            }
+        }
+        functions.insert("gocd".into(), fake_servers::gocd::load_checklist().len());
+        let tables: BTreeMap<String, usize> =
+            super::SERVICES.iter().map(|s| (s.name.to_owned(), s.endpoints.len())).collect();
+        assert_eq!(tables, functions);
+
+        let cmd = super::command();
+        for service in super::SERVICES {
+            let sub = cmd.find_subcommand(service.name).unwrap();
+            assert_eq!(sub.get_subcommands().count(), service.endpoints.len(), "{}: names are unique", service.name);
+            for e in service.endpoints {
+                assert!(sub.find_subcommand(e.name).is_some(), "{} {}", service.name, e.name);
+            }
+        }
+    }
+
     #[test]
     fn messages_become_one_line() {
         assert_eq!(super::one_line("HTTP 403: missing\n  - a\n\n  - b\n"), "HTTP 403: missing - a - b");
