@@ -12,6 +12,7 @@
 mod api;
 mod artifact;
 mod helpers;
+mod pulse;
 
 use std::process::ExitCode;
 
@@ -66,7 +67,7 @@ fn command() -> Command {
     for service in SERVICES {
         cmd = cmd.subcommand(api::service_command(service));
     }
-    cmd.subcommands(helpers::commands()).subcommand(artifact::command())
+    cmd.subcommands(helpers::commands()).subcommand(artifact::command()).subcommand(pulse::command())
 }
 
 fn main() -> ExitCode {
@@ -83,6 +84,7 @@ fn main() -> ExitCode {
         }
         match name {
             "artifact" => artifact::run(sub).await,
+            "pulse" => pulse::run(sub).await,
 
             _ => helpers::run(name, sub).await,
         }
