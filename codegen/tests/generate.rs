@@ -29,11 +29,13 @@ fn fixture_snapshots() {
         [
             "gocd/Cargo.toml",
             "gocd/src/blocking.rs",
+            "gocd/src/endpoints.rs",
             "gocd/src/lib.rs",
             "gocd/src/types.rs",
             "rustfmt.toml",
             "taskcluster-fake/Cargo.toml",
             "taskcluster-fake/src/blocking.rs",
+            "taskcluster-fake/src/endpoints.rs",
             "taskcluster-fake/src/exchanges.rs",
             "taskcluster-fake/src/lib.rs",
             "taskcluster-fake/src/types.rs",

@@ -321,7 +321,7 @@ fn decode_error(e: serde_path_to_error::Error<serde_json::Error>, base: &str, su
 }
 
 /// A serde path as an RFC 6901 JSON pointer (`/status/runs/0/state`).
-fn json_pointer(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn json_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     for segment in path.iter() {

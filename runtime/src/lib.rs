@@ -22,6 +22,7 @@ pub mod blocking;
 mod client;
 mod config;
 mod credentials;
+pub mod endpoint;
 mod error;
 pub mod gocd;
 pub mod hawk;

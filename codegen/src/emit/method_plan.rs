@@ -224,7 +224,7 @@ fn family_of(f: &Function) -> Option<String> {
 }
 
 /// Whether a form body may be left out: all its fields are optional.
-fn optional_form(input: &Ty, space: &TypeSpace) -> bool {
+pub(super) fn optional_form(input: &Ty, space: &TypeSpace) -> bool {
     match input {
         Ty::Map(_) => true,
         Ty::Named(id) => match &space.defs[*id].kind {
@@ -236,7 +236,7 @@ fn optional_form(input: &Ty, space: &TypeSpace) -> bool {
 }
 
 /// The multipart field name: the one property of the input schema, else `file`.
-fn multipart_field(input: Option<&Ty>, space: &TypeSpace) -> String {
+pub(super) fn multipart_field(input: Option<&Ty>, space: &TypeSpace) -> String {
     if let Some(Ty::Named(id)) = input {
         if let Kind::Struct { fields, .. } = &space.defs[*id].kind {
             if let [one] = fields.as_slice() {

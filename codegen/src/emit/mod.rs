@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod docs;
+pub mod endpoints;
 pub mod exchanges;
 mod headers;
 mod imports;
@@ -154,7 +155,8 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
     let title = if service.title.is_empty() { service.client_name.clone() } else { service.title.clone() };
     let mut manifest = cargo_toml(dir, &format!("Typed client of {title}"));
     manifest.push_str(
-        "\n[features]\n# A blocking twin of the client (module `blocking`), for programs without an async runtime.\nblocking = [\"apigen-runtime/blocking\"]\n",
+        "\n[features]\n# A blocking twin of the client (module `blocking`), for programs without an async runtime.\nblocking = [\"apigen-runtime/blocking\"]\n\
+         # Every endpoint as data (module `endpoints`), for the `apigen` command line.\ncli = []\n",
     );
     files.insert(format!("{dir}/Cargo.toml"), manifest);
 
@@ -178,6 +180,8 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
         #exchanges_mod
         #[cfg(feature = "blocking")]
         pub mod blocking;
+        #[cfg(feature = "cli")]
+        pub mod endpoints;
 
         #client
     };
@@ -185,6 +189,11 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
     files.insert(
         format!("{dir}/src/blocking.rs"),
         render(&format!("{dir}/src/blocking.rs"), &service.sources, blocking)?,
+    );
+    let endpoints_file = endpoints::module(service, &typed, &space);
+    files.insert(
+        format!("{dir}/src/endpoints.rs"),
+        render(&format!("{dir}/src/endpoints.rs"), &service.sources, endpoints_file)?,
     );
     if let Some(ex) = &service.exchanges {
         let m = exchanges::module(ex, &service.client_name, messages, space);

@@ -24,6 +24,9 @@ pub mod exchanges;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

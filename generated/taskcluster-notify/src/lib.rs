@@ -25,6 +25,9 @@ pub mod exchanges;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use std::time::Duration;
 
 use apigen_runtime::{Client, Error, Paginated, Request};

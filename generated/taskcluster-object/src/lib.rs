@@ -27,6 +27,9 @@ pub use types::*;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use std::time::Duration;
 
 use apigen_runtime::{urls, Client, Error, Request};

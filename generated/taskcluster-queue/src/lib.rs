@@ -68,6 +68,9 @@ pub mod exchanges;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use std::time::Duration;
 
 use apigen_runtime::{urls, Client, Error, Paginated, Request};

@@ -22,6 +22,9 @@
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use std::time::Duration;
 
 use apigen_runtime::{urls, Client, Error, Request};

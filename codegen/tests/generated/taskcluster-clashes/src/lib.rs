@@ -23,6 +23,9 @@ pub use types::*;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 
+#[cfg(feature = "cli")]
+pub mod endpoints;
+
 use apigen_runtime::urls;
 
 /// Client of Clashes.

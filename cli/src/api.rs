@@ -1,0 +1,266 @@
+//! `apigen <service> <method> ...`: subcommands built from a service's endpoint table, and the
+//! call through the runtime's generic request path.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use apigen_runtime::endpoint::{Api, Endpoint, Input, Output, RequestBody, Service, Stability};
+use apigen_runtime::{Client, Response};
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use tokio::io::AsyncReadExt as _;
+
+use crate::Failure;
+
+// Option ids start with `--` so that they never collide with a path argument's name.
+const QUERY: &str = "--query";
+const INPUT: &str = "--input";
+const SIGNED_URL: &str = "--signed-url";
+const TTL: &str = "--ttl";
+const IF_MATCH: &str = "--if-match";
+const OUTPUT: &str = "--output";
+
+/// How long `apigen` waits for a GoCD archive that the server is still preparing.
+const ZIP_WAIT: Duration = Duration::from_secs(300);
+
+/// The subcommand of one service: one subcommand per endpoint.
+pub fn service_command(service: &'static Service) -> Command {
+    let about = if service.title.is_empty() { service.name } else { service.title };
+    let mut cmd = Command::new(service.name)
+        .about(about)
+        .long_about(format!("{about}\n\n{}", service.description.trim()))
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    for e in service.endpoints {
+        cmd = cmd.subcommand(endpoint_command(service, e));
+    }
+    cmd
+}
+
+fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
+    let mut cmd = Command::new(e.name).about(e.title).long_about(long_help(service, e));
+    let required = e.required_args();
+    for (i, name) in e.args.iter().enumerate() {
+        // Ids may start with `-` (slug ids do), so path arguments take hyphen values.
+        cmd = cmd.arg(Arg::new(*name).value_name(*name).required(i < required).allow_hyphen_values(true));
+    }
+    let names = if e.query.is_empty() { "none".to_owned() } else { e.query.join(", ") };
+    cmd = cmd.arg(
+        Arg::new(QUERY)
+            .long("query")
+            .value_name("NAME=VALUE")
+            .action(ArgAction::Append)
+            .help(format!("A query parameter (this endpoint takes: {names})")),
+    );
+    match e.input {
+        Input::None => {}
+        Input::Json(_) | Input::Form { .. } => {
+            cmd = cmd.arg(Arg::new(INPUT).long("input").value_name("FILE|-").help(
+                "The request body as JSON, from a file or stdin (-); checked against the input type before sending",
+            ));
+        }
+        Input::Multipart(_) | Input::Bytes => {
+            cmd = cmd.arg(
+                Arg::new(INPUT)
+                    .long("input")
+                    .value_name("FILE|-")
+                    .required(true)
+                    .help("The file to send, or stdin (-)"),
+            );
+        }
+    }
+    if e.method == "GET" && matches!(service.api, Api::Taskcluster { .. }) && matches!(e.input, Input::None) {
+        cmd = cmd
+            .arg(
+                Arg::new(SIGNED_URL)
+                    .long("signed-url")
+                    .action(ArgAction::SetTrue)
+                    .help("Print a URL that carries its own authentication (a bewit) instead of calling"),
+            )
+            .arg(
+                Arg::new(TTL)
+                    .long("ttl")
+                    .value_name("DURATION")
+                    .default_value("15m")
+                    .requires(SIGNED_URL)
+                    .help("How long the signed URL is valid (15m, 1 hour, 2d, ...)"),
+            );
+    }
+    if e.if_match {
+        cmd = cmd.arg(
+            Arg::new(IF_MATCH)
+                .long("if-match")
+                .value_name("ETAG")
+                .required(true)
+                .help("The ETag of the entity as last read (printed on stderr by the GET)"),
+        );
+    }
+    if matches!(e.output, Output::Bytes | Output::Zip) {
+        cmd = cmd.arg(
+            Arg::new(OUTPUT)
+                .short('o')
+                .long("output")
+                .value_name("FILE|-")
+                .default_value("-")
+                .help("Where the response body goes"),
+        );
+    }
+    cmd
+}
+
+/// `--help` of an endpoint: the reference's title and description, stability, route and scopes.
+fn long_help(service: &Service, e: &Endpoint) -> String {
+    let mut text = format!("{}\n\n", e.title);
+    if !e.description.is_empty() {
+        text.push_str(e.description);
+        text.push_str("\n\n");
+    }
+    match e.stability {
+        Stability::Experimental => {
+            text.push_str("Experimental: this endpoint may change or go away without notice.\n\n")
+        }
+        Stability::Deprecated => text.push_str("Deprecated.\n\n"),
+        Stability::Stable => {}
+    }
+    let prefix = if service.api == Api::GoCd { "/go" } else { "" };
+    text.push_str(&format!("{} {prefix}{}", e.method, e.route));
+    if !e.scopes.is_empty() {
+        text.push_str("\n\nRequired scopes:\n");
+        text.push_str(e.scopes);
+    }
+    text
+}
+
+/// The client of `service`, configured from the environment.
+fn client(service: &Service) -> Result<Client, Failure> {
+    match service.api {
+        Api::Taskcluster { service_name, api_version } => Ok(Client::from_env()?.service(service_name, api_version)),
+        Api::GoCd => gocd_client(),
+    }
+}
+
+fn gocd_client() -> Result<Client, Failure> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let url = var("GOCD_URL").ok_or_else(|| {
+        Failure::Usage("GOCD_URL is not set (the GoCD server's URL, e.g. https://ci.example.com/go)".into())
+    })?;
+    let builder = Client::gocd_builder(url);
+    let builder = match (var("GOCD_TOKEN"), var("GOCD_USERNAME"), var("GOCD_PASSWORD")) {
+        (Some(token), _, _) => builder.bearer_token(token),
+        (None, Some(user), Some(password)) => builder.basic_auth(user, password),
+        (None, Some(_), None) => return Err(Failure::Usage("GOCD_USERNAME is set but GOCD_PASSWORD is not".into())),
+        (None, None, _) => builder,
+    };
+    Ok(builder.build()?)
+}
+
+/// Runs `apigen <service> <method> ...`.
+pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
+    let Some((name, m)) = m.subcommand() else { return Err(Failure::Usage("no method given".into())) };
+    let e = service.endpoint(name).ok_or_else(|| Failure::Usage(format!("{} has no method {name}", service.name)))?;
+    let args: Vec<&str> = e.args.iter().filter_map(|a| m.get_one::<String>(a).map(String::as_str)).collect();
+    let query = m
+        .get_many::<String>(QUERY)
+        .into_iter()
+        .flatten()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| Failure::Usage(format!("--query {pair:?}: expected NAME=VALUE")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = match opt(m, INPUT) {
+        Some(path) => Some(read_input(path, e.input).await?),
+        None => None,
+    };
+    let mut req = e.request(&args, &query, body)?;
+    if let Some(etag) = opt(m, IF_MATCH) {
+        req = req.header("if-match", etag)?;
+    }
+    let client = client(service)?;
+    if m.try_get_one::<bool>(SIGNED_URL).ok().flatten().copied().unwrap_or(false) {
+        let ttl = crate::helpers::duration(opt(m, TTL).map_or("15m", String::as_str))?;
+        println!("{}", client.signed_url(&req.path, &req.query, ttl)?);
+        return Ok(());
+    }
+    match e.output {
+        Output::Json | Output::None | Output::Text => {
+            let resp = client.call(req).await?;
+            if let Some(etag) = resp.header("etag") {
+                if service.api == Api::GoCd {
+                    eprintln!("etag: {etag}");
+                }
+            }
+            print_body(&resp, e.output)
+        }
+        Output::Bytes | Output::Zip => {
+            let dest = opt(m, OUTPUT).map_or("-", String::as_str);
+            if dest == "-" {
+                let mut out = tokio::io::stdout();
+                download(&client, req, e.output, &mut out).await
+            } else {
+                let mut out = tokio::fs::File::create(dest)
+                    .await
+                    .map_err(|err| Failure::Usage(format!("cannot create {dest}: {err}")))?;
+                download(&client, req, e.output, &mut out).await
+            }
+        }
+    }
+}
+
+async fn download<W: tokio::io::AsyncWrite + Unpin>(
+    client: &Client,
+    req: apigen_runtime::Request,
+    output: Output,
+    out: &mut W,
+) -> Result<(), Failure> {
+    if output == Output::Zip {
+        client.download_when_ready(req, out, ZIP_WAIT).await?;
+    } else {
+        client.download(req, out).await?;
+    }
+    Ok(())
+}
+
+/// An option's value; `None` also where the endpoint does not have the option.
+fn opt<'a>(m: &'a ArgMatches, id: &str) -> Option<&'a String> {
+    m.try_get_one::<String>(id).ok().flatten()
+}
+
+/// Reads `--input`: JSON for JSON and form bodies, the bytes for uploads.
+async fn read_input(path: &str, input: Input) -> Result<RequestBody, Failure> {
+    let data = if path == "-" {
+        let mut buf = Vec::new();
+        tokio::io::stdin()
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
+        buf
+    } else {
+        tokio::fs::read(path).await.map_err(|e| Failure::Usage(format!("cannot read {path}: {e}")))?
+    };
+    match input {
+        Input::Multipart(_) | Input::Bytes => {
+            let file_name = if path == "-" { "stdin" } else { path.rsplit(['/', '\\']).next().unwrap_or(path) };
+            Ok(RequestBody::File { file_name: file_name.to_owned(), data: data.into() })
+        }
+        _ => serde_json::from_slice(&data)
+            .map(RequestBody::Json)
+            .map_err(|e| Failure::Usage(format!("--input {path}: not JSON: {e}"))),
+    }
+}
+
+/// JSON pretty-printed, text as it is; an empty body prints nothing.
+fn print_body(resp: &Response, output: Output) -> Result<(), Failure> {
+    if resp.body.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = match (output, serde_json::from_slice::<serde_json::Value>(&resp.body)) {
+        (Output::Json | Output::None, Ok(v)) => {
+            let text = serde_json::to_string_pretty(&v).map_err(|e| Failure::Api(e.to_string()))?;
+            writeln!(stdout, "{text}")
+        }
+        _ => stdout.write_all(&resp.body),
+    };
+    written.and_then(|()| stdout.flush()).map_err(|e| Failure::Api(format!("cannot write to stdout: {e}")))
+}

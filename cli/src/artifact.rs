@@ -1,0 +1,101 @@
+//! `apigen artifact download|upload`, through `taskcluster-artifacts`: streamed, retried, and
+//! checked against the object service's hashes.
+
+use apigen_runtime::{Client, Time};
+use clap::{value_parser, Arg, ArgMatches, Command};
+use serde_json::json;
+use taskcluster_artifacts::{ArtifactError, Artifacts, ContentHashes, Unrewindable, UploadSource};
+
+use crate::Failure;
+
+/// `artifact` and its two subcommands.
+pub fn command() -> Command {
+    let run = |help: &'static str| {
+        Arg::new("run").long("run").value_name("RUN_ID").value_parser(value_parser!(u64)).help(help)
+    };
+    Command::new("artifact")
+        .about("Download or upload artifact data")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("download")
+                .about("Download an artifact (hash-checked where the object service knows the hashes)")
+                .arg(Arg::new("taskId").required(true).allow_hyphen_values(true))
+                .arg(Arg::new("name").required(true))
+                .arg(run("The run (default: the latest)"))
+                .arg(
+                    Arg::new("output")
+                        .short('o')
+                        .long("output")
+                        .value_name("FILE|-")
+                        .default_value("-")
+                        .help("Where the data goes; a file appears only once complete and verified"),
+                ),
+        )
+        .subcommand(
+            Command::new("upload")
+                .about("Upload a file as an object artifact")
+                .arg(Arg::new("taskId").required(true).allow_hyphen_values(true))
+                .arg(Arg::new("name").required(true))
+                .arg(Arg::new("file").value_name("FILE|-").required(true).help("The data, or stdin (-)"))
+                .arg(run("The run (default 0)").default_value("0"))
+                .arg(Arg::new("content-type").long("content-type").default_value("application/octet-stream"))
+                .arg(
+                    Arg::new("expires")
+                        .long("expires")
+                        .value_name("OFFSET")
+                        .default_value("1 year")
+                        .help("When the artifact expires, from now (no later than the task's expiry)"),
+                ),
+        )
+}
+
+/// Runs `artifact download|upload`.
+pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
+    let artifacts = Artifacts::new(&Client::from_env()?).map_err(failure)?;
+    let arg = |m: &ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
+    match m.subcommand() {
+        Some(("download", m)) => {
+            let (task, name, out) = (arg(m, "taskId"), arg(m, "name"), arg(m, "output"));
+            let run = m.get_one::<u64>("run").copied();
+            if out == "-" {
+                let mut stdout = Unrewindable::new(tokio::io::stdout());
+                artifacts.download_artifact(&task, run, &name, &mut stdout).await.map_err(failure)?;
+            } else {
+                let got = artifacts.download_artifact_to_file(&task, run, &name, &out).await.map_err(failure)?;
+                let mut summary = hashes(&got.hashes);
+                summary["contentType"] = json!(got.content_type);
+                println!("{summary:#}");
+            }
+            Ok(())
+        }
+        Some(("upload", m)) => {
+            let (task, name, file) = (arg(m, "taskId"), arg(m, "name"), arg(m, "file"));
+            let run = m.get_one::<u64>("run").copied().unwrap_or(0);
+            let expires = Time::from_now(&arg(m, "expires"))?;
+            let source =
+                if file == "-" { UploadSource::reader(tokio::io::stdin()) } else { UploadSource::file(file.as_str()) };
+            let up = artifacts
+                .upload_artifact(&task, run, &name, source, &arg(m, "content-type"), expires)
+                .await
+                .map_err(failure)?;
+            let mut summary = hashes(&up.hashes);
+            summary["objectName"] = json!(up.object_name);
+            summary["method"] = json!(up.method);
+            println!("{summary:#}");
+            Ok(())
+        }
+        _ => Err(Failure::Usage("artifact: expected download or upload".into())),
+    }
+}
+
+fn hashes(h: &ContentHashes) -> serde_json::Value {
+    json!({"length": h.length, "sha256": h.sha256, "sha512": h.sha512})
+}
+
+fn failure(e: ArtifactError) -> Failure {
+    match e {
+        ArtifactError::Api(e) => e.into(),
+        other => Failure::Api(other.to_string()),
+    }
+}

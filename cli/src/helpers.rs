@@ -1,0 +1,141 @@
+//! The helpers of Taskcluster's shell client: `slugid`, `from-now`, `temp-credentials`.
+
+use std::time::Duration;
+
+use apigen_runtime::{slug, Credentials, Time};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+
+use crate::Failure;
+
+/// The helper subcommands.
+pub fn commands() -> [Command; 3] {
+    [
+        Command::new("slugid")
+            .about("Print new slug ids (22-character URL-safe v4 UUIDs, as task ids are)")
+            .arg(
+                Arg::new("nice")
+                    .long("nice")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("v4")
+                    .help("Never starting with '-' (the default)"),
+            )
+            .arg(Arg::new("v4").long("v4").action(ArgAction::SetTrue).help("From any v4 UUID"))
+            .arg(
+                Arg::new("count")
+                    .short('n')
+                    .value_name("N")
+                    .default_value("1")
+                    .value_parser(value_parser!(u32))
+                    .help("How many, one a line"),
+            ),
+        Command::new("from-now")
+            .about("Print the time an offset from now, in Taskcluster's format")
+            .long_about(
+                "Print the time an offset from now, in Taskcluster's format (2015-10-27T20:36:19.255Z).\n\n\
+                 The offset is Taskcluster's: `2 days 3 hours`, `-1 year`, `15m`, `1h30m` (a year is 365 days, \
+                 a month 30 days).",
+            )
+            .arg(Arg::new("expr").value_name("EXPR").required(true).num_args(1..).allow_hyphen_values(true)),
+        Command::new("temp-credentials")
+            .about("Print `export TASKCLUSTER_...` lines for temporary credentials made from the environment's")
+            .long_about(
+                "Print `export TASKCLUSTER_...` lines for temporary credentials signed with the environment's \
+                 TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (nothing is sent to the server).\n\n\
+                 The lines carry a secret: they go to stdout only, for `eval \"$(apigen temp-credentials ...)\"`.",
+            )
+            .arg(
+                Arg::new("scopes")
+                    .long("scopes")
+                    .value_name("SCOPE")
+                    .num_args(1..)
+                    .action(ArgAction::Append)
+                    .required(true)
+                    .help("The scopes the credentials carry (a subset of the issuer's)"),
+            )
+            .arg(
+                Arg::new("duration")
+                    .long("duration")
+                    .value_name("DURATION")
+                    .default_value("1h")
+                    .help("How long they are valid, at most 31 days (1h, 2 days, ...)"),
+            )
+            .arg(
+                Arg::new("name")
+                    .long("name")
+                    .value_name("CLIENT_ID")
+                    .help("Named credentials: their client id (the issuer needs auth:create-client:<name>)"),
+            ),
+    ]
+}
+
+/// A Taskcluster offset expression (`15m`, `2 days`) as a duration; negative ones are refused.
+pub fn duration(expr: &str) -> Result<Duration, Failure> {
+    let now = Time::now();
+    let later = now.offset(expr)?;
+    later.duration_since(now).ok_or_else(|| Failure::Usage(format!("{expr:?} is not a positive duration")))
+}
+
+/// Runs a helper subcommand.
+pub async fn run(name: &str, m: &ArgMatches) -> Result<(), Failure> {
+    match name {
+        "slugid" => {
+            let count = m.get_one::<u32>("count").copied().unwrap_or(1);
+            let v4 = m.get_flag("v4");
+            let ids: Vec<String> = (0..count).map(|_| if v4 { slug::v4() } else { slug::nice() }).collect();
+            if !ids.is_empty() {
+                println!("{}", ids.join("\n"));
+            }
+            Ok(())
+        }
+        "from-now" => {
+            let words: Vec<&str> = m.get_many::<String>("expr").into_iter().flatten().map(String::as_str).collect();
+            println!("{}", Time::from_now(&words.join(" "))?);
+            Ok(())
+        }
+        "temp-credentials" => temp_credentials(m),
+        other => Err(Failure::Usage(format!("unknown command {other}"))),
+    }
+}
+
+fn temp_credentials(m: &ArgMatches) -> Result<(), Failure> {
+    let issuer = Credentials::from_env()?.ok_or_else(|| {
+        Failure::Usage("temporary credentials need TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN".into())
+    })?;
+    let scopes: Vec<String> = m.get_many::<String>("scopes").into_iter().flatten().cloned().collect();
+    let duration = duration(m.get_one::<String>("duration").map_or("1h", String::as_str))?;
+    let temp = match m.get_one::<String>("name") {
+        Some(name) => issuer.create_named_temporary_credentials(name, duration, scopes)?,
+        None => issuer.create_temporary_credentials(duration, scopes)?,
+    };
+    let mut out = String::new();
+    if let Some(root) = apigen_runtime::root_url_from_env() {
+        out.push_str(&export("TASKCLUSTER_ROOT_URL", &root));
+    }
+    out.push_str(&export("TASKCLUSTER_CLIENT_ID", &temp.client_id));
+    out.push_str(&export("TASKCLUSTER_ACCESS_TOKEN", &temp.access_token));
+    if let Some(cert) = &temp.certificate {
+        out.push_str(&export("TASKCLUSTER_CERTIFICATE", cert));
+    }
+    // The one place a secret is printed, on request, and only to stdout.
+    print!("{out}");
+    Ok(())
+}
+
+/// `export NAME='value'\n`, quoted for POSIX shells.
+fn export(name: &str, value: &str) -> String {
+    format!("export {name}='{}'\n", value.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exports_are_single_quoted() {
+        assert_eq!(super::export("A", "it's {\"x\"}"), "export A='it'\\''s {\"x\"}'\n");
+    }
+
+    #[test]
+    fn durations_are_taskcluster_offsets() {
+        assert_eq!(super::duration("15m").unwrap().as_secs(), 900);
+        assert!(super::duration("-1h").is_err());
+    }
+}

@@ -1,0 +1,161 @@
+//! `apigen`: every endpoint of the generated Taskcluster and GoCD clients on the command line,
+//! and the helpers users of Taskcluster's shell client rely on.
+//!
+//! `apigen <service> <method> [path args...] [--query NAME=VALUE]... [--input FILE|-]`; the
+//! services and methods come from the `endpoints` tables the generator writes into every service
+//! crate (feature `cli`), so the command line covers exactly what the typed clients cover.
+//!
+//! Exit status: 0 on success, 1 when the API call failed (one line on stderr with the server's
+//! message), 2 for a usage error (bad arguments, configuration, input that does not fit the
+//! endpoint's input type).
+
+mod api;
+mod artifact;
+mod helpers;
+mod pulse;
+
+use std::process::ExitCode;
+
+use clap::Command;
+
+/// What went wrong, by exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad arguments, environment or input: exit 2.
+    Usage(String),
+    /// The call (or transfer) failed: exit 1.
+    Api(String),
+}
+
+impl From<apigen_runtime::Error> for Failure {
+    fn from(e: apigen_runtime::Error) -> Self {
+        match e {
+            apigen_runtime::Error::InvalidInput(_) | apigen_runtime::Error::Config(_) => Failure::Usage(e.to_string()),
+            other => Failure::Api(other.to_string()),
+        }
+    }
+}
+
+/// Every service the command line knows, in the order `--help` lists them.
+pub static SERVICES: &[&apigen_runtime::endpoint::Service] = &[
+    &taskcluster_auth::endpoints::SERVICE,
+    &taskcluster_github::endpoints::SERVICE,
+    &taskcluster_hooks::endpoints::SERVICE,
+    &taskcluster_index::endpoints::SERVICE,
+    &taskcluster_notify::endpoints::SERVICE,
+    &taskcluster_object::endpoints::SERVICE,
+    &taskcluster_purge_cache::endpoints::SERVICE,
+    &taskcluster_queue::endpoints::SERVICE,
+    &taskcluster_secrets::endpoints::SERVICE,
+    &taskcluster_web_server::endpoints::SERVICE,
+    &taskcluster_worker_manager::endpoints::SERVICE,
+    &gocd::endpoints::SERVICE,
+];
+
+fn command() -> Command {
+    let mut cmd = Command::new("apigen")
+        .about("Every Taskcluster and GoCD API endpoint on the command line, and a few helpers")
+        .long_about(
+            "Every Taskcluster and GoCD API endpoint on the command line, and a few helpers.\n\n\
+             Taskcluster calls read TASKCLUSTER_ROOT_URL (or TASKCLUSTER_PROXY_URL), TASKCLUSTER_CLIENT_ID, \
+             TASKCLUSTER_ACCESS_TOKEN and TASKCLUSTER_CERTIFICATE; GoCD calls read GOCD_URL (the server's \
+             .../go URL) and GOCD_USERNAME with GOCD_PASSWORD, or GOCD_TOKEN.\n\n\
+             Exit status: 0 success, 1 API error, 2 usage error.",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    for service in SERVICES {
+        cmd = cmd.subcommand(api::service_command(service));
+    }
+    cmd.subcommands(helpers::commands()).subcommand(artifact::command()).subcommand(pulse::command())
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 and `--help` exits 0, from clap.
+    let matches = command().get_matches();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(Failure::Api(format!("cannot start the async runtime: {e}"))),
+    };
+    let Some((name, sub)) = matches.subcommand() else { return ExitCode::from(2) };
+    let result = runtime.block_on(async {
+        if let Some(service) = SERVICES.iter().find(|s| s.name == name) {
+            return api::run(service, sub).await;
+        }
+        match name {
+            "artifact" => artifact::run(sub).await,
+            "pulse" => pulse::run(sub).await,
+
+            _ => helpers::run(name, sub).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => report(f),
+    }
+}
+
+/// Prints the failure as one line on stderr and gives its exit status. Messages come from the
+/// runtime's errors, which never carry credentials.
+fn report(failure: Failure) -> ExitCode {
+    let (code, text) = match failure {
+        Failure::Usage(t) => (2, t),
+        Failure::Api(t) => (1, t),
+    };
+    eprintln!("apigen: {}", one_line(&text));
+    ExitCode::from(code)
+}
+
+/// A multi-line message (the server's scope expressions are) as one line.
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_tree_is_consistent() {
+        // clap checks ids, names and required-argument order here.
+        super::command().debug_assert();
+    }
+
+    /// The command line covers every endpoint: one table entry and one subcommand per function of
+    /// each Taskcluster reference, and per entry of the GoCD checklist.
+    #[test]
+    fn every_endpoint_has_a_command() {
+        use std::collections::BTreeMap;
+
+        let bundle: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fake_servers::shared::references()).unwrap()).unwrap();
+        let mut functions: BTreeMap<String, usize> = BTreeMap::new();
+        for r in bundle.as_array().unwrap() {
+            let (Some(name), Some(entries)) =
+                (r["content"]["serviceName"].as_str(), r["content"]["entries"].as_array())
+            else {
+                continue;
+            };
+            let n = entries.iter().filter(|e| e["type"] == "function").count();
+            if n > 0 {
+                functions.insert(name.to_owned(), n);
+            }
+        }
+        functions.insert("gocd".into(), fake_servers::gocd::load_checklist().len());
+        let tables: BTreeMap<String, usize> =
+            super::SERVICES.iter().map(|s| (s.name.to_owned(), s.endpoints.len())).collect();
+        assert_eq!(tables, functions);
+
+        let cmd = super::command();
+        for service in super::SERVICES {
+            let sub = cmd.find_subcommand(service.name).unwrap();
+            assert_eq!(sub.get_subcommands().count(), service.endpoints.len(), "{}: names are unique", service.name);
+            for e in service.endpoints {
+                assert!(sub.find_subcommand(e.name).is_some(), "{} {}", service.name, e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn messages_become_one_line() {
+        assert_eq!(super::one_line("HTTP 403: missing\n  - a\n\n  - b\n"), "HTTP 403: missing - a - b");
+    }
+}

@@ -1,0 +1,324 @@
+//! Runs the `apigen` binary as a user would — a separate process configured by environment
+//! variables — against the loopback fake Taskcluster (which checks every Hawk signature, bewit,
+//! certificate and scope), its object service and store, and the fake GoCD.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use fake_servers::gocd::{GoCdServer, PASSWORD, USER};
+use fake_servers::store::ObjectStore;
+use fake_servers::taskcluster::{Reply, TaskclusterServer};
+use serde_json::{json, Value};
+
+const CLIENT: &str = "cli-client";
+const TOKEN: &str = "cli-token-DO-NOT-PRINT";
+const TASK: &str = "fN1SbArXTPSVFNUvaOlinQ";
+
+/// Runs `apigen args...` with `env` (and no inherited TASKCLUSTER_* or GOCD_* variables), with
+/// `stdin` as its input, on a blocking thread so that the servers keep answering.
+async fn run(args: &[&str], env: &[(&str, String)], stdin: &[u8]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigen"));
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TASKCLUSTER_") || k.starts_with("GOCD_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let stdin = stdin.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(&stdin).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn tc_env(s: &TaskclusterServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("TASKCLUSTER_ROOT_URL", s.root_url()),
+        ("TASKCLUSTER_CLIENT_ID", CLIENT.into()),
+        ("TASKCLUSTER_ACCESS_TOKEN", TOKEN.into()),
+    ]
+}
+
+/// stdout of a run that must have succeeded.
+fn stdout(out: &Output) -> String {
+    let (o, e) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "exit {:?}\nstdout:\n{o}\nstderr:\n{e}", out.status);
+    o.into_owned()
+}
+
+/// stderr of a run that must have failed with `code`; it is one line.
+fn failed(out: &Output, code: i32) -> String {
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "stderr:\n{e}\nstdout:\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "nothing on stdout after a failure");
+    assert!(!e.contains(TOKEN), "{e}");
+    e
+}
+
+fn task_definition(owner: Value) -> Value {
+    json!({
+        "taskQueueId": "proj/linux",
+        "created": "2030-01-01T00:00:00.000Z",
+        "deadline": "2030-01-02T00:00:00.000Z",
+        "payload": {"command": ["true"]},
+        "metadata": {"name": "cli", "description": "made by apigen", "owner": owner, "source": "https://example.com"},
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_task_then_task_round_trips_and_bad_input_is_a_usage_error() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let tasks: Arc<Mutex<BTreeMap<String, Value>>> = Arc::default();
+    let store = tasks.clone();
+    s.on("PUT", "/api/queue/v1/task/*", move |req| {
+        let id = req.path.rsplit('/').next().unwrap().to_owned();
+        let def = req.json().unwrap();
+        let status = json!({"status": {
+            "taskId": id, "provisionerId": "proj", "workerType": "linux", "taskQueueId": "proj/linux",
+            "schedulerId": "-", "projectId": "none", "taskGroupId": id, "deadline": def["deadline"],
+            "expires": "2031-01-01T00:00:00.000Z", "retriesLeft": 5, "state": "unscheduled", "runs": []
+        }});
+        store.lock().unwrap().insert(id, def);
+        Reply::json(200, status)
+    });
+    let store = tasks.clone();
+    s.on("GET", "/api/queue/v1/task/*", move |req| {
+        let id = req.path.rsplit('/').next().unwrap();
+        match store.lock().unwrap().get(id) {
+            Some(def) => Reply::json(200, def.clone()),
+            None => Reply::error(404, "ResourceNotFound", &format!("no task {id}")),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("task.json");
+    std::fs::write(&input, task_definition(json!("me@example.com")).to_string()).unwrap();
+
+    let out = stdout(&run(&["queue", "create-task", TASK, "--input", input.to_str().unwrap()], &tc_env(&s), b"").await);
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["status"]["taskId"], TASK);
+    assert!(out.contains("\n  \"status\": {"), "pretty-printed: {out}");
+    assert_eq!(s.last_request().unwrap().client_id.as_deref(), Some(CLIENT));
+
+    let got: Value = serde_json::from_str(&stdout(&run(&["queue", "task", TASK], &tc_env(&s), b"").await)).unwrap();
+    assert_eq!(got, task_definition(json!("me@example.com")));
+
+    // The same through stdin, with the owner of the wrong type: refused before sending,
+    // naming the field.
+    let before = s.requests().len();
+    let bad = task_definition(json!(42)).to_string();
+    let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), bad.as_bytes()).await;
+    let err = failed(&out, 2);
+    assert!(err.contains("/metadata/owner: invalid type: integer `42`, expected a string"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // A missing required field, and input that is not JSON.
+    let mut missing = task_definition(json!("me@example.com"));
+    missing.as_object_mut().unwrap().remove("deadline");
+    let out =
+        run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), missing.to_string().as_bytes()).await;
+    assert!(failed(&out, 2).contains("missing field `deadline`"));
+    let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), b"{nope").await;
+    assert!(failed(&out, 2).contains("not JSON"));
+    assert_eq!(s.requests().len(), before, "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_errors_exit_2_and_name_what_is_wrong() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let out = run(&["queue", "list-task-group", "g1", "--query", "limt=5"], &tc_env(&s), b"").await;
+    let err = failed(&out, 2);
+    assert!(err.contains("no query parameter \"limt\" (it takes: continuationToken, limit)"), "{err}");
+    let out = run(&["queue", "no-such-method"], &tc_env(&s), b"").await;
+    failed(&out, 2);
+    let out = run(&["queue", "task"], &tc_env(&s), b"").await;
+    assert!(failed(&out, 2).contains("<taskId>"));
+    // No deployment configured.
+    let out = run(&["queue", "task", TASK], &[], b"").await;
+    assert!(failed(&out, 2).contains("TASKCLUSTER_ROOT_URL"));
+    assert!(s.requests().is_empty());
+
+    // A known query parameter goes out as given.
+    s.on("GET", "/api/queue/v1/task-group/g1/list", |req| {
+        Reply::json(200, json!({"taskGroupId": "g1", "tasks": [], "limit": req.query_value("limit")}))
+    });
+    let out = stdout(&run(&["queue", "list-task-group", "g1", "--query", "limit=5"], &tc_env(&s), b"").await);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["limit"], "5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_403_is_one_line_with_the_missing_scopes_and_exit_1() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    s.require_scopes("GET", "/api/auth/v1/clients/other", &["auth:get-client:other"]);
+    let out = run(&["auth", "client", "other"], &tc_env(&s), b"").await;
+    let err = failed(&out, 1);
+    let url = format!("{}/api/auth/v1/clients/other", s.root_url());
+    assert!(err.starts_with(&format!("apigen: GET {url} (1 attempt): HTTP 403 InsufficientScopes: ")), "{err}");
+    assert!(err.contains("auth:get-client:other"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_url_is_fetched_without_credentials() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:get-artifact:*"]);
+    let path = format!("/api/queue/v1/task/{TASK}/artifacts/private%2Flog.txt");
+    s.require_scopes("GET", &path, &["queue:get-artifact:private/log.txt"]);
+    s.on("GET", &path, |req| Reply::json(200, json!({"servedTo": req.client_id})));
+    let args = ["queue", "get-latest-artifact", TASK, "private/log.txt", "--signed-url", "--ttl", "10m"];
+    let url = stdout(&run(&args, &tc_env(&s), b"").await).trim().to_owned();
+    assert!(url.starts_with(&format!("{}{path}?bewit=", s.root_url())), "{url}");
+    assert!(s.requests().is_empty(), "--signed-url only prints");
+
+    let http = apigen_runtime::http::client_builder().unwrap().build().unwrap();
+    let resp = http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(serde_json::from_slice::<Value>(&resp.bytes().await.unwrap()).unwrap(), json!({"servedTo": CLIENT}));
+    assert!(s.last_request().unwrap().header("authorization").is_none());
+    // Without the bewit the same URL is refused.
+    let plain = url.split('?').next().unwrap();
+    assert_eq!(http.get(plain).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_comes_from_the_reference() {
+    let bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(fake_servers::shared::references()).unwrap()).unwrap();
+    let entry = bundle
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["content"]["serviceName"] == "auth")
+        .flat_map(|r| r["content"]["entries"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["name"] == "currentScopes")
+        .unwrap();
+    let help = stdout(&run(&["auth", "current-scopes", "--help"], &[], b"").await);
+    assert!(help.starts_with(entry["title"].as_str().unwrap()), "{help}");
+    assert!(help.contains(entry["description"].as_str().unwrap().trim()), "{help}");
+    assert!(help.contains("GET /scopes/current"), "{help}");
+
+    let help = stdout(&run(&["queue", "--help"], &[], b"").await);
+    assert!(help.contains("create-task") && help.contains("Create New Task"), "{help}");
+    let help = stdout(&run(&["queue", "task", "--help"], &[], b"").await);
+    assert!(help.contains("- `queue:get-task:<taskId>`") && help.contains("--signed-url"), "{help}");
+    let help = stdout(&run(&["gocd", "get-all-agents", "--help"], &[], b"").await);
+    assert!(help.contains("GET /go/api/agents"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gocd_calls_use_the_documented_headers_and_print_the_answer() {
+    let s = GoCdServer::start().await;
+    let documented = s.examples().iter().find(|e| e.endpoint == "getAllAgents").unwrap().response_body.clone();
+    let env = [("GOCD_URL", s.base_url()), ("GOCD_USERNAME", USER.to_owned()), ("GOCD_PASSWORD", PASSWORD.to_owned())];
+    let out = stdout(&run(&["gocd", "get-all-agents"], &env, b"").await);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), documented);
+
+    let wrong = [("GOCD_URL", s.base_url()), ("GOCD_USERNAME", USER.to_owned()), ("GOCD_PASSWORD", "nope".into())];
+    let err = failed(&run(&["gocd", "get-all-agents"], &wrong, b"").await, 1);
+    assert!(err.contains("HTTP 401") && !err.contains("nope"), "{err}");
+    let err = failed(&run(&["gocd", "get-all-agents"], &[], b"").await, 2);
+    assert!(err.contains("GOCD_URL"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slugid_and_from_now() {
+    let out = stdout(&run(&["slugid", "-n", "50"], &[], b"").await);
+    let ids: Vec<&str> = out.lines().collect();
+    assert_eq!(ids.len(), 50);
+    for id in &ids {
+        assert_eq!(id.len(), 22, "{id}");
+        assert!(!id.starts_with('-'), "nice ids never start with '-': {id}");
+        assert!(id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{id}");
+    }
+    assert_eq!(stdout(&run(&["slugid", "--v4"], &[], b"").await).trim().len(), 22);
+    failed(&run(&["slugid", "--v4", "--nice"], &[], b"").await, 2);
+
+    let out = stdout(&run(&["from-now", "2", "days", "3h"], &[], b"").await);
+    let t: apigen_runtime::Time = out.trim().parse().unwrap();
+    let expected = apigen_runtime::Time::from_now("2 days 3 hours").unwrap();
+    assert!(expected.duration_since(t).unwrap() < std::time::Duration::from_secs(60), "{out}");
+    assert!(failed(&run(&["from-now", "3 fortnights"], &[], b"").await, 2).contains("unknown unit"));
+}
+
+/// The `export` lines as environment variables (the values are single-quoted).
+fn exports(text: &str) -> Vec<(&'static str, String)> {
+    text.lines()
+        .map(|l| {
+            let (k, v) = l.strip_prefix("export ").unwrap().split_once('=').unwrap();
+            let v = v.strip_prefix('\'').unwrap().strip_suffix('\'').unwrap().replace("'\\''", "'");
+            (&*String::leak(k.to_owned()), v)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn temp_credentials_exports_work_when_used() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*", "auth:create-client:cli-client/*"]);
+    s.on("GET", "/api/auth/v1/scopes/current", |req| {
+        Reply::json(200, json!({"scopes": req.scopes, "clientId": req.client_id}))
+    });
+    for name in [None, Some("cli-client/temp")] {
+        let mut args = vec!["temp-credentials", "--scopes", "queue:get-task:*", "queue:status:*", "--duration", "10m"];
+        args.extend(name.map(|n| ["--name", n]).into_iter().flatten());
+        let run_out = run(&args, &tc_env(&s), b"").await;
+        assert!(run_out.stderr.is_empty(), "nothing on stderr");
+        let env = exports(&stdout(&run_out));
+        let keys: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keys,
+            ["TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN", "TASKCLUSTER_CERTIFICATE"]
+        );
+        assert_ne!(env[2].1, TOKEN);
+        let out = stdout(&run(&["auth", "current-scopes"], &env, b"").await);
+        let got: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(got["scopes"], json!(["queue:get-task:*", "queue:status:*"]), "{out}");
+        assert_eq!(got["clientId"], name.unwrap_or(CLIENT));
+    }
+    let err = failed(&run(&["temp-credentials", "--scopes", "a", "--duration", "40 days"], &tc_env(&s), b"").await, 2);
+    assert!(err.contains("at most 31 days"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn artifact_upload_then_download_round_trips() {
+    let s = TaskclusterServer::start().await;
+    let store = ObjectStore::start().await;
+    let _fake = s.serve_artifacts(&store);
+    s.add_client(CLIENT, TOKEN, &["queue:create-artifact:*", "queue:get-artifact:*"]);
+    let dir = tempfile::tempdir().unwrap();
+    // Larger than the inline limit, so the data goes through the store.
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let src = dir.path().join("build.bin");
+    std::fs::write(&src, &data).unwrap();
+
+    let out =
+        stdout(&run(&["artifact", "upload", TASK, "public/build.bin", src.to_str().unwrap()], &tc_env(&s), b"").await);
+    let up: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((up["length"].as_u64(), up["method"].as_str()), (Some(data.len() as u64), Some("putUrl")), "{out}");
+
+    let dest = dir.path().join("got.bin");
+    let args = ["artifact", "download", TASK, "public/build.bin", "-o", dest.to_str().unwrap()];
+    let got: Value = serde_json::from_str(&stdout(&run(&args, &tc_env(&s), b"").await)).unwrap();
+    assert_eq!(got["sha256"], up["sha256"]);
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+
+    // To stdout, a run given, and from stdin.
+    let out = run(&["artifact", "download", TASK, "public/build.bin", "--run", "0"], &tc_env(&s), b"").await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, data);
+    let args = ["artifact", "upload", TASK, "public/small.txt", "-", "--content-type", "text/plain"];
+    let up: Value = serde_json::from_str(&stdout(&run(&args, &tc_env(&s), b"hello").await)).unwrap();
+    assert_eq!(up["method"], "dataInline");
+    let out = run(&["artifact", "download", TASK, "public/small.txt"], &tc_env(&s), b"").await;
+    assert_eq!(out.stdout, b"hello");
+
+    let err = failed(&run(&["artifact", "download", TASK, "public/missing"], &tc_env(&s), b"").await, 1);
+    assert!(err.contains("404"), "{err}");
+}

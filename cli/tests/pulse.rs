@@ -1,0 +1,81 @@
+//! `apigen pulse listen` against a real RabbitMQ (`test-broker`, loopback, stopped with the
+//! tests; skipped when RabbitMQ is not installed, except under `CI=true`).
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+use test_broker::{admin_channel, publish, Broker, User};
+
+const EXCHANGE: &str = "exchange/taskcluster-queue/v1/task-defined";
+const TASK: &str = "fN1SbArXTPSVFNUvaOlinQ";
+
+fn status(task_id: &str) -> Value {
+    json!({
+        "taskId": task_id, "provisionerId": "proj", "workerType": "linux", "taskQueueId": "proj/linux",
+        "schedulerId": "-", "projectId": "none", "taskGroupId": task_id, "deadline": "2030-01-02T00:00:00.000Z",
+        "expires": "2031-01-01T00:00:00.000Z", "retriesLeft": 5, "state": "unscheduled", "runs": []
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_prints_one_json_line_per_typed_event() {
+    let Some(broker) = Broker::for_tests(&[User::admin("admin", "admin-pw@1"), User::pulse("cli", "cli-pw@2")]) else {
+        return;
+    };
+    let (_conn, ch) = admin_channel(&broker.url("admin", "admin-pw@1"), &[EXCHANGE]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apigen"))
+        .args(["pulse", "listen", EXCHANGE, "primary.*.#", "-n", "2"])
+        .env("PULSE_URL", broker.url("cli", "cli-pw@2"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        (line, stderr)
+    });
+    let (line, mut stderr) = first.await.unwrap();
+    assert!(line.starts_with("apigen: listening on queue/cli/exclusive/"), "{line}");
+
+    let key = |id: &str| format!("primary.{id}._._._.proj.linux.-.{id}");
+    let message = |id: &str| json!({"status": status(id), "version": 1, "futureField": true}).to_string();
+    publish(&ch, EXCHANGE, &key(TASK), message(TASK).as_bytes(), &["route.index.x"]).await;
+    // Does not fit TaskDefinedMessage: reported on stderr, not printed.
+    publish(&ch, EXCHANGE, &key("bad"), br#"{"status": {"taskId": 5}, "version": 1}"#, &[]).await;
+    publish(&ch, EXCHANGE, &key("second"), message("second").as_bytes(), &[]).await;
+
+    let out = tokio::task::spawn_blocking(move || {
+        let out = child.wait_with_output().unwrap();
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        (out, rest)
+    });
+    let (out, rest) = out.await.unwrap();
+    assert!(out.status.success(), "{rest}");
+    let lines: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["exchange"], EXCHANGE);
+    assert_eq!(lines[0]["routingKey"], key(TASK));
+    assert_eq!(lines[0]["routes"], json!(["index.x"]));
+    assert_eq!(lines[0]["message"]["status"]["taskId"], TASK);
+    assert_eq!(lines[0]["message"]["futureField"], true, "printed as received");
+    assert_eq!(lines[1]["message"]["status"]["taskId"], "second");
+    assert!(rest.contains("does not fit its type") && rest.contains("at status.taskId: invalid type"), "{rest}");
+    assert!(!rest.contains("cli-pw@2"), "{rest}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_exchange_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_apigen"))
+        .args(["pulse", "listen", "exchange/nobody/v1/nothing"])
+        .env("PULSE_URL", "amqp://u:secret-pw@127.0.0.1:1/%2f")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no service of apigen publishes on \"exchange/nobody/v1/nothing\""), "{err}");
+}
