@@ -190,7 +190,7 @@ pub fn service_crate(service: &Service, graph: &ServiceTypes) -> Result<Files> {
         format!("{dir}/src/blocking.rs"),
         render(&format!("{dir}/src/blocking.rs"), &service.sources, blocking)?,
     );
-    let endpoints_file = endpoints::module(service, &typed, &space);
+    let endpoints_file = endpoints::module(service, &typed, space);
     files.insert(
         format!("{dir}/src/endpoints.rs"),
         render(&format!("{dir}/src/endpoints.rs"), &service.sources, endpoints_file)?,
