@@ -8,8 +8,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::client::Typed;
-use super::method_plan::{multipart_field, optional_form};
 use super::docs;
+use super::method_plan::{multipart_field, optional_form};
 use super::types::ty_qualified;
 use crate::model::*;
 use crate::names;
