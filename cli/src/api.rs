@@ -172,12 +172,25 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
         Some(path) => Some(read_input(path, e.input).await?),
         None => None,
     };
+    if body.is_none() && !matches!(e.input, Input::None | Input::Form { optional: true, .. }) {
+        return Err(Failure::Usage(format!(
+            "{} needs a request body: give it with --input FILE, or --input - to read stdin",
+            e.name
+        )));
+    }
     let mut req = e.request(&args, &query, body)?;
     if let Some(etag) = opt(m, IF_MATCH) {
         req = req.header("if-match", etag)?;
     }
     let client = client(service)?;
     if m.try_get_one::<bool>(SIGNED_URL).ok().flatten().copied().unwrap_or(false) {
+        // Without credentials the runtime's signed URL is the plain URL; asked for by name, a
+        // signature that cannot be made is a mistake to report, not to paper over.
+        if apigen_runtime::Credentials::from_env()?.is_none() {
+            return Err(Failure::Usage(
+                "--signed-url needs credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN".into(),
+            ));
+        }
         let ttl = crate::helpers::duration(opt(m, TTL).map_or("15m", String::as_str))?;
         println!("{}", client.signed_url(&req.path, &req.query, ttl)?);
         return Ok(());

@@ -37,7 +37,7 @@ pub fn commands() -> [Command; 3] {
             )
             .arg(Arg::new("expr").value_name("EXPR").required(true).num_args(1..).allow_hyphen_values(true)),
         Command::new("temp-credentials")
-            .about("Print `export TASKCLUSTER_...` lines for temporary credentials made from the environment's")
+            .about("Print `export TASKCLUSTER_...` lines for temporary credentials made from the environment's credentials")
             .long_about(
                 "Print `export TASKCLUSTER_...` lines for temporary credentials signed with the environment's \
                  TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (nothing is sent to the server).\n\n\

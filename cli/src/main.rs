@@ -54,6 +54,7 @@ pub static SERVICES: &[&apigen_runtime::endpoint::Service] = &[
 
 fn command() -> Command {
     let mut cmd = Command::new("apigen")
+        .version(env!("CARGO_PKG_VERSION"))
         .about("Every Taskcluster and GoCD API endpoint on the command line, and a few helpers")
         .long_about(
             "Every Taskcluster and GoCD API endpoint on the command line, and a few helpers.\n\n\

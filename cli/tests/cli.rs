@@ -142,6 +142,18 @@ async fn usage_errors_exit_2_and_name_what_is_wrong() {
     // No deployment configured.
     let out = run(&["queue", "task", TASK], &[], b"").await;
     assert!(failed(&out, 2).contains("TASKCLUSTER_ROOT_URL"));
+    // A body the endpoint needs, left out: the message says how to give it.
+    let out = run(&["queue", "create-task", TASK], &tc_env(&s), b"").await;
+    assert!(failed(&out, 2).contains("create-task needs a request body: give it with --input FILE"));
+    // A signed URL without credentials would be a plain one: refused, naming what to set.
+    let anonymous = [("TASKCLUSTER_ROOT_URL", s.root_url())];
+    let out = run(&["queue", "task", TASK, "--signed-url"], &anonymous, b"").await;
+    assert!(failed(&out, 2).contains("--signed-url needs credentials"));
+    // Half the credentials: a usage error, not an anonymous call.
+    let half = [("TASKCLUSTER_ROOT_URL", s.root_url()), ("TASKCLUSTER_ACCESS_TOKEN", TOKEN.to_owned())];
+    let out = run(&["auth", "current-scopes"], &half, b"").await;
+    assert!(failed(&out, 2).contains("TASKCLUSTER_CLIENT_ID is not"));
+    assert!(stdout(&run(&["--version"], &[], b"").await).starts_with("apigen "));
     assert!(s.requests().is_empty());
 
     // A known query parameter goes out as given.
