@@ -38,18 +38,12 @@ async fn run(args: &[&str], env: &[(&str, String)], stdin: &[u8]) -> Output {
 }
 
 fn tc_env(s: &TaskclusterServer) -> Vec<(&'static str, String)> {
-    vec![
-        ("TASKCLUSTER_ROOT_URL", s.root_url()),
-        ("TASKCLUSTER_CLIENT_ID", CLIENT.into()),
-        ("TASKCLUSTER_ACCESS_TOKEN", TOKEN.into()),
-    ]
+    s.env(CLIENT, TOKEN)
 }
 
 /// stdout of a run that must have succeeded.
 fn stdout(out: &Output) -> String {
-    let (o, e) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "exit {:?}\nstdout:\n{o}\nstderr:\n{e}", out.status);
-    o.into_owned()
+    fake_servers::process::succeeded(out)
 }
 
 /// stderr of a run that must have failed with `code`; it is one line.

@@ -34,18 +34,12 @@ async fn run(bin: &'static str, args: &[&str], env: &[(&str, String)]) -> Output
 }
 
 fn tc_env(s: &TaskclusterServer) -> Vec<(&'static str, String)> {
-    vec![
-        ("TASKCLUSTER_ROOT_URL", s.root_url()),
-        ("TASKCLUSTER_CLIENT_ID", CLIENT.into()),
-        ("TASKCLUSTER_ACCESS_TOKEN", TOKEN.into()),
-    ]
+    s.env(CLIENT, TOKEN)
 }
 
 /// stdout of a run that must have succeeded.
 fn stdout(out: &Output) -> String {
-    let (o, e) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "exit {:?}\nstdout:\n{o}\nstderr:\n{e}", out.status);
-    o.into_owned()
+    fake_servers::process::succeeded(out)
 }
 
 fn client_json(description: &str, expires: &str, scopes: &[&str]) -> Value {

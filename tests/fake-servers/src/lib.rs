@@ -13,6 +13,7 @@
 
 pub mod gocd;
 pub mod loopback;
+pub mod process;
 pub mod shared;
 pub mod store;
 pub mod taskcluster;

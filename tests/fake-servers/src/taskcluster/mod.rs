@@ -160,6 +160,16 @@ impl TaskclusterServer {
         format!("http://{}", self.server.addr())
     }
 
+    /// The environment a program under test reads to call this server as `client_id`:
+    /// `TASKCLUSTER_ROOT_URL`, `TASKCLUSTER_CLIENT_ID`, `TASKCLUSTER_ACCESS_TOKEN`.
+    pub fn env(&self, client_id: &str, access_token: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("TASKCLUSTER_ROOT_URL", self.root_url()),
+            ("TASKCLUSTER_CLIENT_ID", client_id.to_owned()),
+            ("TASKCLUSTER_ACCESS_TOKEN", access_token.to_owned()),
+        ]
+    }
+
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
