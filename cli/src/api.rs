@@ -133,7 +133,16 @@ fn long_help(service: &Service, e: &Endpoint) -> String {
 /// The client of `service`, configured from the environment.
 fn client(service: &Service) -> Result<Client, Failure> {
     match service.api {
-        Api::Taskcluster { service_name, api_version } => Ok(Client::from_env()?.service(service_name, api_version)),
+        Api::Taskcluster { service_name, api_version } => {
+            // The runtime, like Taskcluster's own clients, treats a token without a client id
+            // as no credentials (the vectors hold that); a person at a shell who set half of
+            // them made a mistake, which the command line reports instead of calling anonymously.
+            let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+            if set("TASKCLUSTER_ACCESS_TOKEN") && !set("TASKCLUSTER_CLIENT_ID") {
+                return Err(Failure::Usage("TASKCLUSTER_ACCESS_TOKEN is set but TASKCLUSTER_CLIENT_ID is not".into()));
+            }
+            Ok(Client::from_env()?.service(service_name, api_version))
+        }
         Api::GoCd => gocd_client(),
     }
 }

@@ -67,10 +67,9 @@ impl Credentials {
 
     /// Reads `TASKCLUSTER_CLIENT_ID`, `TASKCLUSTER_ACCESS_TOKEN` and `TASKCLUSTER_CERTIFICATE`.
     ///
-    /// `Ok(None)` when neither a client id nor an access token is set: such a client makes
-    /// unauthenticated calls (an empty Hawk id would be rejected even on public endpoints). One
-    /// without the other, or a certificate that does not parse, is an [`Error::Config`] naming
-    /// the variable: a half-set environment is a mistake, not a request for anonymous calls.
+    /// `Ok(None)` when no client id is set: such a client makes unauthenticated calls (an empty
+    /// Hawk id would be rejected even on public endpoints). A client id without an access token,
+    /// or a certificate that does not parse, is an [`Error::Config`] naming the variable.
     pub fn from_env() -> Result<Option<Self>, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -79,9 +78,6 @@ impl Credentials {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, Error> {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let Some(client_id) = non_empty("TASKCLUSTER_CLIENT_ID") else {
-            if non_empty("TASKCLUSTER_ACCESS_TOKEN").is_some() {
-                return Err(Error::config("TASKCLUSTER_ACCESS_TOKEN is set but TASKCLUSTER_CLIENT_ID is not"));
-            }
             return Ok(None);
         };
         let access_token = non_empty("TASKCLUSTER_ACCESS_TOKEN").ok_or_else(|| {
