@@ -127,18 +127,24 @@ where
     let state = Arc::new(state);
     let shared = state.clone();
     let handler: Handler = Arc::new(move |req| handler(&shared, req));
-    let task = tokio::spawn(accept_loop(listener, handler));
+    let task = tokio::spawn(accept_loop(listener, move |stream| serve_connection(stream, handler.clone())));
     Loopback { addr, state, task }
 }
 
-async fn accept_loop(listener: TcpListener, handler: Handler) {
+/// Accepts connections until the task is aborted, serving each with `serve` on a task of its
+/// own (finished ones are reaped as it goes, so a long test does not accumulate them).
+pub(crate) async fn accept_loop<F, Fut>(listener: TcpListener, serve: F)
+where
+    F: Fn(TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, handler.clone()));
+                connections.spawn(serve(stream));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }

@@ -34,7 +34,7 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::loopback::{self, lock};
 
@@ -205,22 +205,17 @@ fn text(status: u16, message: String) -> Response<Body> {
     resp
 }
 
+/// Streams bodies, so it serves connections itself rather than through the buffering
+/// [`crate::loopback::serve`], on the same accept loop.
 async fn accept_loop(listener: TcpListener, state: Arc<State>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                connections.spawn(async move {
-                    let svc = service_fn(move |req| handle(state.clone(), req));
-                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
-                });
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+    crate::loopback::accept_loop(listener, move |stream| {
+        let state = state.clone();
+        async move {
+            let svc = service_fn(move |req| handle(state.clone(), req));
+            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
         }
-    }
+    })
+    .await
 }
 
 /// Why the connection is being closed unanswered (a service error makes hyper drop it).
