@@ -7,8 +7,12 @@
 //! disk); each transfer runs in a child process (this binary again), so its peak RSS (`VmHWM`) is
 //! the client's alone. The child times the library call (queue and object service calls
 //! included); curl's time is its own `time_total` for the bare store URL, downloading into a
-//! file as ours does. Flat peak RSS between
-//! sizes means the data is streamed, not buffered.
+//! file as ours does. Flat peak RSS between sizes means the data is streamed, not buffered.
+//!
+//! Rows: an upload (SHA-256 and SHA-512 computed, as `finishUpload` needs them); a download of
+//! the object artifact (both hashes checked); a download of a `reference` artifact to the same
+//! URL (no hashes exist, so none are computed: the transfer alone); the object into a sink (no
+//! file system). For scale, one more line times curl with `openssl dgst` checking both hashes.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -102,6 +106,37 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// curl writing `url` to `out` while `openssl dgst` computes SHA-256 and SHA-512 of the stream
+/// (through `tee` and two FIFOs in `dir`): a curl user who checks the hashes with the fastest
+/// tool at hand. Seconds for the whole pipeline, or `None` without bash, openssl or mkfifo.
+fn curl_verifying(dir: &Path, url: &str, out: &Path) -> Option<f64> {
+    let script = r#"set -e; cd "$1"; rm -f a b; mkfifo a b
+openssl dgst -sha256 < a > /dev/null & p1=$!
+openssl dgst -sha512 < b > /dev/null & p2=$!
+curl -s -f "$2" | tee a b > "$3"; wait $p1 $p2"#;
+    let started = Instant::now();
+    let status = Command::new("bash").args(["-c", script, "bash"]).arg(dir).arg(url).arg(out).status().ok()?;
+    status.success().then(|| started.elapsed().as_secs_f64())
+}
+
+/// Figures of one operation over the rounds.
+#[derive(Default)]
+struct Row {
+    ours: Vec<f64>,
+    curl: Vec<f64>,
+    rss_kb: u64,
+    cpu: Vec<f64>,
+}
+
+impl Row {
+    fn add(&mut self, mb: u64, run: &Run, curl_seconds: f64) {
+        self.ours.push(mb as f64 / run.seconds);
+        self.curl.push(mb as f64 / curl_seconds);
+        self.rss_kb = self.rss_kb.max(run.peak_rss_kb);
+        self.cpu.push(run.cpu);
+    }
+}
+
 async fn parent() {
     let server = TaskclusterServer::start().await;
     let store = ObjectStore::start().await;
@@ -109,55 +144,70 @@ async fn parent() {
     server.add_client("bench", "bench-secret", &["queue:create-artifact:*", "queue:get-artifact:*"]);
     let root = server.root_url();
     let dir = tempfile::tempdir().expect("temp dir");
-    println!("size  op        ours MB/s  curl MB/s  ours/curl  ours peak RSS");
+    let expires = Time::from_now("1 day").expect("time").to_string();
+    println!("size  op                        ours MB/s  curl MB/s  ours/curl  peak RSS  CPU s");
     for mb in sizes() {
         let source = dir.path().join(format!("source-{mb}"));
         make_file(&source, mb);
-        let (mut up, mut up_curl, mut down, mut down_curl) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut up_rss, mut down_rss, mut sink_rss) = (0, 0, 0);
-        let (mut sink, mut sink_curl, mut sink_cpu) = (Vec::new(), Vec::new(), Vec::new());
+        let target: PathBuf = dir.path().join(format!("copy-{mb}"));
+        let (mut up, mut down, mut reference, mut sink) =
+            (Row::default(), Row::default(), Row::default(), Row::default());
+        let mut verifying = Vec::new();
         for round in 0..rounds() {
+            // Upload: both hashes computed (finishUpload takes them); curl sends the bare file.
             let name = format!("public/bench-{mb}-{round}");
             let r = run_child("upload", &root, &source, &name);
-            up.push(mb as f64 / r.seconds);
-            up_rss = up_rss.max(r.peak_rss_kb);
-            let key = fake.object(&format!("t/{TASK}/0/{name}")).expect("object").key;
-            let url = store.url(&key);
             let src = source.to_string_lossy().into_owned();
             let curl_url = store.url(&format!("curl-{mb}-{round}"));
-            up_curl.push(
-                mb as f64 / curl("/dev/null", &["-T", &src, "-H", "content-type: application/octet-stream", &curl_url]),
-            );
+            up.add(mb, &r, curl("/dev/null", &["-T", &src, "-H", "content-type: application/octet-stream", &curl_url]));
 
-            let target: PathBuf = dir.path().join(format!("copy-{mb}-{round}"));
+            // The object artifact: both hashes checked. Like ours, curl writes to a file.
+            let key = fake.object(&format!("t/{TASK}/0/{name}")).expect("object").key;
+            let url = store.url(&key);
             let r = run_child("download", &root, &target, &name);
-            down.push(mb as f64 / r.seconds);
-            down_rss = down_rss.max(r.peak_rss_kb);
             assert_eq!(std::fs::metadata(&target).expect("downloaded").len(), mb << 20);
             let _ = std::fs::remove_file(&target);
-            let r = run_child("download-sink", &root, &target, &name);
-            sink.push(mb as f64 / r.seconds);
-            sink_rss = sink_rss.max(r.peak_rss_kb);
-            sink_cpu.push(r.cpu);
-            sink_curl.push(mb as f64 / curl("/dev/null", &[&url]));
-            // Like ours, curl writes the data to a file (ours also fsyncs it before the rename).
-            down_curl.push(mb as f64 / curl(&target.to_string_lossy(), &[&url]));
+            down.add(mb, &r, curl(&target.to_string_lossy(), &[&url]));
             let _ = std::fs::remove_file(&target);
+            if let Some(seconds) = curl_verifying(dir.path(), &url, &target) {
+                verifying.push(mb as f64 / seconds);
+            }
+            let _ = std::fs::remove_file(&target);
+
+            // A reference artifact to the same data: no hashes to check, so none computed.
+            let ref_name = format!("public/ref-{mb}-{round}");
+            let request = serde_json::json!({"storageType": "reference", "url": url, "expires": expires,
+                                             "contentType": "application/octet-stream"});
+            fake.put(TASK, 0, &ref_name, request);
+            let r = run_child("download", &root, &target, &ref_name);
+            let _ = std::fs::remove_file(&target);
+            reference.add(mb, &r, curl(&target.to_string_lossy(), &[&url]));
+            let _ = std::fs::remove_file(&target);
+
+            // The object artifact into a sink: hashing without the file system.
+            let r = run_child("download-sink", &root, &target, &name);
+            sink.add(mb, &r, curl("/dev/null", &[&url]));
         }
-        let ops = [
-            ("upload", up, up_curl, up_rss),
-            ("download", down, down_curl, down_rss),
-            ("to-sink", sink, sink_curl, sink_rss),
+        let rows = [
+            ("upload (hashes computed)", up),
+            ("download object (checked)", down),
+            ("download reference", reference),
+            ("object to sink (checked)", sink),
         ];
-        for (op, ours, theirs, rss) in ops {
-            let (o, t) = (median(ours), median(theirs));
-            println!("{mb:>4}  {op:<8}  {o:>9.0}  {t:>9.0}  {:>9.2}  {:>8.1} MB", o / t, rss as f64 / 1024.0);
+        for (op, row) in rows {
+            let (o, t) = (median(row.ours), median(row.curl));
+            let (rss, cpu) = (row.rss_kb as f64 / 1024.0, median(row.cpu));
+            println!("{mb:>4}  {op:<25}  {o:>9.0}  {t:>9.0}  {:>9.2}  {rss:>5.1} MB  {cpu:>5.2}", o / t);
         }
-        // Our CPU is mostly hashing (sha256 + sha512 of every byte); curl does none. On a
-        // loaded machine that, not the network path, sets the ratio.
-        println!("{mb:>4}  to-sink CPU time (user+sys, whole child process): {:.2} s", median(sink_cpu));
+        if !verifying.is_empty() {
+            println!(
+                "{mb:>4}  curl | tee to `openssl dgst -sha256` and `-sha512`, to a file: {:.0} MB/s",
+                median(verifying)
+            );
+        }
         let _ = std::fs::remove_file(&source);
     }
+    // CPU s: user + system time of the whole child process (hashing is most of it; curl does none).
 }
 
 /// One transfer; prints seconds and peak RSS in kB.

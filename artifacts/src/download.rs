@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::dest::Restartable;
 use crate::error::{display_url, ArtifactError};
-use crate::hashing::ContentHashes;
+use crate::hashing::{Digests, Wanted};
 use crate::transfer::get_once;
 use crate::Artifacts;
 
@@ -22,8 +22,14 @@ use crate::Artifacts;
 pub struct Downloaded {
     /// The `Content-Type` the store sent.
     pub content_type: Option<String>,
-    /// Length and hashes of the data written.
-    pub hashes: ContentHashes,
+    /// Bytes written to the destination.
+    pub length: u64,
+    /// Hex SHA-256 of the data, which matched the object service's. `None` when the service
+    /// gave no SHA-256 (`s3` and `reference` artifacts come with no hashes at all): then none is
+    /// computed.
+    pub sha256: Option<String>,
+    /// Hex SHA-512 of the data, which matched the object service's; `None` as for `sha256`.
+    pub sha512: Option<String>,
 }
 
 /// Where the data is, and what it must hash to.
@@ -76,6 +82,9 @@ impl Artifacts {
 
     /// Downloads an artifact into the file `path`. The data goes to a temporary file beside it,
     /// renamed over `path` only once complete and verified; on failure nothing is left behind.
+    ///
+    /// Like curl and Taskcluster's own clients, the file is not synced to disk: open it and call
+    /// `sync_all` where it must survive a power loss.
     pub async fn download_artifact_to_file(
         &self,
         task_id: &str,
@@ -133,13 +142,14 @@ impl Artifacts {
             }
             attempts += 1;
             let http = if target.follow { &self.following } else { &self.direct };
-            let failure = match get_once(http, &target.url, dest).await {
+            let failure = match get_once(http, &target.url, wanted(&target), dest).await {
                 Ok(fetched) => {
-                    let hashes = fetched.hashes;
+                    let Digests { length, sha256, sha512 } = fetched.digests;
+                    let downloaded = Downloaded { content_type: fetched.content_type, length, sha256, sha512 };
                     if let Some(expected) = &target.hashes {
-                        verify(&target.url, object.map_or("", |(_, n)| n), expected, &hashes)?;
+                        verify(&target.url, object.map_or("", |(_, n)| n), expected, &downloaded)?;
                     }
-                    return Ok(Downloaded { content_type: fetched.content_type, hashes });
+                    return Ok(downloaded);
                 }
                 Err(f) => f,
             };
@@ -172,23 +182,33 @@ async fn negotiate(object: &Object, name: &str) -> Result<Target, ArtifactError>
     }
 }
 
+/// The digests to compute: those the service gave to check against (Taskcluster's rule:
+/// verify every hash whose algorithm is known, and at least one).
+fn wanted(target: &Target) -> Wanted {
+    target.hashes.as_ref().map_or(Wanted { sha256: false, sha512: false }, |h| Wanted {
+        sha256: h.sha256.is_some(),
+        sha512: h.sha512.is_some(),
+    })
+}
+
 /// Checks every known hash the service gave; at least one must be there.
 fn verify(
     url: &str,
     name: &str,
     expected: &ObjectContentHashesForDownload,
-    got: &ContentHashes,
+    got: &Downloaded,
 ) -> Result<(), ArtifactError> {
     let pairs = [("sha256", &expected.sha256, &got.sha256), ("sha512", &expected.sha512, &got.sha512)];
     let mut checked = 0;
     for (algorithm, want, have) in pairs {
         let Some(want) = want else { continue };
+        let have = have.as_deref().unwrap_or("(not computed)");
         if !want.eq_ignore_ascii_case(have) {
             return Err(ArtifactError::HashMismatch {
                 url: display_url(url),
                 algorithm,
                 expected: want.clone(),
-                actual: have.clone(),
+                actual: have.to_owned(),
             });
         }
         checked += 1;
@@ -233,7 +253,6 @@ impl PartFile {
 
     pub(crate) async fn commit(mut self, path: &Path) -> Result<(), ArtifactError> {
         self.file.flush().await.map_err(|e| ArtifactError::file(self.temp.path(), e))?;
-        self.file.sync_all().await.map_err(|e| ArtifactError::file(self.temp.path(), e))?;
         drop(self.file);
         self.temp.persist(path).map_err(|e| ArtifactError::file(path, e.error))?;
         Ok(())

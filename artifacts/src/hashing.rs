@@ -1,6 +1,8 @@
 //! Content hashes, computed while the data streams past.
 //!
-//! Every byte goes through SHA-256 and SHA-512, which costs more CPU than moving it. The digests
+//! An upload hashes every byte with SHA-256 and SHA-512; a download computes the digests the
+//! service gave to check against, and none for `s3` and `reference` artifacts, which come
+//! without hashes. Hashing costs more CPU than moving the data. The digests
 //! come from *ring* (already in the build through rustls): assembly in every build profile, so
 //! debug builds and tests need no `opt-level` override, and in release builds as fast as the
 //! pure-Rust `sha2` (`cargo bench ... --bench hashes`). On AMD CPUs ring's SHA-512 runs its
@@ -47,15 +49,46 @@ pub(crate) fn hash_slice(data: &[u8]) -> ContentHashes {
     })
 }
 
+/// Which digests a streamed transfer computes: a download computes only those it can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    pub(crate) sha256: bool,
+    pub(crate) sha512: bool,
+}
+
+impl Wanted {
+    /// Both digests (uploads send both to `finishUpload`).
+    pub(crate) const BOTH: Wanted = Wanted { sha256: true, sha512: true };
+}
+
+/// The length of streamed data and the digests that were [`Wanted`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Digests {
+    pub(crate) length: u64,
+    pub(crate) sha256: Option<String>,
+    pub(crate) sha512: Option<String>,
+}
+
+impl Digests {
+    /// Both digests, as computed with [`Wanted::BOTH`].
+    pub(crate) fn both(self) -> std::io::Result<ContentHashes> {
+        match (self.sha256, self.sha512) {
+            (Some(sha256), Some(sha512)) => Ok(ContentHashes { sha256, sha512, length: self.length }),
+            _ => Err(std::io::Error::other("a content hash was not computed")),
+        }
+    }
+}
+
 /// Pieces queued per digest before [`BackgroundHasher::update`] waits: with 1 MiB pieces, at
 /// most a few MiB are held however large the data is.
 const QUEUED: usize = 2;
 
-/// Hashes streamed data off the I/O path: SHA-256 and SHA-512 each run on a blocking thread of
-/// their own, in parallel with each other and with the transfer that hands them the pieces
-/// (which are shared, not copied). Each byte is hashed once per digest.
+/// Hashes streamed data off the I/O path: each wanted digest runs on a blocking thread of its
+/// own, in parallel with the other and with the transfer that hands them the pieces (which are
+/// shared, not copied). Each byte is hashed once per digest.
 pub(crate) struct BackgroundHasher {
-    lanes: [Lane; 2],
+    sha256: Option<Lane>,
+    sha512: Option<Lane>,
     length: u64,
 }
 
@@ -76,18 +109,34 @@ impl Lane {
         });
         Lane { pieces, digest }
     }
+
+    /// Waits for the digest, as hex.
+    async fn finish(lane: Option<Lane>) -> std::io::Result<Option<String>> {
+        let Some(lane) = lane else { return Ok(None) };
+        drop(lane.pieces);
+        let digest = lane.digest.await.map_err(std::io::Error::other)?;
+        Ok(Some(hex(digest.as_ref())))
+    }
 }
 
 impl BackgroundHasher {
-    /// Starts the two hashing threads (on the current tokio runtime's blocking pool).
-    pub(crate) fn start() -> Self {
-        BackgroundHasher { lanes: [Lane::start(&SHA256), Lane::start(&SHA512)], length: 0 }
+    /// Starts a thread per wanted digest (on the current tokio runtime's blocking pool).
+    pub(crate) fn start(wanted: Wanted) -> Self {
+        BackgroundHasher {
+            sha256: wanted.sha256.then(|| Lane::start(&SHA256)),
+            sha512: wanted.sha512.then(|| Lane::start(&SHA512)),
+            length: 0,
+        }
     }
 
-    /// Hands `piece` to both digests, waiting while they are [`QUEUED`] pieces behind.
+    fn lanes(&self) -> impl Iterator<Item = &Lane> {
+        self.sha256.iter().chain(&self.sha512)
+    }
+
+    /// Hands `piece` to the digests, waiting while they are [`QUEUED`] pieces behind.
     pub(crate) async fn update(&mut self, piece: Bytes) {
         self.length += piece.len() as u64;
-        for lane in &self.lanes {
+        for lane in self.lanes() {
             // A lane only stops receiving when its task is gone; `finish` reports that.
             let _ = lane.pieces.send(piece.clone()).await;
         }
@@ -96,24 +145,20 @@ impl BackgroundHasher {
     /// [`BackgroundHasher::update`] from a blocking thread (not a tokio worker).
     pub(crate) fn blocking_update(&mut self, piece: Bytes) {
         self.length += piece.len() as u64;
-        for lane in &self.lanes {
+        for lane in self.lanes() {
             let _ = lane.pieces.blocking_send(piece.clone());
         }
     }
 
-    /// Waits for both digests.
-    pub(crate) async fn finish(self) -> std::io::Result<ContentHashes> {
-        let [sha256, sha512] = self.lanes.map(|lane| {
-            drop(lane.pieces);
-            lane.digest
-        });
-        let sha256 = sha256.await.map_err(std::io::Error::other)?;
-        let sha512 = sha512.await.map_err(std::io::Error::other)?;
-        Ok(ContentHashes::new(&sha256, &sha512, self.length))
+    /// Waits for the digests.
+    pub(crate) async fn finish(self) -> std::io::Result<Digests> {
+        let sha256 = Lane::finish(self.sha256).await?;
+        let sha512 = Lane::finish(self.sha512).await?;
+        Ok(Digests { length: self.length, sha256, sha512 })
     }
 
     /// [`BackgroundHasher::finish`] from a blocking thread.
-    pub(crate) fn blocking_finish(self) -> std::io::Result<ContentHashes> {
+    pub(crate) fn blocking_finish(self) -> std::io::Result<Digests> {
         tokio::runtime::Handle::current().block_on(self.finish())
     }
 }
@@ -143,12 +188,27 @@ mod tests {
     #[tokio::test]
     async fn background_hashing_matches() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut background = BackgroundHasher::start();
+        let mut background = BackgroundHasher::start(Wanted::BOTH);
         for piece in data.chunks(1 << 20) {
             background.update(Bytes::copy_from_slice(piece)).await;
         }
-        let hashes = background.finish().await.unwrap();
+        let hashes = background.finish().await.unwrap().both().unwrap();
         assert_eq!(hashes.length, 3_000_000);
         assert_eq!(hashes, hash_slice(&data));
+    }
+
+    #[tokio::test]
+    async fn only_wanted_digests_are_computed() {
+        let whole = hash_slice(b"abc");
+        for (sha256, sha512) in [(true, false), (false, true), (false, false)] {
+            let mut background = BackgroundHasher::start(Wanted { sha256, sha512 });
+            background.update(Bytes::from_static(b"ab")).await;
+            background.update(Bytes::from_static(b"c")).await;
+            let digests = background.finish().await.unwrap();
+            assert_eq!(digests.length, 3);
+            assert_eq!(digests.sha256, sha256.then(|| whole.sha256.clone()));
+            assert_eq!(digests.sha512, sha512.then(|| whole.sha512.clone()));
+            assert!(digests.both().is_err() || (sha256 && sha512));
+        }
     }
 }

@@ -7,8 +7,8 @@
 //!   the queue; `error` becomes [`ArtifactError::ErrorArtifact`]). Data streams to any
 //!   [`Restartable`] writer or to a file (written to a temporary sibling and renamed, so no
 //!   partial file is ever left at the destination). A failed transfer starts over, with the
-//!   client's [`RetryPolicy`](apigen_runtime::RetryPolicy); object data is checked against the
-//!   service's sha256/sha512.
+//!   client's [`RetryPolicy`](apigen_runtime::RetryPolicy); object data is checked against every
+//!   hash the service gives (sha256, sha512), and only those digests are computed.
 //! - **Upload** bytes, a file or any reader as an `object` artifact: `createArtifact`, then the
 //!   object service's `createUpload` (`dataInline` up to 8 KiB, else `putUrl`), the PUT (retried
 //!   from the start), `finishUpload` with both hashes, and `finishArtifact`.
@@ -26,7 +26,7 @@
 //!                      UploadSource::file("build.tar.gz"), "application/gzip", expires)
 //!     .await?;
 //! let got = artifacts.download_artifact_to_file("fN1SbArXTPSVFNUvaOlinQ", None, "public/build.tar.gz", "copy.tar.gz").await?;
-//! println!("{} bytes, sha256 {}", got.hashes.length, got.hashes.sha256);
+//! println!("{} bytes, sha256 {:?}", got.length, got.sha256);
 //! # Ok(()) }
 //! ```
 

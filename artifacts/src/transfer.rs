@@ -6,7 +6,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::dest::Restartable;
 use crate::error::{display_url, ArtifactError};
-use crate::hashing::{BackgroundHasher, ContentHashes};
+use crate::hashing::{BackgroundHasher, Digests, Wanted};
 
 /// The longest error-body excerpt kept.
 const EXCERPT: usize = 300;
@@ -72,7 +72,7 @@ pub(crate) async fn status_failure(resp: reqwest::Response) -> Failure {
 
 /// What a successful GET delivered.
 pub(crate) struct Fetched {
-    pub(crate) hashes: ContentHashes,
+    pub(crate) digests: Digests,
     pub(crate) content_type: Option<String>,
 }
 
@@ -80,13 +80,14 @@ pub(crate) struct Fetched {
 /// `tokio::fs::File` write is a trip to a blocking thread, so small writes are slow).
 const BATCH: usize = 1 << 20;
 
-/// GETs `url` into `dest`. Each batch is handed to the hashers (SHA-256 and SHA-512 on threads
-/// of their own) and then written, so hashing runs in parallel with writing and receiving. A
-/// body shorter than its `Content-Length` is a (retryable) failure even when the connection
-/// closed cleanly.
+/// GETs `url` into `dest`, computing the `wanted` digests. Each batch is handed to the hashers
+/// (each digest on a thread of its own) and then written, so hashing runs in parallel with
+/// writing and receiving. A body shorter than its `Content-Length` is a (retryable) failure even
+/// when the connection closed cleanly.
 pub(crate) async fn get_once<W: Restartable>(
     http: &reqwest::Client,
     url: &str,
+    wanted: Wanted,
     dest: &mut W,
 ) -> Result<Fetched, Failure> {
     let resp = http.get(url).send().await.map_err(|e| Failure::transport(&e))?;
@@ -95,15 +96,15 @@ pub(crate) async fn get_once<W: Restartable>(
     }
     let expected = resp.content_length();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let mut hasher = BackgroundHasher::start();
+    let mut hasher = BackgroundHasher::start(wanted);
     let received = receive(resp, dest, &mut hasher).await;
-    let hashes = hasher.finish().await.map_err(Failure::Destination)?;
+    let digests = hasher.finish().await.map_err(Failure::Destination)?;
     received?;
-    if let Some(n) = expected.filter(|n| *n != hashes.length) {
-        let problem = format!("the body ended after {} of {n} bytes", hashes.length);
+    if let Some(n) = expected.filter(|n| *n != digests.length) {
+        let problem = format!("the body ended after {} of {n} bytes", digests.length);
         return Err(Failure::Http { status: None, problem, body: None, retryable: true });
     }
-    Ok(Fetched { hashes, content_type })
+    Ok(Fetched { digests, content_type })
 }
 
 /// Streams the body into `dest` in batches, handing each batch to the hashers first.

@@ -17,7 +17,7 @@ use taskcluster_queue::{FinishArtifactRequest, ObjectArtifactRequest, PostArtifa
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::error::ArtifactError;
-use crate::hashing::{hash_slice, BackgroundHasher, ContentHashes};
+use crate::hashing::{hash_slice, BackgroundHasher, ContentHashes, Wanted};
 use crate::transfer::{status_failure, Failure};
 use crate::Artifacts;
 
@@ -97,12 +97,12 @@ impl UploadSource {
 fn hash_file(path: &std::path::Path) -> std::io::Result<ContentHashes> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path)?;
-    let mut hasher = BackgroundHasher::start();
+    let mut hasher = BackgroundHasher::start(Wanted::BOTH);
     loop {
         let mut piece = BytesMut::zeroed(CHUNK);
         let n = file.read(&mut piece)?;
         if n == 0 {
-            return hasher.blocking_finish();
+            return hasher.blocking_finish()?.both();
         }
         piece.truncate(n);
         hasher.blocking_update(piece.freeze());
@@ -111,7 +111,7 @@ fn hash_file(path: &std::path::Path) -> std::io::Result<ContentHashes> {
 
 /// Reads `reader` to the end, copying it to `copy` and hashing it on the way.
 async fn hash_reader(mut reader: impl AsyncRead + Unpin, copy: &mut tokio::fs::File) -> std::io::Result<ContentHashes> {
-    let mut hasher = BackgroundHasher::start();
+    let mut hasher = BackgroundHasher::start(Wanted::BOTH);
     loop {
         let mut piece = BytesMut::with_capacity(CHUNK);
         while piece.len() < CHUNK {
@@ -120,7 +120,7 @@ async fn hash_reader(mut reader: impl AsyncRead + Unpin, copy: &mut tokio::fs::F
             }
         }
         if piece.is_empty() {
-            return hasher.finish().await;
+            return hasher.finish().await?.both();
         }
         let piece = piece.freeze();
         hasher.update(piece.clone()).await;

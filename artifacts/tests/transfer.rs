@@ -108,7 +108,9 @@ async fn ten_megabytes_round_trip_byte_for_byte_through_files() {
     let target = w.dir.path().join("copy.bin");
     let got = w.artifacts.download_artifact_to_file(TASK, None, "public/big.bin", &target).await.unwrap();
     assert!(std::fs::read(&target).unwrap() == original, "the download differs from the upload");
-    assert_eq!(got.hashes, up.hashes);
+    assert_eq!(got.length, up.hashes.length);
+    assert_eq!(got.sha256.as_deref(), Some(up.hashes.sha256.as_str()));
+    assert_eq!(got.sha512.as_deref(), Some(up.hashes.sha512.as_str()));
     assert_eq!(got.content_type.as_deref(), Some("application/x-test"));
     assert_eq!(entries(w.dir.path()), ["copy.bin", "source.bin"]);
 
@@ -263,8 +265,12 @@ async fn every_storage_type_is_followed() {
 
     for name in ["public/ref", "public/s3", "public/link", "public/obj"] {
         let mut buf = Vec::new();
-        w.artifacts.download_artifact(TASK, Some(0), name, &mut buf).await.unwrap();
+        let got = w.artifacts.download_artifact(TASK, Some(0), name, &mut buf).await.unwrap();
         assert!(buf == original, "{name}");
+        assert_eq!(got.length, original.len() as u64);
+        // s3 and reference artifacts come with no hashes: nothing to check, nothing computed.
+        let hashed = name.ends_with("link") || name.ends_with("obj");
+        assert_eq!((got.sha256.is_some(), got.sha512.is_some()), (hashed, hashed), "{name}");
     }
     let err = w.artifacts.download_artifact(TASK, None, "public/broken", &mut Vec::new()).await.unwrap_err();
     match &err {
@@ -295,6 +301,25 @@ async fn the_simple_method_is_verified_against_the_metadata() {
     w.fake.set_hashes(&up.object_name, json!({"sha512": "00".repeat(64)}));
     let err = w.artifacts.download_artifact(TASK, None, "public/s.bin", &mut Vec::new()).await.unwrap_err();
     assert!(matches!(&err, ArtifactError::HashMismatch { algorithm: "sha512", .. }), "{err}");
+}
+
+#[tokio::test]
+async fn only_the_hashes_the_service_gives_are_computed_and_at_least_one_is_needed() {
+    let w = world().await;
+    let original = data(40_000, 11);
+    let up = w.upload("public/h.bin", &original).await;
+    w.fake.set_hashes(&up.object_name, json!({"sha256": up.hashes.sha256}));
+    let got = w.artifacts.download_artifact(TASK, None, "public/h.bin", &mut Vec::new()).await.unwrap();
+    assert_eq!((got.sha256.as_deref(), got.sha512.as_deref()), (Some(up.hashes.sha256.as_str()), None));
+
+    w.fake.set_hashes(&up.object_name, json!({"sha512": up.hashes.sha512}));
+    let got = w.artifacts.download_artifact(TASK, None, "public/h.bin", &mut Vec::new()).await.unwrap();
+    assert_eq!((got.sha256.as_deref(), got.sha512.as_deref()), (None, Some(up.hashes.sha512.as_str())));
+
+    // Only algorithms this client does not know: it cannot check the data, so it refuses it.
+    w.fake.set_hashes(&up.object_name, json!({"md5": "00"}));
+    let err = w.artifacts.download_artifact(TASK, None, "public/h.bin", &mut Vec::new()).await.unwrap_err();
+    assert!(matches!(&err, ArtifactError::NoHashes { .. }), "{err}");
 }
 
 #[tokio::test]

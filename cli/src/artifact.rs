@@ -4,7 +4,7 @@
 use apigen_runtime::{Client, Time};
 use clap::{value_parser, Arg, ArgMatches, Command};
 use serde_json::json;
-use taskcluster_artifacts::{ArtifactError, Artifacts, ContentHashes, Unrewindable, UploadSource};
+use taskcluster_artifacts::{ArtifactError, Artifacts, Unrewindable, UploadSource};
 
 use crate::Failure;
 
@@ -63,8 +63,12 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
                 artifacts.download_artifact(&task, run, &name, &mut stdout).await.map_err(failure)?;
             } else {
                 let got = artifacts.download_artifact_to_file(&task, run, &name, &out).await.map_err(failure)?;
-                let mut summary = hashes(&got.hashes);
-                summary["contentType"] = json!(got.content_type);
+                let summary = json!({
+                    "length": got.length,
+                    "sha256": got.sha256,
+                    "sha512": got.sha512,
+                    "contentType": got.content_type,
+                });
                 println!("{summary:#}");
             }
             Ok(())
@@ -79,18 +83,18 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
                 .upload_artifact(&task, run, &name, source, &arg(m, "content-type"), expires)
                 .await
                 .map_err(failure)?;
-            let mut summary = hashes(&up.hashes);
-            summary["objectName"] = json!(up.object_name);
-            summary["method"] = json!(up.method);
+            let summary = json!({
+                "length": up.hashes.length,
+                "sha256": up.hashes.sha256,
+                "sha512": up.hashes.sha512,
+                "objectName": up.object_name,
+                "method": up.method,
+            });
             println!("{summary:#}");
             Ok(())
         }
         _ => Err(Failure::Usage("artifact: expected download or upload".into())),
     }
-}
-
-fn hashes(h: &ContentHashes) -> serde_json::Value {
-    json!({"length": h.length, "sha256": h.sha256, "sha512": h.sha512})
 }
 
 fn failure(e: ArtifactError) -> Failure {
