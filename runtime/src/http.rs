@@ -10,20 +10,38 @@
 
 use std::sync::{Arc, OnceLock};
 
+use rustls::crypto::CryptoProvider;
+
 use crate::error::Error;
 
 /// A rustls client configuration: *ring* crypto, TLS 1.2 and 1.3, the platform's trust roots.
 pub fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| Error::invalid(format!("cannot load the platform's TLS trust roots: {e}")))?;
+    let (provider, verifier) = platform_verifier()?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::invalid(format!("cannot configure TLS: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     Ok(config)
+}
+
+/// The crypto provider and the certificate verifier of every client.
+type Trust = (Arc<CryptoProvider>, Arc<rustls_platform_verifier::Verifier>);
+
+/// The *ring* provider and the platform verifier, made once per process: on Linux the verifier
+/// reads and parses the system's trust store, about 7 ms that every client built after the first
+/// (a store transfer's own clients, a client with other credentials) would pay again.
+fn platform_verifier() -> Result<Trust, Error> {
+    static MADE: OnceLock<Result<Trust, String>> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+            .map_err(|e| format!("cannot load the platform's TLS trust roots: {e}"))?;
+        Ok((provider, Arc::new(verifier)))
+    })
+    .clone()
+    .map_err(Error::invalid)
 }
 
 /// A `reqwest::ClientBuilder` with this runtime's TLS configuration that does not follow
