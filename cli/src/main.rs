@@ -27,6 +27,19 @@ pub enum Failure {
     Api(String),
 }
 
+impl Failure {
+    /// A usage error in the arguments or the input, with the runtime's `invalid input:` prefix
+    /// so that every such message starts the same way.
+    pub fn input(msg: impl Into<String>) -> Self {
+        Failure::Usage(apigen_runtime::Error::InvalidInput(msg.into()).to_string())
+    }
+
+    /// A usage error in the environment, with the runtime's `invalid configuration:` prefix.
+    pub fn config(msg: impl Into<String>) -> Self {
+        Failure::Usage(apigen_runtime::Error::Config(msg.into()).to_string())
+    }
+}
+
 impl From<apigen_runtime::Error> for Failure {
     fn from(e: apigen_runtime::Error) -> Self {
         match e {
@@ -152,6 +165,28 @@ mod tests {
             for e in service.endpoints {
                 assert!(sub.find_subcommand(e.name).is_some(), "{} {}", service.name, e.name);
             }
+        }
+    }
+
+    /// No blank line in `--help` where an argument's description belongs, for the commands built
+    /// from the endpoint tables and the helpers.
+    #[test]
+    fn every_shown_argument_is_described() {
+        fn check(cmd: &clap::Command, path: &str) {
+            let path = format!("{path} {}", cmd.get_name());
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(!help.trim().is_empty(), "{path} {}", arg.get_id());
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub, &path);
+            }
+        }
+        for service in super::SERVICES {
+            check(&super::api::service_command(service), "apigen");
+        }
+        for cmd in super::helpers::commands().iter().chain([&super::pulse::command()]) {
+            check(cmd, "apigen");
         }
     }
 
