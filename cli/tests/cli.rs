@@ -122,7 +122,7 @@ async fn create_task_then_task_round_trips_and_bad_input_is_a_usage_error() {
     // JSON that is not an object: said so, not as serde's reading of an array as fields in order.
     let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), b"[]").await;
     let err = failed(&out, 2);
-    assert!(err.contains("does not fit createTask: the body: expected a JSON object, not an array"), "{err}");
+    assert!(err.contains("does not fit createTask: the body: expected a JSON object, got an array"), "{err}");
     assert!(!err.contains("invalid length"), "{err}");
     assert_eq!(s.requests().len(), before, "nothing was sent");
 }
