@@ -38,8 +38,7 @@ pub fn service_command(service: &'static Service) -> Command {
 }
 
 fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
-    let mut cmd =
-        Command::new(e.name).about(summary(service, e)).long_about(long_help(service, e)).aliases(aliases(service, e));
+    let mut cmd = Command::new(e.name).about(summary(service, e)).long_about(long_help(service, e));
     let required = e.required_args();
     let mut kinds = e.segments.iter().filter(|s| !matches!(s, Segment::Literal(_)));
     for (i, name) in e.args.iter().enumerate() {
@@ -125,20 +124,16 @@ fn summary(service: &Service, e: &Endpoint) -> String {
     }
 }
 
-/// Hidden names that lead to the endpoint: the description's camelCase function name
-/// (`createTask`, as the other clients spell it), and for a GET `get-<name>` (`get-task`, what
-/// people try for `task`), unless another endpoint already has that name.
-fn aliases(service: &Service, e: &Endpoint) -> Vec<String> {
-    let taken = |n: &str| service.endpoints.iter().any(|o| o.name == n || o.function == n);
-    let mut names = Vec::new();
-    if e.function != e.name {
-        names.push(e.function.to_owned());
+/// The command-line name of the endpoint that `name` means where it is no command-line name
+/// itself: the description's camelCase function name (`createTask`, as the other clients spell
+/// it), or `get-<name>` for a GET (`get-task`, what people try for `task`). Not clap aliases:
+/// clap would offer them among its suggestions for every typo.
+pub fn canonical_name(service: &Service, name: &str) -> Option<&'static str> {
+    if service.endpoint(name).is_some() {
+        return None;
     }
-    let get = format!("get-{}", e.name);
-    if e.method == "GET" && !e.name.starts_with("get-") && !taken(&get) {
-        names.push(get);
-    }
-    names
+    let get = name.strip_prefix("get-");
+    service.endpoints.iter().find(|e| e.function == name || (e.method == "GET" && get == Some(e.name))).map(|e| e.name)
 }
 
 /// The route as a user can read it: where it goes relative to the variables they set.

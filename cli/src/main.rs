@@ -14,6 +14,7 @@ mod artifact;
 mod helpers;
 mod pulse;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Command;
@@ -86,7 +87,7 @@ fn command() -> Command {
 
 fn main() -> ExitCode {
     // Usage errors exit 2 and `--help` exits 0, from clap.
-    let matches = command().get_matches();
+    let matches = command().get_matches_from(canonical_args(std::env::args_os().collect()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report(Failure::Api(format!("cannot start the async runtime: {e}"))),
@@ -107,6 +108,20 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(f),
     }
+}
+
+/// The arguments with `apigen <service> <method>` spelled as the command line names it, where
+/// `<method>` is another name of an endpoint ([`api::canonical_name`]).
+fn canonical_args(mut args: Vec<OsString>) -> Vec<OsString> {
+    let (Some(service), Some(method)) = (args.get(1).and_then(|a| a.to_str()), args.get(2).and_then(|a| a.to_str()))
+    else {
+        return args;
+    };
+    let name = SERVICES.iter().find(|s| s.name == service).and_then(|s| api::canonical_name(s, method));
+    if let Some(name) = name {
+        args[2] = name.into();
+    }
+    args
 }
 
 /// Prints the failure as one line on stderr and gives its exit status. Messages come from the

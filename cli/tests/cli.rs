@@ -298,7 +298,10 @@ async fn the_other_clients_names_lead_to_the_endpoint() {
     // The reference's own camelCase name works too.
     let help = stdout(&run(&["queue", "createTask", "--help"], &[], b"").await);
     assert!(help.starts_with("Create New Task"), "{help}");
-    // `get-` is not added where it would shadow an endpoint's own name.
+    // They are not offered for a typo: the tip lists the command-line names only.
+    let err = failed(&run(&["queue", "get-tsk", TASK], &tc_env(&s), b"").await, 2);
+    assert!(err.contains("unrecognized subcommand 'get-tsk'") && !err.contains("getTask"), "{err}");
+    // `get-` never shadows an endpoint's own name.
     let help = stdout(&run(&["queue", "get-artifact", "--help"], &[], b"").await);
     assert!(help.contains("/task/<taskId>/runs/<runId>/artifacts/<name>"), "{help}");
 }
