@@ -4,7 +4,8 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use apigen_runtime::endpoint::{Api, Endpoint, Input, Output, RequestBody, Service, Stability};
+use apigen_runtime::endpoint::{Api, Endpoint, Input, Output, RequestBody, Segment, Service, Stability};
+use apigen_runtime::reqwest::Url;
 use apigen_runtime::{Client, Response};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use tokio::io::AsyncReadExt as _;
@@ -37,45 +38,40 @@ pub fn service_command(service: &'static Service) -> Command {
 }
 
 fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
-    let mut cmd = Command::new(e.name).about(e.title).long_about(long_help(service, e));
+    let mut cmd = Command::new(e.name).about(summary(service, e)).long_about(long_help(service, e));
     let required = e.required_args();
+    let mut kinds = e.segments.iter().filter(|s| !matches!(s, Segment::Literal(_)));
     for (i, name) in e.args.iter().enumerate() {
+        let help = match kinds.next() {
+            Some(Segment::Wildcard) => format!("Fills <{name}> in the route {} (a path: its / are kept)", e.route),
+            Some(Segment::OptionalTail) => format!("Optional: fills [/<{name}>] in the route {}", e.route),
+            _ => format!("Fills <{name}> in the route {}", e.route),
+        };
         // Ids may start with `-` (slug ids do), so path arguments take hyphen values.
-        cmd = cmd.arg(Arg::new(*name).value_name(*name).required(i < required).allow_hyphen_values(true));
+        cmd = cmd.arg(Arg::new(*name).value_name(*name).help(help).required(i < required).allow_hyphen_values(true));
     }
+    // Options an endpoint does not take are still parsed, hidden, so that using one gets a
+    // message saying so instead of clap's tip to pass it as a value after `--`.
     let names = if e.query.is_empty() { "none".to_owned() } else { e.query.join(", ") };
     cmd = cmd.arg(
         Arg::new(QUERY)
             .long("query")
             .value_name("NAME=VALUE")
             .action(ArgAction::Append)
+            .hide(e.query.is_empty())
             .help(format!("A query parameter (this endpoint takes: {names})")),
     );
-    match e.input {
-        Input::None => {}
-        Input::Json(_) | Input::Form { .. } => {
-            cmd = cmd.arg(Arg::new(INPUT).long("input").value_name("FILE|-").help(
-                "The request body as JSON, from a file or stdin (-); checked against the input type before sending",
-            ));
-        }
-        Input::Multipart(_) | Input::Bytes => {
-            cmd = cmd.arg(
-                Arg::new(INPUT)
-                    .long("input")
-                    .value_name("FILE|-")
-                    .required(true)
-                    .help("The file to send, or stdin (-)"),
-            );
-        }
-    }
-    if e.method == "GET" && matches!(service.api, Api::Taskcluster { .. }) && matches!(e.input, Input::None) {
+    let input = Arg::new(INPUT).long("input").value_name("FILE|-");
+    cmd = cmd.arg(match e.input {
+        Input::None => input.hide(true),
+        Input::Json(_) | Input::Form { .. } => input
+            .help("The request body as JSON, from a file or stdin (-); checked against the input type before sending"),
+        Input::Multipart(_) | Input::Bytes => input.required(true).help("The file to send, or stdin (-)"),
+    });
+    let signed_url = Arg::new(SIGNED_URL).long("signed-url").action(ArgAction::SetTrue);
+    if signs_urls(service, e) {
         cmd = cmd
-            .arg(
-                Arg::new(SIGNED_URL)
-                    .long("signed-url")
-                    .action(ArgAction::SetTrue)
-                    .help("Print a URL that carries its own authentication (a bewit) instead of calling"),
-            )
+            .arg(signed_url.help("Print a URL that carries its own authentication (a bewit) instead of calling"))
             .arg(
                 Arg::new(TTL)
                     .long("ttl")
@@ -84,6 +80,8 @@ fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
                     .requires(SIGNED_URL)
                     .help("How long the signed URL is valid (15m, 1 hour, 2d, ...)"),
             );
+    } else {
+        cmd = cmd.arg(signed_url.hide(true));
     }
     if e.if_match {
         cmd = cmd.arg(
@@ -107,6 +105,47 @@ fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
     cmd
 }
 
+/// Whether `--signed-url` applies: a bewit authenticates Taskcluster GETs without a body.
+fn signs_urls(service: &Service, e: &Endpoint) -> bool {
+    e.method == "GET" && matches!(service.api, Api::Taskcluster { .. }) && matches!(e.input, Input::None)
+}
+
+/// The line in the service's command list: the title, unless another endpoint of the service
+/// has the same one (upstream titles `tasks` and `statuses` alike); then the description's
+/// first sentence, which tells them apart.
+fn summary(service: &Service, e: &Endpoint) -> String {
+    let shared = service.endpoints.iter().filter(|o| o.title == e.title).count() > 1;
+    let text = e.description.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = text.split_inclusive(". ").next().unwrap_or("").trim_end();
+    if shared && !first.is_empty() {
+        first.to_owned()
+    } else {
+        e.title.to_owned()
+    }
+}
+
+/// The command-line name of the endpoint that `name` means where it is no command-line name
+/// itself: the description's camelCase function name (`createTask`, as the other clients spell
+/// it), or `get-<name>` for a GET (`get-task`, what people try for `task`). Not clap aliases:
+/// clap would offer them among its suggestions for every typo.
+pub fn canonical_name(service: &Service, name: &str) -> Option<&'static str> {
+    if service.endpoint(name).is_some() {
+        return None;
+    }
+    let get = name.strip_prefix("get-");
+    service.endpoints.iter().find(|e| e.function == name || (e.method == "GET" && get == Some(e.name))).map(|e| e.name)
+}
+
+/// The route as a user can read it: where it goes relative to the variables they set.
+fn shown_route(service: &Service, e: &Endpoint) -> String {
+    match service.api {
+        Api::Taskcluster { service_name, api_version } => {
+            format!("<TASKCLUSTER_ROOT_URL>/api/{service_name}/{api_version}{}", e.route)
+        }
+        Api::GoCd => format!("<GOCD_URL>{}", e.route),
+    }
+}
+
 /// `--help` of an endpoint: the reference's title and description, stability, route and scopes.
 fn long_help(service: &Service, e: &Endpoint) -> String {
     let mut text = format!("{}\n\n", e.title);
@@ -121,8 +160,7 @@ fn long_help(service: &Service, e: &Endpoint) -> String {
         Stability::Deprecated => text.push_str("Deprecated.\n\n"),
         Stability::Stable => {}
     }
-    let prefix = if service.api == Api::GoCd { "/go" } else { "" };
-    text.push_str(&format!("{} {prefix}{}", e.method, e.route));
+    text.push_str(&format!("{} {}", e.method, shown_route(service, e)));
     if !e.scopes.is_empty() {
         text.push_str("\n\nRequired scopes:\n");
         text.push_str(e.scopes);
@@ -139,7 +177,7 @@ fn client(service: &Service) -> Result<Client, Failure> {
             // them made a mistake, which the command line reports instead of calling anonymously.
             let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
             if set("TASKCLUSTER_ACCESS_TOKEN") && !set("TASKCLUSTER_CLIENT_ID") {
-                return Err(Failure::Usage("TASKCLUSTER_ACCESS_TOKEN is set but TASKCLUSTER_CLIENT_ID is not".into()));
+                return Err(Failure::config("TASKCLUSTER_ACCESS_TOKEN is set but TASKCLUSTER_CLIENT_ID is not"));
             }
             Ok(Client::from_env()?.service(service_name, api_version))
         }
@@ -150,22 +188,67 @@ fn client(service: &Service) -> Result<Client, Failure> {
 fn gocd_client() -> Result<Client, Failure> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let url = var("GOCD_URL").ok_or_else(|| {
-        Failure::Usage("GOCD_URL is not set (the GoCD server's URL, e.g. https://ci.example.com/go)".into())
+        Failure::config("GOCD_URL is not set (the GoCD server's URL, e.g. https://ci.example.com/go)")
     })?;
+    check_gocd_url(&url)?;
     let builder = Client::gocd_builder(url);
     let builder = match (var("GOCD_TOKEN"), var("GOCD_USERNAME"), var("GOCD_PASSWORD")) {
         (Some(token), _, _) => builder.bearer_token(token),
         (None, Some(user), Some(password)) => builder.basic_auth(user, password),
-        (None, Some(_), None) => return Err(Failure::Usage("GOCD_USERNAME is set but GOCD_PASSWORD is not".into())),
+        (None, Some(_), None) => return Err(Failure::config("GOCD_USERNAME is set but GOCD_PASSWORD is not")),
         (None, None, _) => builder,
     };
     Ok(builder.build()?)
+}
+
+/// Checks GOCD_URL before the runtime does, so that a mistake names the variable and is told in
+/// GoCD's terms (the runtime's check speaks of a Taskcluster root URL). The value is never
+/// quoted: it may carry a password.
+fn check_gocd_url(value: &str) -> Result<(), Failure> {
+    const EXPECTED: &str = "expected the server's .../go URL, e.g. https://ci.example.com/go";
+    let bad = |why: String| Failure::config(format!("GOCD_URL {why}; {EXPECTED}"));
+    let url = Url::parse(value.trim()).map_err(|e| bad(format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!("has scheme {:?}, not http or https", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("has a query or fragment".into()));
+    }
+    let path = url.path().trim_end_matches('/');
+    if let Some(at) = path.find("/api/").or_else(|| path.ends_with("/api").then(|| path.len() - 4)) {
+        return Err(bad(format!("points into the API ({}): apigen adds each route's /api/... itself", &path[at..])));
+    }
+    // GoCD serves its API under the context path /go (seed 002: "All APIs SHOULD be accessed
+    // from https://go-server-url:8154/go/api"). A proxy may serve it elsewhere, so this is only
+    // a warning.
+    if !path.ends_with("/go") {
+        eprintln!(
+            "apigen: warning: GOCD_URL does not end in /go, where GoCD serves its API; calls go to \
+             <GOCD_URL>/api/... (ignore this if a proxy serves GoCD there)"
+        );
+    }
+    Ok(())
 }
 
 /// Runs `apigen <service> <method> ...`.
 pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
     let Some((name, m)) = m.subcommand() else { return Err(Failure::Usage("no method given".into())) };
     let e = service.endpoint(name).ok_or_else(|| Failure::Usage(format!("{} has no method {name}", service.name)))?;
+    let signed_url = m.get_flag(SIGNED_URL);
+    if signed_url && !signs_urls(service, e) {
+        return Err(Failure::input(match service.api {
+            Api::GoCd => "--signed-url is for Taskcluster endpoints: GoCD has no signed URLs".to_owned(),
+            Api::Taskcluster { .. } => {
+                format!("--signed-url only applies to GET endpoints without a body; {} is a {}", e.name, e.method)
+            }
+        }));
+    }
+    if matches!(e.input, Input::None) && opt(m, INPUT).is_some() {
+        return Err(Failure::input(format!("{} takes no request body, so --input does not apply", e.name)));
+    }
     let args: Vec<&str> = e.args.iter().filter_map(|a| m.get_one::<String>(a).map(String::as_str)).collect();
     let query = m
         .get_many::<String>(QUERY)
@@ -174,7 +257,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
         .map(|pair| {
             pair.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .ok_or_else(|| Failure::Usage(format!("--query {pair:?}: expected NAME=VALUE")))
+                .ok_or_else(|| Failure::input(format!("--query {pair:?}: expected NAME=VALUE")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let body = match opt(m, INPUT) {
@@ -182,7 +265,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
         None => None,
     };
     if body.is_none() && !matches!(e.input, Input::None | Input::Form { optional: true, .. }) {
-        return Err(Failure::Usage(format!(
+        return Err(Failure::input(format!(
             "{} needs a request body: give it with --input FILE, or --input - to read stdin",
             e.name
         )));
@@ -192,12 +275,12 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
         req = req.header("if-match", etag)?;
     }
     let client = client(service)?;
-    if m.try_get_one::<bool>(SIGNED_URL).ok().flatten().copied().unwrap_or(false) {
+    if signed_url {
         // Without credentials the runtime's signed URL is the plain URL; asked for by name, a
         // signature that cannot be made is a mistake to report, not to paper over.
         if apigen_runtime::Credentials::from_env()?.is_none() {
-            return Err(Failure::Usage(
-                "--signed-url needs credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN".into(),
+            return Err(Failure::config(
+                "--signed-url needs credentials: set TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN",
             ));
         }
         let ttl = crate::helpers::duration(opt(m, TTL).map_or("15m", String::as_str))?;
@@ -222,7 +305,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
             } else {
                 let mut out = tokio::fs::File::create(dest)
                     .await
-                    .map_err(|err| Failure::Usage(format!("cannot create {dest}: {err}")))?;
+                    .map_err(|err| Failure::input(format!("cannot create {dest}: {err}")))?;
                 download(&client, req, e.output, &mut out).await
             }
         }
@@ -255,10 +338,10 @@ async fn read_input(path: &str, input: Input) -> Result<RequestBody, Failure> {
         tokio::io::stdin()
             .read_to_end(&mut buf)
             .await
-            .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
+            .map_err(|e| Failure::input(format!("cannot read stdin: {e}")))?;
         buf
     } else {
-        tokio::fs::read(path).await.map_err(|e| Failure::Usage(format!("cannot read {path}: {e}")))?
+        tokio::fs::read(path).await.map_err(|e| Failure::input(format!("cannot read {path}: {e}")))?
     };
     match input {
         Input::Multipart(_) | Input::Bytes => {
@@ -267,7 +350,7 @@ async fn read_input(path: &str, input: Input) -> Result<RequestBody, Failure> {
         }
         _ => serde_json::from_slice(&data)
             .map(RequestBody::Json)
-            .map_err(|e| Failure::Usage(format!("--input {path}: not JSON: {e}"))),
+            .map_err(|e| Failure::input(format!("--input {path}: not JSON: {e}"))),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use apigen_runtime::{slug, Credentials, Time};
+use apigen_runtime::{slug, Credentials, Time, MAX_TEMPORARY_DURATION};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 use crate::Failure;
@@ -17,9 +17,11 @@ pub fn commands() -> [Command; 3] {
                     .long("nice")
                     .action(ArgAction::SetTrue)
                     .conflicts_with("v4")
-                    .help("Never starting with '-' (the default)"),
+                    .help("Ids that never start with '-', so they are safe as command-line arguments (the default)"),
             )
-            .arg(Arg::new("v4").long("v4").action(ArgAction::SetTrue).help("From any v4 UUID"))
+            .arg(Arg::new("v4").long("v4").action(ArgAction::SetTrue).help(
+                "Ids of any v4 UUID: one in 64 starts with '-', which a command line takes for an option",
+            ))
             .arg(
                 Arg::new("count")
                     .short('n')
@@ -35,7 +37,14 @@ pub fn commands() -> [Command; 3] {
                  The offset is Taskcluster's: `2 days 3 hours`, `-1 year`, `15m`, `1h30m` (a year is 365 days, \
                  a month 30 days).",
             )
-            .arg(Arg::new("expr").value_name("EXPR").required(true).num_args(1..).allow_hyphen_values(true)),
+            .arg(
+                Arg::new("expr")
+                    .value_name("EXPR")
+                    .required(true)
+                    .num_args(1..)
+                    .allow_hyphen_values(true)
+                    .help("The offset: whole numbers with units, e.g. 2 days 3h, -1 year, 1h30m"),
+            ),
         Command::new("temp-credentials")
             .about("Print `export TASKCLUSTER_...` lines for temporary credentials made from the environment's credentials")
             .long_about(
@@ -72,7 +81,7 @@ pub fn commands() -> [Command; 3] {
 pub fn duration(expr: &str) -> Result<Duration, Failure> {
     let now = Time::now();
     let later = now.offset(expr)?;
-    later.duration_since(now).ok_or_else(|| Failure::Usage(format!("{expr:?} is not a positive duration")))
+    later.duration_since(now).ok_or_else(|| Failure::input(format!("{expr:?} is not a positive duration")))
 }
 
 /// Runs a helper subcommand.
@@ -99,10 +108,15 @@ pub async fn run(name: &str, m: &ArgMatches) -> Result<(), Failure> {
 
 fn temp_credentials(m: &ArgMatches) -> Result<(), Failure> {
     let issuer = Credentials::from_env()?.ok_or_else(|| {
-        Failure::Usage("temporary credentials need TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN".into())
+        Failure::config("temporary credentials need TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN")
     })?;
     let scopes: Vec<String> = m.get_many::<String>("scopes").into_iter().flatten().cloned().collect();
-    let duration = duration(m.get_one::<String>("duration").map_or("1h", String::as_str))?;
+    let expr = m.get_one::<String>("duration").map_or("1h", String::as_str);
+    let duration = duration(expr)?;
+    if duration > MAX_TEMPORARY_DURATION {
+        // Said in the user's own words: the runtime's message counts seconds.
+        return Err(Failure::input(format!("temporary credentials may last at most 31 days, not {expr}")));
+    }
     let temp = match m.get_one::<String>("name") {
         Some(name) => issuer.create_named_temporary_credentials(name, duration, scopes)?,
         None => issuer.create_temporary_credentials(duration, scopes)?,

@@ -14,6 +14,7 @@ mod artifact;
 mod helpers;
 mod pulse;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Command;
@@ -25,6 +26,19 @@ pub enum Failure {
     Usage(String),
     /// The call (or transfer) failed: exit 1.
     Api(String),
+}
+
+impl Failure {
+    /// A usage error in the arguments or the input, with the runtime's `invalid input:` prefix
+    /// so that every such message starts the same way.
+    pub fn input(msg: impl Into<String>) -> Self {
+        Failure::Usage(apigen_runtime::Error::InvalidInput(msg.into()).to_string())
+    }
+
+    /// A usage error in the environment, with the runtime's `invalid configuration:` prefix.
+    pub fn config(msg: impl Into<String>) -> Self {
+        Failure::Usage(apigen_runtime::Error::Config(msg.into()).to_string())
+    }
 }
 
 impl From<apigen_runtime::Error> for Failure {
@@ -73,7 +87,7 @@ fn command() -> Command {
 
 fn main() -> ExitCode {
     // Usage errors exit 2 and `--help` exits 0, from clap.
-    let matches = command().get_matches();
+    let matches = command().get_matches_from(canonical_args(std::env::args_os().collect()));
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report(Failure::Api(format!("cannot start the async runtime: {e}"))),
@@ -94,6 +108,20 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(f),
     }
+}
+
+/// The arguments with `apigen <service> <method>` spelled as the command line names it, where
+/// `<method>` is another name of an endpoint ([`api::canonical_name`]).
+fn canonical_args(mut args: Vec<OsString>) -> Vec<OsString> {
+    let (Some(service), Some(method)) = (args.get(1).and_then(|a| a.to_str()), args.get(2).and_then(|a| a.to_str()))
+    else {
+        return args;
+    };
+    let name = SERVICES.iter().find(|s| s.name == service).and_then(|s| api::canonical_name(s, method));
+    if let Some(name) = name {
+        args[2] = name.into();
+    }
+    args
 }
 
 /// Prints the failure as one line on stderr and gives its exit status. Messages come from the
@@ -152,6 +180,28 @@ mod tests {
             for e in service.endpoints {
                 assert!(sub.find_subcommand(e.name).is_some(), "{} {}", service.name, e.name);
             }
+        }
+    }
+
+    /// No blank line in `--help` where an argument's description belongs, for the commands built
+    /// from the endpoint tables and the helpers.
+    #[test]
+    fn every_shown_argument_is_described() {
+        fn check(cmd: &clap::Command, path: &str) {
+            let path = format!("{path} {}", cmd.get_name());
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(!help.trim().is_empty(), "{path} {}", arg.get_id());
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub, &path);
+            }
+        }
+        for service in super::SERVICES {
+            check(&super::api::service_command(service), "apigen");
+        }
+        for cmd in super::helpers::commands().iter().chain([&super::pulse::command()]) {
+            check(cmd, "apigen");
         }
     }
 

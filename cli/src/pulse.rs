@@ -86,13 +86,17 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     let pattern = m.get_one::<String>("pattern").cloned().unwrap_or_else(|| "#".into());
     let count = m.get_one::<u64>("count").copied();
     if AnyEvent::decode(&exchange, "", &apigen_runtime::bytes::Bytes::new()).is_none() {
-        return Err(Failure::Usage(format!("no service of apigen publishes on {exchange:?}")));
+        return Err(Failure::input(format!("no service of apigen publishes on {exchange:?}")));
     }
+    // The runtime's messages do not know which variable a setting came from; these name it.
     let connection = match std::env::var("PULSE_URL").ok().filter(|u| !u.is_empty()) {
-        Some(url) => Connection::from_url(&url),
-        None => Connection::from_env(),
-    }
-    .map_err(pulse_failure)?;
+        Some(url) => Connection::from_url(&url).map_err(|e| in_variable(e, |m| format!("PULSE_URL: {m}"))),
+        None => Connection::from_env().map_err(|e| {
+            in_variable(e, |m| {
+                format!("{m} (set PULSE_HOSTNAME, PULSE_USERNAME and PULSE_PASSWORD, or PULSE_URL={URL_FORM})")
+            })
+        }),
+    }?;
     let mut builder =
         Consumer::builder(connection).bind_pattern(exchange.clone(), pattern.clone()).map_err(pulse_failure)?;
     if count.is_some() {
@@ -139,9 +143,17 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     handle.stop().await.map_err(pulse_failure)
 }
 
+/// The form of PULSE_URL.
+const URL_FORM: &str = "amqps://user:password@host[:port][/vhost]";
+
 fn pulse_failure(e: apigen_runtime::pulse::Error) -> Failure {
+    in_variable(e, str::to_owned)
+}
+
+/// A configuration error's message as `explain` puts it; other errors as they are.
+fn in_variable(e: apigen_runtime::pulse::Error, explain: impl Fn(&str) -> String) -> Failure {
     match e {
-        apigen_runtime::pulse::Error::Config(m) => Failure::Usage(m),
+        apigen_runtime::pulse::Error::Config(m) => Failure::config(explain(&m)),
         other => Failure::Api(other.to_string()),
     }
 }

@@ -16,13 +16,13 @@ const CLIENT: &str = "cli-client";
 const TOKEN: &str = "cli-token-DO-NOT-PRINT";
 const TASK: &str = "fN1SbArXTPSVFNUvaOlinQ";
 
-/// Runs `apigen args...` with `env` (and no inherited TASKCLUSTER_* or GOCD_* variables), with
+/// Runs `apigen args...` with `env` (and no inherited TASKCLUSTER_*, GOCD_* or PULSE_* variables), with
 /// `stdin` as its input, on a blocking thread so that the servers keep answering.
 async fn run(args: &[&str], env: &[(&str, String)], stdin: &[u8]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigen"));
     cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
-        if k.starts_with("TASKCLUSTER_") || k.starts_with("GOCD_") {
+        if k.starts_with("TASKCLUSTER_") || k.starts_with("GOCD_") || k.starts_with("PULSE_") {
             cmd.env_remove(k);
         }
     }
@@ -119,6 +119,11 @@ async fn create_task_then_task_round_trips_and_bad_input_is_a_usage_error() {
     assert!(failed(&out, 2).contains("missing field `deadline`"));
     let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), b"{nope").await;
     assert!(failed(&out, 2).contains("not JSON"));
+    // JSON that is not an object: said so, not as serde's reading of an array as fields in order.
+    let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), b"[]").await;
+    let err = failed(&out, 2);
+    assert!(err.contains("does not fit createTask: the body: expected a JSON object, got an array"), "{err}");
+    assert!(!err.contains("invalid length"), "{err}");
     assert_eq!(s.requests().len(), before, "nothing was sent");
 }
 
@@ -208,14 +213,126 @@ async fn help_comes_from_the_reference() {
     let help = stdout(&run(&["auth", "current-scopes", "--help"], &[], b"").await);
     assert!(help.starts_with(entry["title"].as_str().unwrap()), "{help}");
     assert!(help.contains(entry["description"].as_str().unwrap().trim()), "{help}");
-    assert!(help.contains("GET /scopes/current"), "{help}");
+    assert!(help.contains("GET <TASKCLUSTER_ROOT_URL>/api/auth/v1/scopes/current"), "{help}");
 
     let help = stdout(&run(&["queue", "--help"], &[], b"").await);
     assert!(help.contains("create-task") && help.contains("Create New Task"), "{help}");
     let help = stdout(&run(&["queue", "task", "--help"], &[], b"").await);
     assert!(help.contains("- `queue:get-task:<taskId>`") && help.contains("--signed-url"), "{help}");
+    // The route relative to what the user sets: GOCD_URL already ends in /go.
     let help = stdout(&run(&["gocd", "get-all-agents", "--help"], &[], b"").await);
-    assert!(help.contains("GET /go/api/agents"), "{help}");
+    assert!(help.contains("GET <GOCD_URL>/api/agents"), "{help}");
+    assert!(!help.contains("/go/api"), "{help}");
+}
+
+/// The short help of `args` (`-h`: one line per argument).
+async fn short_help(args: &[&str]) -> String {
+    let args: Vec<&str> = args.iter().copied().chain(["-h"]).collect();
+    stdout(&run(&args, &[], b"").await)
+}
+
+/// The text `-h` shows after `arg` (an argument's or option's spelling) on its line.
+fn described(help: &str, arg: &str) -> String {
+    let line = help.lines().find(|l| l.trim_start().starts_with(arg)).unwrap_or_else(|| panic!("{arg} in {help}"));
+    line.trim_start()[arg.len()..].trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_describes_every_argument_and_offers_only_what_applies() {
+    let help = short_help(&["queue", "task"]).await;
+    assert_eq!(described(&help, "<taskId>"), "Fills <taskId> in the route /task/<taskId>", "{help}");
+    assert!(!help.contains("--query") && !help.contains("--input"), "task takes neither: {help}");
+    let help = short_help(&["gocd", "append-to-artifact"]).await;
+    assert!(described(&help, "<path_to_file>").ends_with("(a path: its / are kept)"), "{help}");
+    let help = short_help(&["queue", "list-task-group"]).await;
+    assert!(described(&help, "--query").contains("continuationToken, limit"), "{help}");
+    assert!(!help.contains("--signed-url") || help.contains("bewit"), "{help}");
+    let help = short_help(&["queue", "create-task"]).await;
+    assert!(!help.contains("--signed-url"), "a PUT has no signed URL: {help}");
+
+    let help = short_help(&["from-now"]).await;
+    assert!(described(&help, "<EXPR>...").contains("2 days 3h"), "{help}");
+    let help = short_help(&["slugid"]).await;
+    assert!(described(&help, "--v4").contains("starts with '-'"), "{help}");
+    assert!(described(&help, "--nice").contains("never start with '-'"), "{help}");
+
+    // Two endpoints that upstream titles alike are told apart in the list.
+    let help = short_help(&["queue"]).await;
+    let (tasks, statuses) = (described(&help, "tasks "), described(&help, "statuses "));
+    assert_ne!(tasks, statuses, "{help}");
+    assert!(statuses.contains("task statuses"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn options_an_endpoint_does_not_take_are_named_as_such() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.json");
+    std::fs::write(&input, "{}").unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["queue", "task", TASK, "--input", input.to_str().unwrap()], "task takes no request body"),
+        (&["queue", "create-task", TASK, "--signed-url"], "--signed-url only applies to GET endpoints"),
+        (&["queue", "task", TASK, "--query", "nosuch=1"], "task has no query parameter \"nosuch\" (it takes: none)"),
+        // The same prefix as every other mistake in the arguments.
+        (&["queue", "list-task-group", "g1", "--query", "limit"], "--query \"limit\": expected NAME=VALUE"),
+        (&["gocd", "get-all-agents", "--signed-url"], "GoCD has no signed URLs"),
+    ];
+    for (args, expected) in cases {
+        let err = failed(&run(args, &tc_env(&s), b"").await, 2);
+        assert!(err.starts_with("apigen: invalid input: ") && err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("tip:"), "{err}");
+    }
+    assert!(s.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_other_clients_names_lead_to_the_endpoint() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    s.on("GET", "/api/queue/v1/task/*", |req| Reply::json(200, json!({"path": req.path})));
+    for name in ["task", "get-task"] {
+        let out = stdout(&run(&["queue", name, TASK], &tc_env(&s), b"").await);
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["path"], format!("/api/queue/v1/task/{TASK}"));
+    }
+    // The reference's own camelCase name works too.
+    let help = stdout(&run(&["queue", "createTask", "--help"], &[], b"").await);
+    assert!(help.starts_with("Create New Task"), "{help}");
+    // They are not offered for a typo: the tip lists the command-line names only.
+    let err = failed(&run(&["queue", "get-tsk", TASK], &tc_env(&s), b"").await, 2);
+    assert!(err.contains("unrecognized subcommand 'get-tsk'") && !err.contains("getTask"), "{err}");
+    // `get-` never shadows an endpoint's own name.
+    let help = stdout(&run(&["queue", "get-artifact", "--help"], &[], b"").await);
+    assert!(help.contains("/task/<taskId>/runs/<runId>/artifacts/<name>"), "{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_mistakes_name_the_variable() {
+    let s = GoCdServer::start().await;
+    let creds = || [("GOCD_USERNAME", USER.to_owned()), ("GOCD_PASSWORD", PASSWORD.to_owned())];
+    let with_url = |url: String| creds().into_iter().chain([("GOCD_URL", url)]).collect::<Vec<_>>();
+    let err = failed(&run(&["gocd", "get-all-agents"], &with_url("127.0.0.1:9/go".into()), b"").await, 2);
+    assert!(err.contains("GOCD_URL is not a URL") && err.contains("https://ci.example.com/go"), "{err}");
+    assert!(!err.contains("root URL"), "a Taskcluster term: {err}");
+    let into_api = with_url(format!("{}/api/agents", s.base_url()));
+    let err = failed(&run(&["gocd", "get-all-agents"], &into_api, b"").await, 2);
+    assert!(err.contains("GOCD_URL points into the API (/api/agents)"), "{err}");
+    assert!(s.requests().is_empty());
+    // Without /go: a warning, and the call goes where GOCD_URL says (this server answers 404).
+    let root = s.base_url().strip_suffix("/go").unwrap().to_owned();
+    let err = failed(&run(&["gocd", "get-all-agents"], &with_url(root.clone()), b"").await, 1);
+    assert!(err.starts_with("apigen: warning: GOCD_URL does not end in /go"), "{err}");
+    assert!(err.contains(&format!("GET {root}/api/agents")) && err.contains("HTTP 404"), "{err}");
+    // With /go, no warning.
+    let out = run(&["gocd", "get-all-agents"], &with_url(s.base_url()), b"").await;
+    stdout(&out);
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let exchange = "exchange/taskcluster-queue/v1/task-completed";
+    let err = failed(&run(&["pulse", "listen", exchange], &[("PULSE_URL", "notaurl".into())], b"").await, 2);
+    assert!(err.contains("PULSE_URL: invalid Pulse connection string"), "{err}");
+    let err = failed(&run(&["pulse", "listen", exchange], &[], b"").await, 2);
+    assert!(err.contains("PULSE_HOSTNAME is not set") && err.contains("or PULSE_URL=amqps://"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -251,6 +368,10 @@ async fn slugid_and_from_now() {
     let expected = apigen_runtime::Time::from_now("2 days 3 hours").unwrap();
     assert!(expected.duration_since(t).unwrap() < std::time::Duration::from_secs(60), "{out}");
     assert!(failed(&run(&["from-now", "3 fortnights"], &[], b"").await, 2).contains("unknown unit"));
+    let err = failed(&run(&["from-now", "1.5h"], &[], b"").await, 2);
+    assert!(err.contains("fractions are not supported") && !err.contains("unit \"\""), "{err}");
+    let err = failed(&run(&["from-now", "2"], &[], b"").await, 2);
+    assert!(err.contains("missing a unit after 2"), "{err}");
 }
 
 /// The `export` lines as environment variables (the values are single-quoted).
@@ -288,8 +409,12 @@ async fn temp_credentials_exports_work_when_used() {
         assert_eq!(got["scopes"], json!(["queue:get-task:*", "queue:status:*"]), "{out}");
         assert_eq!(got["clientId"], name.unwrap_or(CLIENT));
     }
-    let err = failed(&run(&["temp-credentials", "--scopes", "a", "--duration", "40 days"], &tc_env(&s), b"").await, 2);
-    assert!(err.contains("at most 31 days"), "{err}");
+    // Too long: said in the user's own words, not in seconds.
+    for duration in ["40 days", "40d"] {
+        let err =
+            failed(&run(&["temp-credentials", "--scopes", "a", "--duration", duration], &tc_env(&s), b"").await, 2);
+        assert!(err.contains(&format!("at most 31 days, not {duration}")), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

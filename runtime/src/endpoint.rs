@@ -263,9 +263,22 @@ pub fn check<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
         Ok(_) => Ok(()),
         Err(e) => {
             let pointer = crate::error::json_pointer(e.path());
+            if pointer.is_empty() && !value.is_object() && takes_objects::<T>() {
+                // serde reads an array as a struct's fields in order ("invalid length 0,
+                // expected struct ... with 19 elements"), which says nothing to a person.
+                return Err(format!("the body: expected a JSON object, got {}", crate::json::kind(value)));
+            }
             let at = if pointer.is_empty() { "the body".to_owned() } else { pointer };
             Err(format!("{at}: {}", e.into_inner()))
         }
+    }
+}
+
+/// Whether `T` is read from a JSON object: an empty one is either accepted or lacks a field.
+fn takes_objects<T: DeserializeOwned>() -> bool {
+    match serde_json::from_value::<T>(Value::Object(serde_json::Map::new())) {
+        Ok(_) => true,
+        Err(e) => e.to_string().starts_with("missing field"),
     }
 }
 
@@ -333,5 +346,13 @@ mod tests {
         assert!(e.starts_with("/inner/1/n: invalid type: string \"x\""), "{e}");
         let e = check::<Outer>(&serde_json::json!({})).unwrap_err();
         assert_eq!(e, "the body: missing field `inner`");
+        // Not an object at all: said so, not as serde's fields-in-order reading of an array.
+        let e = check::<Outer>(&serde_json::json!([])).unwrap_err();
+        assert_eq!(e, "the body: expected a JSON object, got an array");
+        let e = check::<Outer>(&serde_json::json!(5)).unwrap_err();
+        assert_eq!(e, "the body: expected a JSON object, got a number");
+        // A body that is a list keeps serde's message.
+        let e = check::<Vec<Inner>>(&serde_json::json!(5)).unwrap_err();
+        assert!(e.starts_with("the body: invalid type: integer `5`, expected a sequence"), "{e}");
     }
 }

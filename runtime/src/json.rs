@@ -10,17 +10,22 @@ use serde_json::Value;
 pub fn json_object(value: impl Serialize) -> Result<BTreeMap<String, Value>, serde_json::Error> {
     match serde_json::to_value(value)? {
         Value::Object(map) => Ok(map.into_iter().collect()),
-        other => {
-            let what = match other {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                Value::Array(_) => "an array",
-                Value::Object(_) => "an object",
-            };
-            Err(<serde_json::Error as serde::ser::Error>::custom(format!("expected a JSON object, got {what}")))
-        }
+        other => Err(<serde_json::Error as serde::ser::Error>::custom(format!(
+            "expected a JSON object, got {}",
+            kind(&other)
+        ))),
+    }
+}
+
+/// A JSON value's kind, as a message names it ("got an array").
+pub(crate) fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -194,8 +194,14 @@ fn parse_offset(expr: &str) -> Result<(bool, i64), Error> {
         }
         let n: i64 = rest[..digits].parse().map_err(|_| bad("number too large"))?;
         rest = rest[digits..].trim_start();
+        if rest.starts_with(['.', ',']) {
+            return Err(bad("fractions are not supported (write 1h30m for 1.5h)"));
+        }
         let letters = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
         let unit = &rest[..letters];
+        if unit.is_empty() {
+            return Err(bad(&format!("missing a unit after {n} (e.g. {n}h, {n} days)")));
+        }
         rest = rest[letters..].trim_start();
         let secs = unit_seconds(unit).ok_or_else(|| bad(&format!("unknown unit {unit:?}")))?;
         total = n.checked_mul(secs).and_then(|v| total.checked_add(v)).ok_or_else(|| bad("too large"))?;
@@ -242,5 +248,14 @@ mod tests {
         assert_eq!(t.checked_add(Duration::from_secs(u64::MAX)), None);
         assert_eq!(t.checked_sub(Duration::from_secs(20_000 * 366 * 86_400)), None);
         assert_eq!(t.checked_sub(d), Some(t - d));
+    }
+
+    #[test]
+    fn offset_mistakes_are_named() {
+        let err = |expr: &str| parse_offset(expr).unwrap_err().to_string();
+        assert!(err("1.5h").contains("fractions are not supported"), "{}", err("1.5h"));
+        assert!(err("2").ends_with("missing a unit after 2 (e.g. 2h, 2 days)"), "{}", err("2"));
+        assert!(err("1h 30").contains("missing a unit after 30"), "{}", err("1h 30"));
+        assert!(err("3 fortnights").contains("unknown unit \"fortnights\""), "{}", err("3 fortnights"));
     }
 }
