@@ -20,8 +20,8 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("download")
                 .about("Download an artifact (hash-checked where the object service knows the hashes)")
-                .arg(Arg::new("taskId").required(true).allow_hyphen_values(true))
-                .arg(Arg::new("name").required(true))
+                .arg(task_id())
+                .arg(Arg::new("name").required(true).help("The artifact's name, e.g. public/build/target.tar.gz"))
                 .arg(run("The run (default: the latest)"))
                 .arg(
                     Arg::new("output")
@@ -35,11 +35,17 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("upload")
                 .about("Upload a file as an object artifact")
-                .arg(Arg::new("taskId").required(true).allow_hyphen_values(true))
-                .arg(Arg::new("name").required(true))
+                .arg(task_id())
+                .arg(Arg::new("name").required(true).help("The artifact's name; public/... is readable by anyone"))
                 .arg(Arg::new("file").value_name("FILE|-").required(true).help("The data, or stdin (-)"))
                 .arg(run("The run (default 0)").default_value("0"))
-                .arg(Arg::new("content-type").long("content-type").default_value("application/octet-stream"))
+                .arg(
+                    Arg::new("content-type")
+                        .long("content-type")
+                        .value_name("TYPE")
+                        .default_value("application/octet-stream")
+                        .help("The Content-Type the artifact is served with"),
+                )
                 .arg(
                     Arg::new("expires")
                         .long("expires")
@@ -48,6 +54,11 @@ pub fn command() -> Command {
                         .help("When the artifact expires, from now (no later than the task's expiry)"),
                 ),
         )
+}
+
+/// The task argument (slugids may start with a hyphen).
+fn task_id() -> Arg {
+    Arg::new("taskId").required(true).allow_hyphen_values(true).help("The task's id (a slugid)")
 }
 
 /// Runs `artifact download|upload`.

@@ -200,7 +200,8 @@ mod tests {
         for service in super::SERVICES {
             check(&super::api::service_command(service), "apigen");
         }
-        for cmd in super::helpers::commands().iter().chain([&super::pulse::command()]) {
+        let own = [super::pulse::command(), super::artifact::command()];
+        for cmd in super::helpers::commands().iter().chain(&own) {
             check(cmd, "apigen");
         }
     }
