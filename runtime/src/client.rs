@@ -935,7 +935,8 @@ mod tests {
     /// A call's URL, built from the base parsed once, is the URL the whole text parses to.
     #[test]
     fn urls_from_the_parsed_base_match_parsing_the_whole_text() {
-        let roots = ["https://tc.example.com", "http://127.0.0.1:8080", "https://ci.example.com/go/", "http://u:p@h"];
+        let roots =
+            ["https://tc.example.com", "http://127.0.0.1:8080", "https://ci.example.com/go/", "http://[::1]:81/x"];
         let paths =
             ["", "/", "task/abc", "task/abc/", "a:b/c", "x%2Fy/%20z", "sp ace/ü/\\back", "a//b", "q?x=1", "f#frag"];
         let queries: [&[(&str, &str)]; 3] = [&[], &[("limit", "10")], &[("continuationToken", "a/b c"), ("ü", "&=")]];

@@ -18,10 +18,18 @@ pub(crate) fn check_root_url(root_url: &str) -> Result<String, String> {
     if root.is_empty() {
         return Err("the root URL is empty (expected e.g. https://tc.example.com)".into());
     }
-    let url = Url::parse(root).map_err(|e| format!("root URL {root:?} is not a URL: {e}"))?;
+    let url = Url::parse(root).map_err(|e| format!("root URL {:?} is not a URL: {e}", redact_text(root)))?;
     let shown = redact_url(&url);
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("root URL {shown:?} has scheme {:?}; expected http or https", url.scheme()));
+    }
+    // reqwest would turn them into a Basic `Authorization` header beside the client's own, and
+    // signed URLs would repeat them.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "root URL {shown:?} carries a user name or password; give credentials to the client instead \
+             (Taskcluster credentials, or basic_auth for GoCD)"
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("root URL {shown:?} has no host"));
@@ -44,6 +52,17 @@ pub(crate) fn check_root_url(root_url: &str) -> Result<String, String> {
         return Err(format!("root URL {shown:?} must not have a query or fragment"));
     }
     Ok(root.to_owned())
+}
+
+/// A URL that did not parse, with anything that looks like `user:password@` in front of its
+/// host replaced by `***@`, so that a password in it is not repeated.
+fn redact_text(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else { return text.to_owned() };
+    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_owned(),
+    }
 }
 
 /// Checks Hawk credentials: a client id needs an access token, and a certificate must parse.
@@ -76,5 +95,25 @@ pub(crate) fn detail(e: Error) -> String {
     match e {
         Error::InvalidInput(m) | Error::Config(m) => m,
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_info_is_refused_and_never_repeated() {
+        for root in
+            ["https://user:hunter2@tc.example.com", "http://user:hunter2@[bad", "https://hunter2@tc.example.com"]
+        {
+            let why = check_root_url(root).unwrap_err();
+            assert!(!why.contains("hunter2"), "{why}");
+        }
+        let why = check_root_url("https://user:hunter2@tc.example.com").unwrap_err();
+        assert!(why.contains("carries a user name or password"), "{why}");
+        assert_eq!(redact_text("http://u:p@w@[bad/x@y"), "http://***@[bad/x@y");
+        assert_eq!(redact_text("not a url"), "not a url");
+        assert_eq!(redact_text("http://[bad"), "http://[bad");
     }
 }
