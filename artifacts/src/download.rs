@@ -1,6 +1,7 @@
 //! Downloads: the queue's answer per storage type, the object service's negotiation, and one
 //! retrying transfer loop for all of them.
 
+use std::io::ErrorKind;
 use std::path::Path;
 
 use apigen_runtime::Time;
@@ -241,12 +242,19 @@ impl PartFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // Checked first so that the message names what the caller gave, not the temporary file.
+        std::fs::metadata(dir).map_err(|e| ArtifactError::file(dir, e))?;
+        if path.is_dir() {
+            return Err(ArtifactError::file(path, std::io::Error::new(ErrorKind::IsADirectory, "is a directory")));
+        }
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".part")
-            .tempfile_in(dir)
-            .map_err(|e| ArtifactError::file(dir, e))?;
+        let prefix = format!(".{file_name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".part");
+        // As any new file (and curl's): readable as the umask allows, not tempfile's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(dir).map_err(|e| ArtifactError::file(dir, e))?;
         let std_file = temp.as_file().try_clone().map_err(|e| ArtifactError::file(temp.path(), e))?;
         Ok(PartFile { temp, file: tokio::fs::File::from_std(std_file) })
     }

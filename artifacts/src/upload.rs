@@ -73,7 +73,14 @@ impl UploadSource {
                 Ok(Prepared { data: Data::Bytes(data), length: hashes.length, hashes: Hashes::Ready(hashes) })
             }
             UploadSource::File(path) => {
+                // Everything that can be wrong with the file is found here, before
+                // `createArtifact` leaves an unfinished artifact behind.
                 let meta = tokio::fs::metadata(&path).await.map_err(|e| ArtifactError::file(&path, e))?;
+                if meta.is_dir() {
+                    let e = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory, not a file");
+                    return Err(ArtifactError::file(&path, e));
+                }
+                tokio::fs::File::open(&path).await.map_err(|e| ArtifactError::file(&path, e))?;
                 let hashing = tokio::task::spawn_blocking({
                     let path = path.clone();
                     move || hash_file(&path)

@@ -391,3 +391,53 @@ async fn expired_urls_are_renegotiated_before_a_retry() {
     assert_eq!(w.store.hits("GET"), 2);
     assert!(w.fake.object(&up.object_name).unwrap().finished);
 }
+
+#[tokio::test]
+async fn local_file_mistakes_are_found_before_any_call() {
+    let w = world().await;
+    // A directory as the upload source: refused before createArtifact (which would leave an
+    // unfinished artifact behind on the queue).
+    let err = w
+        .artifacts
+        .upload_artifact(TASK, 0, "public/d", UploadSource::file(w.dir.path()), "text/plain", expires())
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, ArtifactError::File { .. }) && err.to_string().contains("is a directory"), "{err}");
+    let missing = w.dir.path().join("nofile");
+    let err = w
+        .artifacts
+        .upload_artifact(TASK, 0, "public/d", UploadSource::file(&missing), "text/plain", expires())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with(&missing.display().to_string()), "{err}");
+    assert!(w.server.requests().is_empty(), "{:?}", w.server.requests());
+
+    // A directory, or a file in a missing directory, as the download destination: refused
+    // before any call, naming what the caller gave (not the temporary file).
+    w.upload("public/a.txt", b"abc").await;
+    let before = w.server.requests().len();
+    let err = w.artifacts.download_artifact_to_file(TASK, None, "public/a.txt", w.dir.path()).await.unwrap_err();
+    assert!(err.to_string().contains("is a directory"), "{err}");
+    let nowhere = w.dir.path().join("no/such/dir");
+    let err =
+        w.artifacts.download_artifact_to_file(TASK, None, "public/a.txt", nowhere.join("f.txt")).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with(&nowhere.display().to_string()) && !text.contains(".part"), "{text}");
+    assert_eq!(w.server.requests().len(), before);
+    assert_eq!(w.store.hits("GET"), 0);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn downloaded_files_get_the_mode_of_any_new_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let w = world().await;
+    w.upload("public/m.txt", b"mode").await;
+    let target = w.dir.path().join("m.txt");
+    w.artifacts.download_artifact_to_file(TASK, None, "public/m.txt", &target).await.unwrap();
+    // Whatever the umask, the download has the mode a plain new file gets (curl's), not 0600.
+    let plain = w.dir.path().join("plain.txt");
+    std::fs::write(&plain, b"x").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&target), mode(&plain));
+}

@@ -38,7 +38,7 @@ pub fn command() -> Command {
                 .arg(task_id())
                 .arg(Arg::new("name").required(true).help("The artifact's name; public/... is readable by anyone"))
                 .arg(Arg::new("file").value_name("FILE|-").required(true).help("The data, or stdin (-)"))
-                .arg(run("The run (default 0)").default_value("0"))
+                .arg(run("The run").default_value("0"))
                 .arg(
                     Arg::new("content-type")
                         .long("content-type")
@@ -111,6 +111,9 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
 fn failure(e: ArtifactError) -> Failure {
     match e {
         ArtifactError::Api(e) => e.into(),
+        // A source that cannot be read, a destination that cannot be created: like a bad
+        // `--input` file, the user's to fix (the library finds these before any call).
+        e @ ArtifactError::File { .. } => Failure::Usage(e.to_string()),
         other => Failure::Api(other.to_string()),
     }
 }

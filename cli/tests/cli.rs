@@ -452,4 +452,19 @@ async fn artifact_upload_then_download_round_trips() {
 
     let err = failed(&run(&["artifact", "download", TASK, "public/missing"], &tc_env(&s), b"").await, 1);
     assert!(err.contains("404"), "{err}");
+
+    // Local file mistakes are usage errors (exit 2), found before any call.
+    let calls = s.requests().len();
+    let dir_arg = dir.path().to_str().unwrap();
+    let nofile = dir.path().join("nofile");
+    let cases: [(&[&str], &str); 3] = [
+        (&["artifact", "upload", TASK, "public/x", nofile.to_str().unwrap()], "No such file"),
+        (&["artifact", "upload", TASK, "public/x", dir_arg], "is a directory"),
+        (&["artifact", "download", TASK, "public/build.bin", "-o", dir_arg], "is a directory"),
+    ];
+    for (args, why) in cases {
+        let err = failed(&run(args, &tc_env(&s), b"").await, 2);
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    assert_eq!(s.requests().len(), calls, "no call was made");
 }
