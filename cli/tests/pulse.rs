@@ -79,3 +79,67 @@ async fn an_unknown_exchange_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no service of apigen publishes on \"exchange/nobody/v1/nothing\""), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_exchange_of_a_known_service_gets_suggestions() {
+    let listen = |exchange: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_apigen")).args(["pulse", "listen", exchange]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A typo: the close name.
+    let err = listen("exchange/taskcluster-queue/v1/task-complete");
+    assert!(err.contains("did you mean \"exchange/taskcluster-queue/v1/task-completed\"?"), "{err}");
+    // Nothing close, but the service is known: its exchanges.
+    let err = listen("exchange/taskcluster-queue/v1/nothing-like-it");
+    assert!(err.contains("the queue's exchanges are") && err.contains("task-defined, task-pending"), "{err}");
+    // Nothing known at all: where the list is.
+    let err = listen("exchange/nobody/v1/nothing");
+    assert!(err.contains("exchange/taskcluster-queue/v1/"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_stops_quietly_when_stdout_is_closed() {
+    let Some(broker) = Broker::for_tests(&[User::admin("admin", "admin-pw@1"), User::pulse("cli", "cli-pw@2")]) else {
+        return;
+    };
+    let (_conn, ch) = admin_channel(&broker.url("admin", "admin-pw@1"), &[EXCHANGE]).await;
+    // `apigen pulse listen ... | head -0`: the reader is gone before the first line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apigen"))
+        .args(["pulse", "listen", EXCHANGE])
+        .env("PULSE_URL", broker.url("cli", "cli-pw@2"))
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        (line, stderr)
+    });
+    let (line, mut stderr) = first.await.unwrap();
+    assert!(line.starts_with("apigen: listening on "), "{line}");
+    let key = format!("primary.{TASK}._._._.proj.linux.-.{TASK}");
+    let message = json!({"status": status(TASK), "version": 1}).to_string();
+    publish(&ch, EXCHANGE, &key, message.as_bytes(), &[]).await;
+    let waited = tokio::task::spawn_blocking(move || {
+        // Without the fix the listener would wait for Ctrl-C: give up after a while.
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut rest = String::new();
+                stderr.read_to_string(&mut rest).unwrap();
+                return Some((status, rest));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        None
+    });
+    let (status, rest) = waited.await.unwrap().expect("apigen stops once its stdout is closed");
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.is_empty(), "nothing more on stderr: {rest}");
+}
