@@ -1,7 +1,6 @@
 //! `apigen <service> <method> ...`: subcommands built from a service's endpoint table, and the
 //! call through the runtime's generic request path.
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use apigen_runtime::endpoint::{Api, Endpoint, Input, Output, RequestBody, Segment, Service, Stability};
@@ -64,20 +63,27 @@ fn endpoint_command(service: &Service, e: &'static Endpoint) -> Command {
     let input = Arg::new(INPUT).long("input").value_name("FILE|-");
     cmd = cmd.arg(match e.input {
         Input::None => input.hide(true),
-        Input::Json(_) | Input::Form { .. } => input
-            .help("The request body as JSON, from a file or stdin (-); checked against the input type before sending"),
+        Input::Json(_) | Input::Form { .. } => input.help(
+            "The request body as JSON, from a file or stdin (-); its JSON types and required fields are checked \
+             before sending, the rest is for the server to check",
+        ),
         Input::Multipart(_) | Input::Bytes => input.required(true).help("The file to send, or stdin (-)"),
     });
     let signed_url = Arg::new(SIGNED_URL).long("signed-url").action(ArgAction::SetTrue);
     if signs_urls(service, e) {
         cmd = cmd
-            .arg(signed_url.help("Print a URL that carries its own authentication (a bewit) instead of calling"))
+            .arg(signed_url.help(
+                "Print a URL that carries its own authentication (a bewit), for TASKCLUSTER_ROOT_URL, instead of \
+                 calling the endpoint",
+            ))
             .arg(
                 Arg::new(TTL)
                     .long("ttl")
                     .value_name("DURATION")
                     .default_value("15m")
                     .requires(SIGNED_URL)
+                    // `--ttl -5m` is a negative duration, refused as such, not an unknown option.
+                    .allow_hyphen_values(true)
                     .help("How long the signed URL is valid (15m, 1 hour, 2d, ...)"),
             );
     } else {
@@ -126,13 +132,14 @@ fn summary(service: &Service, e: &Endpoint) -> String {
 
 /// The command-line name of the endpoint that `name` means where it is no command-line name
 /// itself: the description's camelCase function name (`createTask`, as the other clients spell
-/// it), or `get-<name>` for a GET (`get-task`, what people try for `task`). Not clap aliases:
-/// clap would offer them among its suggestions for every typo.
+/// it), or `get-<name>` for a GET (`get-task`, what people try for `task`) whose name does not
+/// start with `get-` already (no `get-get-task-group`). Not clap aliases: clap would offer them
+/// among its suggestions for every typo.
 pub fn canonical_name(service: &Service, name: &str) -> Option<&'static str> {
     if service.endpoint(name).is_some() {
         return None;
     }
-    let get = name.strip_prefix("get-");
+    let get = name.strip_prefix("get-").filter(|rest| !rest.starts_with("get-"));
     service.endpoints.iter().find(|e| e.function == name || (e.method == "GET" && get == Some(e.name))).map(|e| e.name)
 }
 
@@ -168,8 +175,9 @@ fn long_help(service: &Service, e: &Endpoint) -> String {
     text
 }
 
-/// The client of `service`, configured from the environment.
-fn client(service: &Service) -> Result<Client, Failure> {
+/// The client of `service`, configured from the environment; for a signed URL, with
+/// TASKCLUSTER_ROOT_URL even where TASKCLUSTER_PROXY_URL is set.
+fn client(service: &Service, signed_url: bool) -> Result<Client, Failure> {
     match service.api {
         Api::Taskcluster { service_name, api_version } => {
             // The runtime, like Taskcluster's own clients, treats a token without a client id
@@ -179,7 +187,22 @@ fn client(service: &Service) -> Result<Client, Failure> {
             if set("TASKCLUSTER_ACCESS_TOKEN") && !set("TASKCLUSTER_CLIENT_ID") {
                 return Err(Failure::config("TASKCLUSTER_ACCESS_TOKEN is set but TASKCLUSTER_CLIENT_ID is not"));
             }
-            Ok(Client::from_env()?.service(service_name, api_version))
+            // The runtime prefers the proxy, which is right for calls made inside a task. A
+            // signed URL is made to be handed on, and one of the in-task proxy works nowhere else.
+            // Blank counts as unset, as in the runtime.
+            let url_set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+            let client = if signed_url && url_set("TASKCLUSTER_PROXY_URL") {
+                if !url_set("TASKCLUSTER_ROOT_URL") {
+                    return Err(Failure::config(
+                        "--signed-url needs TASKCLUSTER_ROOT_URL: a signed URL of TASKCLUSTER_PROXY_URL would work \
+                         only inside this task",
+                    ));
+                }
+                Client::from_lookup(|k| std::env::var(k).ok().filter(|_| k != "TASKCLUSTER_PROXY_URL"))?
+            } else {
+                Client::from_env()?
+            };
+            Ok(client.service(service_name, api_version))
         }
         Api::GoCd => gocd_client(),
     }
@@ -192,11 +215,20 @@ fn gocd_client() -> Result<Client, Failure> {
     })?;
     check_gocd_url(&url)?;
     let builder = Client::gocd_builder(url);
+    // Half a login, or a token next to a login, is a mistake to report: either way something
+    // the user set would be silently dropped, and the call made as someone else or anonymously.
     let builder = match (var("GOCD_TOKEN"), var("GOCD_USERNAME"), var("GOCD_PASSWORD")) {
-        (Some(token), _, _) => builder.bearer_token(token),
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(Failure::config(
+                "GOCD_TOKEN and GOCD_USERNAME/GOCD_PASSWORD are both set: set one or the other (an access \
+                 token, or a user name with its password)",
+            ))
+        }
+        (Some(token), None, None) => builder.bearer_token(token),
         (None, Some(user), Some(password)) => builder.basic_auth(user, password),
         (None, Some(_), None) => return Err(Failure::config("GOCD_USERNAME is set but GOCD_PASSWORD is not")),
-        (None, None, _) => builder,
+        (None, None, Some(_)) => return Err(Failure::config("GOCD_PASSWORD is set but GOCD_USERNAME is not")),
+        (None, None, None) => builder,
     };
     Ok(builder.build()?)
 }
@@ -274,7 +306,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
     if let Some(etag) = opt(m, IF_MATCH) {
         req = req.header("if-match", etag)?;
     }
-    let client = client(service)?;
+    let client = client(service, signed_url)?;
     if signed_url {
         // Without credentials the runtime's signed URL is the plain URL; asked for by name, a
         // signature that cannot be made is a mistake to report, not to paper over.
@@ -284,8 +316,7 @@ pub async fn run(service: &Service, m: &ArgMatches) -> Result<(), Failure> {
             ));
         }
         let ttl = crate::helpers::duration(opt(m, TTL).map_or("15m", String::as_str))?;
-        println!("{}", client.signed_url(&req.path, &req.query, ttl)?);
-        return Ok(());
+        return crate::output::print_line(client.signed_url(&req.path, &req.query, ttl)?);
     }
     match e.output {
         Output::Json | Output::None | Output::Text => {
@@ -354,18 +385,15 @@ async fn read_input(path: &str, input: Input) -> Result<RequestBody, Failure> {
     }
 }
 
-/// JSON pretty-printed, text as it is; an empty body prints nothing.
+/// JSON pretty-printed (keys in serde_json's order, alphabetical), text as it is; both end in
+/// a newline, so that a shell prompt after them starts a line. An empty body prints nothing.
+/// (Downloads, which may be binary, go out byte for byte instead.)
 fn print_body(resp: &Response, output: Output) -> Result<(), Failure> {
-    if resp.body.is_empty() {
-        return Ok(());
-    }
-    let mut stdout = std::io::stdout().lock();
-    let written = match (output, serde_json::from_slice::<serde_json::Value>(&resp.body)) {
+    match (output, serde_json::from_slice::<serde_json::Value>(&resp.body)) {
         (Output::Json | Output::None, Ok(v)) => {
             let text = serde_json::to_string_pretty(&v).map_err(|e| Failure::Api(e.to_string()))?;
-            writeln!(stdout, "{text}")
+            crate::output::print_line(text)
         }
-        _ => stdout.write_all(&resp.body),
-    };
-    written.and_then(|()| stdout.flush()).map_err(|e| Failure::Api(format!("cannot write to stdout: {e}")))
+        _ => crate::output::print_line(&resp.body),
+    }
 }

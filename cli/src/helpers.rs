@@ -3,15 +3,17 @@
 use std::time::Duration;
 
 use apigen_runtime::{slug, Credentials, Time, MAX_TEMPORARY_DURATION};
-use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::Failure;
+use crate::{output, Failure};
 
 /// The helper subcommands.
 pub fn commands() -> [Command; 3] {
     [
         Command::new("slugid")
             .about("Print new slug ids (22-character URL-safe v4 UUIDs, as task ids are)")
+            // clap's own line after `--nice --v4` would be `apigen slugid --nice`.
+            .override_usage("apigen slugid [--nice|--v4] [-n N]")
             .arg(
                 Arg::new("nice")
                     .long("nice")
@@ -27,7 +29,9 @@ pub fn commands() -> [Command; 3] {
                     .short('n')
                     .value_name("N")
                     .default_value("1")
-                    .value_parser(value_parser!(u32))
+                    // `-n -1` reaches the parser, which says what is wrong with it.
+                    .allow_negative_numbers(true)
+                    .value_parser(count::<u32>)
                     .help("How many, one a line"),
             ),
         Command::new("from-now")
@@ -66,6 +70,8 @@ pub fn commands() -> [Command; 3] {
                     .long("duration")
                     .value_name("DURATION")
                     .default_value("1h")
+                    // `--duration -1h` is a negative duration, refused as such.
+                    .allow_hyphen_values(true)
                     .help("How long they are valid, at most 31 days (1h, 2 days, ...)"),
             )
             .arg(
@@ -77,11 +83,20 @@ pub fn commands() -> [Command; 3] {
     ]
 }
 
-/// A Taskcluster offset expression (`15m`, `2 days`) as a duration; negative ones are refused.
+/// A Taskcluster offset expression (`15m`, `2 days`) as a duration; zero and negative ones are
+/// refused (a signed URL or credentials that have expired when made).
 pub fn duration(expr: &str) -> Result<Duration, Failure> {
     let now = Time::now();
     let later = now.offset(expr)?;
-    later.duration_since(now).ok_or_else(|| Failure::input(format!("{expr:?} is not a positive duration")))
+    later
+        .duration_since(now)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Failure::input(format!("{expr:?} is not a positive duration")))
+}
+
+/// clap's parser of a count (`-n N`): a whole number, 0 or more, said so for `-1` or `x`.
+pub fn count<N: std::str::FromStr>(value: &str) -> Result<N, String> {
+    value.trim().parse().map_err(|_| format!("{value} is not a count (a whole number, 0 or more)"))
 }
 
 /// Runs a helper subcommand.
@@ -91,15 +106,11 @@ pub async fn run(name: &str, m: &ArgMatches) -> Result<(), Failure> {
             let count = m.get_one::<u32>("count").copied().unwrap_or(1);
             let v4 = m.get_flag("v4");
             let ids: Vec<String> = (0..count).map(|_| if v4 { slug::v4() } else { slug::nice() }).collect();
-            if !ids.is_empty() {
-                println!("{}", ids.join("\n"));
-            }
-            Ok(())
+            output::print_line(ids.join("\n"))
         }
         "from-now" => {
             let words: Vec<&str> = m.get_many::<String>("expr").into_iter().flatten().map(String::as_str).collect();
-            println!("{}", Time::from_now(&words.join(" "))?);
-            Ok(())
+            output::print_line(Time::from_now(&words.join(" "))?.to_string())
         }
         "temp-credentials" => temp_credentials(m),
         other => Err(Failure::Usage(format!("unknown command {other}"))),
@@ -122,7 +133,14 @@ fn temp_credentials(m: &ArgMatches) -> Result<(), Failure> {
         None => issuer.create_temporary_credentials(duration, scopes)?,
     };
     let mut out = String::new();
-    if let Some(root) = apigen_runtime::root_url_from_env() {
+    // The deployment, rather than the in-task proxy the runtime prefers for calls: credentials
+    // are made to be handed on, and the proxy's URL works only inside the task.
+    let root = std::env::var("TASKCLUSTER_ROOT_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| apigen_runtime::urls::normalize_root_url(v.trim()).to_owned())
+        .or_else(apigen_runtime::root_url_from_env);
+    if let Some(root) = root {
         out.push_str(&export("TASKCLUSTER_ROOT_URL", &root));
     }
     out.push_str(&export("TASKCLUSTER_CLIENT_ID", &temp.client_id));
@@ -131,8 +149,7 @@ fn temp_credentials(m: &ArgMatches) -> Result<(), Failure> {
         out.push_str(&export("TASKCLUSTER_CERTIFICATE", cert));
     }
     // The one place a secret is printed, on request, and only to stdout.
-    print!("{out}");
-    Ok(())
+    output::print(out.as_bytes())
 }
 
 /// `export NAME='value'\n`, quoted for POSIX shells.
@@ -151,5 +168,8 @@ mod tests {
     fn durations_are_taskcluster_offsets() {
         assert_eq!(super::duration("15m").unwrap().as_secs(), 900);
         assert!(super::duration("-1h").is_err());
+        assert!(super::duration("0s").is_err());
+        assert_eq!(super::count::<u32>("0"), Ok(0));
+        assert!(super::count::<u32>("-1").unwrap_err().contains("-1 is not a count"));
     }
 }

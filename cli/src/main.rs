@@ -12,6 +12,7 @@
 mod api;
 mod artifact;
 mod helpers;
+mod output;
 mod pulse;
 
 use std::ffi::OsString;
@@ -26,6 +27,9 @@ pub enum Failure {
     Usage(String),
     /// The call (or transfer) failed: exit 1.
     Api(String),
+    /// Whoever read stdout has gone (`apigen ... | head -1`): the output is no longer wanted, so
+    /// the command ends as `cat` does there, with exit 0 and nothing on stderr.
+    Closed,
 }
 
 impl Failure {
@@ -45,6 +49,10 @@ impl From<apigen_runtime::Error> for Failure {
     fn from(e: apigen_runtime::Error) -> Self {
         match e {
             apigen_runtime::Error::InvalidInput(_) | apigen_runtime::Error::Config(_) => Failure::Usage(e.to_string()),
+            // A download to stdout whose reader has gone.
+            apigen_runtime::Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => {
+                Failure::Closed
+            }
             other => Failure::Api(other.to_string()),
         }
     }
@@ -72,9 +80,12 @@ fn command() -> Command {
         .about("Every Taskcluster and GoCD API endpoint on the command line, and a few helpers")
         .long_about(
             "Every Taskcluster and GoCD API endpoint on the command line, and a few helpers.\n\n\
-             Taskcluster calls read TASKCLUSTER_ROOT_URL (or TASKCLUSTER_PROXY_URL), TASKCLUSTER_CLIENT_ID, \
-             TASKCLUSTER_ACCESS_TOKEN and TASKCLUSTER_CERTIFICATE; GoCD calls read GOCD_URL (the server's \
-             .../go URL) and GOCD_USERNAME with GOCD_PASSWORD, or GOCD_TOKEN.\n\n\
+             Taskcluster calls read TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN and \
+             TASKCLUSTER_CERTIFICATE. TASKCLUSTER_PROXY_URL, when set, is used instead of TASKCLUSTER_ROOT_URL \
+             for calls (inside a task, the proxy adds the task's credentials); --signed-url always uses \
+             TASKCLUSTER_ROOT_URL, since a URL of the proxy works only inside the task. GoCD calls read \
+             GOCD_URL (the server's .../go URL) and either GOCD_USERNAME with GOCD_PASSWORD, or GOCD_TOKEN \
+             (an access token), not both.\n\n\
              Exit status: 0 success, 1 API error, 2 usage error.",
         )
         .subcommand_required(true)
@@ -130,6 +141,7 @@ fn report(failure: Failure) -> ExitCode {
     let (code, text) = match failure {
         Failure::Usage(t) => (2, t),
         Failure::Api(t) => (1, t),
+        Failure::Closed => return ExitCode::SUCCESS,
     };
     eprintln!("apigen: {}", one_line(&text));
     ExitCode::from(code)

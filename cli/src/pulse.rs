@@ -2,11 +2,11 @@
 //! queue, one JSON line per message that decodes as the exchange's typed event.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use apigen_runtime::pulse::{Connection, Consumer, Message};
 use apigen_runtime::{Event, EventError};
-use clap::{value_parser, Arg, ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
@@ -24,6 +24,16 @@ apigen_runtime::pulse_events! {
         WorkerManager(taskcluster_worker_manager::exchanges::WorkerManagerEvent),
     }
 }
+
+/// The exchanges of each service in [`AnyEvent`], for suggestions.
+const EXCHANGES: &[&[&str]] = &[
+    taskcluster_auth::exchanges::AuthEvent::EXCHANGES,
+    taskcluster_github::exchanges::GithubEvent::EXCHANGES,
+    taskcluster_hooks::exchanges::HooksEvent::EXCHANGES,
+    taskcluster_notify::exchanges::NotifyEvent::EXCHANGES,
+    taskcluster_queue::exchanges::QueueEvent::EXCHANGES,
+    taskcluster_worker_manager::exchanges::WorkerManagerEvent::EXCHANGES,
+];
 
 /// A message that decoded as its exchange's typed event (routing key and body), kept as the
 /// JSON it arrived as so that the printed line loses nothing this version does not know.
@@ -73,8 +83,9 @@ pub fn command() -> Command {
                     .short('n')
                     .long("count")
                     .value_name("N")
-                    .value_parser(value_parser!(u64).range(1..))
-                    .help("Stop after printing N messages"),
+                    .allow_negative_numbers(true)
+                    .value_parser(at_least_one)
+                    .help("Stop after printing N messages (at least 1; without -n, listen until Ctrl-C)"),
             ),
     )
 }
@@ -86,7 +97,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     let pattern = m.get_one::<String>("pattern").cloned().unwrap_or_else(|| "#".into());
     let count = m.get_one::<u64>("count").copied();
     if AnyEvent::decode(&exchange, "", &apigen_runtime::bytes::Bytes::new()).is_none() {
-        return Err(Failure::input(format!("no service of apigen publishes on {exchange:?}")));
+        return Err(Failure::input(format!("no service of apigen publishes on {exchange:?}; {}", suggest(&exchange))));
     }
     // The runtime's messages do not know which variable a setting came from; these name it.
     let connection = match std::env::var("PULSE_URL").ok().filter(|u| !u.is_empty()) {
@@ -105,11 +116,14 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
     }
     let seen = Arc::new(AtomicU64::new(0));
     let done = Arc::new(Notify::new());
-    let (seen_h, done_h) = (seen.clone(), done.clone());
+    // Why the listener stopped early: stdout could not be written (its reader may have gone).
+    let failed: Arc<Mutex<Option<Failure>>> = Arc::default();
+    let (seen_h, done_h, failed_h) = (seen.clone(), done.clone(), failed.clone());
     let handler = move |msg: Result<Message<Checked>, EventError>| {
-        let (seen, done) = (seen_h.clone(), done_h.clone());
+        let (seen, done, failed) = (seen_h.clone(), done_h.clone(), failed_h.clone());
         async move {
-            if count.is_some_and(|n| seen.load(Ordering::SeqCst) >= n) {
+            let stopping = failed.lock().is_ok_and(|f| f.is_some());
+            if stopping || count.is_some_and(|n| seen.load(Ordering::SeqCst) >= n) {
                 // Past the count: leave it for the queue, which goes with this process.
                 return Err("stopping");
             }
@@ -119,7 +133,13 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
                         "exchange": m.exchange, "routingKey": m.routing_key, "routes": m.routes,
                         "redelivered": m.redelivered, "message": m.event.0,
                     });
-                    println!("{line}");
+                    if let Err(f) = crate::output::print_line(line.to_string()) {
+                        if let Ok(mut slot) = failed.lock() {
+                            slot.get_or_insert(f);
+                        }
+                        done.notify_one();
+                        return Err("stopping");
+                    }
                     if count.is_some_and(|n| seen.fetch_add(1, Ordering::SeqCst) + 1 >= n) {
                         done.notify_one();
                     }
@@ -140,7 +160,43 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
         _ = done.notified() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    handle.stop().await.map_err(pulse_failure)
+    handle.stop().await.map_err(pulse_failure)?;
+    match failed.lock().ok().and_then(|mut f| f.take()) {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
+
+/// clap's parser of `-n`: a count of at least 1 (with 0, nothing would ever be printed).
+fn at_least_one(value: &str) -> Result<u64, String> {
+    match crate::helpers::count::<u64>(value)? {
+        0 => {
+            Err("0 would stop before the first message: give at least 1, or leave -n out to listen until Ctrl-C".into())
+        }
+        n => Ok(n),
+    }
+}
+
+/// What to try instead of an exchange no service publishes on: the close names, else the
+/// exchanges of the service its prefix names, else where the services' exchanges start.
+fn suggest(exchange: &str) -> String {
+    let all = EXCHANGES.iter().flat_map(|e| e.iter().copied());
+    let mut close: Vec<(usize, &str)> =
+        all.map(|e| (strsim::levenshtein(exchange, e), e)).filter(|(d, _)| *d <= 3).collect();
+    close.sort();
+    if !close.is_empty() {
+        let names: Vec<String> = close.iter().take(3).map(|(_, e)| format!("{e:?}")).collect();
+        return format!("did you mean {}?", names.join(" or "));
+    }
+    let prefix = |e: &str| e.rsplit_once('/').map_or("", |(p, _)| p).to_owned();
+    let wanted = prefix(exchange);
+    if let Some(service) = EXCHANGES.iter().find(|e| e.first().is_some_and(|first| prefix(first) == wanted)) {
+        let names: Vec<&str> = service.iter().filter_map(|e| e.rsplit_once('/').map(|(_, n)| n)).collect();
+        let service_name = wanted.split('/').nth(1).unwrap_or("").trim_start_matches("taskcluster-");
+        return format!("the {service_name}'s exchanges are {} (each after {wanted}/)", names.join(", "));
+    }
+    let prefixes: Vec<String> = EXCHANGES.iter().filter_map(|e| e.first()).map(|e| format!("{}/", prefix(e))).collect();
+    format!("the services' exchanges start with {}", prefixes.join(", "))
 }
 
 /// The form of PULSE_URL.

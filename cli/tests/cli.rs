@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-use fake_servers::gocd::{GoCdServer, PASSWORD, USER};
+use fake_servers::gocd::{self, GoCdServer, PASSWORD, USER};
 use fake_servers::store::ObjectStore;
 use fake_servers::taskcluster::{Reply, TaskclusterServer};
 use serde_json::{json, Value};
@@ -19,14 +19,8 @@ const TASK: &str = "fN1SbArXTPSVFNUvaOlinQ";
 /// Runs `apigen args...` with `env` (and no inherited TASKCLUSTER_*, GOCD_* or PULSE_* variables), with
 /// `stdin` as its input, on a blocking thread so that the servers keep answering.
 async fn run(args: &[&str], env: &[(&str, String)], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigen"));
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("TASKCLUSTER_") || k.starts_with("GOCD_") || k.starts_with("PULSE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut cmd = apigen(args, env);
+    cmd.stdout(Stdio::piped());
     let stdin = stdin.to_vec();
     tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().unwrap();
@@ -35,6 +29,45 @@ async fn run(args: &[&str], env: &[(&str, String)], stdin: &[u8]) -> Output {
     })
     .await
     .unwrap()
+}
+
+/// `apigen args...` with `env` and no inherited TASKCLUSTER_*, GOCD_* or PULSE_* variables;
+/// stdin and stderr piped.
+fn apigen(args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigen"));
+    cmd.args(args).stdin(Stdio::piped()).stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TASKCLUSTER_") || k.starts_with("GOCD_") || k.starts_with("PULSE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// Runs `apigen args...` with its stdout a pipe that nobody reads any more, as in
+/// `apigen ... | head -1` once `head` has exited: every write fails with EPIPE.
+async fn run_into_closed_pipe(args: &[&str], env: &[(&str, String)]) -> Output {
+    let mut cmd = apigen(args, env);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    cmd.stdout(writer);
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        // The command's copy of the writing end is the only one left.
+        drop(cmd);
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// A run that must have ended as `cat` does when its reader has gone: exit 0, nothing on stderr.
+fn ended_quietly(out: &Output, what: &str) {
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{what}: stderr:\n{e}");
+    assert!(e.is_empty(), "{what}: {e}");
 }
 
 fn tc_env(s: &TaskclusterServer) -> Vec<(&'static str, String)> {
@@ -122,7 +155,8 @@ async fn create_task_then_task_round_trips_and_bad_input_is_a_usage_error() {
     // JSON that is not an object: said so, not as serde's reading of an array as fields in order.
     let out = run(&["queue", "create-task", "other", "--input", "-"], &tc_env(&s), b"[]").await;
     let err = failed(&out, 2);
-    assert!(err.contains("does not fit createTask: the body: expected a JSON object, got an array"), "{err}");
+    // Named as the user typed the command, not by the API's camelCase name.
+    assert!(err.contains("does not fit create-task: the body: expected a JSON object, got an array"), "{err}");
     assert!(!err.contains("invalid length"), "{err}");
     assert_eq!(s.requests().len(), before, "nothing was sent");
 }
@@ -304,6 +338,9 @@ async fn the_other_clients_names_lead_to_the_endpoint() {
     // `get-` never shadows an endpoint's own name.
     let help = stdout(&run(&["queue", "get-artifact", "--help"], &[], b"").await);
     assert!(help.contains("/task/<taskId>/runs/<runId>/artifacts/<name>"), "{help}");
+    // `get-` is added once: `get-task-group` is an endpoint's name, `get-get-task-group` nothing.
+    let err = failed(&run(&["queue", "get-get-task-group", "g1"], &tc_env(&s), b"").await, 2);
+    assert!(err.contains("unrecognized subcommand 'get-get-task-group'"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -361,7 +398,8 @@ async fn slugid_and_from_now() {
         assert!(id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{id}");
     }
     assert_eq!(stdout(&run(&["slugid", "--v4"], &[], b"").await).trim().len(), 22);
-    failed(&run(&["slugid", "--v4", "--nice"], &[], b"").await, 2);
+    let err = failed(&run(&["slugid", "--v4", "--nice"], &[], b"").await, 2);
+    assert!(err.contains("Usage: apigen slugid [--nice|--v4] [-n N]"), "{err}");
 
     let out = stdout(&run(&["from-now", "2", "days", "3h"], &[], b"").await);
     let t: apigen_runtime::Time = out.trim().parse().unwrap();
@@ -467,4 +505,135 @@ async fn artifact_upload_then_download_round_trips() {
         assert!(err.contains(why), "{args:?}: {err}");
     }
     assert_eq!(s.requests().len(), calls, "no call was made");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gocd_credentials_are_whole_and_of_one_kind() {
+    let s = GoCdServer::start().await;
+    let url = ("GOCD_URL", s.base_url());
+    let password = ("GOCD_PASSWORD", PASSWORD.to_owned());
+    let (user, token) = (("GOCD_USERNAME", USER.to_owned()), ("GOCD_TOKEN", "a-token".to_owned()));
+    // A password alone would be dropped, and the call made anonymously.
+    let err = failed(&run(&["gocd", "get-all-agents"], &[url.clone(), password.clone()], b"").await, 2);
+    assert!(err.contains("GOCD_PASSWORD is set but GOCD_USERNAME is not"), "{err}");
+    // A token next to a user name or password: which one was meant is not for apigen to guess.
+    let both: [&[(&str, String)]; 3] = [
+        &[url.clone(), token.clone(), user.clone(), password.clone()],
+        &[url.clone(), token.clone(), user.clone()],
+        &[url.clone(), token.clone(), password.clone()],
+    ];
+    for env in both {
+        let err = failed(&run(&["gocd", "get-all-agents"], env, b"").await, 2);
+        assert!(
+            err.contains("GOCD_TOKEN") && err.contains("GOCD_USERNAME") && err.contains("one or the other"),
+            "{err}"
+        );
+        assert!(!err.contains(PASSWORD) && !err.contains("a-token"), "{err}");
+    }
+    assert_eq!(s.request_count(), 0, "nothing was sent");
+    // Each kind alone still works (the fake knows the user; a token it does not know is a 401).
+    stdout(&run(&["gocd", "get-all-agents"], &[url.clone(), user, password], b"").await);
+    let err = failed(&run(&["gocd", "get-all-agents"], &[url, token], b"").await, 1);
+    assert!(err.contains("HTTP 401"), "{err}");
+    assert_eq!(s.last_request().unwrap().header("authorization"), Some("Bearer a-token"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_the_command_quietly() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    // More than a pipe holds, so that the write cannot succeed before the reader is gone.
+    let big: Vec<String> = (0..20_000).map(|i| format!("route.{i}")).collect();
+    s.on("GET", "/api/queue/v1/task/*", move |_| Reply::json(200, json!({"routes": big})));
+    let runs: [&[&str]; 5] = [
+        &["slugid", "-n", "200000"],
+        &["from-now", "1h"],
+        &["queue", "task", TASK],
+        &["queue", "task", TASK, "--signed-url"],
+        &["temp-credentials", "--scopes", "queue:get-task:*"],
+    ];
+    for args in runs {
+        ended_quietly(&run_into_closed_pipe(args, &tc_env(&s)).await, &args.join(" "));
+    }
+
+    let g = GoCdServer::start().await;
+    let xml = format!("<cruise>{}</cruise>", "<pipeline/>".repeat(20_000));
+    g.on("GET", "/go/api/admin/config.xml", move |_| gocd::Reply::bytes(200, "text/xml", xml.clone()));
+    let files = "/go/files/p/1/s/1/j/big.bin";
+    g.on("GET", files, |_| gocd::Reply::bytes(200, "application/octet-stream", vec![7u8; 300_000]));
+    let env = [("GOCD_URL", g.base_url()), ("GOCD_USERNAME", USER.to_owned()), ("GOCD_PASSWORD", PASSWORD.to_owned())];
+    let runs: [&[&str]; 2] =
+        [&["gocd", "get-config-xml"], &["gocd", "get-artifact-file", "p", "1", "s", "1", "j", "big.bin"]];
+    for args in runs {
+        ended_quietly(&run_into_closed_pipe(args, &env).await, &args.join(" "));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn durations_and_counts_out_of_range_are_named() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let cases: [(&[&str], &str); 6] = [
+        // Zero: a URL already expired, credentials dead on arrival.
+        (&["queue", "task", TASK, "--signed-url", "--ttl", "0s"], "\"0s\" is not a positive duration"),
+        (&["temp-credentials", "--scopes", "a", "--duration", "0s"], "\"0s\" is not a positive duration"),
+        // Negative, after a space: read as the option's value, not as an unknown option.
+        (&["queue", "task", TASK, "--signed-url", "--ttl", "-5m"], "\"-5m\" is not a positive duration"),
+        (&["temp-credentials", "--scopes", "a", "--duration", "-1h"], "\"-1h\" is not a positive duration"),
+        (&["slugid", "-n", "-1"], "-1 is not a count"),
+        (&["pulse", "listen", "exchange/taskcluster-queue/v1/task-completed", "-n", "0"], "at least 1"),
+    ];
+    for (args, expected) in cases {
+        let err = failed(&run(args, &tc_env(&s), b"").await, 2);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("tip:"), "{args:?}: {err}");
+    }
+    // Zero ids is a count like any other.
+    assert_eq!(stdout(&run(&["slugid", "-n", "0"], &[], b"").await), "");
+    assert!(s.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_name_commands_as_typed_once_prefixed_and_text_ends_in_a_newline() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let mut bad_time = task_definition(json!("me@example.com"));
+    bad_time["created"] = json!("yesterday");
+    let out = run(&["queue", "create-task", TASK, "--input", "-"], &tc_env(&s), bad_time.to_string().as_bytes()).await;
+    let err = failed(&out, 2);
+    assert!(err.starts_with("apigen: invalid input: the request body does not fit create-task: /created: "), "{err}");
+    assert_eq!(err.matches("invalid input").count(), 1, "{err}");
+    assert!(err.contains("\"yesterday\" is not an RFC 3339 time"), "{err}");
+    assert!(s.requests().is_empty());
+
+    let g = GoCdServer::start().await;
+    let env = [("GOCD_URL", g.base_url()), ("GOCD_USERNAME", USER.to_owned()), ("GOCD_PASSWORD", PASSWORD.to_owned())];
+    let err = failed(&run(&["gocd", "update-agent", "u1", "--input", "-"], &env, br#"{"hostname": 5}"#).await, 2);
+    assert!(err.contains("does not fit update-agent: /hostname: invalid type"), "{err}");
+    // A text answer without a final newline gets one, so that the shell's prompt starts a line.
+    g.on("GET", "/go/api/admin/config.xml", |_| gocd::Reply::bytes(200, "text/xml", "<cruise/>"));
+    assert_eq!(stdout(&run(&["gocd", "get-config-xml"], &env, b"").await), "<cruise/>\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_url_names_the_deployment_not_the_in_task_proxy() {
+    let s = TaskclusterServer::start().await;
+    s.add_client(CLIENT, TOKEN, &["queue:*"]);
+    let proxy = ("TASKCLUSTER_PROXY_URL", "http://127.0.0.1:9".to_owned());
+    let env: Vec<_> = tc_env(&s).into_iter().chain([proxy.clone()]).collect();
+    let url = stdout(&run(&["queue", "task", TASK, "--signed-url"], &env, b"").await);
+    assert!(url.starts_with(&format!("{}/api/queue/v1/task/{TASK}?bewit=", s.root_url())), "{url}");
+    // Only the proxy: a signed URL for it would work nowhere but inside this task.
+    let only_proxy =
+        [proxy, ("TASKCLUSTER_CLIENT_ID", CLIENT.to_owned()), ("TASKCLUSTER_ACCESS_TOKEN", TOKEN.to_owned())];
+    let err = failed(&run(&["queue", "task", TASK, "--signed-url"], &only_proxy, b"").await, 2);
+    assert!(err.contains("--signed-url") && err.contains("TASKCLUSTER_ROOT_URL"), "{err}");
+    // So do temporary credentials, which are made to be handed on.
+    let out = stdout(&run(&["temp-credentials", "--scopes", "queue:get-task:*"], &env, b"").await);
+    assert!(out.starts_with(&format!("export TASKCLUSTER_ROOT_URL='{}'\n", s.root_url())), "{out}");
+    // The help says which variable wins.
+    let help = stdout(&run(&["--help"], &[], b"").await);
+    assert!(help.contains("TASKCLUSTER_PROXY_URL, when set, is used instead of TASKCLUSTER_ROOT_URL"), "{help}");
+    let help = short_help(&["queue", "task"]).await;
+    assert!(described(&help, "--signed-url").ends_with("instead of calling the endpoint"), "{help}");
 }

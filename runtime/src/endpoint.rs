@@ -210,7 +210,8 @@ impl Endpoint {
         for (k, v) in self.headers {
             req = req.header(k, v)?;
         }
-        let invalid = |e: String| Error::invalid(format!("the request body does not fit {}: {e}", self.function));
+        // The command-line name, as in every other message here: it is what the user typed.
+        let invalid = |e: String| Error::invalid(format!("the request body does not fit {}: {e}", self.name));
         let body = match (self.input, body) {
             (Input::None, None) => Body::Empty,
             (Input::None, Some(_)) => return Err(Error::invalid(format!("{} takes no request body", self.name))),

@@ -173,7 +173,8 @@ impl Serialize for Time {
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        // Without the "invalid input:" prefix: whoever reports the decoding error adds its own.
+        s.parse().map_err(|e| serde::de::Error::custom(crate::config::detail(e)))
     }
 }
 
