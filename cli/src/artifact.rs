@@ -6,6 +6,7 @@ use clap::{value_parser, Arg, ArgMatches, Command};
 use serde_json::json;
 use taskcluster_artifacts::{ArtifactError, Artifacts, Unrewindable, UploadSource};
 
+use crate::output::print_line;
 use crate::Failure;
 
 /// `artifact` and its two subcommands.
@@ -51,6 +52,7 @@ pub fn command() -> Command {
                         .long("expires")
                         .value_name("OFFSET")
                         .default_value("1 year")
+                        .allow_hyphen_values(true)
                         .help("When the artifact expires, from now (no later than the task's expiry)"),
                 ),
         )
@@ -80,14 +82,18 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
                     "sha512": got.sha512,
                     "contentType": got.content_type,
                 });
-                println!("{summary:#}");
+                print_line(format!("{summary:#}"))?;
             }
             Ok(())
         }
         Some(("upload", m)) => {
             let (task, name, file) = (arg(m, "taskId"), arg(m, "name"), arg(m, "file"));
             let run = m.get_one::<u64>("run").copied().unwrap_or(0);
-            let expires = Time::from_now(&arg(m, "expires"))?;
+            let offset = arg(m, "expires");
+            let expires = Time::from_now(&offset)?;
+            if expires <= Time::now() {
+                return Err(Failure::input(format!("--expires {offset:?} is not in the future")));
+            }
             let source =
                 if file == "-" { UploadSource::reader(tokio::io::stdin()) } else { UploadSource::file(file.as_str()) };
             let up = artifacts
@@ -101,8 +107,7 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
                 "objectName": up.object_name,
                 "method": up.method,
             });
-            println!("{summary:#}");
-            Ok(())
+            print_line(format!("{summary:#}"))
         }
         _ => Err(Failure::Usage("artifact: expected download or upload".into())),
     }
@@ -111,6 +116,8 @@ pub async fn run(m: &ArgMatches) -> Result<(), Failure> {
 fn failure(e: ArtifactError) -> Failure {
     match e {
         ArtifactError::Api(e) => e.into(),
+        // Downloading to stdout for a reader that stopped early (`| head`): see `output`.
+        ArtifactError::Destination(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Failure::Closed,
         // A source that cannot be read, a destination that cannot be created: like a bad
         // `--input` file, the user's to fix (the library finds these before any call).
         e @ ArtifactError::File { .. } => Failure::Usage(e.to_string()),

@@ -504,7 +504,14 @@ async fn artifact_upload_then_download_round_trips() {
         let err = failed(&run(args, &tc_env(&s), b"").await, 2);
         assert!(err.contains(why), "{args:?}: {err}");
     }
+    let args = ["artifact", "upload", TASK, "public/x", "-", "--expires", "-1d"];
+    let err = failed(&run(&args, &tc_env(&s), b"x").await, 2);
+    assert!(err.contains("--expires \"-1d\" is not in the future"), "{err}");
     assert_eq!(s.requests().len(), calls, "no call was made");
+
+    // To stdout for a reader that has gone (`| head -c 10`).
+    let out = run_into_closed_pipe(&["artifact", "download", TASK, "public/build.bin"], &tc_env(&s)).await;
+    ended_quietly(&out, "artifact download into a closed pipe");
 }
 
 #[tokio::test(flavor = "multi_thread")]
