@@ -246,6 +246,13 @@ fn check_gocd_url(value: &str) -> Result<(), Failure> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("has no host".into()));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // As for a Taskcluster root URL (the runtime refuses both): it would be sent beside the
+        // client's own Authorization header.
+        return Err(Failure::config(
+            "GOCD_URL carries a user name or password: set GOCD_USERNAME and GOCD_PASSWORD (or GOCD_TOKEN) instead",
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("has a query or fragment".into()));
     }

@@ -354,6 +354,9 @@ async fn environment_mistakes_name_the_variable() {
     let into_api = with_url(format!("{}/api/agents", s.base_url()));
     let err = failed(&run(&["gocd", "get-all-agents"], &into_api, b"").await, 2);
     assert!(err.contains("GOCD_URL points into the API (/api/agents)"), "{err}");
+    let with_login = with_url(s.base_url().replace("http://", "http://me:supersecretvalue123@"));
+    let err = failed(&run(&["gocd", "get-all-agents"], &with_login, b"").await, 2);
+    assert!(err.contains("GOCD_URL carries a user name or password") && !err.contains("supersecret"), "{err}");
     assert!(s.requests().is_empty());
     // Without /go: a warning, and the call goes where GOCD_URL says (this server answers 404).
     let root = s.base_url().strip_suffix("/go").unwrap().to_owned();

@@ -192,6 +192,12 @@ async fn configuration_mistakes_are_caught_before_anything_is_sent() {
     assert!(!shown.contains("secret-value"), "{shown}");
     let shown = config_error(Client::from_lookup(env(&[("TASKCLUSTER_ROOT_URL", "htp://tc.example.com")])));
     assert!(shown.contains("TASKCLUSTER_ROOT_URL: root URL \"htp://tc.example.com\" has scheme"), "{shown}");
+    let shown =
+        config_error(Client::from_lookup(env(&[("TASKCLUSTER_ROOT_URL", "https://me:hunter2@tc.example.com")])));
+    assert!(
+        shown.contains("TASKCLUSTER_ROOT_URL: root URL \"https://tc.example.com/\" carries a user name"),
+        "{shown}"
+    );
     let shown = config_error(Client::from_lookup(env(&[("TASKCLUSTER_PROXY_URL", "http://tc/api/queue/v1")])));
     assert!(shown.contains("TASKCLUSTER_PROXY_URL: root URL"), "{shown}");
     assert!(
